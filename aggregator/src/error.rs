@@ -1,0 +1,133 @@
+//! The aggregator's error type and its one mapping to gRPC status codes.
+
+use sovbench_core::cohort::CohortError;
+use sovbench_core::envelope::EnvelopeError;
+
+/// Everything that can go wrong in the aggregator.
+#[derive(Debug, thiserror::Error)]
+pub enum AggError {
+    /// No aggregator has been initialised in the data directory.
+    #[error("no aggregator in {0}; run `sovbench-aggregator init` first")]
+    NotInitialised(String),
+    /// `init` found an existing aggregator.
+    #[error("an aggregator is already initialised in {0}; refusing to overwrite its key")]
+    AlreadyInitialised(String),
+    /// Another process holds the store.
+    #[error("the store {0} is in use by another process (is `sovbench-aggregator serve` running?)")]
+    Locked(String),
+    /// The storage engine failed.
+    #[error("storage: {0}")]
+    Storage(String),
+    /// A stored record could not be (de)serialised.
+    #[error("stored record: {0}")]
+    Json(#[from] serde_json::Error),
+    /// A stored message could not be decoded.
+    #[error("message decoding: {0}")]
+    Decode(#[from] prost::DecodeError),
+    /// Signature or envelope problem.
+    #[error(transparent)]
+    Envelope(#[from] EnvelopeError),
+    /// Invalid cohort attribute.
+    #[error(transparent)]
+    Cohort(#[from] CohortError),
+    /// The signer is not enrolled.
+    #[error("key {0} is not enrolled in this consortium")]
+    UnknownKey(String),
+    /// The signer's enrolment was revoked.
+    #[error("key {0} was revoked")]
+    Revoked(String),
+    /// The message is of the wrong kind for this call.
+    #[error("expected a {expected} message, got a {got}")]
+    WrongKind {
+        /// Expected kind.
+        expected: &'static str,
+        /// Received kind.
+        got: &'static str,
+    },
+    /// There is no round with that id.
+    #[error("round {0} does not exist")]
+    UnknownRound(String),
+    /// No round is open.
+    #[error("no round is open")]
+    NoOpenRound,
+    /// The round is closed.
+    #[error("round {round} closed at {at}")]
+    RoundClosed {
+        /// Round id.
+        round: String,
+        /// When it closed (formatted).
+        at: String,
+    },
+    /// The round is still open (for publishing).
+    #[error("round {0} is still open; close it before publishing")]
+    RoundOpen(String),
+    /// The submission's parameters differ from the round's.
+    #[error("submission does not match round {round}: {detail}")]
+    ParamsMismatch {
+        /// Round id.
+        round: String,
+        /// What differs.
+        detail: String,
+    },
+    /// The node already submitted something else for this round.
+    #[error("key {key} already submitted a different submission to round {round}")]
+    Conflict {
+        /// Fingerprint of the node.
+        key: String,
+        /// Round id.
+        round: String,
+    },
+    /// The message exceeds the size limit.
+    #[error("message of {0} bytes exceeds the limit of {1} bytes")]
+    TooLarge(usize, usize),
+    /// The commit queue is full.
+    #[error("aggregator busy, try again shortly")]
+    Busy,
+    /// The commit worker has stopped.
+    #[error("aggregator is shutting down")]
+    ShuttingDown,
+    /// A round or enrolment request is invalid.
+    #[error("{0}")]
+    Invalid(String),
+    /// No publication is available.
+    #[error("no publication {0}")]
+    NoPublication(String),
+    /// A file could not be read or written.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: String,
+        /// The error.
+        source: std::io::Error,
+    },
+}
+
+impl From<AggError> for tonic::Status {
+    fn from(e: AggError) -> Self {
+        use tonic::Code;
+        let code = match &e {
+            AggError::Envelope(EnvelopeError::Decode(_))
+            | AggError::Envelope(EnvelopeError::Version(..))
+            | AggError::Envelope(EnvelopeError::WrongKind { .. })
+            | AggError::WrongKind { .. }
+            | AggError::ParamsMismatch { .. }
+            | AggError::Invalid(_) => Code::InvalidArgument,
+            AggError::Envelope(EnvelopeError::BadSignature(_))
+            | AggError::Envelope(EnvelopeError::BadSignerLength(_))
+            | AggError::UnknownKey(_) => Code::Unauthenticated,
+            AggError::Revoked(_) => Code::PermissionDenied,
+            AggError::UnknownRound(_) | AggError::NoOpenRound | AggError::NoPublication(_) => {
+                Code::NotFound
+            }
+            AggError::RoundClosed { .. } | AggError::RoundOpen(_) => Code::FailedPrecondition,
+            AggError::Conflict { .. } => Code::AlreadyExists,
+            AggError::TooLarge(..) | AggError::Busy => Code::ResourceExhausted,
+            AggError::ShuttingDown => Code::Unavailable,
+            _ => Code::Internal,
+        };
+        if code == Code::Internal {
+            tracing::error!(error = %e, "internal error");
+        }
+        tonic::Status::new(code, e.to_string())
+    }
+}

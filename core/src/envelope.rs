@@ -1,0 +1,327 @@
+//! Signed envelopes: every message that carries authority is a [`pb::SignedMessage`] whose
+//! `payload` is the exact encoding of a [`pb::Payload`], signed with Ed25519.
+//!
+//! [`open`] verifies the signature over the exact received bytes and only then decodes them;
+//! nothing that fails verification is ever parsed.
+
+use std::fmt;
+use std::path::Path;
+
+use base64::Engine as _;
+use prost::Message as _;
+use ring::rand::SystemRandom;
+use ring::signature::{self, Ed25519KeyPair, KeyPair as _, UnparsedPublicKey};
+
+use crate::pb;
+
+/// Length of a raw Ed25519 public key.
+pub const PUBLIC_KEY_LEN: usize = 32;
+
+/// Errors of signing, verifying and key handling.
+#[derive(Debug, thiserror::Error)]
+pub enum EnvelopeError {
+    /// The signature does not verify under the claimed key.
+    #[error("signature does not verify for signer {0}")]
+    BadSignature(String),
+    /// The signer field is not a 32-byte Ed25519 key.
+    #[error("signer must be a raw 32-byte Ed25519 public key, got {0} bytes")]
+    BadSignerLength(usize),
+    /// The payload verified but is not a valid `Payload`.
+    #[error("payload is not a valid sovbench message: {0}")]
+    Decode(#[from] prost::DecodeError),
+    /// The payload is of a protocol version this build does not speak.
+    #[error("payload has protocol version {0}, this build speaks version {1}")]
+    Version(u32, u32),
+    /// The payload is well formed but of another kind than expected.
+    #[error("expected a {expected} message, got {got}")]
+    WrongKind {
+        /// What the caller expected.
+        expected: &'static str,
+        /// What the payload holds.
+        got: &'static str,
+    },
+    /// The key file could not be read or written.
+    #[error("key file {path}: {source}")]
+    KeyFile {
+        /// The file.
+        path: String,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The key file exists already.
+    #[error("key file {0} exists already; refusing to overwrite an identity")]
+    KeyExists(String),
+    /// The key file does not hold an Ed25519 PKCS#8 key.
+    #[error("key file {0} does not hold a valid Ed25519 key")]
+    KeyInvalid(String),
+    /// The system random number generator failed.
+    #[error("system random number generator failed")]
+    Random,
+}
+
+/// An Ed25519 signing identity. `Debug` shows only the fingerprint.
+pub struct Identity {
+    pair: Ed25519KeyPair,
+}
+
+impl fmt::Debug for Identity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Identity")
+            .field("fingerprint", &fingerprint(self.public_key()))
+            .field("secret", &"<redacted>")
+            .finish()
+    }
+}
+
+impl Identity {
+    /// Generates a new identity and returns it with its PKCS#8 encoding (to be stored).
+    pub fn generate() -> Result<(Identity, Vec<u8>), EnvelopeError> {
+        let rng = SystemRandom::new();
+        let pkcs8 = Ed25519KeyPair::generate_pkcs8(&rng).map_err(|_| EnvelopeError::Random)?;
+        let pair = Ed25519KeyPair::from_pkcs8(pkcs8.as_ref())
+            .map_err(|_| EnvelopeError::KeyInvalid("<generated>".into()))?;
+        Ok((Identity { pair }, pkcs8.as_ref().to_vec()))
+    }
+
+    /// Loads an identity from PKCS#8 bytes.
+    pub fn from_pkcs8(bytes: &[u8]) -> Result<Identity, EnvelopeError> {
+        let pair = Ed25519KeyPair::from_pkcs8_maybe_unchecked(bytes)
+            .map_err(|_| EnvelopeError::KeyInvalid("<bytes>".into()))?;
+        Ok(Identity { pair })
+    }
+
+    /// Creates a new identity in `path` (mode 0600). Refuses to overwrite an existing file.
+    pub fn create_file(path: &Path) -> Result<Identity, EnvelopeError> {
+        use std::io::Write as _;
+        let (id, pkcs8) = Identity::generate()?;
+        let key_err = |source| EnvelopeError::KeyFile {
+            path: path.display().to_string(),
+            source,
+        };
+        let mut opts = std::fs::OpenOptions::new();
+        opts.write(true).create_new(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt as _;
+            opts.mode(0o600);
+        }
+        let mut file = opts.open(path).map_err(|e| {
+            if e.kind() == std::io::ErrorKind::AlreadyExists {
+                EnvelopeError::KeyExists(path.display().to_string())
+            } else {
+                key_err(e)
+            }
+        })?;
+        file.write_all(&pkcs8).map_err(key_err)?;
+        file.sync_all().map_err(key_err)?;
+        Ok(id)
+    }
+
+    /// Loads an identity from `path`.
+    pub fn load_file(path: &Path) -> Result<Identity, EnvelopeError> {
+        let bytes = std::fs::read(path).map_err(|source| EnvelopeError::KeyFile {
+            path: path.display().to_string(),
+            source,
+        })?;
+        Ed25519KeyPair::from_pkcs8_maybe_unchecked(&bytes)
+            .map(|pair| Identity { pair })
+            .map_err(|_| EnvelopeError::KeyInvalid(path.display().to_string()))
+    }
+
+    /// Raw 32-byte public key.
+    pub fn public_key(&self) -> &[u8] {
+        self.pair.public_key().as_ref()
+    }
+
+    /// Signs raw bytes.
+    pub fn sign_bytes(&self, bytes: &[u8]) -> Vec<u8> {
+        self.pair.sign(bytes).as_ref().to_vec()
+    }
+
+    /// Encodes `body` into a versioned [`pb::Payload`] and signs the encoded bytes.
+    pub fn seal(&self, body: pb::payload::Body) -> pb::SignedMessage {
+        let payload = pb::Payload {
+            version: sovbench_proto::PROTOCOL_VERSION,
+            body: Some(body),
+        }
+        .encode_to_vec();
+        self.seal_bytes(payload)
+    }
+
+    /// Signs already encoded payload bytes (used to re-send exactly the same bytes).
+    pub fn seal_bytes(&self, payload: Vec<u8>) -> pb::SignedMessage {
+        let signature = self.sign_bytes(&payload);
+        pb::SignedMessage {
+            payload,
+            signature,
+            signer: self.public_key().to_vec(),
+        }
+    }
+}
+
+/// A message whose signature has been verified.
+#[derive(Debug, Clone)]
+pub struct Verified {
+    /// Raw public key of the signer.
+    pub signer: Vec<u8>,
+    /// The decoded payload body.
+    pub body: pb::payload::Body,
+    /// SHA-256 of the exact payload bytes.
+    pub payload_hash: [u8; 32],
+}
+
+/// Verifies `msg.signature` over the exact bytes of `msg.payload` under `msg.signer`, then
+/// decodes the payload. Nothing is decoded before the signature has verified.
+pub fn open(msg: &pb::SignedMessage) -> Result<Verified, EnvelopeError> {
+    verify_bytes(&msg.signer, &msg.payload, &msg.signature)?;
+    let payload = pb::Payload::decode(msg.payload.as_slice())?;
+    if payload.version != sovbench_proto::PROTOCOL_VERSION {
+        return Err(EnvelopeError::Version(
+            payload.version,
+            sovbench_proto::PROTOCOL_VERSION,
+        ));
+    }
+    let body = payload.body.ok_or(EnvelopeError::WrongKind {
+        expected: "non-empty",
+        got: "empty",
+    })?;
+    Ok(Verified {
+        signer: msg.signer.clone(),
+        body,
+        payload_hash: crate::sha256(&msg.payload),
+    })
+}
+
+/// Like [`open`], but also requires the signer to be `expected_signer`.
+pub fn open_from(
+    msg: &pb::SignedMessage,
+    expected_signer: &[u8],
+) -> Result<Verified, EnvelopeError> {
+    if msg.signer != expected_signer {
+        return Err(EnvelopeError::BadSignature(fingerprint(&msg.signer)));
+    }
+    open(msg)
+}
+
+/// Verifies an Ed25519 signature over `bytes`.
+pub fn verify_bytes(signer: &[u8], bytes: &[u8], sig: &[u8]) -> Result<(), EnvelopeError> {
+    if signer.len() != PUBLIC_KEY_LEN {
+        return Err(EnvelopeError::BadSignerLength(signer.len()));
+    }
+    UnparsedPublicKey::new(&signature::ED25519, signer)
+        .verify(bytes, sig)
+        .map_err(|_| EnvelopeError::BadSignature(fingerprint(signer)))
+}
+
+/// Name of a payload body's kind, for messages.
+pub fn kind_name(body: &pb::payload::Body) -> &'static str {
+    match body {
+        pb::payload::Body::Round(_) => "round",
+        pb::payload::Body::Submission(_) => "submission",
+        pb::payload::Body::Receipt(_) => "receipt",
+        pb::payload::Body::Publication(_) => "publication",
+    }
+}
+
+/// Fingerprint of a public key: the first 16 bytes of its SHA-256, hex, in groups of four.
+pub fn fingerprint(public_key: &[u8]) -> String {
+    let digest = crate::sha256(public_key);
+    let hex = hex::encode(&digest[..16]);
+    hex.as_bytes()
+        .chunks(4)
+        .map(|c| String::from_utf8_lossy(c).into_owned())
+        .collect::<Vec<_>>()
+        .join(":")
+}
+
+/// Standard base64 (with padding), as used in exports and on the command line.
+pub fn b64(bytes: &[u8]) -> String {
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+/// Decodes standard base64.
+pub fn unb64(text: &str) -> Result<Vec<u8>, base64::DecodeError> {
+    base64::engine::general_purpose::STANDARD.decode(text.trim())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn receipt() -> pb::payload::Body {
+        pb::payload::Body::Receipt(pb::Receipt {
+            round_id: "r1".into(),
+            submission_hash: vec![1; 32],
+            node_key: vec![2; 32],
+            stored_at: 7,
+        })
+    }
+
+    #[test]
+    fn seal_then_open_round_trips() {
+        let (id, _) = Identity::generate().unwrap();
+        let msg = id.seal(receipt());
+        let v = open(&msg).unwrap();
+        assert_eq!(v.signer, id.public_key());
+        assert_eq!(v.body, receipt());
+    }
+
+    #[test]
+    fn any_flipped_payload_bit_is_refused() {
+        let (id, _) = Identity::generate().unwrap();
+        let msg = id.seal(receipt());
+        for i in 0..msg.payload.len() * 8 {
+            let mut m = msg.clone();
+            m.payload[i / 8] ^= 1 << (i % 8);
+            assert!(matches!(open(&m), Err(EnvelopeError::BadSignature(_))), "bit {i}");
+        }
+    }
+
+    #[test]
+    fn wrong_signer_and_bad_key_length_are_refused() {
+        let (a, _) = Identity::generate().unwrap();
+        let (b, _) = Identity::generate().unwrap();
+        let mut msg = a.seal(receipt());
+        msg.signer = b.public_key().to_vec();
+        assert!(matches!(open(&msg), Err(EnvelopeError::BadSignature(_))));
+        msg.signer = vec![0; 5];
+        assert!(matches!(open(&msg), Err(EnvelopeError::BadSignerLength(5))));
+        let good = a.seal(receipt());
+        assert!(open_from(&good, b.public_key()).is_err());
+        assert!(open_from(&good, a.public_key()).is_ok());
+    }
+
+    #[test]
+    fn garbage_that_is_validly_signed_fails_to_decode_not_to_verify() {
+        let (id, _) = Identity::generate().unwrap();
+        let msg = id.seal_bytes(vec![0xff, 0xff, 0xff]);
+        assert!(matches!(open(&msg), Err(EnvelopeError::Decode(_))));
+    }
+
+    #[test]
+    fn key_file_is_private_and_never_overwritten() {
+        let dir = std::env::temp_dir().join(format!("sovbench-key-{}", crate::now_unix()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join(format!("k{}", std::process::id()));
+        let _ = std::fs::remove_file(&path);
+        let id = Identity::create_file(&path).unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        assert!(matches!(Identity::create_file(&path), Err(EnvelopeError::KeyExists(_))));
+        let again = Identity::load_file(&path).unwrap();
+        assert_eq!(id.public_key(), again.public_key());
+        assert!(!format!("{id:?}").contains("pair"));
+        std::fs::remove_file(&path).unwrap();
+    }
+
+    #[test]
+    fn fingerprint_is_stable_and_grouped() {
+        let fp = fingerprint(&[0u8; 32]);
+        assert_eq!(fp.len(), 32 + 7);
+        assert_eq!(fp, fingerprint(&[0u8; 32]));
+    }
+}

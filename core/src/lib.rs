@@ -1,0 +1,43 @@
+//! What a sovbench node and an aggregator must agree on byte for byte.
+//!
+//! - [`envelope`]: Ed25519 identities, signing of [`pb::Payload`]s into [`pb::SignedMessage`]s and
+//!   verification over the exact received bytes *before* decoding.
+//! - [`catalogue`]: the versioned metric catalogue (ids, labels, bounds, mechanisms) and its hash,
+//!   which every round carries so that both sides mean the same by a value.
+//! - [`selftest`]: the five-dimension sovereignty self-test of the report, its total and maturity
+//!   band.
+//! - [`cohort`]: kinds of administration, Bundesländer, size classes and the cohort labels of a
+//!   publication.
+//! - [`i18n`]: the two languages of user-facing output.
+//!
+//! ```
+//! use sovbench_core::selftest::{Assessment, Band};
+//! let a = Assessment::from_scores([2, 3, 2, 4, 1]).unwrap();
+//! assert_eq!(a.total(), 12);
+//! assert_eq!(a.band(), Band::Hybrid);
+//! ```
+
+pub mod catalogue;
+pub mod cohort;
+pub mod envelope;
+pub mod i18n;
+pub mod selftest;
+pub mod time;
+
+pub use sovbench_proto::pb;
+
+/// Current time as Unix seconds (UTC).
+pub fn now_unix() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+/// SHA-256 of `bytes`.
+pub fn sha256(bytes: &[u8]) -> [u8; 32] {
+    let digest = ring::digest::digest(&ring::digest::SHA256, bytes);
+    let mut out = [0u8; 32];
+    out.copy_from_slice(digest.as_ref());
+    out
+}

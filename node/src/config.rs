@@ -1,0 +1,177 @@
+//! The node's configuration file, `node.toml` in the data directory.
+//!
+//! ```toml
+//! # Where the consortium's aggregator listens, and its Ed25519 public key (base64).
+//! aggregator_url = "http://127.0.0.1:7443"
+//! aggregator_key = "…"
+//! lang = "de"
+//!
+//! [privacy]
+//! max_epsilon_per_round = 2.0
+//! max_epsilon_per_year = 4.0
+//! min_cohort = 10
+//! ```
+//!
+//! See `docs/samples/node.toml`, which a unit test parses.
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+use sovbench_core::i18n::Lang;
+
+use crate::error::NodeError;
+
+/// File name of the configuration inside the data directory.
+pub const CONFIG_FILE: &str = "node.toml";
+
+/// The administration's own privacy policy; the node refuses rounds that ask for more.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PrivacyPolicy {
+    /// Largest total epsilon one round may cost this node.
+    pub max_epsilon_per_round: f64,
+    /// Largest total epsilon over all rounds of one calendar year (UTC).
+    pub max_epsilon_per_year: f64,
+    /// Smallest cohort minimum k a round must promise.
+    pub min_cohort: u32,
+}
+
+/// Default largest epsilon per round.
+pub const DEFAULT_MAX_EPSILON_PER_ROUND: f64 = 2.0;
+/// Default largest epsilon per calendar year.
+pub const DEFAULT_MAX_EPSILON_PER_YEAR: f64 = 4.0;
+/// Default smallest accepted cohort minimum.
+pub const DEFAULT_MIN_COHORT: u32 = 10;
+
+impl Default for PrivacyPolicy {
+    fn default() -> Self {
+        PrivacyPolicy {
+            max_epsilon_per_round: DEFAULT_MAX_EPSILON_PER_ROUND,
+            max_epsilon_per_year: DEFAULT_MAX_EPSILON_PER_YEAR,
+            min_cohort: DEFAULT_MIN_COHORT,
+        }
+    }
+}
+
+/// Contents of `node.toml`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NodeConfig {
+    /// gRPC address of the aggregator, e.g. `http://agg.example:7443`.
+    #[serde(default)]
+    pub aggregator_url: Option<String>,
+    /// The aggregator's Ed25519 public key, base64 of the raw 32 bytes.
+    #[serde(default)]
+    pub aggregator_key: Option<String>,
+    /// Language of output (`de` or `en`).
+    #[serde(default)]
+    pub lang: Lang,
+    /// Privacy policy.
+    #[serde(default)]
+    pub privacy: PrivacyPolicy,
+}
+
+impl NodeConfig {
+    /// Parses and checks a configuration text.
+    pub fn parse(text: &str) -> Result<NodeConfig, NodeError> {
+        let cfg: NodeConfig =
+            toml::from_str(text).map_err(|e| NodeError::Config(e.to_string()))?;
+        cfg.validate()?;
+        Ok(cfg)
+    }
+
+    /// Reads `node.toml` from `dir`.
+    pub fn load(dir: &Path) -> Result<NodeConfig, NodeError> {
+        let path = dir.join(CONFIG_FILE);
+        let text = std::fs::read_to_string(&path).map_err(|source| NodeError::Io {
+            path: path.display().to_string(),
+            source,
+        })?;
+        NodeConfig::parse(&text).map_err(|e| NodeError::Config(format!("{}: {e}", path.display())))
+    }
+
+    /// Writes `node.toml` to `dir` (atomically: temporary file, fsync, rename).
+    pub fn save(&self, dir: &Path) -> Result<(), NodeError> {
+        let text = toml::to_string_pretty(self).map_err(|e| NodeError::Config(e.to_string()))?;
+        let path = dir.join(CONFIG_FILE);
+        let tmp = dir.join(format!("{CONFIG_FILE}.tmp"));
+        let io = |source| NodeError::Io {
+            path: path.display().to_string(),
+            source,
+        };
+        {
+            use std::io::Write as _;
+            let mut f = std::fs::File::create(&tmp).map_err(io)?;
+            f.write_all(text.as_bytes()).map_err(io)?;
+            f.sync_all().map_err(io)?;
+        }
+        std::fs::rename(&tmp, &path).map_err(io)
+    }
+
+    /// Checks value ranges.
+    pub fn validate(&self) -> Result<(), NodeError> {
+        let p = &self.privacy;
+        if !(p.max_epsilon_per_round.is_finite() && p.max_epsilon_per_round > 0.0) {
+            return Err(NodeError::Config(
+                "privacy.max_epsilon_per_round must be a positive number".into(),
+            ));
+        }
+        if !(p.max_epsilon_per_year.is_finite() && p.max_epsilon_per_year >= p.max_epsilon_per_round) {
+            return Err(NodeError::Config(
+                "privacy.max_epsilon_per_year must be at least privacy.max_epsilon_per_round".into(),
+            ));
+        }
+        if p.min_cohort < 2 {
+            return Err(NodeError::Config("privacy.min_cohort must be at least 2".into()));
+        }
+        if let Some(k) = &self.aggregator_key {
+            let raw = sovbench_core::envelope::unb64(k)
+                .map_err(|e| NodeError::Config(format!("aggregator_key is not base64: {e}")))?;
+            if raw.len() != sovbench_core::envelope::PUBLIC_KEY_LEN {
+                return Err(NodeError::Config(format!(
+                    "aggregator_key must be 32 bytes, got {}",
+                    raw.len()
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// The aggregator's address, or a clear error.
+    pub fn aggregator_url(&self) -> Result<&str, NodeError> {
+        self.aggregator_url.as_deref().ok_or_else(|| {
+            NodeError::Config("aggregator_url is not set in node.toml (or pass --aggregator at init)".into())
+        })
+    }
+
+    /// The aggregator's raw public key, or a clear error.
+    pub fn aggregator_key(&self) -> Result<Vec<u8>, NodeError> {
+        let k = self.aggregator_key.as_deref().ok_or_else(|| {
+            NodeError::Config("aggregator_key is not set in node.toml (or pass --aggregator-key at init)".into())
+        })?;
+        sovbench_core::envelope::unb64(k)
+            .map_err(|e| NodeError::Config(format!("aggregator_key is not base64: {e}")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sample_config_in_docs_parses() {
+        let text = include_str!("../../docs/samples/node.toml");
+        let cfg = NodeConfig::parse(text).unwrap();
+        assert_eq!(cfg.privacy, PrivacyPolicy::default());
+        assert_eq!(cfg.lang, Lang::De);
+    }
+
+    #[test]
+    fn unknown_fields_and_bad_values_are_refused() {
+        assert!(NodeConfig::parse("agregator_url = \"x\"").is_err());
+        assert!(NodeConfig::parse("[privacy]\nmax_epsilon_per_round = -1.0").is_err());
+        assert!(NodeConfig::parse("[privacy]\nmax_epsilon_per_year = 0.5").is_err());
+        assert!(NodeConfig::parse("aggregator_key = \"AAAA\"").is_err());
+        assert_eq!(NodeConfig::parse("").unwrap(), NodeConfig::default());
+    }
+}

@@ -1,0 +1,111 @@
+//! The node's error type.
+
+use sovbench_core::cohort::CohortError;
+use sovbench_core::envelope::EnvelopeError;
+use sovbench_core::selftest::AssessmentError;
+
+/// Everything that can go wrong on a node.
+#[derive(Debug, thiserror::Error)]
+pub enum NodeError {
+    /// No node has been initialised in the data directory.
+    #[error("no node in {0}; run `sovbench-node init` first")]
+    NotInitialised(String),
+    /// `init` found an existing node.
+    #[error("a node is already initialised in {0}; refusing to overwrite its identity")]
+    AlreadyInitialised(String),
+    /// Another process holds the store.
+    #[error("the store {0} is in use by another sovbench-node process")]
+    Locked(String),
+    /// The storage engine failed.
+    #[error("storage: {0}")]
+    Storage(String),
+    /// A stored record could not be (de)serialised.
+    #[error("stored record: {0}")]
+    Json(#[from] serde_json::Error),
+    /// A stored or received message could not be decoded.
+    #[error("message decoding: {0}")]
+    Decode(#[from] prost::DecodeError),
+    /// Signing or verifying failed.
+    #[error(transparent)]
+    Envelope(#[from] EnvelopeError),
+    /// The self-test answers are invalid.
+    #[error("self-test: {0}")]
+    Assessment(#[from] AssessmentError),
+    /// Invalid profile attribute.
+    #[error(transparent)]
+    Cohort(#[from] CohortError),
+    /// The configuration is invalid or incomplete.
+    #[error("configuration: {0}")]
+    Config(String),
+    /// A file could not be read or written.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: String,
+        /// The error.
+        source: std::io::Error,
+    },
+    /// Submitting needs a self-test.
+    #[error("no self-test recorded yet; run `sovbench-node assess` first")]
+    NoAssessment,
+    /// A round asks for more than the node's privacy policy allows.
+    #[error("round {round} refused by the privacy policy: {parameter} is {value}, the policy allows {limit}")]
+    Policy {
+        /// Round id.
+        round: String,
+        /// Name of the parameter.
+        parameter: &'static str,
+        /// The round's value.
+        value: String,
+        /// The policy's limit.
+        limit: String,
+    },
+    /// The round is inconsistent with this node's catalogue or protocol.
+    #[error("round {round} is not acceptable: {reason}")]
+    BadRound {
+        /// Round id.
+        round: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// The node has already released values for this round.
+    #[error("values for round {0} have already been released; see `sovbench-node status`")]
+    AlreadyReleased(String),
+    /// The aggregator has no open round.
+    #[error("the aggregator has no open round")]
+    NoOpenRound,
+    /// The aggregator could not be reached.
+    #[error("aggregator {url} unreachable: {reason}")]
+    Unreachable {
+        /// Address.
+        url: String,
+        /// Transport error.
+        reason: String,
+    },
+    /// The aggregator answered with an error.
+    #[error("aggregator refused: {code}: {message}")]
+    Refused {
+        /// gRPC status code name.
+        code: String,
+        /// Its message.
+        message: String,
+    },
+    /// The aggregator's answer is not what the protocol promises.
+    #[error("aggregator answer rejected: {0}")]
+    BadAnswer(String),
+    /// OpenDP refused to build or run a measurement.
+    #[error("privatisation of {metric}: {reason}")]
+    Privacy {
+        /// Metric id.
+        metric: String,
+        /// OpenDP's message.
+        reason: String,
+    },
+}
+
+impl NodeError {
+    /// Whether the error is worth retrying later (the aggregator was unreachable or overloaded).
+    pub fn is_transient(&self) -> bool {
+        matches!(self, NodeError::Unreachable { .. })
+    }
+}

@@ -1,0 +1,100 @@
+//! Records the node keeps about itself: profile, self-tests, ledger.
+
+use serde::{Deserialize, Serialize};
+use sovbench_core::cohort::{CohortAttributes, Kind, SizeClass};
+use sovbench_core::selftest::Assessment;
+
+/// The administration's profile, set by `init`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Profile {
+    /// Name of the administration.
+    pub name: String,
+    /// Kind of administration.
+    pub kind: Kind,
+    /// ISO 3166-2:DE code of the Bundesland.
+    pub state: String,
+    /// Population (territorial bodies) or staff count (others).
+    pub size: u64,
+    /// Size class that follows from kind and size.
+    pub size_class: SizeClass,
+    /// When the node was initialised (Unix seconds).
+    pub created_at: i64,
+}
+
+impl Profile {
+    /// The cohort attributes the aggregator should enrol this administration with.
+    pub fn cohort(&self) -> CohortAttributes {
+        CohortAttributes {
+            kind: self.kind,
+            state: self.state.clone(),
+            size: self.size_class,
+        }
+    }
+}
+
+/// A stored self-test.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AssessmentRecord {
+    /// When it was recorded (Unix microseconds).
+    pub recorded_at_micros: u64,
+    /// The five scores in the report's order.
+    pub scores: [u8; 5],
+}
+
+impl AssessmentRecord {
+    /// The validated assessment.
+    pub fn assessment(&self) -> Option<Assessment> {
+        Assessment::from_scores(self.scores.map(i64::from)).ok()
+    }
+
+    /// Recorded-at in Unix seconds.
+    pub fn recorded_at(&self) -> i64 {
+        (self.recorded_at_micros / 1_000_000) as i64
+    }
+}
+
+/// Where a released submission stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeliveryState {
+    /// Recorded and queued; not yet acknowledged.
+    Pending,
+    /// Acknowledged with a signed receipt.
+    Delivered,
+    /// Refused by the aggregator for good; still counted, since the bytes may have been seen.
+    Refused,
+}
+
+/// One privatised value as it left (or will leave) the node.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReleaseRecord {
+    /// Metric id.
+    pub metric: String,
+    /// Mechanism name.
+    pub mechanism: String,
+    /// The noisy value exactly as sent.
+    pub value: i64,
+    /// Noise scale set by the privacy map.
+    pub scale: f64,
+    /// Epsilon charged by the privacy map.
+    pub epsilon: f64,
+}
+
+/// One entry of the privacy ledger: everything one round released.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LedgerEntry {
+    /// Round id.
+    pub round_id: String,
+    /// When the release was recorded (Unix seconds); the budget year follows from it.
+    pub recorded_at: i64,
+    /// Total epsilon of the round's releases (sum over `releases`).
+    pub epsilon: f64,
+    /// The released values.
+    pub releases: Vec<ReleaseRecord>,
+    /// SHA-256 (hex) of the exact signed payload bytes.
+    pub payload_sha256: String,
+    /// Delivery state.
+    pub state: DeliveryState,
+    /// Aggregator address it was sent to.
+    pub aggregator: String,
+}

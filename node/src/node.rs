@@ -1,0 +1,656 @@
+//! The node's operations: `init`, `assess`, `submit` (with the outbox), `compare`.
+
+use std::path::{Path, PathBuf};
+
+use prost::Message as _;
+use ring::rand::{SecureRandom as _, SystemRandom};
+use serde::Serialize;
+use sovbench_core::catalogue::{Catalogue, MetricDef};
+use sovbench_core::cohort::{parse_state, Kind, SizeClass};
+use sovbench_core::envelope::{self, Identity};
+use sovbench_core::pb;
+use sovbench_core::selftest::{Assessment, Dimension};
+
+use crate::client;
+use crate::config::{NodeConfig, PrivacyPolicy, CONFIG_FILE};
+use crate::error::NodeError;
+use crate::model::{AssessmentRecord, DeliveryState, LedgerEntry, Profile, ReleaseRecord};
+use crate::store::Store;
+
+/// File name of the node's Ed25519 key (PKCS#8, mode 0600) inside the data directory.
+pub const KEY_FILE: &str = "node.key";
+/// Folder of the sled store inside the data directory.
+pub const STORE_DIR: &str = "store";
+
+/// What `init` needs.
+#[derive(Debug, Clone)]
+pub struct InitOptions {
+    /// Name of the administration.
+    pub name: String,
+    /// Kind of administration (e.g. `gemeinde`).
+    pub kind: String,
+    /// Bundesland, ISO 3166-2:DE.
+    pub state: String,
+    /// Population, or staff count for non-territorial bodies.
+    pub size: u64,
+    /// Aggregator address.
+    pub aggregator_url: Option<String>,
+    /// Aggregator public key, base64.
+    pub aggregator_key: Option<String>,
+    /// Privacy policy (defaults if `None`).
+    pub policy: Option<PrivacyPolicy>,
+}
+
+/// An opened node: its store, identity and configuration.
+#[derive(Debug)]
+pub struct Node {
+    dir: PathBuf,
+    store: Store,
+    identity: Identity,
+    config: NodeConfig,
+}
+
+/// Outcome of delivering one queued submission.
+#[derive(Debug, Clone, Serialize)]
+pub struct Delivery {
+    /// Round id.
+    pub round_id: String,
+    /// Delivered, still pending, or refused.
+    pub state: DeliveryState,
+    /// Why it is still pending or was refused.
+    pub detail: Option<String>,
+}
+
+/// Outcome of `submit`.
+#[derive(Debug, Clone, Serialize)]
+pub struct SubmitReport {
+    /// Earlier queued submissions and what became of them.
+    pub retried: Vec<Delivery>,
+    /// This round's submission, if the aggregator had an open round the node could take part in.
+    pub current: Option<Delivery>,
+    /// Epsilon the current round's release cost.
+    pub epsilon: Option<f64>,
+    /// Metrics released in the current round.
+    pub metrics: Vec<String>,
+    /// Why the node did not release anything this time.
+    pub skipped: Option<String>,
+}
+
+/// One line of a comparison.
+#[derive(Debug, Clone, Serialize)]
+pub struct ComparisonRow {
+    /// Cohort label.
+    pub cohort: String,
+    /// Metric id.
+    pub metric: String,
+    /// The administration's own true value (never sent).
+    pub own: Option<f64>,
+    /// The published cell.
+    pub estimate: Option<f64>,
+    /// Lower end of the 95% interval, clipped to the metric's range for display.
+    pub ci_low: Option<f64>,
+    /// Upper end of the 95% interval, clipped to the metric's range for display.
+    pub ci_high: Option<f64>,
+    /// Contributors in the cohort.
+    pub n: u32,
+    /// Whether the cell was suppressed, and why.
+    pub suppressed: Option<String>,
+}
+
+/// The administration's standing against its cohorts in one publication.
+#[derive(Debug, Clone, Serialize)]
+pub struct Comparison {
+    /// Round id.
+    pub round_id: String,
+    /// When it was published (Unix seconds).
+    pub published_at: i64,
+    /// Contributors to the round.
+    pub contributors: u32,
+    /// Rows, cohort by cohort.
+    pub rows: Vec<ComparisonRow>,
+}
+
+impl Node {
+    /// Creates a node in `dir`: identity (0600), store, profile, configuration.
+    /// Refuses if a node exists there already.
+    pub fn init(dir: &Path, opts: InitOptions) -> Result<Node, NodeError> {
+        let kind: Kind = opts.kind.parse()?;
+        let state = parse_state(&opts.state)?;
+        let name = opts.name.trim().to_string();
+        if name.is_empty() {
+            return Err(NodeError::Config("the administration's name must not be empty".into()));
+        }
+        if opts.size == 0 {
+            return Err(NodeError::Config(format!(
+                "{} must be positive",
+                if kind.is_territorial() { "population" } else { "staff count" }
+            )));
+        }
+        let mut config = NodeConfig {
+            aggregator_url: opts.aggregator_url,
+            aggregator_key: opts.aggregator_key,
+            ..NodeConfig::default()
+        };
+        if let Some(p) = opts.policy {
+            config.privacy = p;
+        }
+        config.validate()?;
+        if dir.join(KEY_FILE).exists() || dir.join(STORE_DIR).exists() {
+            return Err(NodeError::AlreadyInitialised(dir.display().to_string()));
+        }
+        std::fs::create_dir_all(dir).map_err(|source| NodeError::Io {
+            path: dir.display().to_string(),
+            source,
+        })?;
+        let identity = Identity::create_file(&dir.join(KEY_FILE)).map_err(|e| match e {
+            envelope::EnvelopeError::KeyExists(_) => {
+                NodeError::AlreadyInitialised(dir.display().to_string())
+            }
+            other => other.into(),
+        })?;
+        config.save(dir)?;
+        let store = Store::open(&dir.join(STORE_DIR))?;
+        let profile = Profile {
+            name,
+            kind,
+            state,
+            size: opts.size,
+            size_class: SizeClass::classify(kind, opts.size),
+            created_at: sovbench_core::now_unix(),
+        };
+        store.put_profile(&profile)?;
+        Ok(Node {
+            dir: dir.to_path_buf(),
+            store,
+            identity,
+            config,
+        })
+    }
+
+    /// Opens the node in `dir`.
+    pub fn open(dir: &Path) -> Result<Node, NodeError> {
+        if !dir.join(KEY_FILE).exists() || !dir.join(CONFIG_FILE).exists() {
+            return Err(NodeError::NotInitialised(dir.display().to_string()));
+        }
+        let identity = Identity::load_file(&dir.join(KEY_FILE))?;
+        let config = NodeConfig::load(dir)?;
+        let store = Store::open(&dir.join(STORE_DIR))?;
+        if store.profile()?.is_none() {
+            return Err(NodeError::NotInitialised(dir.display().to_string()));
+        }
+        Ok(Node {
+            dir: dir.to_path_buf(),
+            store,
+            identity,
+            config,
+        })
+    }
+
+    /// Data directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Configuration.
+    pub fn config(&self) -> &NodeConfig {
+        &self.config
+    }
+
+    /// The local store.
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// The administration's profile.
+    pub fn profile(&self) -> Result<Profile, NodeError> {
+        self.store
+            .profile()?
+            .ok_or_else(|| NodeError::NotInitialised(self.dir.display().to_string()))
+    }
+
+    /// Raw public key.
+    pub fn public_key(&self) -> &[u8] {
+        self.identity.public_key()
+    }
+
+    /// Records a self-test (validated already by [`Assessment`]).
+    pub fn record_assessment(&self, a: Assessment) -> Result<AssessmentRecord, NodeError> {
+        let micros = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_micros() as u64)
+            .unwrap_or(0);
+        let rec = AssessmentRecord {
+            recorded_at_micros: micros,
+            scores: a.scores(),
+        };
+        self.store.add_assessment(&rec)?;
+        Ok(rec)
+    }
+
+    /// Epsilon spent in the calendar year (UTC) of `now`, over all ledger entries.
+    pub fn spent_in_year(&self, now: i64) -> Result<f64, NodeError> {
+        let year = sovbench_core::time::year_of(now);
+        Ok(self
+            .store
+            .ledger()?
+            .iter()
+            .filter(|e| sovbench_core::time::year_of(e.recorded_at) == year)
+            .map(|e| e.epsilon)
+            .sum())
+    }
+
+    /// Delivers every queued submission (same signed bytes as first recorded, no new noise).
+    pub async fn flush_outbox(&self) -> Result<Vec<Delivery>, NodeError> {
+        let mut out = Vec::new();
+        for (round_id, msg) in self.store.outbox()? {
+            out.push(self.deliver(&round_id, msg).await?);
+        }
+        Ok(out)
+    }
+
+    async fn deliver(&self, round_id: &str, msg: pb::SignedMessage) -> Result<Delivery, NodeError> {
+        let mut entry = self
+            .store
+            .ledger_entry(round_id)?
+            .ok_or_else(|| NodeError::Storage(format!("outbox entry {round_id} has no ledger entry")))?;
+        let url = entry.aggregator.clone();
+        let payload_hash = sovbench_core::sha256(&msg.payload);
+        match client::submit(&url, msg).await {
+            Ok(receipt) => {
+                self.check_receipt(round_id, &payload_hash, &receipt)?;
+                self.store.deliver(round_id, &receipt)?;
+                entry.state = DeliveryState::Delivered;
+                self.store.update_ledger(&entry)?;
+                Ok(Delivery {
+                    round_id: round_id.to_string(),
+                    state: DeliveryState::Delivered,
+                    detail: None,
+                })
+            }
+            Err(e) if e.is_transient() => Ok(Delivery {
+                round_id: round_id.to_string(),
+                state: DeliveryState::Pending,
+                detail: Some(e.to_string()),
+            }),
+            Err(e) => {
+                self.store.drop_from_outbox(round_id)?;
+                entry.state = DeliveryState::Refused;
+                self.store.update_ledger(&entry)?;
+                Ok(Delivery {
+                    round_id: round_id.to_string(),
+                    state: DeliveryState::Refused,
+                    detail: Some(e.to_string()),
+                })
+            }
+        }
+    }
+
+    fn check_receipt(
+        &self,
+        round_id: &str,
+        payload_hash: &[u8; 32],
+        receipt: &pb::SignedMessage,
+    ) -> Result<(), NodeError> {
+        let key = self.config.aggregator_key()?;
+        let v = envelope::open_from(receipt, &key)?;
+        match v.body {
+            pb::payload::Body::Receipt(r)
+                if r.round_id == round_id
+                    && r.submission_hash == payload_hash
+                    && r.node_key == self.public_key() =>
+            {
+                Ok(())
+            }
+            pb::payload::Body::Receipt(_) => Err(NodeError::BadAnswer(
+                "receipt does not acknowledge this submission".into(),
+            )),
+            other => Err(NodeError::BadAnswer(format!(
+                "expected a receipt, got a {}",
+                envelope::kind_name(&other)
+            ))),
+        }
+    }
+
+    /// Takes part in the aggregator's open round: retries the outbox, fetches and verifies the
+    /// round, checks it against the privacy policy, privatises, records in the ledger and the
+    /// outbox, sends, and keeps the receipt.
+    pub async fn submit(&self) -> Result<SubmitReport, NodeError> {
+        let retried = self.flush_outbox().await?;
+        let mut report = SubmitReport {
+            retried,
+            current: None,
+            epsilon: None,
+            metrics: Vec::new(),
+            skipped: None,
+        };
+        let url = self.config.aggregator_url()?.to_string();
+        let key = self.config.aggregator_key()?;
+        let round_msg = match client::get_round(&url, None).await {
+            Ok(m) => m,
+            Err(NodeError::NoOpenRound) => {
+                report.skipped = Some("the aggregator has no open round".into());
+                return Ok(report);
+            }
+            Err(e) => return Err(e),
+        };
+        let verified = envelope::open_from(&round_msg, &key)?;
+        let params = match verified.body {
+            pb::payload::Body::Round(p) => p,
+            other => {
+                return Err(NodeError::BadAnswer(format!(
+                    "expected round parameters, got a {}",
+                    envelope::kind_name(&other)
+                )))
+            }
+        };
+        if let Some(entry) = self.store.ledger_entry(&params.round_id)? {
+            report.skipped = Some(format!(
+                "already took part in round {} ({:?})",
+                params.round_id, entry.state
+            ));
+            return Ok(report);
+        }
+        let now = sovbench_core::now_unix();
+        let catalogue = Catalogue::current();
+        let spent = self.spent_in_year(now)?;
+        let defs = check_round(&params, &self.config.privacy, &catalogue, spent, now)?;
+        let assessment = self
+            .store
+            .latest_assessment()?
+            .and_then(|r| r.assessment())
+            .ok_or(NodeError::NoAssessment)?;
+        let chosen = crate::privatise::choose_indices(
+            defs.len(),
+            params.releases_per_node as usize,
+        )?;
+        let mut releases = Vec::with_capacity(chosen.len());
+        for i in chosen {
+            let def = defs[i];
+            let truth = true_value(&assessment, &def.id).ok_or_else(|| NodeError::BadRound {
+                round: params.round_id.clone(),
+                reason: format!("this node has no value for metric {}", def.id),
+            })?;
+            releases.push(crate::privatise::release(def, truth, params.epsilon_per_release)?);
+        }
+        let mut nonce = [0u8; 16];
+        SystemRandom::new()
+            .fill(&mut nonce)
+            .map_err(|_| NodeError::Storage("system random generator failed".into()))?;
+        let submission = pb::Submission {
+            round_id: params.round_id.clone(),
+            round_params_hash: verified.payload_hash.to_vec(),
+            releases: releases.clone(),
+            created_at: now,
+            nonce: nonce.to_vec(),
+        };
+        let signed = self
+            .identity
+            .seal(pb::payload::Body::Submission(submission));
+        let entry = LedgerEntry {
+            round_id: params.round_id.clone(),
+            recorded_at: now,
+            epsilon: releases.iter().map(|r| r.epsilon).sum(),
+            releases: releases
+                .iter()
+                .map(|r| ReleaseRecord {
+                    metric: r.metric.clone(),
+                    mechanism: "discrete_laplace".into(),
+                    value: r.value,
+                    scale: r.scale,
+                    epsilon: r.epsilon,
+                })
+                .collect(),
+            payload_sha256: hex::encode(sovbench_core::sha256(&signed.payload)),
+            state: DeliveryState::Pending,
+            aggregator: url,
+        };
+        self.store.put_round(&params.round_id, &round_msg)?;
+        // The ledger and the outbox are written together and made durable before sending.
+        self.store.record_release(&entry, &signed)?;
+        report.epsilon = Some(entry.epsilon);
+        report.metrics = entry.releases.iter().map(|r| r.metric.clone()).collect();
+        report.current = Some(self.deliver(&params.round_id, signed).await?);
+        Ok(report)
+    }
+
+    /// Fetches and verifies a publication (the latest for `None`) and compares the
+    /// administration's own values with it.
+    pub async fn compare(&self, round: Option<&str>) -> Result<Comparison, NodeError> {
+        let url = self.config.aggregator_url()?.to_string();
+        let key = self.config.aggregator_key()?;
+        let msg = client::get_publication(&url, round).await?;
+        let publication = match envelope::open_from(&msg, &key)?.body {
+            pb::payload::Body::Publication(p) => p,
+            other => {
+                return Err(NodeError::BadAnswer(format!(
+                    "expected a publication, got a {}",
+                    envelope::kind_name(&other)
+                )))
+            }
+        };
+        self.store.put_publication(&publication.round_id, &msg)?;
+        self.comparison(&publication)
+    }
+
+    /// Compares the administration's own latest self-test with a verified publication.
+    pub fn comparison(&self, publication: &pb::Publication) -> Result<Comparison, NodeError> {
+        let profile = self.profile()?;
+        let own = self.store.latest_assessment()?.and_then(|r| r.assessment());
+        let catalogue = Catalogue::current();
+        let mut rows = Vec::new();
+        for cohort in profile.cohort().cohorts() {
+            for cell in publication.cells.iter().filter(|c| c.cohort == cohort) {
+                let (lo, hi) = display_range(&catalogue, &cell.metric);
+                rows.push(ComparisonRow {
+                    cohort: cohort.clone(),
+                    metric: cell.metric.clone(),
+                    own: own
+                        .as_ref()
+                        .and_then(|a| true_value(a, &cell.metric))
+                        .map(|v| v as f64),
+                    estimate: (!cell.suppressed).then_some(cell.estimate),
+                    ci_low: (!cell.suppressed).then_some(cell.ci_low.clamp(lo, hi)),
+                    ci_high: (!cell.suppressed).then_some(cell.ci_high.clamp(lo, hi)),
+                    n: cell.n,
+                    suppressed: cell
+                        .suppressed
+                        .then(|| cell.suppression_reason.clone()),
+                });
+            }
+        }
+        Ok(Comparison {
+            round_id: publication.round_id.clone(),
+            published_at: publication.published_at,
+            contributors: publication.contributors,
+            rows,
+        })
+    }
+}
+
+/// The administration's true value of a metric (it never leaves the node).
+pub fn true_value(a: &Assessment, metric: &str) -> Option<i64> {
+    if metric == sovbench_core::catalogue::SELFTEST_TOTAL {
+        return Some(i64::from(a.total()));
+    }
+    let key = metric.strip_prefix("selftest.")?;
+    Dimension::from_key(key).map(|d| i64::from(a.score(d)))
+}
+
+fn display_range(catalogue: &Catalogue, metric: &str) -> (f64, f64) {
+    if let Some(m) = catalogue.metric(metric) {
+        (m.lower as f64, m.upper as f64)
+    } else if let Some(d) = catalogue.derived(metric) {
+        let (lo, hi) = d.sum_of.iter().filter_map(|id| catalogue.metric(id)).fold(
+            (0.0, 0.0),
+            |(lo, hi), m| (lo + m.lower as f64, hi + m.upper as f64),
+        );
+        (lo, hi)
+    } else {
+        (f64::NEG_INFINITY, f64::INFINITY)
+    }
+}
+
+/// Checks a round against the catalogue, the protocol and the node's privacy policy; returns the
+/// definitions of the metrics it asks for, in the round's order.
+pub fn check_round<'c>(
+    params: &pb::RoundParams,
+    policy: &PrivacyPolicy,
+    catalogue: &'c Catalogue,
+    spent_this_year: f64,
+    now: i64,
+) -> Result<Vec<&'c MetricDef>, NodeError> {
+    let bad = |reason: String| NodeError::BadRound {
+        round: params.round_id.clone(),
+        reason,
+    };
+    if params.mode != pb::RoundMode::Direct as i32 {
+        return Err(bad(format!(
+            "mode {} is not supported by this node (only direct)",
+            params.mode
+        )));
+    }
+    if params.catalogue_hash != catalogue.hash() {
+        return Err(bad(format!(
+            "metric catalogue {} differs from this node's {} (update sovbench-node or ask the consortium)",
+            short_hex(&params.catalogue_hash),
+            short_hex(&catalogue.hash())
+        )));
+    }
+    if now >= params.closes_at {
+        return Err(bad(format!(
+            "closed at {}",
+            sovbench_core::time::format_utc(params.closes_at)
+        )));
+    }
+    if now < params.opens_at {
+        return Err(bad(format!(
+            "opens only at {}",
+            sovbench_core::time::format_utc(params.opens_at)
+        )));
+    }
+    if params.metrics.is_empty() {
+        return Err(bad("asks for no metrics".into()));
+    }
+    let mut defs = Vec::with_capacity(params.metrics.len());
+    for spec in &params.metrics {
+        let def = catalogue
+            .metric(&spec.id)
+            .ok_or_else(|| bad(format!("unknown metric {}", spec.id)))?;
+        if !def.matches(spec) {
+            return Err(bad(format!(
+                "metric {} is described differently from the catalogue",
+                spec.id
+            )));
+        }
+        if defs.iter().any(|d: &&MetricDef| d.id == def.id) {
+            return Err(bad(format!("metric {} is asked for twice", spec.id)));
+        }
+        defs.push(def);
+    }
+    let eps = params.epsilon_per_release;
+    if !(eps.is_finite() && eps > 0.0) {
+        return Err(bad(format!("epsilon per release {eps} is not a positive number")));
+    }
+    let count = match params.releases_per_node as usize {
+        0 => defs.len(),
+        m => m.min(defs.len()),
+    };
+    let round_eps = eps * count as f64;
+    let policy_err = |parameter: &'static str, value: String, limit: String| NodeError::Policy {
+        round: params.round_id.clone(),
+        parameter,
+        value,
+        limit,
+    };
+    if round_eps > policy.max_epsilon_per_round + 1e-12 {
+        return Err(policy_err(
+            "epsilon per round",
+            format!("{round_eps} ({count} releases x {eps})"),
+            format!("at most {} (privacy.max_epsilon_per_round)", policy.max_epsilon_per_round),
+        ));
+    }
+    if params.min_cohort < policy.min_cohort {
+        return Err(policy_err(
+            "minimum cohort size k",
+            params.min_cohort.to_string(),
+            format!("at least {} (privacy.min_cohort)", policy.min_cohort),
+        ));
+    }
+    if spent_this_year + round_eps > policy.max_epsilon_per_year + 1e-12 {
+        return Err(policy_err(
+            "epsilon this year",
+            format!("{} ({spent_this_year} spent + {round_eps} for this round)", spent_this_year + round_eps),
+            format!("at most {} (privacy.max_epsilon_per_year)", policy.max_epsilon_per_year),
+        ));
+    }
+    Ok(defs)
+}
+
+fn short_hex(b: &[u8]) -> String {
+    hex::encode(&b[..b.len().min(6)])
+}
+
+/// Decodes a stored signed message's payload without verifying (for display of own records).
+pub fn decode_payload(msg: &pb::SignedMessage) -> Option<pb::payload::Body> {
+    pb::Payload::decode(msg.payload.as_slice()).ok()?.body
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn round(eps: f64, m: u32, k: u32) -> pb::RoundParams {
+        let c = Catalogue::current();
+        pb::RoundParams {
+            round_id: "2026-q4".into(),
+            mode: pb::RoundMode::Direct as i32,
+            metrics: c.metrics.iter().map(|d| d.spec()).collect(),
+            epsilon_per_release: eps,
+            releases_per_node: m,
+            min_cohort: k,
+            opens_at: 0,
+            closes_at: 2_000_000_000,
+            catalogue_hash: c.hash().to_vec(),
+            consortium: "test".into(),
+        }
+    }
+
+    #[test]
+    fn policy_refusals_name_parameter_round_value_and_limit() {
+        let c = Catalogue::current();
+        let p = PrivacyPolicy::default();
+        assert_eq!(check_round(&round(1.0, 1, 10), &p, &c, 0.0, 1).unwrap().len(), 5);
+        let e = check_round(&round(1.0, 0, 10), &p, &c, 0.0, 1).unwrap_err().to_string();
+        assert!(e.contains("epsilon per round") && e.contains("5 (5 releases x 1)") && e.contains("at most 2"), "{e}");
+        let e = check_round(&round(1.0, 1, 5), &p, &c, 0.0, 1).unwrap_err().to_string();
+        assert!(e.contains("minimum cohort size k is 5") && e.contains("at least 10"), "{e}");
+        let e = check_round(&round(2.0, 1, 10), &p, &c, 3.0, 1).unwrap_err().to_string();
+        assert!(e.contains("epsilon this year"), "{e}");
+    }
+
+    #[test]
+    fn foreign_catalogue_closed_rounds_and_odd_metrics_are_refused() {
+        let c = Catalogue::current();
+        let p = PrivacyPolicy::default();
+        let mut r = round(1.0, 1, 10);
+        r.catalogue_hash = vec![0; 32];
+        assert!(check_round(&r, &p, &c, 0.0, 1).unwrap_err().to_string().contains("catalogue"));
+        let r = round(1.0, 1, 10);
+        assert!(check_round(&r, &p, &c, 0.0, 2_000_000_000).unwrap_err().to_string().contains("closed"));
+        let mut r = round(1.0, 1, 10);
+        r.metrics[0].upper = 7;
+        assert!(check_round(&r, &p, &c, 0.0, 1).is_err());
+        let mut r = round(1.0, 1, 10);
+        r.metrics.push(r.metrics[0].clone());
+        assert!(check_round(&r, &p, &c, 0.0, 1).unwrap_err().to_string().contains("twice"));
+    }
+
+    #[test]
+    fn true_values_cover_dimensions_and_total() {
+        let a = Assessment::from_scores([1, 2, 3, 4, 5]).unwrap();
+        assert_eq!(true_value(&a, "selftest.datenhoheit"), Some(1));
+        assert_eq!(true_value(&a, "selftest.governance_exit"), Some(5));
+        assert_eq!(true_value(&a, "selftest.total"), Some(15));
+        assert_eq!(true_value(&a, "inventory.x"), None);
+    }
+}

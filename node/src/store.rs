@@ -1,0 +1,323 @@
+//! The node's local store. This is the only module that names the storage engine (sled); every
+//! other module sees typed accessors.
+//!
+//! Trees and key encodings:
+//!
+//! | tree | key | value |
+//! |---|---|---|
+//! | `meta` | `b"profile"` | [`Profile`] as JSON |
+//! | `assessments` | recorded-at, Unix microseconds, big-endian `u64` | [`AssessmentRecord`] as JSON |
+//! | `rounds` | round id (UTF-8) | the round's `SignedMessage` (protobuf) as received |
+//! | `ledger` | round id | [`LedgerEntry`] as JSON |
+//! | `outbox` | round id | the signed submission (`SignedMessage`, protobuf) awaiting delivery |
+//! | `receipts` | round id | the aggregator's signed receipt (`SignedMessage`) |
+//! | `publications` | round id | a verified publication (`SignedMessage`) |
+//!
+//! Durability: [`Store::commit`] flushes sled and then `fsync`s its data file, because sled 0.34's
+//! own flush issues `sync_file_range`, which neither flushes the drive's cache nor the file's
+//! metadata. A ledger entry and its outbox entry are written in one transaction and committed
+//! before anything is sent.
+
+use std::path::{Path, PathBuf};
+
+use prost::Message as _;
+use serde::{de::DeserializeOwned, Serialize};
+use sled::transaction::{ConflictableTransactionError, TransactionError};
+use sled::Transactional as _;
+use sovbench_core::pb;
+
+use crate::error::NodeError;
+use crate::model::{AssessmentRecord, LedgerEntry, Profile};
+
+/// Typed access to the node's sled database.
+#[derive(Clone)]
+pub struct Store {
+    db: sled::Db,
+    path: PathBuf,
+    meta: sled::Tree,
+    assessments: sled::Tree,
+    rounds: sled::Tree,
+    ledger: sled::Tree,
+    outbox: sled::Tree,
+    receipts: sled::Tree,
+    publications: sled::Tree,
+}
+
+const PROFILE: &[u8] = b"profile";
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").field("path", &self.path).finish()
+    }
+}
+
+impl Store {
+    /// Opens (or creates) the store in `path`.
+    pub fn open(path: &Path) -> Result<Store, NodeError> {
+        let db = sled::Config::new()
+            .path(path)
+            .cache_capacity(16 * 1024 * 1024)
+            .open()
+            .map_err(|e| lock_or_storage(path, e))?;
+        let t = |name: &str| db.open_tree(name).map_err(NodeError::from);
+        Ok(Store {
+            path: path.to_path_buf(),
+            meta: t("meta")?,
+            assessments: t("assessments")?,
+            rounds: t("rounds")?,
+            ledger: t("ledger")?,
+            outbox: t("outbox")?,
+            receipts: t("receipts")?,
+            publications: t("publications")?,
+            db,
+        })
+    }
+
+    /// Makes everything written so far durable: sled flush, then `fsync` of the data file.
+    pub fn commit(&self) -> Result<(), NodeError> {
+        self.db.flush()?;
+        std::fs::File::open(self.path.join("db"))
+            .and_then(|f| f.sync_all())
+            .map_err(|e| NodeError::Storage(format!("fsync {}: {e}", self.path.display())))
+    }
+
+    /// The administration's profile, if `init` has run.
+    pub fn profile(&self) -> Result<Option<Profile>, NodeError> {
+        get_json(&self.meta, PROFILE)
+    }
+
+    /// Stores the profile.
+    pub fn put_profile(&self, p: &Profile) -> Result<(), NodeError> {
+        put_json(&self.meta, PROFILE, p)?;
+        self.commit()
+    }
+
+    /// Appends a self-test to the history.
+    pub fn add_assessment(&self, rec: &AssessmentRecord) -> Result<(), NodeError> {
+        let mut key = rec.recorded_at_micros;
+        // Two records in the same microsecond keep both: the later one moves one tick on.
+        while self.assessments.contains_key(key.to_be_bytes())? {
+            key += 1;
+        }
+        put_json(&self.assessments, &key.to_be_bytes(), rec)?;
+        self.commit()
+    }
+
+    /// All self-tests, oldest first.
+    pub fn assessments(&self) -> Result<Vec<AssessmentRecord>, NodeError> {
+        self.assessments
+            .iter()
+            .values()
+            .map(|v| Ok(serde_json::from_slice(&v?)?))
+            .collect()
+    }
+
+    /// The latest self-test.
+    pub fn latest_assessment(&self) -> Result<Option<AssessmentRecord>, NodeError> {
+        match self.assessments.last()? {
+            Some((_, v)) => Ok(Some(serde_json::from_slice(&v)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Remembers the signed parameters of a round the node has seen.
+    pub fn put_round(&self, round_id: &str, msg: &pb::SignedMessage) -> Result<(), NodeError> {
+        self.rounds.insert(round_id, msg.encode_to_vec())?;
+        Ok(())
+    }
+
+    /// The signed parameters of a round.
+    pub fn round(&self, round_id: &str) -> Result<Option<pb::SignedMessage>, NodeError> {
+        get_msg(&self.rounds, round_id.as_bytes())
+    }
+
+    /// Records a release in the ledger and queues its signed bytes in the outbox, atomically and
+    /// durably. Fails if the ledger already has an entry for the round.
+    pub fn record_release(
+        &self,
+        entry: &LedgerEntry,
+        signed: &pb::SignedMessage,
+    ) -> Result<(), NodeError> {
+        let key = entry.round_id.as_bytes();
+        let entry_bytes = serde_json::to_vec(entry)?;
+        let msg_bytes = signed.encode_to_vec();
+        let res = (&self.ledger, &self.outbox).transaction(|(ledger, outbox)| {
+            if ledger.get(key)?.is_some() {
+                return Err(ConflictableTransactionError::Abort(()));
+            }
+            ledger.insert(key, entry_bytes.as_slice())?;
+            outbox.insert(key, msg_bytes.as_slice())?;
+            Ok(())
+        });
+        match res {
+            Ok(()) => self.commit(),
+            Err(TransactionError::Abort(())) => {
+                Err(NodeError::AlreadyReleased(entry.round_id.clone()))
+            }
+            Err(TransactionError::Storage(e)) => Err(e.into()),
+        }
+    }
+
+    /// The ledger entry of a round.
+    pub fn ledger_entry(&self, round_id: &str) -> Result<Option<LedgerEntry>, NodeError> {
+        get_json(&self.ledger, round_id.as_bytes())
+    }
+
+    /// The whole ledger, ordered by round id.
+    pub fn ledger(&self) -> Result<Vec<LedgerEntry>, NodeError> {
+        self.ledger
+            .iter()
+            .values()
+            .map(|v| Ok(serde_json::from_slice(&v?)?))
+            .collect()
+    }
+
+    /// Marks a ledger entry's delivery state and updates it durably.
+    pub fn update_ledger(&self, entry: &LedgerEntry) -> Result<(), NodeError> {
+        put_json(&self.ledger, entry.round_id.as_bytes(), entry)?;
+        self.commit()
+    }
+
+    /// Submissions waiting for delivery, by round id.
+    pub fn outbox(&self) -> Result<Vec<(String, pb::SignedMessage)>, NodeError> {
+        self.outbox
+            .iter()
+            .map(|kv| {
+                let (k, v) = kv?;
+                Ok((
+                    String::from_utf8_lossy(&k).into_owned(),
+                    pb::SignedMessage::decode(v.as_ref())?,
+                ))
+            })
+            .collect()
+    }
+
+    /// Stores a receipt and removes the submission from the outbox, atomically and durably.
+    pub fn deliver(&self, round_id: &str, receipt: &pb::SignedMessage) -> Result<(), NodeError> {
+        let key = round_id.as_bytes();
+        let bytes = receipt.encode_to_vec();
+        (&self.receipts, &self.outbox)
+            .transaction(|(receipts, outbox)| {
+                receipts.insert(key, bytes.as_slice())?;
+                outbox.remove(key)?;
+                Ok::<(), ConflictableTransactionError<()>>(())
+            })
+            .map_err(|e| match e {
+                TransactionError::Abort(()) => NodeError::Storage("transaction aborted".into()),
+                TransactionError::Storage(e) => e.into(),
+            })?;
+        self.commit()
+    }
+
+    /// Removes a submission from the outbox without a receipt (the aggregator refused it for
+    /// good). Its ledger entry stays: the bytes may have been seen.
+    pub fn drop_from_outbox(&self, round_id: &str) -> Result<(), NodeError> {
+        self.outbox.remove(round_id.as_bytes())?;
+        self.commit()
+    }
+
+    /// The receipt of a round.
+    pub fn receipt(&self, round_id: &str) -> Result<Option<pb::SignedMessage>, NodeError> {
+        get_msg(&self.receipts, round_id.as_bytes())
+    }
+
+    /// Stores a verified publication.
+    pub fn put_publication(&self, round_id: &str, msg: &pb::SignedMessage) -> Result<(), NodeError> {
+        self.publications.insert(round_id, msg.encode_to_vec())?;
+        self.commit()
+    }
+}
+
+fn lock_or_storage(path: &Path, e: sled::Error) -> NodeError {
+    let text = e.to_string();
+    if text.contains("lock") || text.contains("WouldBlock") || text.contains("temporarily unavailable") {
+        NodeError::Locked(path.display().to_string())
+    } else {
+        NodeError::Storage(format!("open {}: {text}", path.display()))
+    }
+}
+
+fn get_json<T: DeserializeOwned>(tree: &sled::Tree, key: &[u8]) -> Result<Option<T>, NodeError> {
+    match tree.get(key)? {
+        Some(v) => Ok(Some(serde_json::from_slice(&v)?)),
+        None => Ok(None),
+    }
+}
+
+fn put_json<T: Serialize>(tree: &sled::Tree, key: &[u8], value: &T) -> Result<(), NodeError> {
+    tree.insert(key, serde_json::to_vec(value)?)?;
+    Ok(())
+}
+
+fn get_msg(tree: &sled::Tree, key: &[u8]) -> Result<Option<pb::SignedMessage>, NodeError> {
+    match tree.get(key)? {
+        Some(v) => Ok(Some(pb::SignedMessage::decode(v.as_ref())?)),
+        None => Ok(None),
+    }
+}
+
+impl From<sled::Error> for NodeError {
+    fn from(e: sled::Error) -> Self {
+        NodeError::Storage(e.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{DeliveryState, ReleaseRecord};
+
+    fn entry(round: &str) -> LedgerEntry {
+        LedgerEntry {
+            round_id: round.into(),
+            recorded_at: 1,
+            epsilon: 1.0,
+            releases: vec![ReleaseRecord {
+                metric: "selftest.datenhoheit".into(),
+                mechanism: "discrete_laplace".into(),
+                value: 3,
+                scale: 4.0,
+                epsilon: 1.0,
+            }],
+            payload_sha256: "00".into(),
+            state: DeliveryState::Pending,
+            aggregator: "http://127.0.0.1:1".into(),
+        }
+    }
+
+    #[test]
+    fn ledger_and_outbox_are_written_together_and_only_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = Store::open(dir.path()).unwrap();
+        let msg = pb::SignedMessage {
+            payload: vec![1, 2, 3],
+            signature: vec![4; 64],
+            signer: vec![5; 32],
+        };
+        s.record_release(&entry("r1"), &msg).unwrap();
+        assert!(matches!(
+            s.record_release(&entry("r1"), &msg),
+            Err(NodeError::AlreadyReleased(_))
+        ));
+        assert_eq!(s.ledger().unwrap().len(), 1);
+        assert_eq!(s.outbox().unwrap(), vec![("r1".to_string(), msg.clone())]);
+        s.deliver("r1", &msg).unwrap();
+        assert!(s.outbox().unwrap().is_empty());
+        assert_eq!(s.receipt("r1").unwrap(), Some(msg));
+        assert_eq!(s.ledger().unwrap().len(), 1);
+    }
+
+    #[test]
+    fn data_survives_reopen() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let s = Store::open(dir.path()).unwrap();
+            let rec = AssessmentRecord { recorded_at_micros: 5, scores: [1, 2, 3, 4, 5] };
+            s.add_assessment(&rec).unwrap();
+            s.add_assessment(&rec).unwrap();
+        }
+        let s = Store::open(dir.path()).unwrap();
+        assert_eq!(s.assessments().unwrap().len(), 2);
+        assert_eq!(s.latest_assessment().unwrap().unwrap().scores, [1, 2, 3, 4, 5]);
+    }
+}

@@ -1,0 +1,24 @@
+//! Wire format of sovbench.
+//!
+//! This crate holds the protobuf messages and the gRPC service definition, generated at build time
+//! from `proto/sovbench/v1/sovbench.proto` by `protox` and `tonic-prost-build` (no system
+//! `protoc`). It has no I/O, no storage, no crypto and no policy: those live in `sovbench-core`
+//! (envelope, catalogue), `sovbench-node` and `sovbench-aggregator`.
+//!
+//! ```
+//! use sovbench_proto::pb;
+//! let req = pb::GetRoundRequest { round_id: String::new() };
+//! assert!(req.round_id.is_empty());
+//! ```
+
+/// Generated protobuf and gRPC code, package `sovbench.v1`.
+#[allow(missing_docs, clippy::all, clippy::pedantic)]
+pub mod pb {
+    tonic::include_proto!("sovbench.v1");
+}
+
+/// Protocol version carried in every `Payload`.
+pub const PROTOCOL_VERSION: u32 = 1;
+
+/// Largest encoded `SignedMessage` a server accepts or a client sends (64 KiB).
+pub const MAX_MESSAGE_BYTES: usize = 64 * 1024;
