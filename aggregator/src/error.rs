@@ -13,7 +13,9 @@ pub enum AggError {
     #[error("an aggregator is already initialised in {0}; refusing to overwrite its key")]
     AlreadyInitialised(String),
     /// Another process holds the store.
-    #[error("the store {0} is in use by another process (is `sovbench-aggregator serve` running?)")]
+    #[error(
+        "the store {0} is in use by another process (is `sovbench-aggregator serve` running?)"
+    )]
     Locked(String),
     /// The storage engine failed.
     #[error("storage: {0}")]

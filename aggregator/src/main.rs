@@ -1,1 +1,5 @@
-fn main() {}
+//! `sovbench-aggregator`: command-line front end of the aggregator library.
+
+fn main() -> std::process::ExitCode {
+    sovbench_aggregator::cli::main()
+}

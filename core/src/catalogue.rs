@@ -180,7 +180,8 @@ impl Catalogue {
     /// SHA-256 over the canonical JSON encoding of the catalogue.
     pub fn hash(&self) -> [u8; 32] {
         // Serialising plain structs and vectors cannot fail; fall back to the version alone.
-        let bytes = serde_json::to_vec(self).unwrap_or_else(|_| self.version.to_be_bytes().to_vec());
+        let bytes =
+            serde_json::to_vec(self).unwrap_or_else(|_| self.version.to_be_bytes().to_vec());
         crate::sha256(&bytes)
     }
 }

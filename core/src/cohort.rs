@@ -66,9 +66,10 @@ impl Kind {
             Kind::Landkreis => lang.pick("Landkreis", "District"),
             Kind::Land => lang.pick("Land", "State administration"),
             Kind::Bund => lang.pick("Bund", "Federal administration"),
-            Kind::ItDienstleister => {
-                lang.pick("Kommunaler IT-Dienstleister", "Municipal IT service provider")
-            }
+            Kind::ItDienstleister => lang.pick(
+                "Kommunaler IT-Dienstleister",
+                "Municipal IT service provider",
+            ),
         }
     }
 
@@ -118,7 +119,11 @@ pub const BUNDESLAENDER: [(&str, &str); 16] = [
 /// Checks and normalises an ISO 3166-2:DE code ("de-nw" becomes "DE-NW").
 pub fn parse_state(code: &str) -> Result<String, CohortError> {
     let upper = code.trim().to_uppercase();
-    let upper = if upper.len() == 2 { format!("DE-{upper}") } else { upper };
+    let upper = if upper.len() == 2 {
+        format!("DE-{upper}")
+    } else {
+        upper
+    };
     BUNDESLAENDER
         .iter()
         .find(|(c, _)| *c == upper)
@@ -252,13 +257,34 @@ mod tests {
 
     #[test]
     fn size_class_edges() {
-        assert_eq!(SizeClass::classify(Kind::Gemeinde, 4_999), SizeClass::PopLt5k);
-        assert_eq!(SizeClass::classify(Kind::Gemeinde, 5_000), SizeClass::Pop5kTo20k);
-        assert_eq!(SizeClass::classify(Kind::Stadt, 49_999), SizeClass::Pop20kTo50k);
-        assert_eq!(SizeClass::classify(Kind::Stadt, 50_000), SizeClass::Pop50kTo100k);
-        assert_eq!(SizeClass::classify(Kind::Land, 17_900_000), SizeClass::Pop500kPlus);
-        assert_eq!(SizeClass::classify(Kind::ItDienstleister, 249), SizeClass::StaffLt250);
-        assert_eq!(SizeClass::classify(Kind::Bund, 5_000), SizeClass::Staff5kPlus);
+        assert_eq!(
+            SizeClass::classify(Kind::Gemeinde, 4_999),
+            SizeClass::PopLt5k
+        );
+        assert_eq!(
+            SizeClass::classify(Kind::Gemeinde, 5_000),
+            SizeClass::Pop5kTo20k
+        );
+        assert_eq!(
+            SizeClass::classify(Kind::Stadt, 49_999),
+            SizeClass::Pop20kTo50k
+        );
+        assert_eq!(
+            SizeClass::classify(Kind::Stadt, 50_000),
+            SizeClass::Pop50kTo100k
+        );
+        assert_eq!(
+            SizeClass::classify(Kind::Land, 17_900_000),
+            SizeClass::Pop500kPlus
+        );
+        assert_eq!(
+            SizeClass::classify(Kind::ItDienstleister, 249),
+            SizeClass::StaffLt250
+        );
+        assert_eq!(
+            SizeClass::classify(Kind::Bund, 5_000),
+            SizeClass::Staff5kPlus
+        );
     }
 
     #[test]
@@ -267,7 +293,10 @@ mod tests {
         assert_eq!(parse_state("BY").unwrap(), "DE-BY");
         assert!(parse_state("DE-XX").is_err());
         assert_eq!("Gemeinde".parse::<Kind>().unwrap(), Kind::Gemeinde);
-        assert_eq!("kommunaler-it-dienstleister".parse::<Kind>().unwrap(), Kind::ItDienstleister);
+        assert_eq!(
+            "kommunaler-it-dienstleister".parse::<Kind>().unwrap(),
+            Kind::ItDienstleister
+        );
         assert!("bezirk".parse::<Kind>().is_err());
     }
 

@@ -273,7 +273,10 @@ mod tests {
         for i in 0..msg.payload.len() * 8 {
             let mut m = msg.clone();
             m.payload[i / 8] ^= 1 << (i % 8);
-            assert!(matches!(open(&m), Err(EnvelopeError::BadSignature(_))), "bit {i}");
+            assert!(
+                matches!(open(&m), Err(EnvelopeError::BadSignature(_))),
+                "bit {i}"
+            );
         }
     }
 
@@ -311,7 +314,10 @@ mod tests {
             let mode = std::fs::metadata(&path).unwrap().permissions().mode();
             assert_eq!(mode & 0o777, 0o600);
         }
-        assert!(matches!(Identity::create_file(&path), Err(EnvelopeError::KeyExists(_))));
+        assert!(matches!(
+            Identity::create_file(&path),
+            Err(EnvelopeError::KeyExists(_))
+        ));
         let again = Identity::load_file(&path).unwrap();
         assert_eq!(id.public_key(), again.public_key());
         assert!(!format!("{id:?}").contains("pair"));

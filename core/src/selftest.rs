@@ -62,9 +62,10 @@ impl Dimension {
     pub fn label(self, lang: Lang) -> &'static str {
         match self {
             Dimension::Datenhoheit => lang.pick("Datenhoheit", "Data sovereignty"),
-            Dimension::TechnologischeUnabhaengigkeit => {
-                lang.pick("Technologische Unabhängigkeit", "Technological independence")
-            }
+            Dimension::TechnologischeUnabhaengigkeit => lang.pick(
+                "Technologische Unabhängigkeit",
+                "Technological independence",
+            ),
             Dimension::ItKompetenz => lang.pick("Interne IT-Kompetenz", "In-house IT competence"),
             Dimension::OffeneStandards => lang.pick(
                 "Offene Standards & Schnittstellen",
@@ -194,8 +195,7 @@ impl Assessment {
         }
         let mut out = [0u8; 5];
         for d in Dimension::ALL {
-            let v = got[index(d)]
-                .ok_or(AssessmentError::Missing(d.key(), d.label(Lang::De)))?;
+            let v = got[index(d)].ok_or(AssessmentError::Missing(d.key(), d.label(Lang::De)))?;
             out[index(d)] = check(d, v)?;
         }
         Ok(Assessment { scores: out })
@@ -256,7 +256,10 @@ mod tests {
     #[test]
     fn missing_and_out_of_range_answers_name_the_dimension() {
         let err = Assessment::from_answers([("datenhoheit", 3)]).unwrap_err();
-        assert!(err.to_string().contains("technologische_unabhaengigkeit"), "{err}");
+        assert!(
+            err.to_string().contains("technologische_unabhaengigkeit"),
+            "{err}"
+        );
         let err = Assessment::from_scores([1, 2, 6, 3, 3]).unwrap_err();
         assert!(err.to_string().contains("it_kompetenz"), "{err}");
         assert!(err.to_string().contains("got 6"), "{err}");

@@ -24,7 +24,11 @@ pub fn year_of(unix_secs: i64) -> i64 {
 pub fn format_utc(unix_secs: i64) -> String {
     let (y, m, d) = civil_date(unix_secs);
     let s = unix_secs.rem_euclid(86_400);
-    format!("{y:04}-{m:02}-{d:02} {:02}:{:02} UTC", s / 3_600, (s % 3_600) / 60)
+    format!(
+        "{y:04}-{m:02}-{d:02} {:02}:{:02} UTC",
+        s / 3_600,
+        (s % 3_600) / 60
+    )
 }
 
 /// `YYYY-MM-DD`.

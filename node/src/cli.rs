@@ -121,7 +121,9 @@ pub fn main() -> ExitCode {
 fn init_tracing() {
     let filter = tracing_subscriber::EnvFilter::try_from_env("SOVBENCH_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     if std::io::stderr().is_terminal() {
         builder.init();
     } else {
@@ -154,7 +156,9 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             aggregator,
             aggregator_key,
         } => {
-            let size = population.or(staff).context("give --population or --staff")?;
+            let size = population
+                .or(staff)
+                .context("give --population or --staff")?;
             let node = Node::init(
                 &dir,
                 InitOptions {
@@ -203,7 +207,11 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 .iter()
                 .chain(report.retried.iter())
                 .any(|d| d.state == DeliveryState::Pending);
-            Ok(if queued { ExitCode::from(3) } else { ExitCode::SUCCESS })
+            Ok(if queued {
+                ExitCode::from(3)
+            } else {
+                ExitCode::SUCCESS
+            })
         }
         Command::Compare { round } => {
             let node = Node::open(&dir)?;
@@ -260,13 +268,20 @@ fn print_init(node: &Node, lang: Lang, as_json: bool) -> anyhow::Result<()> {
         );
         return Ok(());
     }
-    println!(
-        "{}",
-        lang.pick("Knoten angelegt in", "Node created in")
-    );
+    println!("{}", lang.pick("Knoten angelegt in", "Node created in"));
     println!("  {}", node.dir().display());
-    println!("{}: {} ({}, {}, {})", lang.pick("Verwaltung", "Administration"), p.name, p.kind.label(lang), p.state, p.size_class.key());
-    println!("{}: {key}", lang.pick("Öffentlicher Schlüssel", "Public key"));
+    println!(
+        "{}: {} ({}, {}, {})",
+        lang.pick("Verwaltung", "Administration"),
+        p.name,
+        p.kind.label(lang),
+        p.state,
+        p.size_class.key()
+    );
+    println!(
+        "{}: {key}",
+        lang.pick("Öffentlicher Schlüssel", "Public key")
+    );
     println!("{}: {fp}", lang.pick("Fingerabdruck", "Fingerprint"));
     println!();
     println!(
@@ -281,7 +296,11 @@ fn print_init(node: &Node, lang: Lang, as_json: bool) -> anyhow::Result<()> {
         p.name,
         p.kind.key(),
         p.state,
-        if p.kind.is_territorial() { "population" } else { "staff" },
+        if p.kind.is_territorial() {
+            "population"
+        } else {
+            "staff"
+        },
         p.size
     );
     Ok(())
@@ -289,8 +308,8 @@ fn print_init(node: &Node, lang: Lang, as_json: bool) -> anyhow::Result<()> {
 
 /// Reads a self-test from a TOML or JSON file. Every problem names the dimension.
 pub fn read_assessment_file(path: &Path) -> anyhow::Result<Assessment> {
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("reading {}", path.display()))?;
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
     let is_json = path
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("json"));
@@ -301,15 +320,16 @@ pub fn read_assessment_file(path: &Path) -> anyhow::Result<Assessment> {
     } else {
         let v: toml::Table = toml::from_str(&text)
             .with_context(|| format!("{} is not valid TOML", path.display()))?;
-        v.into_iter()
-            .map(|(k, v)| (k, v.as_integer()))
-            .collect()
+        v.into_iter().map(|(k, v)| (k, v.as_integer())).collect()
     };
     let mut answers = Vec::new();
     for (k, v) in &pairs {
         match v {
             Some(n) => answers.push((k.as_str(), *n)),
-            None => bail!("{}: dimension {k} must be a whole number from 1 to 5", path.display()),
+            None => bail!(
+                "{}: dimension {k} must be a whole number from 1 to 5",
+                path.display()
+            ),
         }
     }
     Assessment::from_answers(answers).with_context(|| format!("{}", path.display()))
@@ -329,11 +349,20 @@ fn ask_assessment(lang: Lang) -> anyhow::Result<Assessment> {
     );
     for (i, d) in Dimension::ALL.into_iter().enumerate() {
         loop {
-            print!("\n{}. {}\n   {}\n   [1-5]: ", i + 1, d.label(lang), d.statement(lang));
+            print!(
+                "\n{}. {}\n   {}\n   [1-5]: ",
+                i + 1,
+                d.label(lang),
+                d.statement(lang)
+            );
             std::io::stdout().flush().ok();
             let line = match lines.next() {
                 Some(l) => l.context("reading the answer")?,
-                None => bail!("input ended before dimension {} ({}) was answered; nothing stored", d.key(), d.label(Lang::De)),
+                None => bail!(
+                    "input ended before dimension {} ({}) was answered; nothing stored",
+                    d.key(),
+                    d.label(Lang::De)
+                ),
             };
             match line.trim().parse::<i64>() {
                 Ok(v) if (1..=5).contains(&v) => {
@@ -341,7 +370,13 @@ fn ask_assessment(lang: Lang) -> anyhow::Result<Assessment> {
                     break;
                 }
                 _ if interactive => {
-                    println!("{}", lang.pick("   Bitte eine ganze Zahl von 1 bis 5 eingeben.", "   Please enter a whole number from 1 to 5."));
+                    println!(
+                        "{}",
+                        lang.pick(
+                            "   Bitte eine ganze Zahl von 1 bis 5 eingeben.",
+                            "   Please enter a whole number from 1 to 5."
+                        )
+                    );
                 }
                 _ => bail!(
                     "dimension {} ({}) must be scored 1 to 5, got {:?}; nothing stored",
@@ -357,7 +392,10 @@ fn ask_assessment(lang: Lang) -> anyhow::Result<Assessment> {
 }
 
 fn print_assessment(a: &Assessment, lang: Lang) {
-    println!("{}", lang.pick("Selbsttest gespeichert:", "Self-test recorded:"));
+    println!(
+        "{}",
+        lang.pick("Selbsttest gespeichert:", "Self-test recorded:")
+    );
     for d in Dimension::ALL {
         println!("  {:<36} {}", d.label(lang), a.score(d));
     }
@@ -381,7 +419,13 @@ fn print_history(node: &Node, lang: Lang, as_json: bool) -> anyhow::Result<()> {
         return Ok(());
     }
     if all.is_empty() {
-        println!("{}", lang.pick("Noch kein Selbsttest gespeichert.", "No self-test recorded yet."));
+        println!(
+            "{}",
+            lang.pick(
+                "Noch kein Selbsttest gespeichert.",
+                "No self-test recorded yet."
+            )
+        );
     }
     for r in &all {
         if let Some(a) = r.assessment() {
@@ -399,8 +443,12 @@ fn print_history(node: &Node, lang: Lang, as_json: bool) -> anyhow::Result<()> {
 
 fn state_label(s: DeliveryState, lang: Lang) -> &'static str {
     match s {
-        DeliveryState::Pending => lang.pick("ausstehend (im Postausgang)", "pending (in the outbox)"),
-        DeliveryState::Delivered => lang.pick("zugestellt, Quittung erhalten", "delivered, receipt kept"),
+        DeliveryState::Pending => {
+            lang.pick("ausstehend (im Postausgang)", "pending (in the outbox)")
+        }
+        DeliveryState::Delivered => {
+            lang.pick("zugestellt, Quittung erhalten", "delivered, receipt kept")
+        }
         DeliveryState::Refused => lang.pick("abgelehnt", "refused"),
     }
 }
@@ -416,11 +464,17 @@ fn print_submit(r: &SubmitReport, lang: Lang, as_json: bool) -> anyhow::Result<(
             lang.pick("Erneut gesendet, Runde", "Retried, round"),
             d.round_id,
             state_label(d.state, lang),
-            d.detail.as_deref().map(|x| format!(" ({x})")).unwrap_or_default()
+            d.detail
+                .as_deref()
+                .map(|x| format!(" ({x})"))
+                .unwrap_or_default()
         );
     }
     if let Some(s) = &r.skipped {
-        println!("{}: {s}", lang.pick("Keine neue Freigabe", "Nothing new released"));
+        println!(
+            "{}: {s}",
+            lang.pick("Keine neue Freigabe", "Nothing new released")
+        );
     }
     if let Some(d) = &r.current {
         println!(
@@ -448,7 +502,10 @@ pub fn render_comparison(c: &Comparison, lang: Lang) -> String {
     let _ = writeln!(
         out,
         "{} {} ({} {}, {} {})",
-        lang.pick("Vergleich mit der Veröffentlichung der Runde", "Comparison with the publication of round"),
+        lang.pick(
+            "Vergleich mit der Veröffentlichung der Runde",
+            "Comparison with the publication of round"
+        ),
         c.round_id,
         lang.pick("veröffentlicht", "published"),
         format_utc(c.published_at),
@@ -478,7 +535,10 @@ pub fn render_comparison(c: &Comparison, lang: Lang) -> String {
             );
             last = row.cohort.clone();
         }
-        let own = row.own.map(|v| format!("{v:.0}")).unwrap_or_else(|| "-".into());
+        let own = row
+            .own
+            .map(|v| format!("{v:.0}"))
+            .unwrap_or_else(|| "-".into());
         match (&row.suppressed, row.estimate, row.ci_low, row.ci_high) {
             (None, Some(e), Some(lo), Some(hi)) => {
                 let _ = writeln!(
@@ -530,8 +590,18 @@ fn print_status(node: &Node, lang: Lang, as_json: bool) -> anyhow::Result<()> {
         );
         return Ok(());
     }
-    println!("{} ({}, {}, {})", p.name, p.kind.label(lang), p.state, p.size_class.key());
-    println!("{}: {}", lang.pick("Fingerabdruck", "Fingerprint"), fingerprint(node.public_key()));
+    println!(
+        "{} ({}, {}, {})",
+        p.name,
+        p.kind.label(lang),
+        p.state,
+        p.size_class.key()
+    );
+    println!(
+        "{}: {}",
+        lang.pick("Fingerabdruck", "Fingerprint"),
+        fingerprint(node.public_key())
+    );
     println!(
         "{}: {}",
         lang.pick("Aggregator", "Aggregator"),
@@ -545,11 +615,17 @@ fn print_status(node: &Node, lang: Lang, as_json: bool) -> anyhow::Result<()> {
             a.band().label(lang),
             format_utc(r.recorded_at())
         ),
-        None => println!("{}", lang.pick("Noch kein Selbsttest.", "No self-test yet.")),
+        None => println!(
+            "{}",
+            lang.pick("Noch kein Selbsttest.", "No self-test yet.")
+        ),
     }
     println!(
         "{}: {:.3} / {:.3} ({} {:.3})",
-        lang.pick("Datenschutzbudget dieses Jahr (Epsilon)", "Privacy budget this year (epsilon)"),
+        lang.pick(
+            "Datenschutzbudget dieses Jahr (Epsilon)",
+            "Privacy budget this year (epsilon)"
+        ),
         spent,
         policy.max_epsilon_per_year,
         lang.pick("verbleibend", "remaining"),
@@ -566,7 +642,11 @@ fn print_status(node: &Node, lang: Lang, as_json: bool) -> anyhow::Result<()> {
         );
     }
     if !outbox.is_empty() {
-        println!("{}: {}", lang.pick("Postausgang", "Outbox"), outbox.join(", "));
+        println!(
+            "{}: {}",
+            lang.pick("Postausgang", "Outbox"),
+            outbox.join(", ")
+        );
     }
     Ok(())
 }

@@ -74,8 +74,7 @@ pub struct NodeConfig {
 impl NodeConfig {
     /// Parses and checks a configuration text.
     pub fn parse(text: &str) -> Result<NodeConfig, NodeError> {
-        let cfg: NodeConfig =
-            toml::from_str(text).map_err(|e| NodeError::Config(e.to_string()))?;
+        let cfg: NodeConfig = toml::from_str(text).map_err(|e| NodeError::Config(e.to_string()))?;
         cfg.validate()?;
         Ok(cfg)
     }
@@ -116,13 +115,18 @@ impl NodeConfig {
                 "privacy.max_epsilon_per_round must be a positive number".into(),
             ));
         }
-        if !(p.max_epsilon_per_year.is_finite() && p.max_epsilon_per_year >= p.max_epsilon_per_round) {
+        if !(p.max_epsilon_per_year.is_finite()
+            && p.max_epsilon_per_year >= p.max_epsilon_per_round)
+        {
             return Err(NodeError::Config(
-                "privacy.max_epsilon_per_year must be at least privacy.max_epsilon_per_round".into(),
+                "privacy.max_epsilon_per_year must be at least privacy.max_epsilon_per_round"
+                    .into(),
             ));
         }
         if p.min_cohort < 2 {
-            return Err(NodeError::Config("privacy.min_cohort must be at least 2".into()));
+            return Err(NodeError::Config(
+                "privacy.min_cohort must be at least 2".into(),
+            ));
         }
         if let Some(k) = &self.aggregator_key {
             let raw = sovbench_core::envelope::unb64(k)
@@ -140,14 +144,18 @@ impl NodeConfig {
     /// The aggregator's address, or a clear error.
     pub fn aggregator_url(&self) -> Result<&str, NodeError> {
         self.aggregator_url.as_deref().ok_or_else(|| {
-            NodeError::Config("aggregator_url is not set in node.toml (or pass --aggregator at init)".into())
+            NodeError::Config(
+                "aggregator_url is not set in node.toml (or pass --aggregator at init)".into(),
+            )
         })
     }
 
     /// The aggregator's raw public key, or a clear error.
     pub fn aggregator_key(&self) -> Result<Vec<u8>, NodeError> {
         let k = self.aggregator_key.as_deref().ok_or_else(|| {
-            NodeError::Config("aggregator_key is not set in node.toml (or pass --aggregator-key at init)".into())
+            NodeError::Config(
+                "aggregator_key is not set in node.toml (or pass --aggregator-key at init)".into(),
+            )
         })?;
         sovbench_core::envelope::unb64(k)
             .map_err(|e| NodeError::Config(format!("aggregator_key is not base64: {e}")))

@@ -118,12 +118,18 @@ impl Node {
         let state = parse_state(&opts.state)?;
         let name = opts.name.trim().to_string();
         if name.is_empty() {
-            return Err(NodeError::Config("the administration's name must not be empty".into()));
+            return Err(NodeError::Config(
+                "the administration's name must not be empty".into(),
+            ));
         }
         if opts.size == 0 {
             return Err(NodeError::Config(format!(
                 "{} must be positive",
-                if kind.is_territorial() { "population" } else { "staff count" }
+                if kind.is_territorial() {
+                    "population"
+                } else {
+                    "staff count"
+                }
             )));
         }
         let mut config = NodeConfig {
@@ -249,10 +255,9 @@ impl Node {
     }
 
     async fn deliver(&self, round_id: &str, msg: pb::SignedMessage) -> Result<Delivery, NodeError> {
-        let mut entry = self
-            .store
-            .ledger_entry(round_id)?
-            .ok_or_else(|| NodeError::Storage(format!("outbox entry {round_id} has no ledger entry")))?;
+        let mut entry = self.store.ledger_entry(round_id)?.ok_or_else(|| {
+            NodeError::Storage(format!("outbox entry {round_id} has no ledger entry"))
+        })?;
         let url = entry.aggregator.clone();
         let payload_hash = sovbench_core::sha256(&msg.payload);
         match client::submit(&url, msg).await {
@@ -359,10 +364,8 @@ impl Node {
             .latest_assessment()?
             .and_then(|r| r.assessment())
             .ok_or(NodeError::NoAssessment)?;
-        let chosen = crate::privatise::choose_indices(
-            defs.len(),
-            params.releases_per_node as usize,
-        )?;
+        let chosen =
+            crate::privatise::choose_indices(defs.len(), params.releases_per_node as usize)?;
         let mut releases = Vec::with_capacity(chosen.len());
         for i in chosen {
             let def = defs[i];
@@ -370,7 +373,11 @@ impl Node {
                 round: params.round_id.clone(),
                 reason: format!("this node has no value for metric {}", def.id),
             })?;
-            releases.push(crate::privatise::release(def, truth, params.epsilon_per_release)?);
+            releases.push(crate::privatise::release(
+                def,
+                truth,
+                params.epsilon_per_release,
+            )?);
         }
         let mut nonce = [0u8; 16];
         SystemRandom::new()
@@ -452,9 +459,7 @@ impl Node {
                     ci_low: (!cell.suppressed).then_some(cell.ci_low.clamp(lo, hi)),
                     ci_high: (!cell.suppressed).then_some(cell.ci_high.clamp(lo, hi)),
                     n: cell.n,
-                    suppressed: cell
-                        .suppressed
-                        .then(|| cell.suppression_reason.clone()),
+                    suppressed: cell.suppressed.then(|| cell.suppression_reason.clone()),
                 });
             }
         }
@@ -480,10 +485,13 @@ fn display_range(catalogue: &Catalogue, metric: &str) -> (f64, f64) {
     if let Some(m) = catalogue.metric(metric) {
         (m.lower as f64, m.upper as f64)
     } else if let Some(d) = catalogue.derived(metric) {
-        let (lo, hi) = d.sum_of.iter().filter_map(|id| catalogue.metric(id)).fold(
-            (0.0, 0.0),
-            |(lo, hi), m| (lo + m.lower as f64, hi + m.upper as f64),
-        );
+        let (lo, hi) = d
+            .sum_of
+            .iter()
+            .filter_map(|id| catalogue.metric(id))
+            .fold((0.0, 0.0), |(lo, hi), m| {
+                (lo + m.lower as f64, hi + m.upper as f64)
+            });
         (lo, hi)
     } else {
         (f64::NEG_INFINITY, f64::INFINITY)
@@ -549,7 +557,9 @@ pub fn check_round<'c>(
     }
     let eps = params.epsilon_per_release;
     if !(eps.is_finite() && eps > 0.0) {
-        return Err(bad(format!("epsilon per release {eps} is not a positive number")));
+        return Err(bad(format!(
+            "epsilon per release {eps} is not a positive number"
+        )));
     }
     let count = match params.releases_per_node as usize {
         0 => defs.len(),
@@ -566,7 +576,10 @@ pub fn check_round<'c>(
         return Err(policy_err(
             "epsilon per round",
             format!("{round_eps} ({count} releases x {eps})"),
-            format!("at most {} (privacy.max_epsilon_per_round)", policy.max_epsilon_per_round),
+            format!(
+                "at most {} (privacy.max_epsilon_per_round)",
+                policy.max_epsilon_per_round
+            ),
         ));
     }
     if params.min_cohort < policy.min_cohort {
@@ -579,8 +592,14 @@ pub fn check_round<'c>(
     if spent_this_year + round_eps > policy.max_epsilon_per_year + 1e-12 {
         return Err(policy_err(
             "epsilon this year",
-            format!("{} ({spent_this_year} spent + {round_eps} for this round)", spent_this_year + round_eps),
-            format!("at most {} (privacy.max_epsilon_per_year)", policy.max_epsilon_per_year),
+            format!(
+                "{} ({spent_this_year} spent + {round_eps} for this round)",
+                spent_this_year + round_eps
+            ),
+            format!(
+                "at most {} (privacy.max_epsilon_per_year)",
+                policy.max_epsilon_per_year
+            ),
         ));
     }
     Ok(defs)
@@ -619,12 +638,31 @@ mod tests {
     fn policy_refusals_name_parameter_round_value_and_limit() {
         let c = Catalogue::current();
         let p = PrivacyPolicy::default();
-        assert_eq!(check_round(&round(1.0, 1, 10), &p, &c, 0.0, 1).unwrap().len(), 5);
-        let e = check_round(&round(1.0, 0, 10), &p, &c, 0.0, 1).unwrap_err().to_string();
-        assert!(e.contains("epsilon per round") && e.contains("5 (5 releases x 1)") && e.contains("at most 2"), "{e}");
-        let e = check_round(&round(1.0, 1, 5), &p, &c, 0.0, 1).unwrap_err().to_string();
-        assert!(e.contains("minimum cohort size k is 5") && e.contains("at least 10"), "{e}");
-        let e = check_round(&round(2.0, 1, 10), &p, &c, 3.0, 1).unwrap_err().to_string();
+        assert_eq!(
+            check_round(&round(1.0, 1, 10), &p, &c, 0.0, 1)
+                .unwrap()
+                .len(),
+            5
+        );
+        let e = check_round(&round(1.0, 0, 10), &p, &c, 0.0, 1)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("epsilon per round")
+                && e.contains("5 (5 releases x 1)")
+                && e.contains("at most 2"),
+            "{e}"
+        );
+        let e = check_round(&round(1.0, 1, 5), &p, &c, 0.0, 1)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("minimum cohort size k is 5") && e.contains("at least 10"),
+            "{e}"
+        );
+        let e = check_round(&round(2.0, 1, 10), &p, &c, 3.0, 1)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("epsilon this year"), "{e}");
     }
 
@@ -634,15 +672,24 @@ mod tests {
         let p = PrivacyPolicy::default();
         let mut r = round(1.0, 1, 10);
         r.catalogue_hash = vec![0; 32];
-        assert!(check_round(&r, &p, &c, 0.0, 1).unwrap_err().to_string().contains("catalogue"));
+        assert!(check_round(&r, &p, &c, 0.0, 1)
+            .unwrap_err()
+            .to_string()
+            .contains("catalogue"));
         let r = round(1.0, 1, 10);
-        assert!(check_round(&r, &p, &c, 0.0, 2_000_000_000).unwrap_err().to_string().contains("closed"));
+        assert!(check_round(&r, &p, &c, 0.0, 2_000_000_000)
+            .unwrap_err()
+            .to_string()
+            .contains("closed"));
         let mut r = round(1.0, 1, 10);
         r.metrics[0].upper = 7;
         assert!(check_round(&r, &p, &c, 0.0, 1).is_err());
         let mut r = round(1.0, 1, 10);
         r.metrics.push(r.metrics[0].clone());
-        assert!(check_round(&r, &p, &c, 0.0, 1).unwrap_err().to_string().contains("twice"));
+        assert!(check_round(&r, &p, &c, 0.0, 1)
+            .unwrap_err()
+            .to_string()
+            .contains("twice"));
     }
 
     #[test]

@@ -20,12 +20,8 @@ use sovbench_core::pb;
 
 use crate::error::NodeError;
 
-type IntLaplace = opendp::core::Measurement<
-    AtomDomain<i64>,
-    AbsoluteDistance<i64>,
-    MaxDivergence,
-    i64,
->;
+type IntLaplace =
+    opendp::core::Measurement<AtomDomain<i64>, AbsoluteDistance<i64>, MaxDivergence, i64>;
 
 fn privacy_err(metric: &str, e: impl std::fmt::Display) -> NodeError {
     NodeError::Privacy {
@@ -46,9 +42,16 @@ fn laplace(metric: &str, scale: f64) -> Result<IntLaplace, NodeError> {
 
 /// The smallest discrete-Laplace scale whose OpenDP privacy map charges at most `epsilon` for a
 /// change of `sensitivity`. Bisection over the map; returns the scale and the epsilon it charges.
-pub fn laplace_scale_for(metric: &str, sensitivity: i64, epsilon: f64) -> Result<(f64, f64), NodeError> {
+pub fn laplace_scale_for(
+    metric: &str,
+    sensitivity: i64,
+    epsilon: f64,
+) -> Result<(f64, f64), NodeError> {
     if !(epsilon.is_finite() && epsilon > 0.0) {
-        return Err(privacy_err(metric, format!("epsilon must be positive, got {epsilon}")));
+        return Err(privacy_err(
+            metric,
+            format!("epsilon must be positive, got {epsilon}"),
+        ));
     }
     let charge = |scale: f64| -> Result<f64, NodeError> {
         laplace(metric, scale)?
@@ -183,7 +186,10 @@ mod tests {
             assert_eq!(c.len(), 1);
             counts[c[0]] += 1;
         }
-        assert!(counts.iter().all(|&c| (850..=1150).contains(&c)), "{counts:?}");
+        assert!(
+            counts.iter().all(|&c| (850..=1150).contains(&c)),
+            "{counts:?}"
+        );
         assert_eq!(choose_indices(5, 0).unwrap(), vec![0, 1, 2, 3, 4]);
         let two = choose_indices(5, 2).unwrap();
         assert!(two.len() == 2 && two[0] < two[1]);

@@ -222,7 +222,11 @@ impl Store {
     }
 
     /// Stores a verified publication.
-    pub fn put_publication(&self, round_id: &str, msg: &pb::SignedMessage) -> Result<(), NodeError> {
+    pub fn put_publication(
+        &self,
+        round_id: &str,
+        msg: &pb::SignedMessage,
+    ) -> Result<(), NodeError> {
         self.publications.insert(round_id, msg.encode_to_vec())?;
         self.commit()
     }
@@ -230,7 +234,10 @@ impl Store {
 
 fn lock_or_storage(path: &Path, e: sled::Error) -> NodeError {
     let text = e.to_string();
-    if text.contains("lock") || text.contains("WouldBlock") || text.contains("temporarily unavailable") {
+    if text.contains("lock")
+        || text.contains("WouldBlock")
+        || text.contains("temporarily unavailable")
+    {
         NodeError::Locked(path.display().to_string())
     } else {
         NodeError::Storage(format!("open {}: {text}", path.display()))
@@ -312,12 +319,18 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         {
             let s = Store::open(dir.path()).unwrap();
-            let rec = AssessmentRecord { recorded_at_micros: 5, scores: [1, 2, 3, 4, 5] };
+            let rec = AssessmentRecord {
+                recorded_at_micros: 5,
+                scores: [1, 2, 3, 4, 5],
+            };
             s.add_assessment(&rec).unwrap();
             s.add_assessment(&rec).unwrap();
         }
         let s = Store::open(dir.path()).unwrap();
         assert_eq!(s.assessments().unwrap().len(), 2);
-        assert_eq!(s.latest_assessment().unwrap().unwrap().scores, [1, 2, 3, 4, 5]);
+        assert_eq!(
+            s.latest_assessment().unwrap().unwrap().scores,
+            [1, 2, 3, 4, 5]
+        );
     }
 }

@@ -1,0 +1,546 @@
+//! The aggregator's operations: enrolment, the round life cycle, checked submissions and
+//! publication.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use prost::Message as _;
+use serde::Serialize;
+use sovbench_core::catalogue::Catalogue;
+use sovbench_core::cohort::CohortAttributes;
+use sovbench_core::envelope::{self, fingerprint, Identity};
+use sovbench_core::pb;
+
+use crate::commit::{Committer, PendingSubmission};
+use crate::error::AggError;
+use crate::estimate::{compute_cells, Contribution};
+use crate::model::{Enrolment, RoundState, RoundStatus, StoredSubmission};
+use crate::store::Store;
+
+/// File name of the aggregator's Ed25519 key (PKCS#8, mode 0600) inside the data directory.
+pub const KEY_FILE: &str = "aggregator.key";
+/// Folder of the sled store inside the data directory.
+pub const STORE_DIR: &str = "store";
+
+/// What a new round asks for.
+#[derive(Debug, Clone)]
+pub struct RoundSpec {
+    /// Round id (letters, digits, `.`, `_`, `-`).
+    pub round_id: String,
+    /// Metric ids; empty means every released metric of the catalogue.
+    pub metrics: Vec<String>,
+    /// Epsilon of one released value.
+    pub epsilon_per_release: f64,
+    /// How many metrics each node releases (0 = all).
+    pub releases_per_node: u32,
+    /// Smallest publishable cohort.
+    pub min_cohort: u32,
+    /// Closing time, Unix seconds.
+    pub closes_at: i64,
+}
+
+/// A round with its parameters and state, for listings.
+#[derive(Debug, Clone, Serialize)]
+pub struct RoundInfo {
+    /// Round id.
+    pub round_id: String,
+    /// Status.
+    pub status: RoundStatus,
+    /// Metric ids.
+    pub metrics: Vec<String>,
+    /// Epsilon per release.
+    pub epsilon_per_release: f64,
+    /// Releases per node (0 = all).
+    pub releases_per_node: u32,
+    /// Minimum cohort size k.
+    pub min_cohort: u32,
+    /// Opening time.
+    pub opens_at: i64,
+    /// Closing time.
+    pub closes_at: i64,
+    /// Submissions stored.
+    pub submissions: usize,
+}
+
+/// An opened aggregator: store, signing key, commit worker.
+#[derive(Debug)]
+pub struct Aggregator {
+    dir: PathBuf,
+    store: Store,
+    identity: Arc<Identity>,
+    committer: Committer,
+}
+
+impl Aggregator {
+    /// Creates an aggregator in `dir`: signing key (0600) and store. Refuses to overwrite.
+    pub fn init(dir: &Path, consortium: &str) -> Result<Aggregator, AggError> {
+        if consortium.trim().is_empty() {
+            return Err(AggError::Invalid(
+                "the consortium name must not be empty".into(),
+            ));
+        }
+        if dir.join(KEY_FILE).exists() || dir.join(STORE_DIR).exists() {
+            return Err(AggError::AlreadyInitialised(dir.display().to_string()));
+        }
+        std::fs::create_dir_all(dir).map_err(|source| AggError::Io {
+            path: dir.display().to_string(),
+            source,
+        })?;
+        Identity::create_file(&dir.join(KEY_FILE)).map_err(|e| match e {
+            envelope::EnvelopeError::KeyExists(_) => {
+                AggError::AlreadyInitialised(dir.display().to_string())
+            }
+            other => other.into(),
+        })?;
+        let store = Store::open(&dir.join(STORE_DIR))?;
+        store.set_consortium(consortium.trim())?;
+        drop(store);
+        Aggregator::open(dir)
+    }
+
+    /// Opens the aggregator in `dir`.
+    pub fn open(dir: &Path) -> Result<Aggregator, AggError> {
+        if !dir.join(KEY_FILE).exists() || !dir.join(STORE_DIR).exists() {
+            return Err(AggError::NotInitialised(dir.display().to_string()));
+        }
+        let identity = Arc::new(Identity::load_file(&dir.join(KEY_FILE))?);
+        let store = Store::open(&dir.join(STORE_DIR))?;
+        let committer = Committer::start(store.clone(), identity.clone())?;
+        Ok(Aggregator {
+            dir: dir.to_path_buf(),
+            store,
+            identity,
+            committer,
+        })
+    }
+
+    /// Data directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Raw public key.
+    pub fn public_key(&self) -> &[u8] {
+        self.identity.public_key()
+    }
+
+    /// The consortium's name.
+    pub fn consortium(&self) -> Result<String, AggError> {
+        Ok(self.store.consortium()?.unwrap_or_default())
+    }
+
+    /// Enrols (or re-enrols, lifting a revocation) a node's key with its cohort attributes.
+    pub fn enrol(
+        &self,
+        public_key: &[u8],
+        name: &str,
+        attributes: CohortAttributes,
+        size: u64,
+    ) -> Result<Enrolment, AggError> {
+        if public_key.len() != envelope::PUBLIC_KEY_LEN {
+            return Err(AggError::Invalid(format!(
+                "public key must be 32 bytes (base64 of the raw Ed25519 key), got {}",
+                public_key.len()
+            )));
+        }
+        let e = Enrolment {
+            public_key: envelope::b64(public_key),
+            fingerprint: fingerprint(public_key),
+            name: name.trim().to_string(),
+            attributes,
+            size,
+            enrolled_at: sovbench_core::now_unix(),
+            revoked_at: None,
+        };
+        self.store.put_enrolment(public_key, &e)?;
+        Ok(e)
+    }
+
+    /// Revokes a node's key: its further submissions are refused.
+    pub fn revoke(&self, public_key: &[u8]) -> Result<Enrolment, AggError> {
+        let mut e = self
+            .store
+            .enrolment(public_key)?
+            .ok_or_else(|| AggError::UnknownKey(fingerprint(public_key)))?;
+        if e.revoked_at.is_none() {
+            e.revoked_at = Some(sovbench_core::now_unix());
+            self.store.put_enrolment(public_key, &e)?;
+        }
+        Ok(e)
+    }
+
+    /// All enrolments.
+    pub fn enrolments(&self) -> Result<Vec<Enrolment>, AggError> {
+        self.store.enrolments()
+    }
+
+    /// Opens a round: checks the spec, signs the parameters, stores them durably.
+    pub fn open_round(&self, spec: RoundSpec) -> Result<pb::RoundParams, AggError> {
+        let now = sovbench_core::now_unix();
+        let id = spec.round_id.trim();
+        if id.is_empty()
+            || id.len() > 64
+            || !id
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
+        {
+            return Err(AggError::Invalid(format!(
+                "round id {id:?} must be 1-64 letters, digits, '.', '_' or '-'"
+            )));
+        }
+        if self.store.round(id)?.is_some() {
+            return Err(AggError::Invalid(format!("round {id} exists already")));
+        }
+        if let Some(open) = self.open_round_id(now)? {
+            return Err(AggError::Invalid(format!(
+                "round {open} is still open; close it first (one round is open at a time)"
+            )));
+        }
+        let catalogue = Catalogue::current();
+        let ids: Vec<String> = if spec.metrics.is_empty() {
+            catalogue.metrics.iter().map(|m| m.id.clone()).collect()
+        } else {
+            spec.metrics.clone()
+        };
+        let mut metrics = Vec::new();
+        for mid in &ids {
+            let def = catalogue.metric(mid).ok_or_else(|| {
+                AggError::Invalid(format!(
+                    "unknown metric {mid}; known: {}",
+                    catalogue
+                        .metrics
+                        .iter()
+                        .map(|m| m.id.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ))
+            })?;
+            if metrics.iter().any(|m: &pb::MetricSpec| m.id == def.id) {
+                return Err(AggError::Invalid(format!("metric {mid} given twice")));
+            }
+            metrics.push(def.spec());
+        }
+        if !(spec.epsilon_per_release.is_finite() && spec.epsilon_per_release > 0.0) {
+            return Err(AggError::Invalid(format!(
+                "epsilon per release must be a positive number, got {}",
+                spec.epsilon_per_release
+            )));
+        }
+        if spec.releases_per_node as usize > metrics.len() {
+            return Err(AggError::Invalid(format!(
+                "releases per node ({}) exceeds the number of metrics ({})",
+                spec.releases_per_node,
+                metrics.len()
+            )));
+        }
+        if spec.min_cohort < 2 {
+            return Err(AggError::Invalid(
+                "minimum cohort size k must be at least 2".into(),
+            ));
+        }
+        if spec.closes_at <= now {
+            return Err(AggError::Invalid(
+                "closing time must be in the future".into(),
+            ));
+        }
+        let params = pb::RoundParams {
+            round_id: id.to_string(),
+            mode: pb::RoundMode::Direct as i32,
+            metrics,
+            epsilon_per_release: spec.epsilon_per_release,
+            releases_per_node: spec.releases_per_node,
+            min_cohort: spec.min_cohort,
+            opens_at: now,
+            closes_at: spec.closes_at,
+            catalogue_hash: catalogue.hash().to_vec(),
+            consortium: self.consortium()?,
+        };
+        let msg = self.identity.seal(pb::payload::Body::Round(params.clone()));
+        self.store.put_round(
+            id,
+            &msg,
+            &RoundState {
+                status: RoundStatus::Open,
+                closed_at: None,
+            },
+        )?;
+        Ok(params)
+    }
+
+    fn open_round_id(&self, now: i64) -> Result<Option<String>, AggError> {
+        for (id, st) in self.store.round_states()? {
+            if st.status == RoundStatus::Open {
+                let p = self.round_params(&id)?;
+                if now < p.closes_at {
+                    return Ok(Some(id));
+                }
+            }
+        }
+        Ok(None)
+    }
+
+    /// Rounds that are still marked open but whose closing time has passed.
+    pub fn due_rounds(&self, now: i64) -> Result<Vec<String>, AggError> {
+        let mut due = Vec::new();
+        for (id, st) in self.store.round_states()? {
+            if st.status == RoundStatus::Open && self.round_params(&id)?.closes_at <= now {
+                due.push(id);
+            }
+        }
+        Ok(due)
+    }
+
+    /// The decoded parameters of a round (our own signed message).
+    pub fn round_params(&self, round_id: &str) -> Result<pb::RoundParams, AggError> {
+        let msg = self
+            .store
+            .round(round_id)?
+            .ok_or_else(|| AggError::UnknownRound(round_id.to_string()))?;
+        match pb::Payload::decode(msg.payload.as_slice())?.body {
+            Some(pb::payload::Body::Round(p)) => Ok(p),
+            _ => Err(AggError::Storage(format!(
+                "round {round_id} holds no parameters"
+            ))),
+        }
+    }
+
+    /// The signed parameters of a round, or of the open round for `None`.
+    pub fn signed_round(&self, round_id: Option<&str>) -> Result<pb::SignedMessage, AggError> {
+        let id = match round_id {
+            Some(id) if !id.is_empty() => id.to_string(),
+            _ => self
+                .open_round_id(sovbench_core::now_unix())?
+                .ok_or(AggError::NoOpenRound)?,
+        };
+        self.store.round(&id)?.ok_or(AggError::UnknownRound(id))
+    }
+
+    /// Closes a round (idempotent); returns false if it was closed already.
+    pub async fn close_round(&self, round_id: &str) -> Result<bool, AggError> {
+        self.committer
+            .close(round_id, sovbench_core::now_unix())
+            .await
+    }
+
+    /// All rounds.
+    pub fn rounds(&self) -> Result<Vec<RoundInfo>, AggError> {
+        self.store
+            .round_states()?
+            .into_iter()
+            .map(|(id, st)| {
+                let p = self.round_params(&id)?;
+                Ok(RoundInfo {
+                    submissions: self.store.submission_count(&id),
+                    round_id: id,
+                    status: st.status,
+                    metrics: p.metrics.iter().map(|m| m.id.clone()).collect(),
+                    epsilon_per_release: p.epsilon_per_release,
+                    releases_per_node: p.releases_per_node,
+                    min_cohort: p.min_cohort,
+                    opens_at: p.opens_at,
+                    closes_at: p.closes_at,
+                })
+            })
+            .collect()
+    }
+
+    /// Checks a signed submission and stores it durably; returns the signed receipt.
+    ///
+    /// Order of checks: size; signature over the exact received bytes; decoding; message kind;
+    /// enrolled and unrevoked key; known, open round; parameters equal to the round's; then, in
+    /// the commit worker, at most one submission per node and round.
+    pub async fn submit(&self, msg: pb::SignedMessage) -> Result<pb::SignedMessage, AggError> {
+        let size = msg.encoded_len();
+        if size > sovbench_proto::MAX_MESSAGE_BYTES {
+            return Err(AggError::TooLarge(size, sovbench_proto::MAX_MESSAGE_BYTES));
+        }
+        let verified = envelope::open(&msg)?;
+        let sub = match verified.body {
+            pb::payload::Body::Submission(s) => s,
+            other => {
+                return Err(AggError::WrongKind {
+                    expected: "submission",
+                    got: envelope::kind_name(&other),
+                })
+            }
+        };
+        let enrolment = self
+            .store
+            .enrolment(&verified.signer)?
+            .ok_or_else(|| AggError::UnknownKey(fingerprint(&verified.signer)))?;
+        if enrolment.revoked_at.is_some() {
+            return Err(AggError::Revoked(enrolment.fingerprint));
+        }
+        let round_msg = self
+            .store
+            .round(&sub.round_id)?
+            .ok_or_else(|| AggError::UnknownRound(sub.round_id.clone()))?;
+        let params = self.round_params(&sub.round_id)?;
+        let now = sovbench_core::now_unix();
+        let state = self
+            .store
+            .round_state(&sub.round_id)?
+            .ok_or_else(|| AggError::UnknownRound(sub.round_id.clone()))?;
+        if state.status != RoundStatus::Open || now >= params.closes_at {
+            return Err(AggError::RoundClosed {
+                round: sub.round_id.clone(),
+                at: sovbench_core::time::format_utc(state.closed_at.unwrap_or(params.closes_at)),
+            });
+        }
+        check_submission(&params, &round_msg, &sub)?;
+        self.committer
+            .submit(PendingSubmission {
+                round_id: sub.round_id.clone(),
+                node_key: verified.signer.clone(),
+                record: StoredSubmission {
+                    message: msg.encode_to_vec(),
+                    receipt: Vec::new(),
+                    payload_hash: verified.payload_hash.to_vec(),
+                    attributes: enrolment.attributes,
+                    stored_at: now,
+                },
+            })
+            .await
+    }
+
+    /// Computes, signs and stores the benchmark of a closed round. Publishing a round again
+    /// returns the stored publication.
+    pub fn publish(&self, round_id: &str) -> Result<pb::SignedMessage, AggError> {
+        let state = self
+            .store
+            .round_state(round_id)?
+            .ok_or_else(|| AggError::UnknownRound(round_id.to_string()))?;
+        match state.status {
+            RoundStatus::Open => return Err(AggError::RoundOpen(round_id.to_string())),
+            RoundStatus::Published => {
+                if let Some(p) = self.store.publication(round_id)? {
+                    return Ok(p);
+                }
+            }
+            RoundStatus::Closed => {}
+        }
+        let params = self.round_params(round_id)?;
+        let round_msg = self
+            .store
+            .round(round_id)?
+            .ok_or_else(|| AggError::UnknownRound(round_id.to_string()))?;
+        let mut contributions = Vec::new();
+        for s in self.store.submissions(round_id)? {
+            let msg = pb::SignedMessage::decode(s.message.as_slice())?;
+            // Verified again: what is published rests only on validly signed bytes.
+            if let pb::payload::Body::Submission(sub) = envelope::open(&msg)?.body {
+                contributions.push(Contribution {
+                    attributes: s.attributes,
+                    releases: sub.releases,
+                });
+            }
+        }
+        let cells = compute_cells(&params, &contributions, &Catalogue::current());
+        let publication = pb::Publication {
+            round_id: round_id.to_string(),
+            round_params_hash: sovbench_core::sha256(&round_msg.payload).to_vec(),
+            published_at: sovbench_core::now_unix(),
+            contributors: contributions.len() as u32,
+            cells,
+            confidence: 0.95,
+        };
+        let msg = self
+            .identity
+            .seal(pb::payload::Body::Publication(publication));
+        self.store.put_publication(round_id, &msg)?;
+        self.store.set_round_state(
+            round_id,
+            &RoundState {
+                status: RoundStatus::Published,
+                closed_at: state.closed_at,
+            },
+        )?;
+        Ok(msg)
+    }
+
+    /// A stored publication (the latest for `None`).
+    pub fn publication(&self, round_id: Option<&str>) -> Result<pb::SignedMessage, AggError> {
+        match round_id {
+            Some(id) if !id.is_empty() => self
+                .store
+                .publication(id)?
+                .ok_or_else(|| AggError::NoPublication(format!("for round {id}"))),
+            _ => self
+                .store
+                .latest_publication()?
+                .ok_or_else(|| AggError::NoPublication("yet".into())),
+        }
+    }
+}
+
+/// Checks that a submission matches its round exactly.
+pub fn check_submission(
+    params: &pb::RoundParams,
+    round_msg: &pb::SignedMessage,
+    sub: &pb::Submission,
+) -> Result<(), AggError> {
+    let mismatch = |detail: String| AggError::ParamsMismatch {
+        round: params.round_id.clone(),
+        detail,
+    };
+    if sub.round_params_hash != sovbench_core::sha256(&round_msg.payload) {
+        return Err(mismatch(
+            "round parameters hash differs from the round's".into(),
+        ));
+    }
+    let expected = match params.releases_per_node as usize {
+        0 => params.metrics.len(),
+        m => m.min(params.metrics.len()),
+    };
+    if sub.releases.len() != expected {
+        return Err(mismatch(format!(
+            "{} releases, the round asks for {expected}",
+            sub.releases.len()
+        )));
+    }
+    if sub.nonce.len() > 64 {
+        return Err(mismatch("nonce longer than 64 bytes".into()));
+    }
+    let mut seen = Vec::new();
+    for r in &sub.releases {
+        let spec = params
+            .metrics
+            .iter()
+            .find(|m| m.id == r.metric)
+            .ok_or_else(|| mismatch(format!("metric {} is not part of the round", r.metric)))?;
+        if seen.contains(&r.metric.as_str()) {
+            return Err(mismatch(format!("metric {} released twice", r.metric)));
+        }
+        seen.push(r.metric.as_str());
+        if r.mechanism != spec.mechanism {
+            return Err(mismatch(format!(
+                "metric {} uses another mechanism",
+                r.metric
+            )));
+        }
+        let eps = params.epsilon_per_release;
+        if !(r.epsilon > 0.0 && r.epsilon <= eps * (1.0 + 1e-9)) {
+            return Err(mismatch(format!(
+                "metric {} claims epsilon {}, the round allows {eps}",
+                r.metric, r.epsilon
+            )));
+        }
+        // The discrete Laplace map charges sensitivity / scale: a smaller scale than that would
+        // mean less noise than the claimed epsilon, and intervals computed from a wrong scale.
+        let min_scale = (spec.upper - spec.lower) as f64 / r.epsilon * (1.0 - 1e-6);
+        if !(r.scale.is_finite() && r.scale >= min_scale) {
+            return Err(mismatch(format!(
+                "metric {} has noise scale {}, at least {min_scale:.4} is needed for its epsilon",
+                r.metric, r.scale
+            )));
+        }
+        // A discrete Laplace value beyond 10^6 is not a plausible draw at any sane scale.
+        if r.value.abs() > 1_000_000 {
+            return Err(mismatch(format!(
+                "metric {} has implausible value {}",
+                r.metric, r.value
+            )));
+        }
+    }
+    Ok(())
+}

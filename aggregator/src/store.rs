@@ -1,0 +1,332 @@
+//! The aggregator's store. This is the only module that names the storage engine (sled).
+//!
+//! | tree | key | value |
+//! |---|---|---|
+//! | `meta` | `b"consortium"`, `b"latest_publication"` | UTF-8 |
+//! | `enrolments` | raw 32-byte public key | [`Enrolment`] as JSON |
+//! | `rounds` | round id (UTF-8) | the signed round parameters (`SignedMessage`, protobuf) |
+//! | `round_state` | round id | [`RoundState`] as JSON |
+//! | `submissions` | round id, `0x00`, raw public key | [`StoredSubmission`] as JSON |
+//! | `publications` | round id | the signed publication (`SignedMessage`, protobuf) |
+//!
+//! Durability: [`Store::commit`] flushes sled and then `fsync`s its data file. sled 0.34's flush
+//! only issues `sync_file_range`, which survives a killed process but neither flushes the drive's
+//! write cache nor the file's metadata; the added `fsync` makes an acknowledged write survive
+//! power loss as well (see docs/PROTOCOL.md).
+
+use std::path::{Path, PathBuf};
+
+use prost::Message as _;
+use serde::{de::DeserializeOwned, Serialize};
+use sovbench_core::pb;
+
+use crate::error::AggError;
+use crate::model::{Enrolment, RoundState, StoredSubmission};
+
+/// Typed access to the aggregator's sled database.
+#[derive(Clone)]
+pub struct Store {
+    db: sled::Db,
+    path: PathBuf,
+    meta: sled::Tree,
+    enrolments: sled::Tree,
+    rounds: sled::Tree,
+    round_state: sled::Tree,
+    submissions: sled::Tree,
+    publications: sled::Tree,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").field("path", &self.path).finish()
+    }
+}
+
+const CONSORTIUM: &[u8] = b"consortium";
+const LATEST: &[u8] = b"latest_publication";
+
+/// Key of a submission: round id, a zero byte, the node's raw public key.
+pub fn submission_key(round_id: &str, node_key: &[u8]) -> Vec<u8> {
+    let mut k = Vec::with_capacity(round_id.len() + 1 + node_key.len());
+    k.extend_from_slice(round_id.as_bytes());
+    k.push(0);
+    k.extend_from_slice(node_key);
+    k
+}
+
+fn round_prefix(round_id: &str) -> Vec<u8> {
+    let mut k = round_id.as_bytes().to_vec();
+    k.push(0);
+    k
+}
+
+/// A group of submissions to be written in one durable commit.
+#[derive(Default)]
+pub struct SubmissionBatch {
+    batch: sled::Batch,
+    len: usize,
+}
+
+impl SubmissionBatch {
+    /// Adds a submission.
+    pub fn insert(&mut self, key: &[u8], s: &StoredSubmission) -> Result<(), AggError> {
+        self.batch.insert(key, serde_json::to_vec(s)?);
+        self.len += 1;
+        Ok(())
+    }
+
+    /// Number of submissions in the batch.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether the batch is empty.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+}
+
+impl Store {
+    /// Opens (or creates) the store in `path`.
+    pub fn open(path: &Path) -> Result<Store, AggError> {
+        let db = sled::Config::new()
+            .path(path)
+            .cache_capacity(256 * 1024 * 1024)
+            .open()
+            .map_err(|e| {
+                let text = e.to_string();
+                if text.contains("lock") || text.contains("temporarily unavailable") {
+                    AggError::Locked(path.display().to_string())
+                } else {
+                    AggError::Storage(format!("open {}: {text}", path.display()))
+                }
+            })?;
+        let t = |name: &str| db.open_tree(name).map_err(AggError::from);
+        Ok(Store {
+            path: path.to_path_buf(),
+            meta: t("meta")?,
+            enrolments: t("enrolments")?,
+            rounds: t("rounds")?,
+            round_state: t("round_state")?,
+            submissions: t("submissions")?,
+            publications: t("publications")?,
+            db,
+        })
+    }
+
+    /// Makes everything written so far durable: sled flush, then `fsync` of the data file.
+    pub fn commit(&self) -> Result<(), AggError> {
+        self.db.flush()?;
+        std::fs::File::open(self.path.join("db"))
+            .and_then(|f| f.sync_all())
+            .map_err(|e| AggError::Storage(format!("fsync {}: {e}", self.path.display())))
+    }
+
+    /// The consortium's name.
+    pub fn consortium(&self) -> Result<Option<String>, AggError> {
+        Ok(self
+            .meta
+            .get(CONSORTIUM)?
+            .map(|v| String::from_utf8_lossy(&v).into_owned()))
+    }
+
+    /// Sets the consortium's name.
+    pub fn set_consortium(&self, name: &str) -> Result<(), AggError> {
+        self.meta.insert(CONSORTIUM, name.as_bytes())?;
+        self.commit()
+    }
+
+    /// An enrolment by raw public key.
+    pub fn enrolment(&self, key: &[u8]) -> Result<Option<Enrolment>, AggError> {
+        get_json(&self.enrolments, key)
+    }
+
+    /// Stores an enrolment durably.
+    pub fn put_enrolment(&self, key: &[u8], e: &Enrolment) -> Result<(), AggError> {
+        put_json(&self.enrolments, key, e)?;
+        self.commit()
+    }
+
+    /// All enrolments.
+    pub fn enrolments(&self) -> Result<Vec<Enrolment>, AggError> {
+        self.enrolments
+            .iter()
+            .values()
+            .map(|v| Ok(serde_json::from_slice(&v?)?))
+            .collect()
+    }
+
+    /// Stores a new round durably.
+    pub fn put_round(
+        &self,
+        round_id: &str,
+        msg: &pb::SignedMessage,
+        state: &RoundState,
+    ) -> Result<(), AggError> {
+        self.rounds.insert(round_id, msg.encode_to_vec())?;
+        put_json(&self.round_state, round_id.as_bytes(), state)?;
+        self.commit()
+    }
+
+    /// A round's signed parameters.
+    pub fn round(&self, round_id: &str) -> Result<Option<pb::SignedMessage>, AggError> {
+        get_msg(&self.rounds, round_id.as_bytes())
+    }
+
+    /// A round's state.
+    pub fn round_state(&self, round_id: &str) -> Result<Option<RoundState>, AggError> {
+        get_json(&self.round_state, round_id.as_bytes())
+    }
+
+    /// Updates a round's state durably.
+    pub fn set_round_state(&self, round_id: &str, state: &RoundState) -> Result<(), AggError> {
+        put_json(&self.round_state, round_id.as_bytes(), state)?;
+        self.commit()
+    }
+
+    /// All round ids with their states.
+    pub fn round_states(&self) -> Result<Vec<(String, RoundState)>, AggError> {
+        self.round_state
+            .iter()
+            .map(|kv| {
+                let (k, v) = kv?;
+                Ok((
+                    String::from_utf8_lossy(&k).into_owned(),
+                    serde_json::from_slice(&v)?,
+                ))
+            })
+            .collect()
+    }
+
+    /// A stored submission.
+    pub fn submission(&self, key: &[u8]) -> Result<Option<StoredSubmission>, AggError> {
+        get_json(&self.submissions, key)
+    }
+
+    /// All submissions of a round.
+    pub fn submissions(&self, round_id: &str) -> Result<Vec<StoredSubmission>, AggError> {
+        self.submissions
+            .scan_prefix(round_prefix(round_id))
+            .values()
+            .map(|v| Ok(serde_json::from_slice(&v?)?))
+            .collect()
+    }
+
+    /// Number of submissions of a round.
+    pub fn submission_count(&self, round_id: &str) -> usize {
+        self.submissions.scan_prefix(round_prefix(round_id)).count()
+    }
+
+    /// Writes a batch of submissions and commits durably (one fsync for the whole group).
+    pub fn commit_submissions(&self, batch: SubmissionBatch) -> Result<(), AggError> {
+        if batch.is_empty() {
+            return Ok(());
+        }
+        self.submissions.apply_batch(batch.batch)?;
+        self.commit()
+    }
+
+    /// Stores a publication durably and marks it as the latest.
+    pub fn put_publication(&self, round_id: &str, msg: &pb::SignedMessage) -> Result<(), AggError> {
+        self.publications.insert(round_id, msg.encode_to_vec())?;
+        self.meta.insert(LATEST, round_id.as_bytes())?;
+        self.commit()
+    }
+
+    /// A publication by round id.
+    pub fn publication(&self, round_id: &str) -> Result<Option<pb::SignedMessage>, AggError> {
+        get_msg(&self.publications, round_id.as_bytes())
+    }
+
+    /// The latest publication.
+    pub fn latest_publication(&self) -> Result<Option<pb::SignedMessage>, AggError> {
+        match self.meta.get(LATEST)? {
+            Some(id) => get_msg(&self.publications, &id),
+            None => Ok(None),
+        }
+    }
+}
+
+fn get_json<T: DeserializeOwned>(tree: &sled::Tree, key: &[u8]) -> Result<Option<T>, AggError> {
+    match tree.get(key)? {
+        Some(v) => Ok(Some(serde_json::from_slice(&v)?)),
+        None => Ok(None),
+    }
+}
+
+fn put_json<T: Serialize>(tree: &sled::Tree, key: &[u8], value: &T) -> Result<(), AggError> {
+    tree.insert(key, serde_json::to_vec(value)?)?;
+    Ok(())
+}
+
+fn get_msg(tree: &sled::Tree, key: &[u8]) -> Result<Option<pb::SignedMessage>, AggError> {
+    match tree.get(key)? {
+        Some(v) => Ok(Some(pb::SignedMessage::decode(v.as_ref())?)),
+        None => Ok(None),
+    }
+}
+
+impl From<sled::Error> for AggError {
+    fn from(e: sled::Error) -> Self {
+        AggError::Storage(e.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::RoundStatus;
+    use sovbench_core::cohort::{CohortAttributes, Kind, SizeClass};
+
+    fn sub(b: u8) -> StoredSubmission {
+        StoredSubmission {
+            message: vec![b],
+            receipt: vec![b, b],
+            payload_hash: vec![b; 32],
+            attributes: CohortAttributes {
+                kind: Kind::Gemeinde,
+                state: "DE-NW".into(),
+                size: SizeClass::Pop5kTo20k,
+            },
+            stored_at: 1,
+        }
+    }
+
+    #[test]
+    fn submissions_are_scoped_by_round_and_survive_reopen() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let s = Store::open(dir.path()).unwrap();
+            let mut b = SubmissionBatch::default();
+            b.insert(&submission_key("r1", &[1; 32]), &sub(1)).unwrap();
+            b.insert(&submission_key("r1", &[2; 32]), &sub(2)).unwrap();
+            b.insert(&submission_key("r10", &[1; 32]), &sub(3)).unwrap();
+            s.commit_submissions(b).unwrap();
+            let st = RoundState {
+                status: RoundStatus::Open,
+                closed_at: None,
+            };
+            s.put_round("r1", &pb::SignedMessage::default(), &st)
+                .unwrap();
+        }
+        let s = Store::open(dir.path()).unwrap();
+        assert_eq!(s.submissions("r1").unwrap().len(), 2);
+        assert_eq!(s.submissions("r10").unwrap().len(), 1);
+        assert_eq!(s.submission_count("r1"), 2);
+        assert_eq!(
+            s.submission(&submission_key("r1", &[2; 32])).unwrap(),
+            Some(sub(2))
+        );
+        assert_eq!(s.round_states().unwrap()[0].1.status, RoundStatus::Open);
+    }
+
+    #[test]
+    fn a_second_open_is_refused_as_locked() {
+        let dir = tempfile::tempdir().unwrap();
+        let _a = Store::open(dir.path()).unwrap();
+        match Store::open(dir.path()) {
+            Err(AggError::Locked(_)) => {}
+            other => panic!("expected Locked, got {other:?}"),
+        }
+    }
+}
