@@ -443,6 +443,7 @@ impl Aggregator {
             contributors: contributions.len() as u32,
             cells,
             confidence: 0.95,
+            min_cohort: params.min_cohort,
         };
         let msg = self
             .identity

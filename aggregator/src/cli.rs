@@ -10,6 +10,7 @@ use clap::{Parser, Subcommand};
 use serde_json::json;
 use sovbench_core::catalogue::Catalogue;
 use sovbench_core::cohort::{parse_state, CohortAttributes, Kind, SizeClass};
+use sovbench_core::display::{clipped, suppression_text};
 use sovbench_core::envelope::{self, b64, fingerprint};
 use sovbench_core::i18n::Lang;
 use sovbench_core::pb;
@@ -494,6 +495,7 @@ pub fn render_publication(msg: &pb::SignedMessage, lang: Lang) -> anyhow::Result
         _ => anyhow::bail!("not a publication"),
     };
     let cat = Catalogue::current();
+    let k = p.min_cohort;
     let mut out = String::new();
     let _ = writeln!(
         out,
@@ -509,7 +511,7 @@ pub fn render_publication(msg: &pb::SignedMessage, lang: Lang) -> anyhow::Result
     );
     let _ = writeln!(
         out,
-        "{:<28} {:<36} {:>5} {:>8}  {}",
+        "{:<28} {:<36} {:>5} {:>9}  {}",
         lang.pick("Kohorte", "Cohort"),
         lang.pick("Kennzahl", "Metric"),
         "n",
@@ -520,26 +522,35 @@ pub fn render_publication(msg: &pb::SignedMessage, lang: Lang) -> anyhow::Result
         if c.suppressed {
             let _ = writeln!(
                 out,
-                "{:<28} {:<36} {:>5} {:>8}  {}",
+                "{:<28} {:<36} {:>5} {:>9}  {}",
                 c.cohort,
                 cat.label(&c.metric, lang),
                 c.n,
-                lang.pick("unterdr.", "suppr."),
-                c.suppression_reason
+                "-",
+                suppression_text(c, lang, Some(k))
             );
         } else {
+            let (lo, hi) = cat.range(&c.metric);
             let _ = writeln!(
                 out,
-                "{:<28} {:<36} {:>5} {:>8.2}  [{:.2}, {:.2}]",
+                "{:<28} {:<36} {:>5} {:>9}  [{:.2}, {:.2}]",
                 c.cohort,
                 cat.label(&c.metric, lang),
                 c.n,
-                c.estimate,
-                c.ci_low,
-                c.ci_high
+                clipped(c.estimate, lo, hi),
+                c.ci_low.clamp(lo, hi),
+                c.ci_high.clamp(lo, hi)
             );
         }
     }
+    let _ = writeln!(
+        out,
+        "{}",
+        lang.pick(
+            "Intervalle auf den möglichen Bereich begrenzt; * = Schätzung außerhalb des Bereichs (lokales Rauschen), im Export unverändert.",
+            "Intervals clipped to the possible range; * = estimate outside the range (local noise), unchanged in the export."
+        )
+    );
     Ok(out)
 }
 

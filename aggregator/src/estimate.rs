@@ -171,6 +171,7 @@ fn cell(
     };
     if n < k {
         c.suppressed = true;
+        c.suppression = pb::Suppression::BelowMinCohort as i32;
         c.suppression_reason = format!("n < k ({n} < {k})");
         return c;
     }
@@ -183,7 +184,8 @@ fn cell(
         }
         None => {
             c.suppressed = true;
-            c.suppression_reason = "fewer than 2 reports".to_string();
+            c.suppression = pb::Suppression::TooFewReports as i32;
+            c.suppression_reason = format!("fewer than 2 reports ({reporters})");
         }
     }
     c

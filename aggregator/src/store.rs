@@ -92,6 +92,8 @@ impl Store {
         let db = sled::Config::new()
             .path(path)
             .cache_capacity(256 * 1024 * 1024)
+            // Every write is followed by an explicit `commit`; no background flusher thread.
+            .flush_every_ms(None)
             .open()
             .map_err(|e| {
                 let text = e.to_string();

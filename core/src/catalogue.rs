@@ -177,6 +177,23 @@ impl Catalogue {
         }
     }
 
+    /// Possible range of a metric's true value (a derived metric: the sum of its components'
+    /// ranges); unbounded for unknown ids.
+    pub fn range(&self, id: &str) -> (f64, f64) {
+        if let Some(m) = self.metric(id) {
+            (m.lower as f64, m.upper as f64)
+        } else if let Some(d) = self.derived(id) {
+            d.sum_of
+                .iter()
+                .filter_map(|c| self.metric(c))
+                .fold((0.0, 0.0), |(lo, hi), m| {
+                    (lo + m.lower as f64, hi + m.upper as f64)
+                })
+        } else {
+            (f64::NEG_INFINITY, f64::INFINITY)
+        }
+    }
+
     /// SHA-256 over the canonical JSON encoding of the catalogue.
     pub fn hash(&self) -> [u8; 32] {
         // Serialising plain structs and vectors cannot fail; fall back to the version alone.

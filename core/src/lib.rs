@@ -19,6 +19,7 @@
 
 pub mod catalogue;
 pub mod cohort;
+pub mod display;
 pub mod envelope;
 pub mod i18n;
 pub mod selftest;

@@ -8,6 +8,7 @@ use anyhow::{bail, Context as _};
 use clap::{Parser, Subcommand};
 use serde_json::json;
 use sovbench_core::catalogue::Catalogue;
+use sovbench_core::display::{clipped, suppression_text};
 use sovbench_core::envelope::{b64, fingerprint};
 use sovbench_core::i18n::Lang;
 use sovbench_core::selftest::{Assessment, Dimension};
@@ -526,7 +527,7 @@ pub fn render_comparison(c: &Comparison, lang: Lang) -> String {
             let _ = writeln!(out, "\n[{}]", row.cohort);
             let _ = writeln!(
                 out,
-                "  {:<36} {:>6} {:>8}  {:<15} {:>5}",
+                "  {:<36} {:>6} {:>9}  {:<16} {:>5}",
                 lang.pick("Kennzahl", "Metric"),
                 lang.pick("Eigen", "Own"),
                 lang.pick("Kohorte", "Cohort"),
@@ -539,32 +540,39 @@ pub fn render_comparison(c: &Comparison, lang: Lang) -> String {
             .own
             .map(|v| format!("{v:.0}"))
             .unwrap_or_else(|| "-".into());
-        match (&row.suppressed, row.estimate, row.ci_low, row.ci_high) {
-            (None, Some(e), Some(lo), Some(hi)) => {
+        match (row.estimate, row.ci_low, row.ci_high) {
+            (Some(e), Some(lo), Some(hi)) if row.suppressed.is_none() => {
                 let _ = writeln!(
                     out,
-                    "  {:<36} {:>6} {:>8.2}  [{:>5.2}, {:>5.2}] {:>5}",
+                    "  {:<36} {:>6} {:>9}  [{:>5.2}, {:>5.2}] {:>5}",
                     cat.label(&row.metric, lang),
                     own,
-                    e,
+                    clipped(e, row.range_low, row.range_high),
                     lo,
                     hi,
                     row.n
                 );
             }
-            (reason, _, _, _) => {
+            _ => {
                 let _ = writeln!(
                     out,
-                    "  {:<36} {:>6} {:>8}  {:<15} {:>5}",
+                    "  {:<36} {:>6} {:>9}  {}",
                     cat.label(&row.metric, lang),
                     own,
-                    lang.pick("unterdr.", "suppr."),
-                    reason.clone().unwrap_or_default(),
-                    row.n
+                    "-",
+                    suppression_text(&row.cell, lang, Some(c.min_cohort)),
                 );
             }
         }
     }
+    let _ = writeln!(
+        out,
+        "\n{}",
+        lang.pick(
+            "* Schätzung außerhalb des möglichen Bereichs (lokales Rauschen); angezeigt am Rand, gespeichert unverändert.",
+            "* estimate outside the possible range (local noise); shown at the edge, kept unchanged in the data."
+        )
+    );
     out
 }
 

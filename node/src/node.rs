@@ -95,6 +95,13 @@ pub struct ComparisonRow {
     pub n: u32,
     /// Whether the cell was suppressed, and why.
     pub suppressed: Option<String>,
+    /// The published cell as received (for localised rendering).
+    #[serde(skip)]
+    pub cell: pb::Cell,
+    /// Lowest possible value of the metric.
+    pub range_low: f64,
+    /// Highest possible value of the metric.
+    pub range_high: f64,
 }
 
 /// The administration's standing against its cohorts in one publication.
@@ -106,6 +113,8 @@ pub struct Comparison {
     pub published_at: i64,
     /// Contributors to the round.
     pub contributors: u32,
+    /// The round's minimum cohort size k.
+    pub min_cohort: u32,
     /// Rows, cohort by cohort.
     pub rows: Vec<ComparisonRow>,
 }
@@ -447,7 +456,7 @@ impl Node {
         let mut rows = Vec::new();
         for cohort in profile.cohort().cohorts() {
             for cell in publication.cells.iter().filter(|c| c.cohort == cohort) {
-                let (lo, hi) = display_range(&catalogue, &cell.metric);
+                let (lo, hi) = catalogue.range(&cell.metric);
                 rows.push(ComparisonRow {
                     cohort: cohort.clone(),
                     metric: cell.metric.clone(),
@@ -458,6 +467,9 @@ impl Node {
                     estimate: (!cell.suppressed).then_some(cell.estimate),
                     ci_low: (!cell.suppressed).then_some(cell.ci_low.clamp(lo, hi)),
                     ci_high: (!cell.suppressed).then_some(cell.ci_high.clamp(lo, hi)),
+                    cell: cell.clone(),
+                    range_low: lo,
+                    range_high: hi,
                     n: cell.n,
                     suppressed: cell.suppressed.then(|| cell.suppression_reason.clone()),
                 });
@@ -467,6 +479,7 @@ impl Node {
             round_id: publication.round_id.clone(),
             published_at: publication.published_at,
             contributors: publication.contributors,
+            min_cohort: publication.min_cohort,
             rows,
         })
     }
@@ -479,23 +492,6 @@ pub fn true_value(a: &Assessment, metric: &str) -> Option<i64> {
     }
     let key = metric.strip_prefix("selftest.")?;
     Dimension::from_key(key).map(|d| i64::from(a.score(d)))
-}
-
-fn display_range(catalogue: &Catalogue, metric: &str) -> (f64, f64) {
-    if let Some(m) = catalogue.metric(metric) {
-        (m.lower as f64, m.upper as f64)
-    } else if let Some(d) = catalogue.derived(metric) {
-        let (lo, hi) = d
-            .sum_of
-            .iter()
-            .filter_map(|id| catalogue.metric(id))
-            .fold((0.0, 0.0), |(lo, hi), m| {
-                (lo + m.lower as f64, hi + m.upper as f64)
-            });
-        (lo, hi)
-    } else {
-        (f64::NEG_INFINITY, f64::INFINITY)
-    }
 }
 
 /// Checks a round against the catalogue, the protocol and the node's privacy policy; returns the

@@ -57,6 +57,8 @@ impl Store {
         let db = sled::Config::new()
             .path(path)
             .cache_capacity(16 * 1024 * 1024)
+            // Every write is followed by an explicit `commit`; no background flusher thread.
+            .flush_every_ms(None)
             .open()
             .map_err(|e| lock_or_storage(path, e))?;
         let t = |name: &str| db.open_tree(name).map_err(NodeError::from);

@@ -1,1 +1,18 @@
-//! placeholder
+//! Simulated administrations for sovbench: the demo federation and the load generator.
+//!
+//! - [`population`]: a seeded, plausible population of administrations with true self-test
+//!   answers, calibrated to the figures of the report.
+//! - [`federation`]: a whole federation on loopback: a real aggregator on `127.0.0.1:0` and N real
+//!   nodes, each with its own store and key, all going through the real gRPC path.
+//!
+//! ```no_run
+//! # async fn demo() -> anyhow::Result<()> {
+//! use sovbench_sim::federation::{start, FederationConfig};
+//! let fed = start(&FederationConfig { nodes: 30, ..Default::default() }).await?;
+//! let publication = fed.publish().await?;
+//! fed.shutdown().await?;
+//! # Ok(()) }
+//! ```
+
+pub mod federation;
+pub mod population;

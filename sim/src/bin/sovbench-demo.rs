@@ -1,1 +1,159 @@
-fn main() {}
+//! `sovbench-demo`: runs a whole federation on loopback and prints the benchmark.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use clap::Parser;
+use sovbench_core::i18n::Lang;
+use sovbench_sim::federation::{start, FederationConfig};
+
+/// Runs a local demo federation: one aggregator and N simulated administrations, each a real
+/// node with its own store and key, all over real gRPC on 127.0.0.1. Publishes the benchmark,
+/// prints it and one administration's comparison, and exits.
+#[derive(Debug, Parser)]
+#[command(
+    name = "sovbench-demo",
+    version,
+    after_help = "Exit codes: 0 success; 1 error; 2 invalid command line."
+)]
+struct Args {
+    /// Number of simulated administrations.
+    #[arg(long, default_value_t = 300)]
+    nodes: usize,
+    /// Seed of the simulated population (same seed, same population).
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+    /// Epsilon per released value.
+    #[arg(long, default_value_t = 2.0)]
+    epsilon: f64,
+    /// Values each node releases (dimensions drawn at random on the node; 0 = all five).
+    #[arg(long, default_value_t = 1)]
+    releases_per_node: u32,
+    /// Minimum cohort size k.
+    #[arg(long, default_value_t = 10)]
+    min_cohort: u32,
+    /// Nodes working at the same time.
+    #[arg(long, default_value_t = 16)]
+    parallel: usize,
+    /// Keep the stores in this folder instead of a temporary one.
+    #[arg(long, value_name = "DIR")]
+    dir: Option<PathBuf>,
+    /// Write the signed publication as JSON.
+    #[arg(long, value_name = "FILE")]
+    export: Option<PathBuf>,
+    /// Write the population's true cohort values as JSON.
+    #[arg(long, value_name = "FILE")]
+    truth: Option<PathBuf>,
+    /// Which administration's comparison to print (index).
+    #[arg(long, default_value_t = 0)]
+    show: usize,
+    /// Output language: de or en.
+    #[arg(long, env = "SOVBENCH_LANG", default_value = "de")]
+    lang: Lang,
+    /// Keep the aggregator serving after publishing, until Ctrl-C.
+    #[arg(long)]
+    serve: bool,
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("SOVBENCH_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .try_init();
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("sovbench-demo: error: starting the runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    match rt.block_on(run(args)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("sovbench-demo: error: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+async fn run(args: Args) -> anyhow::Result<()> {
+    let lang = args.lang;
+    if args.nodes == 0 {
+        anyhow::bail!("--nodes must be at least 1");
+    }
+    let cfg = FederationConfig {
+        nodes: args.nodes,
+        seed: args.seed,
+        epsilon: args.epsilon,
+        releases_per_node: args.releases_per_node,
+        min_cohort: args.min_cohort,
+        parallel: args.parallel,
+        dir: args.dir.clone(),
+    };
+    let total = std::time::Instant::now();
+    let fed = start(&cfg).await?;
+    let publication = fed.publish().await?;
+    let elapsed = total.elapsed();
+    print!(
+        "{}",
+        sovbench_aggregator::cli::render_publication(&publication, lang)?
+    );
+    let show = args.show.min(fed.population.len() - 1);
+    let node = fed.node(show)?;
+    let cmp = node.compare(None).await?;
+    let profile = node.profile()?;
+    println!(
+        "\n{} {} ({}, {}, {})",
+        lang.pick("Vergleich für", "Comparison for"),
+        profile.name,
+        profile.kind.label(lang),
+        profile.state,
+        profile.size_class.key()
+    );
+    print!("{}", sovbench_node::cli::render_comparison(&cmp, lang));
+    drop(node);
+    if let Some(path) = &args.export {
+        let doc = sovbench_aggregator::export::export_publication(&publication)?;
+        sovbench_aggregator::cli::write_json(path, &doc)
+            .with_context(|| format!("writing {}", path.display()))?;
+    }
+    if let Some(path) = &args.truth {
+        sovbench_aggregator::cli::write_json(path, &fed.truth())
+            .with_context(|| format!("writing {}", path.display()))?;
+    }
+    let secs = fed.submit_time.as_secs_f64();
+    println!(
+        "\n{}: {} {}, {:.1} s {} ({:.1} {}), {:.1} s {}",
+        lang.pick("Demo-Verbund", "Demo federation"),
+        args.nodes,
+        lang.pick("Verwaltungen", "administrations"),
+        secs,
+        lang.pick(
+            "für Anlage, Selbsttest und Einreichung",
+            "for init, self-test and submission"
+        ),
+        args.nodes as f64 / secs.max(1e-9),
+        lang.pick("Knoten/s", "nodes/s"),
+        elapsed.as_secs_f64(),
+        lang.pick("insgesamt", "in total")
+    );
+    if args.serve {
+        println!(
+            "{} {} ({} {})",
+            lang.pick("Aggregator bedient weiter", "Aggregator keeps serving at"),
+            fed.url,
+            lang.pick("Schlüssel", "key"),
+            sovbench_core::envelope::b64(fed.aggregator.public_key())
+        );
+        let _ = tokio::signal::ctrl_c().await;
+    }
+    fed.shutdown().await
+}

@@ -1,0 +1,39 @@
+//! Display helpers shared by the node's and the aggregator's output.
+
+use crate::i18n::Lang;
+use crate::pb;
+
+/// Localised reason for a suppressed cell.
+pub fn suppression_text(cell: &pb::Cell, lang: Lang, k: Option<u32>) -> String {
+    match pb::Suppression::try_from(cell.suppression).unwrap_or(pb::Suppression::None) {
+        pb::Suppression::BelowMinCohort => match k {
+            Some(k) => format!(
+                "{} ({} < {k})",
+                lang.pick("zu wenige Teilnehmende", "too few contributors"),
+                cell.n
+            ),
+            None => lang
+                .pick("zu wenige Teilnehmende", "too few contributors")
+                .to_string(),
+        },
+        pb::Suppression::TooFewReports => format!(
+            "{} ({})",
+            lang.pick("zu wenige Meldungen", "too few reports"),
+            cell.reporters
+        ),
+        pb::Suppression::None => cell.suppression_reason.clone(),
+    }
+}
+
+/// A value clipped into `[lo, hi]` for display, with a marker `*` when it was clipped. Unbiased
+/// estimates under local noise can fall outside the possible range; the data keeps them as they
+/// are.
+pub fn clipped(v: f64, lo: f64, hi: f64) -> String {
+    if v < lo {
+        format!("{lo:.2}*")
+    } else if v > hi {
+        format!("{hi:.2}*")
+    } else {
+        format!("{v:.2} ")
+    }
+}

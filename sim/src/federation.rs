@@ -1,0 +1,274 @@
+//! A whole federation on loopback: one real aggregator serving gRPC on `127.0.0.1:0` and N real
+//! nodes, each with its own store and key, all going through the real submission path.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context as _};
+use serde_json::{json, Value};
+use sovbench_aggregator::estimate::cohort_labels;
+use sovbench_aggregator::service::{serve, ServeOptions};
+use sovbench_aggregator::{Aggregator, RoundSpec};
+use sovbench_core::catalogue::Catalogue;
+use sovbench_core::cohort::CohortAttributes;
+use sovbench_core::envelope::b64;
+use sovbench_core::pb;
+use sovbench_node::config::PrivacyPolicy;
+use sovbench_node::model::DeliveryState;
+use sovbench_node::{InitOptions, Node};
+use tokio::sync::Semaphore;
+
+use crate::population::{generate, Administration};
+
+/// Settings of a simulated federation.
+#[derive(Debug, Clone)]
+pub struct FederationConfig {
+    /// Number of administrations.
+    pub nodes: usize,
+    /// Seed of the population.
+    pub seed: u64,
+    /// Epsilon per released value.
+    pub epsilon: f64,
+    /// Values each node releases (0 = all).
+    pub releases_per_node: u32,
+    /// Minimum cohort size.
+    pub min_cohort: u32,
+    /// Nodes working at the same time.
+    pub parallel: usize,
+    /// Where to keep the stores (a temporary folder if `None`).
+    pub dir: Option<PathBuf>,
+}
+
+impl Default for FederationConfig {
+    fn default() -> Self {
+        FederationConfig {
+            nodes: 300,
+            seed: 42,
+            epsilon: 2.0,
+            releases_per_node: 1,
+            min_cohort: 10,
+            parallel: 16,
+            dir: None,
+        }
+    }
+}
+
+/// A running simulated federation.
+pub struct Federation {
+    /// The aggregator (shared with its server).
+    pub aggregator: Arc<Aggregator>,
+    /// gRPC address of the aggregator.
+    pub url: String,
+    /// The simulated population, in node order.
+    pub population: Vec<Administration>,
+    /// Data directory of each node, in population order.
+    pub node_dirs: Vec<PathBuf>,
+    /// Round id.
+    pub round_id: String,
+    /// Wall time of the submission phase.
+    pub submit_time: Duration,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    server: Option<tokio::task::JoinHandle<Result<(), tonic::transport::Error>>>,
+    _tmp: Option<tempfile::TempDir>,
+}
+
+impl std::fmt::Debug for Federation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Federation")
+            .field("url", &self.url)
+            .finish()
+    }
+}
+
+/// Starts an aggregator on `127.0.0.1:0`, opens a round, and lets every simulated
+/// administration initialise its node, get enrolled, record its self-test and submit over gRPC.
+pub async fn start(cfg: &FederationConfig) -> anyhow::Result<Federation> {
+    let (tmp, base) = match &cfg.dir {
+        Some(d) => (None, d.clone()),
+        None => {
+            let t = tempfile::tempdir().context("creating a temporary folder")?;
+            let p = t.path().to_path_buf();
+            (Some(t), p)
+        }
+    };
+    let agg = Arc::new(Aggregator::init(&base.join("aggregator"), "Demo-Verbund")?);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let url = format!("http://{}", listener.local_addr()?);
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(serve(
+        agg.clone(),
+        listener,
+        ServeOptions {
+            auto_close_every: None,
+        },
+        async {
+            let _ = stop_rx.await;
+        },
+    ));
+    let round_id = format!("demo-{}", cfg.seed);
+    agg.open_round(RoundSpec {
+        round_id: round_id.clone(),
+        metrics: Vec::new(),
+        epsilon_per_release: cfg.epsilon,
+        releases_per_node: cfg.releases_per_node,
+        min_cohort: cfg.min_cohort,
+        closes_at: sovbench_core::now_unix() + 3_600,
+    })?;
+    let population = generate(cfg.nodes, cfg.seed);
+    let agg_key = b64(agg.public_key());
+    let sem = Arc::new(Semaphore::new(cfg.parallel.max(1)));
+    let started = Instant::now();
+    let mut tasks = tokio::task::JoinSet::new();
+    let mut node_dirs = Vec::with_capacity(population.len());
+    let policy = PrivacyPolicy {
+        max_epsilon_per_round: cfg.epsilon
+            * f64::from(if cfg.releases_per_node == 0 {
+                5
+            } else {
+                cfg.releases_per_node
+            }),
+        max_epsilon_per_year: (cfg.epsilon * 5.0).max(4.0),
+        min_cohort: cfg.min_cohort.min(10),
+    };
+    for (i, admin) in population.iter().enumerate() {
+        let dir = base.join("nodes").join(format!("node-{i:05}"));
+        node_dirs.push(dir.clone());
+        let (admin, agg, url, key, sem, policy) = (
+            admin.clone(),
+            agg.clone(),
+            url.clone(),
+            agg_key.clone(),
+            sem.clone(),
+            policy.clone(),
+        );
+        tasks.spawn(async move {
+            let _permit = sem.acquire_owned().await?;
+            let handle = tokio::runtime::Handle::current();
+            tokio::task::spawn_blocking(move || {
+                handle.block_on(run_node(&dir, &admin, &agg, &url, &key, policy))
+            })
+            .await?
+        });
+    }
+    while let Some(res) = tasks.join_next().await {
+        res??;
+    }
+    let submit_time = started.elapsed();
+    Ok(Federation {
+        aggregator: agg,
+        url,
+        population,
+        node_dirs,
+        round_id,
+        submit_time,
+        stop: Some(stop_tx),
+        server: Some(server),
+        _tmp: tmp,
+    })
+}
+
+async fn run_node(
+    dir: &Path,
+    admin: &Administration,
+    agg: &Aggregator,
+    url: &str,
+    key: &str,
+    policy: PrivacyPolicy,
+) -> anyhow::Result<()> {
+    let node = Node::init(
+        dir,
+        InitOptions {
+            name: admin.name.clone(),
+            kind: admin.kind.key().to_string(),
+            state: admin.state.clone(),
+            size: admin.size,
+            aggregator_url: Some(url.to_string()),
+            aggregator_key: Some(key.to_string()),
+            policy: Some(policy),
+        },
+    )?;
+    // Enrolment is the operator's step; in the demo the aggregator is in the same process.
+    agg.enrol(
+        node.public_key(),
+        &admin.name,
+        node.profile()?.cohort(),
+        admin.size,
+    )?;
+    node.record_assessment(admin.assessment)?;
+    let report = node.submit().await?;
+    match report.current {
+        Some(d) if d.state == DeliveryState::Delivered => Ok(()),
+        other => bail!(
+            "{}: submission not delivered: {other:?} {:?}",
+            admin.name,
+            report.skipped
+        ),
+    }
+}
+
+impl Federation {
+    /// Closes the round and publishes its benchmark.
+    pub async fn publish(&self) -> anyhow::Result<pb::SignedMessage> {
+        self.aggregator.close_round(&self.round_id).await?;
+        Ok(self.aggregator.publish(&self.round_id)?)
+    }
+
+    /// Opens the node of administration `i` again (e.g. to compare).
+    pub fn node(&self, i: usize) -> anyhow::Result<Node> {
+        let dir = self.node_dirs.get(i).context("no such node")?;
+        Ok(Node::open(dir)?)
+    }
+
+    /// The true cohort values of the population for the cells of a publication: for each cohort
+    /// and metric, the mean over the contributing administrations.
+    pub fn truth(&self) -> Value {
+        truth_json(&self.population)
+    }
+
+    /// Stops the server and waits for it.
+    pub async fn shutdown(mut self) -> anyhow::Result<()> {
+        if let Some(s) = self.stop.take() {
+            let _ = s.send(());
+        }
+        if let Some(h) = self.server.take() {
+            h.await??;
+        }
+        Ok(())
+    }
+}
+
+/// True values per cohort and metric (`cells` with `cohort`, `metric`, `value`, `n`).
+pub fn truth_json(population: &[Administration]) -> Value {
+    let catalogue = Catalogue::current();
+    let attrs: Vec<CohortAttributes> = population
+        .iter()
+        .map(|a| CohortAttributes {
+            kind: a.kind,
+            state: a.state.clone(),
+            size: a.size_class(),
+        })
+        .collect();
+    let mut cells = Vec::new();
+    for cohort in cohort_labels(&attrs) {
+        let members: Vec<&Administration> = population
+            .iter()
+            .zip(&attrs)
+            .filter(|(_, at)| at.cohorts().contains(&cohort))
+            .map(|(a, _)| a)
+            .collect();
+        let n = members.len();
+        let mut ids: Vec<&str> = catalogue.metrics.iter().map(|m| m.id.as_str()).collect();
+        ids.extend(catalogue.derived.iter().map(|d| d.id.as_str()));
+        for id in ids {
+            let sum: i64 = members
+                .iter()
+                .filter_map(|a| sovbench_node::node::true_value(&a.assessment, id))
+                .sum();
+            cells.push(
+                json!({"cohort": cohort, "metric": id, "value": sum as f64 / n as f64, "n": n}),
+            );
+        }
+    }
+    json!({ "format": "sovbench-truth/1", "cells": cells })
+}

@@ -1,0 +1,165 @@
+//! A seeded, plausible population of German administrations with true self-test answers.
+//!
+//! Calibration from the report (`../shared/seed/`): 54% of municipalities have no realistic exit
+//! strategy (Governance & Exit-Strategie scored 1-2 by about half), more than 60% use US clouds
+//! (Datenhoheit low for most), over 70% have no interfaces of their own (Offene Standards low),
+//! fewer than 10% use open-source office software productively. Scores follow a latent
+//! "sovereignty" factor per administration, shifted by kind and size, plus per-dimension noise.
+//! The same seed gives the same population.
+
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use sovbench_core::cohort::{Kind, SizeClass, BUNDESLAENDER};
+use sovbench_core::selftest::Assessment;
+
+/// One simulated administration with its true answers.
+#[derive(Debug, Clone)]
+pub struct Administration {
+    /// Name.
+    pub name: String,
+    /// Kind.
+    pub kind: Kind,
+    /// Bundesland code.
+    pub state: String,
+    /// Population or staff count.
+    pub size: u64,
+    /// True self-test.
+    pub assessment: Assessment,
+}
+
+impl Administration {
+    /// Size class.
+    pub fn size_class(&self) -> SizeClass {
+        SizeClass::classify(self.kind, self.size)
+    }
+}
+
+/// Share of each kind in a typical consortium.
+const KINDS: [(Kind, f64); 6] = [
+    (Kind::Gemeinde, 0.55),
+    (Kind::Stadt, 0.25),
+    (Kind::Landkreis, 0.12),
+    (Kind::ItDienstleister, 0.04),
+    (Kind::Land, 0.02),
+    (Kind::Bund, 0.02),
+];
+
+/// Rough weights of the Länder (number of municipalities, flattened so that the city states
+/// still appear).
+const STATE_WEIGHTS: [f64; 16] = [
+    11.0, 20.0, 1.0, 4.0, 0.5, 0.5, 4.2, 7.0, 9.4, 4.0, 23.0, 0.5, 4.2, 2.2, 11.0, 6.0,
+];
+
+/// Mean score of each dimension before the latent factor (report order).
+const BASE: [f64; 5] = [2.5, 2.1, 2.7, 2.3, 2.0];
+
+/// Generates `n` administrations from `seed`.
+pub fn generate(n: usize, seed: u64) -> Vec<Administration> {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    (0..n).map(|i| one(&mut rng, i)).collect()
+}
+
+fn one(rng: &mut ChaCha8Rng, i: usize) -> Administration {
+    let kind = pick(rng, &KINDS.map(|(_, w)| w)).map_or(Kind::Gemeinde, |k| KINDS[k].0);
+    let state = BUNDESLAENDER[pick(rng, &STATE_WEIGHTS).unwrap_or(9)]
+        .0
+        .to_string();
+    let (median, spread) = match kind {
+        Kind::Gemeinde => (4_000.0, 0.9),
+        Kind::Stadt => (35_000.0, 0.9),
+        Kind::Landkreis => (160_000.0, 0.5),
+        Kind::Land => (4_000_000.0, 0.8),
+        Kind::Bund => (2_000.0, 0.9),
+        Kind::ItDienstleister => (450.0, 0.8),
+    };
+    let size = (median * (spread * normal(rng)).exp()).round().max(50.0) as u64;
+    let shift = match kind {
+        Kind::Gemeinde => -0.25,
+        Kind::Stadt => 0.0,
+        Kind::Landkreis => 0.1,
+        Kind::Land => 0.35,
+        Kind::Bund => 0.2,
+        Kind::ItDienstleister => 0.6,
+    } + if size > 100_000 && kind.is_territorial() {
+        0.2
+    } else {
+        0.0
+    };
+    let latent = normal(rng) * 0.75 + shift;
+    let mut scores = [0i64; 5];
+    for (d, s) in scores.iter_mut().enumerate() {
+        let v = BASE[d] + latent + 0.8 * normal(rng);
+        *s = v.round().clamp(1.0, 5.0) as i64;
+    }
+    let assessment = Assessment::from_scores(scores).unwrap_or_else(|_| {
+        // Unreachable: every score was clamped into 1..=5 above.
+        Assessment::from_scores([1; 5]).unwrap_or_else(|_| unreachable!())
+    });
+    let label = match kind {
+        Kind::Gemeinde => "Gemeinde",
+        Kind::Stadt => "Stadt",
+        Kind::Landkreis => "Landkreis",
+        Kind::Land => "Landesverwaltung",
+        Kind::Bund => "Bundesbehörde",
+        Kind::ItDienstleister => "IT-Dienstleister",
+    };
+    Administration {
+        name: format!("{label} Sim-{i:05}"),
+        kind,
+        state,
+        size,
+        assessment,
+    }
+}
+
+fn pick(rng: &mut ChaCha8Rng, weights: &[f64]) -> Option<usize> {
+    let total: f64 = weights.iter().sum();
+    let mut x = rng.gen::<f64>() * total;
+    for (i, w) in weights.iter().enumerate() {
+        if x < *w {
+            return Some(i);
+        }
+        x -= w;
+    }
+    weights.len().checked_sub(1)
+}
+
+/// Standard normal draw (Box-Muller).
+fn normal(rng: &mut ChaCha8Rng) -> f64 {
+    let u1: f64 = rng.gen::<f64>().max(f64::MIN_POSITIVE);
+    let u2: f64 = rng.gen();
+    (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sovbench_core::selftest::Dimension;
+
+    #[test]
+    fn same_seed_same_population() {
+        let a = generate(50, 7);
+        let b = generate(50, 7);
+        assert!(a
+            .iter()
+            .zip(&b)
+            .all(|(x, y)| x.assessment == y.assessment && x.size == y.size));
+        let c = generate(50, 8);
+        assert!(a.iter().zip(&c).any(|(x, y)| x.assessment != y.assessment));
+    }
+
+    #[test]
+    fn calibrated_to_the_report() {
+        // 5,000 administrations: the share with an exit-strategy score of 1-2 should be near the
+        // report's 54% (we accept 40-70%), and Gemeinden the largest group.
+        let pop = generate(5_000, 1);
+        let low_exit = pop
+            .iter()
+            .filter(|a| a.assessment.score(Dimension::GovernanceExit) <= 2)
+            .count() as f64
+            / pop.len() as f64;
+        assert!((0.40..=0.70).contains(&low_exit), "{low_exit}");
+        let gemeinden = pop.iter().filter(|a| a.kind == Kind::Gemeinde).count();
+        assert!(gemeinden > pop.len() / 2 - 200);
+    }
+}
