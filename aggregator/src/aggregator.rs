@@ -94,8 +94,7 @@ impl Aggregator {
         })?;
         let store = Store::open(&dir.join(STORE_DIR))?;
         store.set_consortium(consortium.trim())?;
-        drop(store);
-        Aggregator::open(dir)
+        Aggregator::from_parts(dir, store)
     }
 
     /// Opens the aggregator in `dir`.
@@ -103,8 +102,12 @@ impl Aggregator {
         if !dir.join(KEY_FILE).exists() || !dir.join(STORE_DIR).exists() {
             return Err(AggError::NotInitialised(dir.display().to_string()));
         }
-        let identity = Arc::new(Identity::load_file(&dir.join(KEY_FILE))?);
         let store = Store::open(&dir.join(STORE_DIR))?;
+        Aggregator::from_parts(dir, store)
+    }
+
+    fn from_parts(dir: &Path, store: Store) -> Result<Aggregator, AggError> {
+        let identity = Arc::new(Identity::load_file(&dir.join(KEY_FILE))?);
         let committer = Committer::start(store.clone(), identity.clone())?;
         Ok(Aggregator {
             dir: dir.to_path_buf(),
@@ -347,8 +350,9 @@ impl Aggregator {
     /// Checks a signed submission and stores it durably; returns the signed receipt.
     ///
     /// Order of checks: size; signature over the exact received bytes; decoding; message kind;
-    /// enrolled and unrevoked key; known, open round; parameters equal to the round's; then, in
-    /// the commit worker, at most one submission per node and round.
+    /// enrolled and unrevoked key; an earlier submission of the same node to the same round
+    /// (identical: its receipt again; different: refused); known, open round; parameters equal to
+    /// the round's; then, in the commit worker, the duplicate and open-round checks once more.
     pub async fn submit(&self, msg: pb::SignedMessage) -> Result<pb::SignedMessage, AggError> {
         let size = msg.encoded_len();
         if size > sovbench_proto::MAX_MESSAGE_BYTES {
@@ -370,6 +374,18 @@ impl Aggregator {
             .ok_or_else(|| AggError::UnknownKey(fingerprint(&verified.signer)))?;
         if enrolment.revoked_at.is_some() {
             return Err(AggError::Revoked(enrolment.fingerprint));
+        }
+        // An identical retry gets the stored receipt, even after the round closed; a different
+        // second submission is refused. (The commit worker checks again, race-free.)
+        let key = crate::store::submission_key(&sub.round_id, &verified.signer);
+        if let Some(existing) = self.store.submission(&key)? {
+            if existing.payload_hash == verified.payload_hash {
+                return Ok(pb::SignedMessage::decode(existing.receipt.as_slice())?);
+            }
+            return Err(AggError::Conflict {
+                key: enrolment.fingerprint,
+                round: sub.round_id,
+            });
         }
         let round_msg = self
             .store

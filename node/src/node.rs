@@ -76,6 +76,24 @@ pub struct SubmitReport {
     pub skipped: Option<String>,
 }
 
+/// A release recorded in the ledger and the outbox, not yet sent.
+#[derive(Debug, Clone)]
+pub enum Prepared {
+    /// Recorded; these exact bytes will be sent.
+    Recorded {
+        /// Round id.
+        round_id: String,
+        /// The signed submission.
+        signed: pb::SignedMessage,
+        /// Epsilon charged.
+        epsilon: f64,
+        /// Metrics released.
+        metrics: Vec<String>,
+    },
+    /// Nothing to release, and why.
+    Skipped(String),
+}
+
 /// One line of a comparison.
 #[derive(Debug, Clone, Serialize)]
 pub struct ComparisonRow {
@@ -325,9 +343,8 @@ impl Node {
         }
     }
 
-    /// Takes part in the aggregator's open round: retries the outbox, fetches and verifies the
-    /// round, checks it against the privacy policy, privatises, records in the ledger and the
-    /// outbox, sends, and keeps the receipt.
+    /// Takes part in the aggregator's open round: retries the outbox, then [`Node::prepare`]s this
+    /// round's release and sends it, keeping the receipt.
     pub async fn submit(&self) -> Result<SubmitReport, NodeError> {
         let retried = self.flush_outbox().await?;
         let mut report = SubmitReport {
@@ -337,13 +354,38 @@ impl Node {
             metrics: Vec::new(),
             skipped: None,
         };
+        match self.prepare().await {
+            Ok(Prepared::Recorded {
+                round_id,
+                signed,
+                epsilon,
+                metrics,
+            }) => {
+                report.epsilon = Some(epsilon);
+                report.metrics = metrics;
+                report.current = Some(self.deliver(&round_id, signed).await?);
+            }
+            Ok(Prepared::Skipped(why)) => report.skipped = Some(why),
+            // Queued submissions are reported (exit code 3) even when the round cannot be fetched.
+            Err(e) if e.is_transient() && !report.retried.is_empty() => {
+                report.skipped = Some(e.to_string())
+            }
+            Err(e) => return Err(e),
+        }
+        Ok(report)
+    }
+
+    /// Fetches and verifies the open round, checks it against the privacy policy, privatises the
+    /// requested values and records them in the ledger and the outbox, durably, without sending.
+    /// The release is then delivered by [`Node::flush_outbox`] (or `submit`), always as these
+    /// exact signed bytes.
+    pub async fn prepare(&self) -> Result<Prepared, NodeError> {
         let url = self.config.aggregator_url()?.to_string();
         let key = self.config.aggregator_key()?;
         let round_msg = match client::get_round(&url, None).await {
             Ok(m) => m,
             Err(NodeError::NoOpenRound) => {
-                report.skipped = Some("the aggregator has no open round".into());
-                return Ok(report);
+                return Ok(Prepared::Skipped("the aggregator has no open round".into()))
             }
             Err(e) => return Err(e),
         };
@@ -358,11 +400,10 @@ impl Node {
             }
         };
         if let Some(entry) = self.store.ledger_entry(&params.round_id)? {
-            report.skipped = Some(format!(
+            return Ok(Prepared::Skipped(format!(
                 "already took part in round {} ({:?})",
                 params.round_id, entry.state
-            ));
-            return Ok(report);
+            )));
         }
         let now = sovbench_core::now_unix();
         let catalogue = Catalogue::current();
@@ -423,10 +464,12 @@ impl Node {
         self.store.put_round(&params.round_id, &round_msg)?;
         // The ledger and the outbox are written together and made durable before sending.
         self.store.record_release(&entry, &signed)?;
-        report.epsilon = Some(entry.epsilon);
-        report.metrics = entry.releases.iter().map(|r| r.metric.clone()).collect();
-        report.current = Some(self.deliver(&params.round_id, signed).await?);
-        Ok(report)
+        Ok(Prepared::Recorded {
+            round_id: params.round_id,
+            signed,
+            epsilon: entry.epsilon,
+            metrics: entry.releases.iter().map(|r| r.metric.clone()).collect(),
+        })
     }
 
     /// Fetches and verifies a publication (the latest for `None`) and compares the

@@ -54,13 +54,12 @@ impl std::fmt::Debug for Store {
 impl Store {
     /// Opens (or creates) the store in `path`.
     pub fn open(path: &Path) -> Result<Store, NodeError> {
-        let db = sled::Config::new()
+        let config = sled::Config::new()
             .path(path)
             .cache_capacity(16 * 1024 * 1024)
             // Every write is followed by an explicit `commit`; no background flusher thread.
-            .flush_every_ms(None)
-            .open()
-            .map_err(|e| lock_or_storage(path, e))?;
+            .flush_every_ms(None);
+        let db = open_with_retry(&config).map_err(|e| lock_or_storage(path, e))?;
         let t = |name: &str| db.open_tree(name).map_err(NodeError::from);
         Ok(Store {
             path: path.to_path_buf(),
@@ -243,6 +242,24 @@ fn lock_or_storage(path: &Path, e: sled::Error) -> NodeError {
         NodeError::Locked(path.display().to_string())
     } else {
         NodeError::Storage(format!("open {}: {text}", path.display()))
+    }
+}
+
+/// Opens sled, retrying for up to two seconds while its file lock is still held: sled's I/O
+/// threads of a just-dropped handle in this process (or a just-forked child) may keep the lock
+/// for a moment after the last handle is gone.
+fn open_with_retry(config: &sled::Config) -> sled::Result<sled::Db> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
+    loop {
+        match config.open() {
+            Err(e)
+                if e.to_string().contains("could not acquire lock")
+                    && std::time::Instant::now() < deadline =>
+            {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            other => return other,
+        }
     }
 }
 

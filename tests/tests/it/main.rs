@@ -1,1 +1,8 @@
-fn main() {}
+//! Cross-crate integration tests: a real aggregator on `127.0.0.1:0`, real nodes, temporary
+//! stores, real gRPC. One binary, one module per feature.
+
+mod happy; // the federation end to end: submit, publish, compare, export
+mod outbox; // aggregator down: outbox, later delivery, no double spend
+mod refusals; // forged, unknown, revoked, replayed, closed, garbage, oversized
+mod restart; // restart between submit and publish; a killed process loses nothing acknowledged
+mod simulation; // the demo's simulator against its ground truth

@@ -1,0 +1,121 @@
+use sovbench_aggregator::export::{export_publication, verify_export};
+use sovbench_core::envelope;
+use sovbench_core::pb;
+use sovbench_node::model::DeliveryState;
+use sovbench_tests::Harness;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nodes_submit_aggregator_publishes_nodes_compare() {
+    let mut h = Harness::start().await;
+    h.open_round("2026-q4", 1.0, 0, 5);
+    let mut nodes = Vec::new();
+    for i in 0..8i64 {
+        let kind = if i < 6 { "gemeinde" } else { "stadt" };
+        let s = 1 + i % 5;
+        nodes.push(h.node(kind, "DE-NW", 5_000 + i as u64 * 1_000, [s, s, 3, 2, 1]));
+    }
+    // Five metrics at epsilon 1 each exceed the test policy's 2 per round: every node refuses
+    // and nothing is recorded.
+    let err = nodes[0].submit().await.unwrap_err().to_string();
+    assert!(
+        err.contains("epsilon per round") && err.contains("at most 2"),
+        "{err}"
+    );
+    assert!(nodes[0].store().ledger().unwrap().is_empty());
+    assert!(nodes[0].store().outbox().unwrap().is_empty());
+    h.agg().close_round("2026-q4").await.unwrap();
+
+    h.open_round("2026-q4b", 1.0, 2, 5);
+    for n in &nodes {
+        let r = n.submit().await.unwrap();
+        let d = r.current.expect("released");
+        assert_eq!(d.state, DeliveryState::Delivered, "{:?}", d.detail);
+        assert_eq!(r.metrics.len(), 2);
+        assert!((r.epsilon.unwrap() - 2.0).abs() < 1e-9);
+        assert!(n.store().receipt("2026-q4b").unwrap().is_some());
+        // A second submit finds nothing new to release.
+        let again = n.submit().await.unwrap();
+        assert!(again.current.is_none() && again.skipped.is_some());
+    }
+    assert!(
+        h.agg().publish("2026-q4b").is_err(),
+        "an open round cannot be published"
+    );
+    h.agg().close_round("2026-q4b").await.unwrap();
+    let msg = h.agg().publish("2026-q4b").unwrap();
+    let v = envelope::open_from(&msg, h.agg().public_key()).unwrap();
+    let pb::payload::Body::Publication(p) = v.body else {
+        panic!("not a publication")
+    };
+    assert_eq!(p.contributors, 8);
+    assert_eq!(p.min_cohort, 5);
+    let all: Vec<_> = p.cells.iter().filter(|c| c.cohort == "all").collect();
+    assert_eq!(all.len(), 6, "five dimensions and the total");
+    // 8 nodes x 2 releases over 5 metrics: some metric may have fewer than two reports; the
+    // total is published only if every dimension is.
+    for c in &all {
+        assert_eq!(c.n, 8);
+        if !c.suppressed {
+            assert!(c.ci_low < c.estimate && c.estimate < c.ci_high, "{c:?}");
+        }
+    }
+    // kind=stadt has 2 contributors < k = 5: suppressed, numbers withheld.
+    for c in p.cells.iter().filter(|c| c.cohort == "kind=stadt") {
+        assert!(
+            c.suppressed && c.estimate == 0.0 && c.ci_low == 0.0,
+            "{c:?}"
+        );
+        assert_eq!(c.suppression, pb::Suppression::BelowMinCohort as i32);
+    }
+
+    // The export verifies with the raw key over the exact payload bytes.
+    let doc = export_publication(&msg).unwrap();
+    assert_eq!(verify_export(&doc).unwrap(), p);
+    let mut forged = doc.clone();
+    forged["signature"] = serde_json::json!(envelope::b64(&[0u8; 64]));
+    assert!(verify_export(&forged).is_err());
+    let cells = doc["benchmark"]["cells"].as_array().unwrap();
+    assert!(cells
+        .iter()
+        .any(|c| c["cohort"] == "kind=gemeinde,size=5k-20k"));
+    assert!(cells
+        .iter()
+        .filter(|c| c["suppressed"] == true)
+        .all(|c| c["estimate"].is_null()));
+
+    // Compare: rows for each cohort of the node, own true values beside the estimates.
+    let cmp = nodes[6].compare(None).await.unwrap();
+    assert_eq!(cmp.round_id, "2026-q4b");
+    let cohorts: Vec<&str> = cmp.rows.iter().map(|r| r.cohort.as_str()).collect();
+    assert!(cohorts.contains(&"all") && cohorts.contains(&"kind=stadt"));
+    let total = cmp
+        .rows
+        .iter()
+        .find(|r| r.cohort == "all" && r.metric == "selftest.total")
+        .unwrap();
+    assert_eq!(total.own, Some(2.0 + 2.0 + 3.0 + 2.0 + 1.0));
+    let text = sovbench_node::cli::render_comparison(&cmp, sovbench_core::i18n::Lang::De);
+    assert!(
+        text.contains("Governance & Exit-Strategie") && text.contains("zu wenige Teilnehmende"),
+        "{text}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_refuses_rounds_signed_by_another_key() {
+    let mut h = Harness::start().await;
+    h.open_round("r1", 1.0, 1, 2);
+    let node = h.node("gemeinde", "DE-BY", 3_000, [2, 2, 2, 2, 2]);
+    // Point the node at this aggregator but with somebody else's key.
+    let other = tempfile::tempdir().unwrap();
+    let stranger = sovbench_aggregator::Aggregator::init(&other.path().join("a"), "x").unwrap();
+    let mut cfg = node.config().clone();
+    cfg.aggregator_key = Some(envelope::b64(stranger.public_key()));
+    cfg.save(node.dir()).unwrap();
+    let dir = node.dir().to_path_buf();
+    drop(node);
+    let node = sovbench_node::Node::open(&dir).unwrap();
+    let err = node.submit().await.unwrap_err().to_string();
+    assert!(err.contains("signature does not verify"), "{err}");
+    assert!(node.store().ledger().unwrap().is_empty());
+}
