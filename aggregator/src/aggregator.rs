@@ -140,23 +140,43 @@ impl Aggregator {
         attributes: CohortAttributes,
         size: u64,
     ) -> Result<Enrolment, AggError> {
-        if public_key.len() != envelope::PUBLIC_KEY_LEN {
-            return Err(AggError::Invalid(format!(
-                "public key must be 32 bytes (base64 of the raw Ed25519 key), got {}",
-                public_key.len()
-            )));
-        }
-        let e = Enrolment {
-            public_key: envelope::b64(public_key),
-            fingerprint: fingerprint(public_key),
-            name: name.trim().to_string(),
+        let mut all = self.enrol_many(vec![(
+            public_key.to_vec(),
+            name.to_string(),
             attributes,
             size,
-            enrolled_at: sovbench_core::now_unix(),
-            revoked_at: None,
-        };
-        self.store.put_enrolment(public_key, &e)?;
-        Ok(e)
+        )])?;
+        all.pop()
+            .ok_or_else(|| AggError::Storage("enrolment not returned".into()))
+    }
+
+    /// Enrols many keys with one durable commit: `(raw key, name, attributes, size)`.
+    pub fn enrol_many(
+        &self,
+        entries: Vec<(Vec<u8>, String, CohortAttributes, u64)>,
+    ) -> Result<Vec<Enrolment>, AggError> {
+        let now = sovbench_core::now_unix();
+        let mut out = Vec::with_capacity(entries.len());
+        for (key, name, attributes, size) in entries {
+            if key.len() != envelope::PUBLIC_KEY_LEN {
+                return Err(AggError::Invalid(format!(
+                    "public key must be 32 bytes (base64 of the raw Ed25519 key), got {}",
+                    key.len()
+                )));
+            }
+            let e = Enrolment {
+                public_key: envelope::b64(&key),
+                fingerprint: fingerprint(&key),
+                name: name.trim().to_string(),
+                attributes,
+                size,
+                enrolled_at: now,
+                revoked_at: None,
+            };
+            out.push((key, e));
+        }
+        self.store.put_enrolments(&out)?;
+        Ok(out.into_iter().map(|(_, e)| e).collect())
     }
 
     /// Revokes a node's key: its further submissions are refused.

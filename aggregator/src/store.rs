@@ -148,6 +148,16 @@ impl Store {
         self.commit()
     }
 
+    /// Stores many enrolments with one durable commit.
+    pub fn put_enrolments(&self, all: &[(Vec<u8>, Enrolment)]) -> Result<(), AggError> {
+        let mut batch = sled::Batch::default();
+        for (key, e) in all {
+            batch.insert(key.as_slice(), serde_json::to_vec(e)?);
+        }
+        self.enrolments.apply_batch(batch)?;
+        self.commit()
+    }
+
     /// All enrolments.
     pub fn enrolments(&self) -> Result<Vec<Enrolment>, AggError> {
         self.enrolments

@@ -473,8 +473,9 @@ fn print_submit(r: &SubmitReport, lang: Lang, as_json: bool) -> anyhow::Result<(
     }
     if let Some(s) = &r.skipped {
         println!(
-            "{}: {s}",
-            lang.pick("Keine neue Freigabe", "Nothing new released")
+            "{}: {}",
+            lang.pick("Keine neue Freigabe", "Nothing new released"),
+            s.text(lang)
         );
     }
     if let Some(d) = &r.current {
@@ -657,4 +658,36 @@ fn print_status(node: &Node, lang: Lang, as_json: bool) -> anyhow::Result<()> {
         );
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sample_assessment_file_in_docs_parses() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/samples/selbsttest.toml");
+        let a = read_assessment_file(&path).unwrap();
+        assert_eq!(a.scores(), [2, 2, 3, 3, 1]);
+        assert_eq!(a.total(), 11);
+    }
+
+    #[test]
+    fn broken_assessment_files_name_the_dimension_and_store_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let toml_path = dir.path().join("a.toml");
+        std::fs::write(&toml_path, "datenhoheit = 2\ntechnologische_unabhaengigkeit = 7\nit_kompetenz = 1\noffene_standards = 1\ngovernance_exit = 1\n").unwrap();
+        let e = format!("{:#}", read_assessment_file(&toml_path).unwrap_err());
+        assert!(
+            e.contains("technologische_unabhaengigkeit") && e.contains("got 7"),
+            "{e}"
+        );
+        let json_path = dir.path().join("a.json");
+        std::fs::write(&json_path, r#"{"datenhoheit": 2, "it_kompetenz": "viel"}"#).unwrap();
+        let e = format!("{:#}", read_assessment_file(&json_path).unwrap_err());
+        assert!(e.contains("it_kompetenz"), "{e}");
+        std::fs::write(&json_path, r#"{"datenhoheit": 2}"#).unwrap();
+        let e = format!("{:#}", read_assessment_file(&json_path).unwrap_err());
+        assert!(e.contains("has no answer"), "{e}");
+    }
 }

@@ -73,7 +73,44 @@ pub struct SubmitReport {
     /// Metrics released in the current round.
     pub metrics: Vec<String>,
     /// Why the node did not release anything this time.
-    pub skipped: Option<String>,
+    pub skipped: Option<Skip>,
+}
+
+/// Why a node released nothing new.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "reason", content = "detail")]
+pub enum Skip {
+    /// The aggregator has no open round.
+    NoOpenRound,
+    /// The node already took part in the open round.
+    AlreadyTookPart(String),
+    /// The round could not be fetched (the outbox was still retried).
+    Unreachable(String),
+}
+
+impl Skip {
+    /// Localised text.
+    pub fn text(&self, lang: sovbench_core::i18n::Lang) -> String {
+        match self {
+            Skip::NoOpenRound => lang
+                .pick(
+                    "der Aggregator hat keine offene Runde",
+                    "the aggregator has no open round",
+                )
+                .to_string(),
+            Skip::AlreadyTookPart(r) => format!(
+                "{} {r}",
+                lang.pick(
+                    "bereits teilgenommen an Runde",
+                    "already took part in round"
+                )
+            ),
+            Skip::Unreachable(e) => format!(
+                "{}: {e}",
+                lang.pick("Runde nicht abrufbar", "round could not be fetched")
+            ),
+        }
+    }
 }
 
 /// A release recorded in the ledger and the outbox, not yet sent.
@@ -91,7 +128,7 @@ pub enum Prepared {
         metrics: Vec<String>,
     },
     /// Nothing to release, and why.
-    Skipped(String),
+    Skipped(Skip),
 }
 
 /// One line of a comparison.
@@ -368,7 +405,7 @@ impl Node {
             Ok(Prepared::Skipped(why)) => report.skipped = Some(why),
             // Queued submissions are reported (exit code 3) even when the round cannot be fetched.
             Err(e) if e.is_transient() && !report.retried.is_empty() => {
-                report.skipped = Some(e.to_string())
+                report.skipped = Some(Skip::Unreachable(e.to_string()))
             }
             Err(e) => return Err(e),
         }
@@ -384,9 +421,7 @@ impl Node {
         let key = self.config.aggregator_key()?;
         let round_msg = match client::get_round(&url, None).await {
             Ok(m) => m,
-            Err(NodeError::NoOpenRound) => {
-                return Ok(Prepared::Skipped("the aggregator has no open round".into()))
-            }
+            Err(NodeError::NoOpenRound) => return Ok(Prepared::Skipped(Skip::NoOpenRound)),
             Err(e) => return Err(e),
         };
         let verified = envelope::open_from(&round_msg, &key)?;
@@ -400,10 +435,7 @@ impl Node {
             }
         };
         if let Some(entry) = self.store.ledger_entry(&params.round_id)? {
-            return Ok(Prepared::Skipped(format!(
-                "already took part in round {} ({:?})",
-                params.round_id, entry.state
-            )));
+            return Ok(Prepared::Skipped(Skip::AlreadyTookPart(entry.round_id)));
         }
         let now = sovbench_core::now_unix();
         let catalogue = Catalogue::current();

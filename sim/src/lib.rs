@@ -14,5 +14,6 @@
 //! # Ok(()) }
 //! ```
 
+pub mod bench;
 pub mod federation;
 pub mod population;

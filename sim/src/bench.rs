@@ -1,0 +1,146 @@
+//! Benchmarks of the aggregator's submission path: many enrolled identities send pre-signed
+//! submissions concurrently over real gRPC on loopback; the aggregator verifies, checks and
+//! durably stores them (group commit with `fsync`).
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context as _;
+use sovbench_aggregator::service::{serve, ServeOptions};
+use sovbench_aggregator::{Aggregator, RoundSpec};
+use sovbench_core::cohort::{CohortAttributes, Kind, SizeClass};
+use sovbench_core::envelope::Identity;
+use sovbench_core::pb;
+
+/// Result of a throughput run.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Throughput {
+    /// Submissions sent (and acknowledged).
+    pub submissions: usize,
+    /// Concurrent clients.
+    pub concurrency: usize,
+    /// Wall time of the sending phase, seconds.
+    pub seconds: f64,
+    /// Acknowledged submissions per second.
+    pub per_second: f64,
+    /// Median latency, milliseconds.
+    pub p50_ms: f64,
+    /// 99th percentile latency, milliseconds.
+    pub p99_ms: f64,
+}
+
+/// Sends `count` submissions from `count` enrolled identities with `concurrency` clients.
+pub async fn submission_throughput(count: usize, concurrency: usize) -> anyhow::Result<Throughput> {
+    let tmp = tempfile::tempdir()?;
+    let agg = Arc::new(Aggregator::init(&tmp.path().join("agg"), "Bench")?);
+    agg.open_round(RoundSpec {
+        round_id: "bench".into(),
+        metrics: Vec::new(),
+        epsilon_per_release: 1.0,
+        releases_per_node: 1,
+        min_cohort: 10,
+        closes_at: sovbench_core::now_unix() + 3_600,
+    })?;
+    let round = agg.signed_round(Some("bench"))?;
+    let params = agg.round_params("bench")?;
+    let ids: Vec<Identity> = (0..count)
+        .map(|_| Identity::generate().map(|(i, _)| i))
+        .collect::<Result<_, _>>()?;
+    let attrs = CohortAttributes {
+        kind: Kind::Gemeinde,
+        state: "DE-NW".into(),
+        size: SizeClass::Pop5kTo20k,
+    };
+    agg.enrol_many(
+        ids.iter()
+            .map(|i| {
+                (
+                    i.public_key().to_vec(),
+                    "bench".to_string(),
+                    attrs.clone(),
+                    10_000,
+                )
+            })
+            .collect(),
+    )?;
+    let msgs: Vec<pb::SignedMessage> = ids
+        .iter()
+        .enumerate()
+        .map(|(n, id)| {
+            id.seal(pb::payload::Body::Submission(pb::Submission {
+                round_id: "bench".into(),
+                round_params_hash: sovbench_core::sha256(&round.payload).to_vec(),
+                releases: vec![pb::Release {
+                    metric: params.metrics[n % params.metrics.len()].id.clone(),
+                    mechanism: pb::Mechanism::DiscreteLaplace as i32,
+                    value: (n % 9) as i64 - 2,
+                    scale: 4.0,
+                    epsilon: 1.0,
+                }],
+                created_at: sovbench_core::now_unix(),
+                nonce: (n as u64).to_le_bytes().to_vec(),
+            }))
+        })
+        .collect();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let url = format!("http://{}", listener.local_addr()?);
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(serve(
+        agg.clone(),
+        listener,
+        ServeOptions {
+            auto_close_every: None,
+        },
+        async {
+            let _ = stop_rx.await;
+        },
+    ));
+    let chunks: Vec<Vec<pb::SignedMessage>> = {
+        let mut c: Vec<Vec<pb::SignedMessage>> =
+            (0..concurrency.max(1)).map(|_| Vec::new()).collect();
+        for (i, m) in msgs.into_iter().enumerate() {
+            c[i % concurrency.max(1)].push(m);
+        }
+        c
+    };
+    let started = Instant::now();
+    let mut tasks = tokio::task::JoinSet::new();
+    for chunk in chunks {
+        let url = url.clone();
+        tasks.spawn(async move {
+            let mut client = pb::aggregator_client::AggregatorClient::connect(url).await?;
+            let mut lat = Vec::with_capacity(chunk.len());
+            for m in chunk {
+                let t = Instant::now();
+                client.submit(m).await.context("submission refused")?;
+                lat.push(t.elapsed());
+            }
+            anyhow::Ok(lat)
+        });
+    }
+    let mut latencies: Vec<Duration> = Vec::with_capacity(count);
+    while let Some(r) = tasks.join_next().await {
+        latencies.extend(r??);
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    let _ = stop_tx.send(());
+    server.await??;
+    anyhow::ensure!(
+        agg.rounds()?[0].submissions == count,
+        "not every submission was stored"
+    );
+    latencies.sort();
+    let pct = |p: f64| {
+        latencies
+            .get(((latencies.len() as f64 - 1.0) * p).round() as usize)
+            .map_or(0.0, |d| d.as_secs_f64() * 1_000.0)
+    };
+    Ok(Throughput {
+        submissions: count,
+        concurrency,
+        seconds,
+        per_second: count as f64 / seconds,
+        p50_ms: pct(0.5),
+        p99_ms: pct(0.99),
+    })
+}
