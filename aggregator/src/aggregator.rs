@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use prost::Message as _;
 use serde::Serialize;
-use sovbench_core::catalogue::Catalogue;
+use sovbench_core::catalogue::{Catalogue, MechanismKind};
 use sovbench_core::cohort::CohortAttributes;
 use sovbench_core::envelope::{self, fingerprint, Identity};
 use sovbench_core::pb;
@@ -221,7 +221,11 @@ impl Aggregator {
         }
         let catalogue = Catalogue::current();
         let ids: Vec<String> = if spec.metrics.is_empty() {
-            catalogue.metrics.iter().map(|m| m.id.clone()).collect()
+            catalogue
+                .default_round_metrics()
+                .iter()
+                .map(|m| m.id.clone())
+                .collect()
         } else {
             spec.metrics.clone()
         };
@@ -562,22 +566,72 @@ pub fn check_submission(
                 r.metric, r.epsilon
             )));
         }
-        // The discrete Laplace map charges sensitivity / scale: a smaller scale than that would
-        // mean less noise than the claimed epsilon, and intervals computed from a wrong scale.
-        let min_scale = (spec.upper - spec.lower) as f64 / r.epsilon * (1.0 - 1e-6);
-        if !(r.scale.is_finite() && r.scale >= min_scale) {
-            return Err(mismatch(format!(
-                "metric {} has noise scale {}, at least {min_scale:.4} is needed for its epsilon",
-                r.metric, r.scale
-            )));
+        check_release(spec, r).map_err(|d| mismatch(format!("metric {}: {d}", r.metric)))?;
+    }
+    Ok(())
+}
+
+/// Plausibility of one release's mechanism parameter and value. The guarantee itself is the
+/// node's (it ran the OpenDP measurement); these checks keep wrong parameters from distorting the
+/// intervals: the parameter must be at least as noisy as the claimed epsilon requires.
+fn check_release(spec: &pb::MetricSpec, r: &pb::Release) -> Result<(), String> {
+    let slack = 1.0 + 1e-6;
+    let k = spec.categories.len();
+    match MechanismKind::from_pb(r.mechanism) {
+        Some(MechanismKind::DiscreteLaplace) => {
+            // The discrete Laplace map charges sensitivity / scale.
+            let min_scale = (spec.upper - spec.lower) as f64 / r.epsilon / slack;
+            if !(r.scale.is_finite() && r.scale >= min_scale) {
+                return Err(format!(
+                    "noise scale {} is below the {min_scale:.4} its epsilon requires",
+                    r.scale
+                ));
+            }
+            // A discrete Laplace value beyond 10^7 is not a plausible draw at any sane scale.
+            if r.value.abs() > 10_000_000 {
+                return Err(format!("implausible value {}", r.value));
+            }
         }
-        // A discrete Laplace value beyond 10^6 is not a plausible draw at any sane scale.
-        if r.value.abs() > 1_000_000 {
-            return Err(mismatch(format!(
-                "metric {} has implausible value {}",
-                r.metric, r.value
-            )));
+        Some(MechanismKind::RandomizedResponseBool) => {
+            let p = r.probability;
+            if !(0.5..1.0).contains(&p) || (p / (1.0 - p)).ln() > r.epsilon * slack {
+                return Err(format!(
+                    "probability {p} does not fit epsilon {}",
+                    r.epsilon
+                ));
+            }
+            if !(r.value == 0 || r.value == 1) {
+                return Err(format!("value {} is not 0 or 1", r.value));
+            }
         }
+        Some(MechanismKind::RandomizedResponse) => {
+            let p = r.probability;
+            if k < 2
+                || !(1.0 / k as f64..1.0).contains(&p)
+                || (p * (k as f64 - 1.0) / (1.0 - p)).ln() > r.epsilon * slack
+            {
+                return Err(format!(
+                    "probability {p} does not fit epsilon {}",
+                    r.epsilon
+                ));
+            }
+            if !(0..k as i64).contains(&r.value) {
+                return Err(format!("category index {} out of range", r.value));
+            }
+        }
+        Some(MechanismKind::RandomizedResponseBitvec) => {
+            let f = r.probability;
+            if !(f > 0.0 && f <= 1.0) || 2.0 * ((2.0 - f) / f).ln() > r.epsilon * slack {
+                return Err(format!(
+                    "flip parameter {f} does not fit epsilon {}",
+                    r.epsilon
+                ));
+            }
+            if r.bits.len() != k {
+                return Err(format!("{} bits for {k} items", r.bits.len()));
+            }
+        }
+        None => return Err("unknown mechanism".into()),
     }
     Ok(())
 }

@@ -1,27 +1,35 @@
 //! Estimators: from the noisy values of a closed round to published cells with 95% confidence
-//! intervals, computed from the noise the mechanisms actually added.
+//! intervals, computed from the parameters the mechanisms actually used (carried in every
+//! release).
 //!
-//! For a cohort C with n contributors and a bounded-integer metric released (under metric
-//! sampling) by n_j of them with noisy values y_i = x_i + e_i:
+//! Every mechanism is turned into per-report **unbiased values** with a known **noise variance**:
 //!
-//! - estimate: the mean of the y_i, unbiased for the cohort mean of the true values, because the
-//!   discrete Laplace noise has mean zero and the reporters are a uniform random subset chosen
-//!   independently of the data;
-//! - variance: `v_noise / n_j + s_x^2 / n_j * (1 - n_j / n)`, where `v_noise` is the exact
-//!   variance of the discrete Laplace noise at the scale each release carries
-//!   (`2 e^{-1/s} / (1 - e^{-1/s})^2`, averaged over reporters) and `s_x^2` the population variance of
-//!   the true values, estimated as the sample variance of the y_i minus `v_noise`, clamped to
-//!   `[0, (upper - lower)^2 / 4]`. The second term is the sampling of reporters; it vanishes when
-//!   every contributor reports the metric.
-//! - interval: estimate ± 1.96 · sqrt(variance) (normal approximation).
+//! | mechanism | report | unbiased value | noise variance given the truth x |
+//! |---|---|---|---|
+//! | discrete Laplace, scale s, grid g | noisy integer y | y / g | `2a / (1 - a)^2 / g^2`, `a = e^(-1/s)` |
+//! | boolean RR, truth kept with p | bit r | `(r - (1 - p)) / (2p - 1)` | `p (1 - p) / (2p - 1)^2` |
+//! | k-ary RR, truth kept with p, q = (1 - p)/(k - 1) | category c; per category j the indicator r_j | `(r_j - q) / (p - q)` | x = 1: `p (1 - p) / (p - q)^2`, x = 0: `q (1 - q) / (p - q)^2` |
+//! | bit vector, each bit flipped with f/2 | bit b_j per item | `(b_j - f/2) / (1 - f)` | `(f/2)(1 - f/2) / (1 - f)^2` |
 //!
-//! A derived metric (the self-test total) is the sum of its components' estimates, with the sum of
-//! their variances. A cell is suppressed when the cohort has fewer than k contributors, or a
-//! component has fewer than two reports.
+//! For a cohort with n contributors, of whom n_j reported a metric (metric sampling), the estimate
+//! of the cohort mean is the mean of the unbiased values: unbiased, because each value is unbiased
+//! given the truth and the reporters are a uniform random subset chosen independently of the
+//! data. Its variance is `v_noise / n_j + s^2 / n_j * (1 - n_j / n)`: `v_noise` is the mean noise
+//! variance of the reports (for k-ary RR evaluated at the estimated share, clamped to [0, 1]), and
+//! `s^2` the variance of the true values, estimated as the sample variance of the unbiased values
+//! minus `v_noise`, clamped to `[0, range^2 / 4]`; the second term is the random choice of
+//! reporters and vanishes when everyone reports. The 95% interval is the estimate ± 1.96
+//! standard errors. A derived metric (the self-test total) is the sum of its components'
+//! estimates with the sum of their variances.
+//!
+//! Suppression, in this order: fewer than k contributors in the cohort; fewer than two reports;
+//! a 95% half-width above the metric's usefulness limit from the catalogue. A suppressed cell
+//! names the nearest coarser cohort in which the same metric is published
+//! (`kind=…,size=…` → `size=…` → `kind=…` → `all`; `kind=…`, `state=…`, `size=…` → `all`).
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use sovbench_core::catalogue::Catalogue;
+use sovbench_core::catalogue::{Catalogue, MechanismKind};
 use sovbench_core::cohort::CohortAttributes;
 use sovbench_core::pb;
 
@@ -47,7 +55,88 @@ pub fn discrete_laplace_variance(scale: f64) -> f64 {
     2.0 * a / ((1.0 - a) * (1.0 - a))
 }
 
-/// Estimate and variance of one metric in one cohort.
+/// One report turned into an unbiased value with its noise variance (which may depend on whether
+/// the truth is 0 or 1 for share cells).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Report {
+    /// Unbiased value.
+    pub value: f64,
+    /// Noise variance when the truth is 0 (or for any truth, for numeric metrics).
+    pub var0: f64,
+    /// Noise variance when the truth is 1.
+    pub var1: f64,
+}
+
+impl Report {
+    fn numeric(value: f64, var: f64) -> Report {
+        Report {
+            value,
+            var0: var,
+            var1: var,
+        }
+    }
+}
+
+/// Turns one release into reports per cell id (`metric` or `metric=category`).
+pub fn reports_of(spec: &pb::MetricSpec, grid: f64, r: &pb::Release) -> Vec<(String, Report)> {
+    match MechanismKind::from_pb(r.mechanism) {
+        Some(MechanismKind::DiscreteLaplace) => vec![(
+            spec.id.clone(),
+            Report::numeric(
+                r.value as f64 / grid,
+                discrete_laplace_variance(r.scale) / (grid * grid),
+            ),
+        )],
+        Some(MechanismKind::RandomizedResponseBool) => {
+            let p = r.probability;
+            let d = 2.0 * p - 1.0;
+            vec![(
+                spec.id.clone(),
+                Report::numeric((r.value as f64 - (1.0 - p)) / d, p * (1.0 - p) / (d * d)),
+            )]
+        }
+        Some(MechanismKind::RandomizedResponse) => {
+            let k = spec.categories.len() as f64;
+            let p = r.probability;
+            let q = (1.0 - p) / (k - 1.0);
+            let d = p - q;
+            spec.categories
+                .iter()
+                .enumerate()
+                .map(|(j, c)| {
+                    let ind = if r.value == j as i64 { 1.0 } else { 0.0 };
+                    (
+                        format!("{}={c}", spec.id),
+                        Report {
+                            value: (ind - q) / d,
+                            var0: q * (1.0 - q) / (d * d),
+                            var1: p * (1.0 - p) / (d * d),
+                        },
+                    )
+                })
+                .collect()
+        }
+        Some(MechanismKind::RandomizedResponseBitvec) => {
+            let f = r.probability;
+            let flip = f / 2.0;
+            let d = 1.0 - f;
+            spec.categories
+                .iter()
+                .zip(&r.bits)
+                .map(|(c, b)| {
+                    let bit = if *b { 1.0 } else { 0.0 };
+                    (
+                        format!("{}={c}", spec.id),
+                        Report::numeric((bit - flip) / d, flip * (1.0 - flip) / (d * d)),
+                    )
+                })
+                .collect()
+        }
+        None => Vec::new(),
+    }
+}
+
+/// Estimate and variance of one cell in one cohort.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct MeanEstimate {
     /// Unbiased estimate of the cohort mean.
@@ -58,23 +147,31 @@ pub struct MeanEstimate {
     pub reporters: usize,
 }
 
-/// Estimates a cohort mean from noisy reports `(value, scale)`; `n` is the number of contributors
-/// in the cohort and `range` the width of the metric's bounds. `None` with fewer than two reports.
-pub fn estimate_mean(reports: &[(i64, f64)], n: usize, range: f64) -> Option<MeanEstimate> {
+impl MeanEstimate {
+    /// Half-width of the 95% interval.
+    pub fn half_width(&self) -> f64 {
+        Z95 * self.variance.sqrt()
+    }
+}
+
+/// Estimates a cohort mean from reports; `n` is the number of contributors in the cohort and
+/// `range` the width of the possible values. `None` with fewer than two reports.
+pub fn estimate_mean(reports: &[Report], n: usize, range: f64) -> Option<MeanEstimate> {
     let nj = reports.len();
     if nj < 2 || n == 0 {
         return None;
     }
     let nj_f = nj as f64;
-    let mean = reports.iter().map(|(y, _)| *y as f64).sum::<f64>() / nj_f;
+    let mean = reports.iter().map(|r| r.value).sum::<f64>() / nj_f;
+    let share = mean.clamp(0.0, 1.0);
     let v_noise = reports
         .iter()
-        .map(|(_, s)| discrete_laplace_variance(*s))
+        .map(|r| r.var0 + (r.var1 - r.var0) * share)
         .sum::<f64>()
         / nj_f;
     let s_y2 = reports
         .iter()
-        .map(|(y, _)| (*y as f64 - mean).powi(2))
+        .map(|r| (r.value - mean).powi(2))
         .sum::<f64>()
         / (nj_f - 1.0);
     let s_x2 = (s_y2 - v_noise).clamp(0.0, range * range / 4.0);
@@ -102,8 +199,18 @@ fn cohort_rank(label: &str) -> (u8, String) {
     (rank, label.to_string())
 }
 
-/// Computes every cell of a publication. Cohorts appear when they have at least one contributor;
-/// cells with fewer than `params.min_cohort` contributors are suppressed.
+/// The coarser cohorts to fall back to, nearest first.
+pub fn fallbacks(cohort: &str) -> Vec<String> {
+    if cohort == "all" {
+        return Vec::new();
+    }
+    if let Some((kind, size)) = cohort.split_once(',') {
+        return vec![size.to_string(), kind.to_string(), "all".to_string()];
+    }
+    vec!["all".to_string()]
+}
+
+/// Computes every cell of a publication. Cohorts appear when they have at least one contributor.
 pub fn compute_cells(
     params: &pb::RoundParams,
     contributions: &[Contribution],
@@ -125,33 +232,71 @@ pub fn compute_cells(
     let mut cells = Vec::new();
     for ((_, cohort), members) in &cohorts {
         let n = members.len();
-        let mut per_metric: BTreeMap<&str, Option<MeanEstimate>> = BTreeMap::new();
+        let mut per_cell: BTreeMap<String, Option<MeanEstimate>> = BTreeMap::new();
         for spec in &params.metrics {
-            let reports: Vec<(i64, f64)> = members
+            let grid = catalogue.metric(&spec.id).map_or(1, |d| d.grid.max(1)) as f64;
+            let mut reports: BTreeMap<String, Vec<Report>> = BTreeMap::new();
+            for release in members
                 .iter()
                 .flat_map(|c| c.releases.iter())
                 .filter(|r| r.metric == spec.id)
-                .map(|r| (r.value, r.scale))
-                .collect();
-            let est = estimate_mean(&reports, n, (spec.upper - spec.lower) as f64);
-            per_metric.insert(spec.id.as_str(), est);
-            cells.push(cell(cohort, &spec.id, n, k, est, reports.len()));
+            {
+                for (cell_id, rep) in reports_of(spec, grid, release) {
+                    reports.entry(cell_id).or_default().push(rep);
+                }
+            }
+            let cell_ids = match catalogue.metric(&spec.id) {
+                Some(def) => def.cell_ids(),
+                None => vec![spec.id.clone()],
+            };
+            for cell_id in cell_ids {
+                let reps = reports.remove(&cell_id).unwrap_or_default();
+                let (lo, hi) = catalogue.range(&cell_id);
+                let est = estimate_mean(&reps, n, hi - lo);
+                per_cell.insert(cell_id.clone(), est);
+                cells.push(cell(
+                    cohort,
+                    &cell_id,
+                    n,
+                    k,
+                    est,
+                    reps.len(),
+                    catalogue.max_half_width(&cell_id),
+                ));
+            }
         }
         for d in &derived {
             let parts: Option<Vec<MeanEstimate>> = d
                 .sum_of
                 .iter()
-                .map(|id| per_metric.get(id.as_str()).copied().flatten())
+                .map(|id| per_cell.get(id.as_str()).copied().flatten())
                 .collect();
             let est = parts.map(|p| MeanEstimate {
                 estimate: p.iter().map(|e| e.estimate).sum(),
                 variance: p.iter().map(|e| e.variance).sum(),
                 reporters: n,
             });
-            cells.push(cell(cohort, &d.id, n, k, est, n));
+            cells.push(cell(cohort, &d.id, n, k, est, n, d.max_half_width));
         }
     }
+    add_fallbacks(&mut cells);
     cells
+}
+
+fn add_fallbacks(cells: &mut [pb::Cell]) {
+    let published: BTreeSet<(String, String)> = cells
+        .iter()
+        .filter(|c| !c.suppressed)
+        .map(|c| (c.cohort.clone(), c.metric.clone()))
+        .collect();
+    for c in cells.iter_mut().filter(|c| c.suppressed) {
+        if let Some(f) = fallbacks(&c.cohort)
+            .into_iter()
+            .find(|f| published.contains(&(f.clone(), c.metric.clone())))
+        {
+            c.fallback_cohort = f;
+        }
+    }
 }
 
 fn cell(
@@ -161,6 +306,7 @@ fn cell(
     k: usize,
     est: Option<MeanEstimate>,
     reporters: usize,
+    max_half_width: f64,
 ) -> pb::Cell {
     let mut c = pb::Cell {
         cohort: cohort.to_string(),
@@ -176,11 +322,19 @@ fn cell(
         return c;
     }
     match est {
-        Some(e) => {
-            let half = Z95 * e.variance.sqrt();
+        Some(e) if e.half_width() <= max_half_width => {
+            let half = e.half_width();
             c.estimate = e.estimate;
             c.ci_low = e.estimate - half;
             c.ci_high = e.estimate + half;
+        }
+        Some(e) => {
+            c.suppressed = true;
+            c.suppression = pb::Suppression::TooImprecise as i32;
+            c.suppression_reason = format!(
+                "95% half-width {:.2} exceeds the usefulness limit {max_half_width}",
+                e.half_width()
+            );
         }
         None => {
             c.suppressed = true;
@@ -199,44 +353,4 @@ pub fn cohort_labels<'a, I: IntoIterator<Item = &'a CohortAttributes>>(
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use proptest::prelude::*;
-
-    #[test]
-    fn variance_matches_the_distribution() {
-        // Numerically sum k^2 P(k) for scale 3 and compare with the closed form.
-        let s: f64 = 3.0;
-        let a = (-1.0 / s).exp();
-        let norm = (1.0 - a) / (1.0 + a);
-        let var: f64 = (-400i64..=400)
-            .map(|k| (k * k) as f64 * norm * a.powi(k.abs() as i32))
-            .sum();
-        assert!((var - discrete_laplace_variance(s)).abs() < 1e-9, "{var}");
-        // Large scales approach the continuous 2 s^2.
-        let big = discrete_laplace_variance(100.0);
-        assert!((big / (2.0 * 100.0 * 100.0) - 1.0).abs() < 1e-3);
-    }
-
-    #[test]
-    fn estimate_without_noise_or_sampling_is_exact() {
-        let reports = [(1, 0.0), (3, 0.0), (5, 0.0)];
-        let e = estimate_mean(&reports, 3, 4.0).unwrap();
-        assert_eq!(e.estimate, 3.0);
-        assert_eq!(e.variance, 0.0);
-        assert!(estimate_mean(&reports[..1], 3, 4.0).is_none());
-    }
-
-    proptest! {
-        #[test]
-        fn variance_is_non_negative_and_shrinks_with_reports(
-            values in proptest::collection::vec(-20i64..25, 2..200), scale in 0.5f64..20.0
-        ) {
-            let reports: Vec<(i64, f64)> = values.iter().map(|v| (*v, scale)).collect();
-            let n = reports.len() * 2;
-            let e = estimate_mean(&reports, n, 4.0).unwrap();
-            prop_assert!(e.variance >= discrete_laplace_variance(scale) / reports.len() as f64 - 1e-12);
-            prop_assert!(e.variance.is_finite());
-        }
-    }
-}
+mod tests;

@@ -2,18 +2,27 @@
 //! aggregator. Its SHA-256 ([`catalogue_hash`]) is part of the signed round parameters, so the two
 //! sides can never disagree silently about what a value means.
 //!
-//! Version 1 holds the five self-test dimensions (`selftest.*`, bounded integers 1-5, OpenDP
-//! discrete Laplace) and the derived total `selftest.total`, which is never released: the
-//! aggregator estimates it as the sum of the five dimension estimates.
+//! Every metric has a stable dotted id grouped by source (`selftest.*`; later `inventory.*`,
+//! `path.*`), German and English labels, a value type, bounds, a clamping rule, the mechanism that
+//! privatises it, and a usefulness limit: the largest 95% half-width at which a published cell
+//! still says something (wider cells are suppressed).
+//!
+//! | type | true value | released as | mechanism | published |
+//! |---|---|---|---|---|
+//! | bounded integer | integer in `[lower, upper]` | noisy integer | discrete Laplace | mean |
+//! | bounded share | share in `[0, 1]`, on a grid of `1/grid` | noisy grid integer | discrete Laplace | mean share |
+//! | boolean | yes / no | noisy bit | randomized response | share of yes |
+//! | category | one of `categories` | noisy category | k-ary randomized response | share per category |
+//! | set of items | a subset of `categories` (at most one item) | noisy bit vector | bit-vector randomized response | share per item |
 
 use serde::Serialize;
 
 use crate::i18n::Lang;
 use crate::pb;
-use crate::selftest::{Dimension, MAX_SCORE, MIN_SCORE};
+use crate::selftest::{Band, Dimension, MAX_SCORE, MIN_SCORE};
 
 /// Version of the catalogue; bumped whenever a definition changes meaning.
-pub const CATALOGUE_VERSION: u32 = 1;
+pub const CATALOGUE_VERSION: u32 = 2;
 
 /// Type of a metric's true value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -21,6 +30,14 @@ pub const CATALOGUE_VERSION: u32 = 1;
 pub enum ValueType {
     /// An integer between `lower` and `upper`.
     BoundedInteger,
+    /// A share between 0 and 1, released on a grid of `1 / grid`.
+    BoundedShare,
+    /// Yes or no.
+    Boolean,
+    /// One of the categories.
+    Category,
+    /// A set of the items (at most one set bit is released).
+    SetOfItems,
 }
 
 /// Mechanism that privatises a released metric.
@@ -29,6 +46,12 @@ pub enum ValueType {
 pub enum MechanismKind {
     /// OpenDP `make_laplace` on `AtomDomain<i64>` with `AbsoluteDistance<i64>` (discrete Laplace).
     DiscreteLaplace,
+    /// OpenDP `make_randomized_response_bool`.
+    RandomizedResponseBool,
+    /// OpenDP `make_randomized_response` over the categories.
+    RandomizedResponse,
+    /// OpenDP `make_randomized_response_bitvec` with `max_weight` 1.
+    RandomizedResponseBitvec,
 }
 
 impl MechanismKind {
@@ -36,8 +59,71 @@ impl MechanismKind {
     pub fn to_pb(self) -> pb::Mechanism {
         match self {
             MechanismKind::DiscreteLaplace => pb::Mechanism::DiscreteLaplace,
+            MechanismKind::RandomizedResponseBool => pb::Mechanism::RandomizedResponseBool,
+            MechanismKind::RandomizedResponse => pb::Mechanism::RandomizedResponse,
+            MechanismKind::RandomizedResponseBitvec => pb::Mechanism::RandomizedResponseBitvec,
         }
     }
+
+    /// From the wire representation.
+    pub fn from_pb(m: i32) -> Option<MechanismKind> {
+        match pb::Mechanism::try_from(m).ok()? {
+            pb::Mechanism::DiscreteLaplace => Some(MechanismKind::DiscreteLaplace),
+            pb::Mechanism::RandomizedResponseBool => Some(MechanismKind::RandomizedResponseBool),
+            pb::Mechanism::RandomizedResponse => Some(MechanismKind::RandomizedResponse),
+            pb::Mechanism::RandomizedResponseBitvec => {
+                Some(MechanismKind::RandomizedResponseBitvec)
+            }
+            pb::Mechanism::Unspecified => None,
+        }
+    }
+
+    /// Name of the OpenDP constructor.
+    pub fn opendp_constructor(self) -> &'static str {
+        match self {
+            MechanismKind::DiscreteLaplace => {
+                "make_laplace (AtomDomain<i64>, AbsoluteDistance<i64>)"
+            }
+            MechanismKind::RandomizedResponseBool => "make_randomized_response_bool",
+            MechanismKind::RandomizedResponse => "make_randomized_response",
+            MechanismKind::RandomizedResponseBitvec => {
+                "make_randomized_response_bitvec (max_weight 1)"
+            }
+        }
+    }
+
+    /// Short display name.
+    pub fn label(self, lang: Lang) -> &'static str {
+        match self {
+            MechanismKind::DiscreteLaplace => lang.pick(
+                "diskreter Laplace-Mechanismus",
+                "discrete Laplace mechanism",
+            ),
+            MechanismKind::RandomizedResponseBool => lang.pick(
+                "Randomized Response (ja/nein)",
+                "randomized response (yes/no)",
+            ),
+            MechanismKind::RandomizedResponse => lang.pick(
+                "Randomized Response (Kategorie)",
+                "randomized response (category)",
+            ),
+            MechanismKind::RandomizedResponseBitvec => lang.pick(
+                "Randomized Response (Bitvektor)",
+                "randomized response (bit vector)",
+            ),
+        }
+    }
+}
+
+/// A category of a category metric, or an item of a set metric.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CategoryDef {
+    /// Stable key.
+    pub key: String,
+    /// German label.
+    pub label_de: String,
+    /// English label.
+    pub label_en: String,
 }
 
 /// One released metric.
@@ -51,14 +137,37 @@ pub struct MetricDef {
     pub label_en: String,
     /// Type of the true value.
     pub value_type: ValueType,
-    /// Lowest true value; smaller values are clamped up to it.
+    /// Lowest released integer (bounded integers: the value; shares: 0).
     pub lower: i64,
-    /// Highest true value; larger values are clamped down to it.
+    /// Highest released integer (bounded integers: the value; shares: `grid`).
     pub upper: i64,
-    /// How the true value is brought into bounds before privatisation.
+    /// Shares: number of grid steps per 1 (e.g. 1000 for per mille); 1 otherwise.
+    pub grid: i64,
+    /// Categories or items.
+    pub categories: Vec<CategoryDef>,
+    /// How the true value is brought into the domain before privatisation.
     pub clamp: &'static str,
     /// The mechanism.
     pub mechanism: MechanismKind,
+    /// Largest 95% half-width of a published cell, in published units (score points, shares).
+    pub max_half_width: f64,
+    /// Asked for by rounds that name no metrics.
+    pub in_default_round: bool,
+}
+
+/// A true value on the node, before privatisation. It never leaves the node.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TrueValue {
+    /// Bounded integer.
+    Int(i64),
+    /// Share in `[0, 1]`.
+    Share(f64),
+    /// Yes / no.
+    Bool(bool),
+    /// A category key.
+    Category(String),
+    /// Item keys.
+    Set(Vec<String>),
 }
 
 impl MetricDef {
@@ -67,14 +176,49 @@ impl MetricDef {
         lang.pick(&self.label_de, &self.label_en)
     }
 
-    /// Sensitivity of one administration's value: the width of the bounds.
+    /// Sensitivity of one administration's released integer: the width of the bounds.
     pub fn sensitivity(&self) -> i64 {
         self.upper - self.lower
     }
 
-    /// Clamps a true value into the bounds.
+    /// Clamps a released integer into the bounds.
     pub fn clamp_value(&self, v: i64) -> i64 {
         v.clamp(self.lower, self.upper)
+    }
+
+    /// Index of a category or item key.
+    pub fn category_index(&self, key: &str) -> Option<usize> {
+        self.categories.iter().position(|c| c.key == key)
+    }
+
+    /// Label of a category or item key.
+    pub fn category_label(&self, key: &str, lang: Lang) -> String {
+        self.categories
+            .iter()
+            .find(|c| c.key == key)
+            .map(|c| lang.pick(&c.label_de, &c.label_en).to_string())
+            .unwrap_or_else(|| key.to_string())
+    }
+
+    /// The ids of the cells this metric produces in a publication: the id itself, or
+    /// `id=category` for each category or item.
+    pub fn cell_ids(&self) -> Vec<String> {
+        match self.value_type {
+            ValueType::Category | ValueType::SetOfItems => self
+                .categories
+                .iter()
+                .map(|c| format!("{}={}", self.id, c.key))
+                .collect(),
+            _ => vec![self.id.clone()],
+        }
+    }
+
+    /// Range of a published cell's value.
+    pub fn published_range(&self) -> (f64, f64) {
+        match self.value_type {
+            ValueType::BoundedInteger => (self.lower as f64, self.upper as f64),
+            _ => (0.0, 1.0),
+        }
     }
 
     /// The wire description of this metric in a round.
@@ -84,6 +228,7 @@ impl MetricDef {
             mechanism: self.mechanism.to_pb() as i32,
             lower: self.lower,
             upper: self.upper,
+            categories: self.categories.iter().map(|c| c.key.clone()).collect(),
         }
     }
 
@@ -104,6 +249,8 @@ pub struct DerivedDef {
     pub label_en: String,
     /// The released metrics whose estimates are summed.
     pub sum_of: Vec<String>,
+    /// Usefulness limit of the 95% half-width.
+    pub max_half_width: f64,
 }
 
 impl DerivedDef {
@@ -126,11 +273,15 @@ pub struct Catalogue {
 
 /// Id of the derived self-test total.
 pub const SELFTEST_TOTAL: &str = "selftest.total";
+/// Id of the maturity band (category).
+pub const SELFTEST_BAND: &str = "selftest.band";
+/// Id of "has robust exit scenarios" (boolean: Governance & Exit-Strategie scored 4 or 5).
+pub const SELFTEST_EXIT: &str = "selftest.exit_strategy";
 
 impl Catalogue {
     /// The catalogue of this build.
     pub fn current() -> Catalogue {
-        let metrics = Dimension::ALL
+        let mut metrics = Dimension::ALL
             .into_iter()
             .map(|d| MetricDef {
                 id: d.metric_id(),
@@ -139,15 +290,60 @@ impl Catalogue {
                 value_type: ValueType::BoundedInteger,
                 lower: i64::from(MIN_SCORE),
                 upper: i64::from(MAX_SCORE),
+                grid: 1,
+                categories: Vec::new(),
                 clamp: "clamp to [lower, upper]",
                 mechanism: MechanismKind::DiscreteLaplace,
+                max_half_width: 1.0,
+                in_default_round: true,
             })
             .collect::<Vec<_>>();
+        let dims: Vec<String> = metrics.iter().map(|m| m.id.clone()).collect();
+        metrics.push(MetricDef {
+            id: SELFTEST_BAND.to_string(),
+            label_de: "Reifegrad".to_string(),
+            label_en: "Maturity band".to_string(),
+            value_type: ValueType::Category,
+            lower: 0,
+            upper: 2,
+            grid: 1,
+            categories: [
+                Band::KritischAbhaengig,
+                Band::Hybrid,
+                Band::SouveraenAufKurs,
+            ]
+            .into_iter()
+            .map(|b| CategoryDef {
+                key: b.key().to_string(),
+                label_de: b.label(Lang::De).to_string(),
+                label_en: b.label(Lang::En).to_string(),
+            })
+            .collect(),
+            clamp: "the band of the latest self-test total",
+            mechanism: MechanismKind::RandomizedResponse,
+            max_half_width: 0.2,
+            in_default_round: false,
+        });
+        metrics.push(MetricDef {
+            id: SELFTEST_EXIT.to_string(),
+            label_de: "Belastbare Exit-Szenarien (Governance ≥ 4)".to_string(),
+            label_en: "Robust exit scenarios (governance ≥ 4)".to_string(),
+            value_type: ValueType::Boolean,
+            lower: 0,
+            upper: 1,
+            grid: 1,
+            categories: Vec::new(),
+            clamp: "yes if Governance & Exit-Strategie is scored 4 or 5",
+            mechanism: MechanismKind::RandomizedResponseBool,
+            max_half_width: 0.2,
+            in_default_round: false,
+        });
         let derived = vec![DerivedDef {
             id: SELFTEST_TOTAL.to_string(),
             label_de: "Selbsttest gesamt (5-25)".to_string(),
             label_en: "Self-test total (5-25)".to_string(),
-            sum_of: metrics.iter().map(|m| m.id.clone()).collect(),
+            sum_of: dims,
+            max_half_width: 4.0,
         }];
         Catalogue {
             version: CATALOGUE_VERSION,
@@ -166,31 +362,57 @@ impl Catalogue {
         self.derived.iter().find(|m| m.id == id)
     }
 
-    /// Label of any metric (released or derived), or the id itself if unknown.
-    pub fn label<'a>(&'a self, id: &'a str, lang: Lang) -> &'a str {
-        if let Some(m) = self.metric(id) {
-            m.label(lang)
-        } else if let Some(d) = self.derived(id) {
-            d.label(lang)
-        } else {
-            id
+    /// The metrics asked for by a round that names none.
+    pub fn default_round_metrics(&self) -> Vec<&MetricDef> {
+        self.metrics.iter().filter(|m| m.in_default_round).collect()
+    }
+
+    /// The metric definition behind a cell id (`id` or `id=category`), with the category key.
+    pub fn cell_metric<'a>(&self, cell_id: &'a str) -> (Option<&MetricDef>, Option<&'a str>) {
+        match cell_id.split_once('=') {
+            Some((id, cat)) => (self.metric(id), Some(cat)),
+            None => (self.metric(cell_id), None),
         }
     }
 
-    /// Possible range of a metric's true value (a derived metric: the sum of its components'
-    /// ranges); unbounded for unknown ids.
+    /// Label of any cell id (released, derived, or `id=category`), or the id itself if unknown.
+    pub fn label(&self, id: &str, lang: Lang) -> String {
+        if let Some(d) = self.derived(id) {
+            return d.label(lang).to_string();
+        }
+        match self.cell_metric(id) {
+            (Some(m), None) => m.label(lang).to_string(),
+            (Some(m), Some(cat)) => format!("{}: {}", m.label(lang), m.category_label(cat, lang)),
+            _ => id.to_string(),
+        }
+    }
+
+    /// Possible range of a cell's value (a derived metric: the sum of its components' ranges);
+    /// unbounded for unknown ids.
     pub fn range(&self, id: &str) -> (f64, f64) {
-        if let Some(m) = self.metric(id) {
-            (m.lower as f64, m.upper as f64)
-        } else if let Some(d) = self.derived(id) {
-            d.sum_of
-                .iter()
-                .filter_map(|c| self.metric(c))
-                .fold((0.0, 0.0), |(lo, hi), m| {
-                    (lo + m.lower as f64, hi + m.upper as f64)
-                })
-        } else {
-            (f64::NEG_INFINITY, f64::INFINITY)
+        if let Some(d) = self.derived(id) {
+            return d.sum_of.iter().filter_map(|c| self.metric(c)).fold(
+                (0.0, 0.0),
+                |(lo, hi), m| {
+                    let (a, b) = m.published_range();
+                    (lo + a, hi + b)
+                },
+            );
+        }
+        match self.cell_metric(id) {
+            (Some(m), _) => m.published_range(),
+            _ => (f64::NEG_INFINITY, f64::INFINITY),
+        }
+    }
+
+    /// Usefulness limit of a cell id.
+    pub fn max_half_width(&self, id: &str) -> f64 {
+        if let Some(d) = self.derived(id) {
+            return d.max_half_width;
+        }
+        match self.cell_metric(id) {
+            (Some(m), _) => m.max_half_width,
+            _ => f64::INFINITY,
         }
     }
 
@@ -219,6 +441,9 @@ mod tests {
         let mut b = Catalogue::current();
         b.metrics[0].upper = 6;
         assert_ne!(a.hash(), b.hash());
+        let mut c = Catalogue::current();
+        c.metrics[0].max_half_width = 2.0;
+        assert_ne!(a.hash(), c.hash());
     }
 
     #[test]
@@ -230,11 +455,11 @@ mod tests {
         ids.sort();
         ids.dedup();
         assert_eq!(ids.len(), n);
-        assert!(ids.iter().all(|id| id.starts_with("selftest.")));
+        assert!(ids.iter().all(|id| id.contains('.') && !id.contains('=')));
     }
 
     #[test]
-    fn clamping_and_specs() {
+    fn clamping_specs_cells_and_labels() {
         let c = Catalogue::current();
         let m = c.metric("selftest.datenhoheit").unwrap();
         assert_eq!(m.clamp_value(9), 5);
@@ -244,5 +469,14 @@ mod tests {
         let mut s = m.spec();
         s.upper = 10;
         assert!(!m.matches(&s));
+        let band = c.metric(SELFTEST_BAND).unwrap();
+        assert_eq!(band.cell_ids().len(), 3);
+        assert_eq!(
+            c.label("selftest.band=hybrid", Lang::De),
+            "Reifegrad: hybrid geprägt"
+        );
+        assert_eq!(c.range("selftest.band=hybrid"), (0.0, 1.0));
+        assert_eq!(c.range(SELFTEST_TOTAL), (5.0, 25.0));
+        assert_eq!(c.default_round_metrics().len(), 5);
     }
 }

@@ -5,7 +5,7 @@ use crate::pb;
 
 /// Localised reason for a suppressed cell.
 pub fn suppression_text(cell: &pb::Cell, lang: Lang, k: Option<u32>) -> String {
-    match pb::Suppression::try_from(cell.suppression).unwrap_or(pb::Suppression::None) {
+    let text = match pb::Suppression::try_from(cell.suppression).unwrap_or(pb::Suppression::None) {
         pb::Suppression::BelowMinCohort => match k {
             Some(k) => format!(
                 "{} ({} < {k})",
@@ -21,7 +21,22 @@ pub fn suppression_text(cell: &pb::Cell, lang: Lang, k: Option<u32>) -> String {
             lang.pick("zu wenige Meldungen", "too few reports"),
             cell.reporters
         ),
+        pb::Suppression::TooImprecise => lang
+            .pick(
+                "zu ungenau (Intervall zu breit)",
+                "too imprecise (interval too wide)",
+            )
+            .to_string(),
         pb::Suppression::None => cell.suppression_reason.clone(),
+    };
+    if cell.fallback_cohort.is_empty() {
+        text
+    } else {
+        format!(
+            "{text}; {} {}",
+            lang.pick("siehe", "see"),
+            cell.fallback_cohort
+        )
     }
 }
 

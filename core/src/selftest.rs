@@ -126,6 +126,15 @@ impl Band {
         }
     }
 
+    /// Stable key (category key in the catalogue).
+    pub fn key(self) -> &'static str {
+        match self {
+            Band::KritischAbhaengig => "kritisch_abhaengig",
+            Band::Hybrid => "hybrid",
+            Band::SouveraenAufKurs => "souveraen_auf_kurs",
+        }
+    }
+
     /// Name of the band.
     pub fn label(self, lang: Lang) -> &'static str {
         match self {

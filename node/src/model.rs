@@ -70,14 +70,40 @@ pub enum DeliveryState {
 pub struct ReleaseRecord {
     /// Metric id.
     pub metric: String,
-    /// Mechanism name.
+    /// Mechanism name (`discrete_laplace`, `randomized_response_bool`, ...).
     pub mechanism: String,
-    /// The noisy value exactly as sent.
+    /// The noisy value exactly as sent (discrete Laplace: the integer; randomized response: 1/0
+    /// or the category index).
     pub value: i64,
-    /// Noise scale set by the privacy map.
+    /// Noise scale set by the privacy map (discrete Laplace).
     pub scale: f64,
+    /// Probability of the truth (randomized response) or flip parameter f (bit vector).
+    #[serde(default)]
+    pub probability: f64,
+    /// The noisy bits exactly as sent (bit vector).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub bits: Vec<bool>,
     /// Epsilon charged by the privacy map.
     pub epsilon: f64,
+}
+
+impl ReleaseRecord {
+    /// The ledger's copy of a release.
+    pub fn from_release(r: &sovbench_core::pb::Release) -> ReleaseRecord {
+        let mechanism = sovbench_core::catalogue::MechanismKind::from_pb(r.mechanism)
+            .and_then(|m| serde_json::to_value(m).ok())
+            .and_then(|v| v.as_str().map(String::from))
+            .unwrap_or_else(|| "unknown".to_string());
+        ReleaseRecord {
+            metric: r.metric.clone(),
+            mechanism,
+            value: r.value,
+            scale: r.scale,
+            probability: r.probability,
+            bits: r.bits.clone(),
+            epsilon: r.epsilon,
+        }
+    }
 }
 
 /// One entry of the privacy ledger: everything one round released.

@@ -5,7 +5,9 @@ use std::path::{Path, PathBuf};
 use prost::Message as _;
 use ring::rand::{SecureRandom as _, SystemRandom};
 use serde::Serialize;
-use sovbench_core::catalogue::{Catalogue, MetricDef};
+use sovbench_core::catalogue::{
+    Catalogue, MetricDef, TrueValue, SELFTEST_BAND, SELFTEST_EXIT, SELFTEST_TOTAL,
+};
 use sovbench_core::cohort::{parse_state, Kind, SizeClass};
 use sovbench_core::envelope::{self, Identity};
 use sovbench_core::pb;
@@ -457,7 +459,7 @@ impl Node {
             })?;
             releases.push(crate::privatise::release(
                 def,
-                truth,
+                &truth,
                 params.epsilon_per_release,
             )?);
         }
@@ -479,16 +481,7 @@ impl Node {
             round_id: params.round_id.clone(),
             recorded_at: now,
             epsilon: releases.iter().map(|r| r.epsilon).sum(),
-            releases: releases
-                .iter()
-                .map(|r| ReleaseRecord {
-                    metric: r.metric.clone(),
-                    mechanism: "discrete_laplace".into(),
-                    value: r.value,
-                    scale: r.scale,
-                    epsilon: r.epsilon,
-                })
-                .collect(),
+            releases: releases.iter().map(ReleaseRecord::from_release).collect(),
             payload_sha256: hex::encode(sovbench_core::sha256(&signed.payload)),
             state: DeliveryState::Pending,
             aggregator: url,
@@ -535,10 +528,7 @@ impl Node {
                 rows.push(ComparisonRow {
                     cohort: cohort.clone(),
                     metric: cell.metric.clone(),
-                    own: own
-                        .as_ref()
-                        .and_then(|a| true_value(a, &cell.metric))
-                        .map(|v| v as f64),
+                    own: own.as_ref().and_then(|a| own_cell_value(a, &cell.metric)),
                     estimate: (!cell.suppressed).then_some(cell.estimate),
                     ci_low: (!cell.suppressed).then_some(cell.ci_low.clamp(lo, hi)),
                     ci_high: (!cell.suppressed).then_some(cell.ci_high.clamp(lo, hi)),
@@ -560,13 +550,39 @@ impl Node {
     }
 }
 
-/// The administration's true value of a metric (it never leaves the node).
-pub fn true_value(a: &Assessment, metric: &str) -> Option<i64> {
-    if metric == sovbench_core::catalogue::SELFTEST_TOTAL {
-        return Some(i64::from(a.total()));
+/// The administration's true value of a released metric (it never leaves the node).
+pub fn true_value(a: &Assessment, metric: &str) -> Option<TrueValue> {
+    match metric {
+        SELFTEST_BAND => Some(TrueValue::Category(a.band().key().to_string())),
+        SELFTEST_EXIT => Some(TrueValue::Bool(a.score(Dimension::GovernanceExit) >= 4)),
+        _ => {
+            let key = metric.strip_prefix("selftest.")?;
+            Dimension::from_key(key).map(|d| TrueValue::Int(i64::from(a.score(d))))
+        }
     }
-    let key = metric.strip_prefix("selftest.")?;
-    Dimension::from_key(key).map(|d| i64::from(a.score(d)))
+}
+
+/// The administration's own value of a published cell, in the cell's units: a score, the total,
+/// or 1 / 0 for a share cell (its own band, its own yes / no).
+pub fn own_cell_value(a: &Assessment, cell_id: &str) -> Option<f64> {
+    if cell_id == SELFTEST_TOTAL {
+        return Some(f64::from(a.total()));
+    }
+    let (metric, category) = match cell_id.split_once('=') {
+        Some((m, c)) => (m, Some(c)),
+        None => (cell_id, None),
+    };
+    match (true_value(a, metric)?, category) {
+        (TrueValue::Int(v), None) => Some(v as f64),
+        (TrueValue::Bool(b), None) => Some(if b { 1.0 } else { 0.0 }),
+        (TrueValue::Category(k), Some(c)) => Some(if k == c { 1.0 } else { 0.0 }),
+        (TrueValue::Set(items), Some(c)) => Some(if items.iter().any(|i| i == c) {
+            1.0
+        } else {
+            0.0
+        }),
+        _ => None,
+    }
 }
 
 /// Checks a round against the catalogue, the protocol and the node's privacy policy; returns the
@@ -694,7 +710,7 @@ mod tests {
         pb::RoundParams {
             round_id: "2026-q4".into(),
             mode: pb::RoundMode::Direct as i32,
-            metrics: c.metrics.iter().map(|d| d.spec()).collect(),
+            metrics: c.default_round_metrics().iter().map(|d| d.spec()).collect(),
             epsilon_per_release: eps,
             releases_per_node: m,
             min_cohort: k,
@@ -764,11 +780,35 @@ mod tests {
     }
 
     #[test]
-    fn true_values_cover_dimensions_and_total() {
+    fn true_values_cover_every_selftest_metric() {
         let a = Assessment::from_scores([1, 2, 3, 4, 5]).unwrap();
-        assert_eq!(true_value(&a, "selftest.datenhoheit"), Some(1));
-        assert_eq!(true_value(&a, "selftest.governance_exit"), Some(5));
-        assert_eq!(true_value(&a, "selftest.total"), Some(15));
+        assert_eq!(
+            true_value(&a, "selftest.datenhoheit"),
+            Some(TrueValue::Int(1))
+        );
+        assert_eq!(
+            true_value(&a, "selftest.governance_exit"),
+            Some(TrueValue::Int(5))
+        );
+        assert_eq!(
+            true_value(&a, SELFTEST_BAND),
+            Some(TrueValue::Category("hybrid".into()))
+        );
+        assert_eq!(true_value(&a, SELFTEST_EXIT), Some(TrueValue::Bool(true)));
         assert_eq!(true_value(&a, "inventory.x"), None);
+        for m in &Catalogue::current().metrics {
+            assert!(
+                true_value(&a, &m.id).is_some(),
+                "{} has no true value",
+                m.id
+            );
+        }
+        assert_eq!(own_cell_value(&a, SELFTEST_TOTAL), Some(15.0));
+        assert_eq!(own_cell_value(&a, "selftest.band=hybrid"), Some(1.0));
+        assert_eq!(
+            own_cell_value(&a, "selftest.band=souveraen_auf_kurs"),
+            Some(0.0)
+        );
+        assert_eq!(own_cell_value(&a, SELFTEST_EXIT), Some(1.0));
     }
 }

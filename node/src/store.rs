@@ -303,6 +303,8 @@ mod tests {
                 mechanism: "discrete_laplace".into(),
                 value: 3,
                 scale: 4.0,
+                probability: 0.0,
+                bits: Vec::new(),
                 epsilon: 1.0,
             }],
             payload_sha256: "00".into(),

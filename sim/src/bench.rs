@@ -76,6 +76,7 @@ pub async fn submission_throughput(count: usize, concurrency: usize) -> anyhow::
                     value: (n % 9) as i64 - 2,
                     scale: 4.0,
                     epsilon: 1.0,
+                    ..Default::default()
                 }],
                 created_at: sovbench_core::now_unix(),
                 nonce: (n as u64).to_le_bytes().to_vec(),

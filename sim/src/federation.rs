@@ -258,16 +258,18 @@ pub fn truth_json(population: &[Administration]) -> Value {
             .map(|(a, _)| a)
             .collect();
         let n = members.len();
-        let mut ids: Vec<&str> = catalogue.metrics.iter().map(|m| m.id.as_str()).collect();
-        ids.extend(catalogue.derived.iter().map(|d| d.id.as_str()));
+        let mut ids: Vec<String> = catalogue
+            .metrics
+            .iter()
+            .flat_map(|m| m.cell_ids())
+            .collect();
+        ids.extend(catalogue.derived.iter().map(|d| d.id.clone()));
         for id in ids {
-            let sum: i64 = members
+            let sum: f64 = members
                 .iter()
-                .filter_map(|a| sovbench_node::node::true_value(&a.assessment, id))
+                .filter_map(|a| sovbench_node::node::own_cell_value(&a.assessment, &id))
                 .sum();
-            cells.push(
-                json!({"cohort": cohort, "metric": id, "value": sum as f64 / n as f64, "n": n}),
-            );
+            cells.push(json!({"cohort": cohort, "metric": id, "value": sum / n as f64, "n": n}));
         }
     }
     json!({ "format": "sovbench-truth/1", "cells": cells })

@@ -201,6 +201,7 @@ pub fn craft_submission(round: &pb::SignedMessage, value: i64) -> pb::payload::B
             value,
             scale: 4.0,
             epsilon: 1.0,
+            ..Default::default()
         }],
         created_at: 1_790_000_000,
         nonce: vec![7; 16],

@@ -1,0 +1,374 @@
+//! Estimator tests. The simulations draw noise from seeded samplers of exactly the distributions
+//! OpenDP's measurements use (checked against OpenDP itself in the node's tests), so that runs are
+//! reproducible; tolerances are derived in the comments.
+
+use super::*;
+use proptest::prelude::*;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use sovbench_core::catalogue::{Catalogue, SELFTEST_BAND, SELFTEST_EXIT, SELFTEST_TOTAL};
+use sovbench_core::cohort::{Kind, SizeClass};
+
+#[test]
+fn variance_matches_the_distribution() {
+    // Numerically sum k^2 P(k) for scale 3 and compare with the closed form.
+    let s: f64 = 3.0;
+    let a = (-1.0 / s).exp();
+    let norm = (1.0 - a) / (1.0 + a);
+    let var: f64 = (-400i64..=400)
+        .map(|k| (k * k) as f64 * norm * a.powi(k.abs() as i32))
+        .sum();
+    assert!((var - discrete_laplace_variance(s)).abs() < 1e-9, "{var}");
+    // Large scales approach the continuous 2 s^2.
+    let big = discrete_laplace_variance(100.0);
+    assert!((big / (2.0 * 100.0 * 100.0) - 1.0).abs() < 1e-3);
+}
+
+#[test]
+fn estimate_without_noise_or_sampling_is_exact() {
+    let reports: Vec<Report> = [1.0, 3.0, 5.0]
+        .iter()
+        .map(|v| Report::numeric(*v, 0.0))
+        .collect();
+    let e = estimate_mean(&reports, 3, 4.0).unwrap();
+    assert_eq!(e.estimate, 3.0);
+    assert_eq!(e.variance, 0.0);
+    assert!(estimate_mean(&reports[..1], 3, 4.0).is_none());
+}
+
+proptest! {
+    #[test]
+    fn variance_is_at_least_the_noise_part(
+        values in proptest::collection::vec(-20i64..25, 2..200), scale in 0.5f64..20.0
+    ) {
+        let reports: Vec<Report> = values
+            .iter()
+            .map(|v| Report::numeric(*v as f64, discrete_laplace_variance(scale)))
+            .collect();
+        let n = reports.len() * 2;
+        let e = estimate_mean(&reports, n, 4.0).unwrap();
+        prop_assert!(e.variance >= discrete_laplace_variance(scale) / reports.len() as f64 - 1e-12);
+        prop_assert!(e.variance.is_finite());
+    }
+
+    #[test]
+    fn fallbacks_are_strictly_coarser(kind in 0usize..6, size in 0usize..10) {
+        let label = format!("kind={},size={}", Kind::ALL[kind].key(), SizeClass::ALL[size].key());
+        let f = fallbacks(&label);
+        prop_assert_eq!(f.len(), 3);
+        prop_assert_eq!(f.last().map(String::as_str), Some("all"));
+        prop_assert!(fallbacks("all").is_empty());
+    }
+}
+
+// ---- seeded samplers of OpenDP's distributions ----
+
+fn geometric(rng: &mut ChaCha8Rng, a: f64) -> i64 {
+    // Number of failures before the first success, success probability 1 - a.
+    let u: f64 = rng.gen::<f64>().max(f64::MIN_POSITIVE);
+    (u.ln() / a.ln()).floor() as i64
+}
+
+/// Discrete Laplace with P(k) ∝ exp(-|k| / scale): the difference of two geometrics.
+fn discrete_laplace(rng: &mut ChaCha8Rng, scale: f64) -> i64 {
+    let a = (-1.0 / scale).exp();
+    geometric(rng, a) - geometric(rng, a)
+}
+
+fn attrs() -> CohortAttributes {
+    CohortAttributes {
+        kind: Kind::Gemeinde,
+        state: "DE-NW".into(),
+        size: SizeClass::Pop5kTo20k,
+    }
+}
+
+fn params(metrics: &[&str], eps: f64, m: u32) -> pb::RoundParams {
+    let c = Catalogue::current();
+    pb::RoundParams {
+        round_id: "sim".into(),
+        mode: pb::RoundMode::Direct as i32,
+        metrics: metrics
+            .iter()
+            .map(|id| c.metric(id).unwrap().spec())
+            .collect(),
+        epsilon_per_release: eps,
+        releases_per_node: m,
+        min_cohort: 2,
+        ..Default::default()
+    }
+}
+
+/// Runs `rounds` simulated rounds; returns, per cell id of cohort `all`, the estimates and
+/// whether each interval covered `truth[cell]`.
+fn simulate(
+    rounds: usize,
+    params: &pb::RoundParams,
+    release: &dyn Fn(&mut ChaCha8Rng, usize, &str) -> pb::Release,
+    nodes: usize,
+    seed: u64,
+) -> BTreeMap<String, Vec<(f64, f64, f64)>> {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let catalogue = Catalogue::current();
+    let mut out: BTreeMap<String, Vec<(f64, f64, f64)>> = BTreeMap::new();
+    for _ in 0..rounds {
+        let contributions: Vec<Contribution> = (0..nodes)
+            .map(|i| {
+                let m = params.releases_per_node as usize;
+                let chosen: Vec<&pb::MetricSpec> = if m == 0 {
+                    params.metrics.iter().collect()
+                } else {
+                    // Uniform choice of one metric (m = 1 in these simulations).
+                    vec![&params.metrics[rng.gen_range(0..params.metrics.len())]]
+                };
+                Contribution {
+                    attributes: attrs(),
+                    releases: chosen.iter().map(|s| release(&mut rng, i, &s.id)).collect(),
+                }
+            })
+            .collect();
+        for c in compute_cells(params, &contributions, &catalogue) {
+            if c.cohort == "all" {
+                assert!(!c.suppressed, "{c:?}");
+                out.entry(c.metric.clone())
+                    .or_default()
+                    .push((c.estimate, c.ci_low, c.ci_high));
+            }
+        }
+    }
+    out
+}
+
+/// Checks unbiasedness and coverage of the estimates of one cell.
+/// Unbiasedness: |mean of estimates - truth| < 4 standard errors of that mean.
+/// Coverage: between 93% and 97% (with 1,500 rounds the standard error of a coverage near 95% is
+/// 0.56%, so the band is more than 3.5 standard errors wide on each side).
+fn check(cell: &str, runs: &[(f64, f64, f64)], truth: f64) {
+    let r = runs.len() as f64;
+    let mean = runs.iter().map(|x| x.0).sum::<f64>() / r;
+    let sd = (runs.iter().map(|x| (x.0 - mean).powi(2)).sum::<f64>() / (r - 1.0)).sqrt();
+    assert!(
+        (mean - truth).abs() < 4.0 * sd / r.sqrt(),
+        "{cell}: mean of estimates {mean} vs truth {truth} (sd {sd})"
+    );
+    let covered = runs.iter().filter(|x| x.1 <= truth && truth <= x.2).count() as f64 / r;
+    assert!(
+        (0.93..=0.97).contains(&covered),
+        "{cell}: coverage {covered}"
+    );
+}
+
+const ROUNDS: usize = 1_500;
+
+#[test]
+fn laplace_dimension_means_are_unbiased_and_cover_95_percent() {
+    // 400 administrations with fixed true scores, each releasing one of the five dimensions at
+    // epsilon 2 (scale 2): about 80 reports per dimension.
+    let dims = [
+        "selftest.datenhoheit",
+        "selftest.technologische_unabhaengigkeit",
+        "selftest.it_kompetenz",
+        "selftest.offene_standards",
+        "selftest.governance_exit",
+    ];
+    let nodes = 400;
+    let mut prng = ChaCha8Rng::seed_from_u64(99);
+    let truth: Vec<[i64; 5]> = (0..nodes)
+        .map(|_| std::array::from_fn(|_| prng.gen_range(1..=5)))
+        .collect();
+    let p = params(&dims, 2.0, 1);
+    let release = |rng: &mut ChaCha8Rng, i: usize, id: &str| {
+        let d = dims.iter().position(|x| *x == id).unwrap();
+        pb::Release {
+            metric: id.to_string(),
+            mechanism: pb::Mechanism::DiscreteLaplace as i32,
+            value: truth[i][d] + discrete_laplace(rng, 2.0),
+            scale: 2.0,
+            epsilon: 2.0,
+            ..Default::default()
+        }
+    };
+    let runs = simulate(ROUNDS, &p, &release, nodes, 1);
+    for (d, id) in dims.iter().enumerate() {
+        let t = truth.iter().map(|s| s[d] as f64).sum::<f64>() / nodes as f64;
+        check(id, &runs[*id], t);
+    }
+    let total = truth
+        .iter()
+        .map(|s| s.iter().sum::<i64>() as f64)
+        .sum::<f64>()
+        / nodes as f64;
+    check(SELFTEST_TOTAL, &runs[SELFTEST_TOTAL], total);
+}
+
+#[test]
+fn randomized_response_shares_are_unbiased_and_cover_95_percent() {
+    // 400 administrations, every one releasing both the band (k = 3) and the exit boolean at
+    // epsilon 1.5 each.
+    let nodes = 400;
+    let mut prng = ChaCha8Rng::seed_from_u64(5);
+    let bands: Vec<usize> = (0..nodes)
+        .map(|_| [0, 1, 1, 1, 2][prng.gen_range(0..5)])
+        .collect();
+    let exits: Vec<bool> = (0..nodes).map(|_| prng.gen_bool(0.3)).collect();
+    let eps: f64 = 1.5;
+    let pb_ = eps.exp() / (1.0 + eps.exp());
+    let pk = eps.exp() / (eps.exp() + 2.0);
+    let p = params(&[SELFTEST_BAND, SELFTEST_EXIT], eps, 0);
+    let release = |rng: &mut ChaCha8Rng, i: usize, id: &str| {
+        if id == SELFTEST_EXIT {
+            let keep = rng.gen_bool(pb_);
+            pb::Release {
+                metric: id.into(),
+                mechanism: pb::Mechanism::RandomizedResponseBool as i32,
+                value: i64::from(if keep { exits[i] } else { !exits[i] }),
+                probability: pb_,
+                epsilon: eps,
+                ..Default::default()
+            }
+        } else {
+            let v = if rng.gen_bool(pk) {
+                bands[i]
+            } else {
+                // A uniformly chosen other category.
+                let o = rng.gen_range(0..2);
+                if o >= bands[i] {
+                    o + 1
+                } else {
+                    o
+                }
+            };
+            pb::Release {
+                metric: id.into(),
+                mechanism: pb::Mechanism::RandomizedResponse as i32,
+                value: v as i64,
+                probability: pk,
+                epsilon: eps,
+                ..Default::default()
+            }
+        }
+    };
+    let runs = simulate(ROUNDS, &p, &release, nodes, 2);
+    let exit_share = exits.iter().filter(|e| **e).count() as f64 / nodes as f64;
+    check(SELFTEST_EXIT, &runs[SELFTEST_EXIT], exit_share);
+    for (j, key) in ["kritisch_abhaengig", "hybrid", "souveraen_auf_kurs"]
+        .iter()
+        .enumerate()
+    {
+        let share = bands.iter().filter(|b| **b == j).count() as f64 / nodes as f64;
+        let id = format!("{SELFTEST_BAND}={key}");
+        check(&id, &runs[&id], share);
+    }
+}
+
+#[test]
+fn bitvec_item_shares_are_unbiased_and_cover_95_percent() {
+    // A set metric over 6 items, tested through the estimator directly: 500 administrations,
+    // each holding at most one item, epsilon 2 (f = 2 / (1 + e)).
+    let nodes = 500;
+    let mut prng = ChaCha8Rng::seed_from_u64(11);
+    let items: Vec<Option<usize>> = (0..nodes)
+        .map(|_| {
+            if prng.gen_bool(0.6) {
+                Some(prng.gen_range(0..6))
+            } else {
+                None
+            }
+        })
+        .collect();
+    let f = 2.0 / (1.0 + 1f64.exp());
+    let spec = pb::MetricSpec {
+        id: "path.test".into(),
+        mechanism: pb::Mechanism::RandomizedResponseBitvec as i32,
+        lower: 0,
+        upper: 1,
+        categories: (0..6).map(|i| format!("i{i}")).collect(),
+    };
+    let mut rng = ChaCha8Rng::seed_from_u64(3);
+    let mut runs: Vec<Vec<(f64, f64, f64)>> = vec![Vec::new(); 6];
+    for _ in 0..ROUNDS {
+        let mut reports: Vec<Vec<Report>> = vec![Vec::new(); 6];
+        for it in &items {
+            let bits: Vec<bool> = (0..6)
+                .map(|j| (*it == Some(j)) ^ rng.gen_bool(f / 2.0))
+                .collect();
+            let r = pb::Release {
+                metric: spec.id.clone(),
+                mechanism: spec.mechanism,
+                bits,
+                probability: f,
+                epsilon: 2.0,
+                ..Default::default()
+            };
+            for (j, (_, rep)) in reports_of(&spec, 1.0, &r).into_iter().enumerate() {
+                reports[j].push(rep);
+            }
+        }
+        for j in 0..6 {
+            let e = estimate_mean(&reports[j], nodes, 1.0).unwrap();
+            runs[j].push((
+                e.estimate,
+                e.estimate - e.half_width(),
+                e.estimate + e.half_width(),
+            ));
+        }
+    }
+    for (j, run) in runs.iter().enumerate() {
+        let share = items.iter().filter(|i| **i == Some(j)).count() as f64 / nodes as f64;
+        check(&format!("item {j}"), run, share);
+    }
+}
+
+#[test]
+fn small_or_imprecise_cells_are_suppressed_with_a_fallback() {
+    let c = Catalogue::current();
+    let p = pb::RoundParams {
+        min_cohort: 10,
+        ..params(&["selftest.datenhoheit"], 1.0, 0)
+    };
+    let mut contributions = Vec::new();
+    // 40 Gemeinden 5k-20k and 5 Städte: kind=stadt is below k.
+    for i in 0..45 {
+        let kind = if i < 40 { Kind::Gemeinde } else { Kind::Stadt };
+        contributions.push(Contribution {
+            attributes: CohortAttributes { kind, ..attrs() },
+            releases: vec![pb::Release {
+                metric: "selftest.datenhoheit".into(),
+                mechanism: pb::Mechanism::DiscreteLaplace as i32,
+                value: 3,
+                scale: 0.25,
+                epsilon: 16.0,
+                ..Default::default()
+            }],
+        });
+    }
+    let cells = compute_cells(&p, &contributions, &c);
+    let get = |cohort: &str| {
+        cells
+            .iter()
+            .find(|x| x.cohort == cohort && x.metric == "selftest.datenhoheit")
+            .unwrap()
+    };
+    assert!(!get("all").suppressed);
+    let stadt = get("kind=stadt");
+    assert!(stadt.suppressed && stadt.fallback_cohort == "all");
+    assert_eq!(stadt.suppression, pb::Suppression::BelowMinCohort as i32);
+    let stadt_size = get("kind=stadt,size=5k-20k");
+    assert_eq!(stadt_size.fallback_cohort, "size=5k-20k");
+
+    // The same cohort with epsilon 0.1 noise (scale 40): the interval is far wider than the
+    // usefulness limit of 1 point, so the cell is suppressed as too imprecise, without fallback.
+    for c in &mut contributions {
+        c.releases[0].scale = 40.0;
+        c.releases[0].epsilon = 0.1;
+    }
+    let cells = compute_cells(&p, &contributions, &c);
+    let all = cells
+        .iter()
+        .find(|x| x.cohort == "all" && x.metric == "selftest.datenhoheit")
+        .unwrap();
+    assert!(all.suppressed, "{all:?}");
+    assert_eq!(all.suppression, pb::Suppression::TooImprecise as i32);
+    assert!(all.fallback_cohort.is_empty());
+    assert_eq!((all.estimate, all.ci_low, all.ci_high), (0.0, 0.0, 0.0));
+}
