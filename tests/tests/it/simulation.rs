@@ -21,7 +21,7 @@ async fn simulated_federation_publishes_intervals_that_cover_the_truth() {
     let pb::payload::Body::Publication(p) = v.body else {
         panic!()
     };
-    assert_eq!(p.contributors, 150);
+    assert_eq!(p.contributors, 300);
     let truth = fed.truth();
     let truth_cells = truth["cells"].as_array().unwrap();
     let mut published = 0;
