@@ -41,7 +41,7 @@ pub enum ValueType {
 }
 
 /// Mechanism that privatises a released metric.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum MechanismKind {
     /// OpenDP `make_laplace` on `AtomDomain<i64>` with `AbsoluteDistance<i64>` (discrete Laplace).

@@ -98,6 +98,14 @@ pub enum Command {
     },
     /// Show profile, key fingerprint, latest self-test, privacy budget, ledger and outbox.
     Status,
+    /// Show the privacy budget spent and remaining per calendar year; with --report, write the
+    /// report for the data protection officer (every release, the exact values sent, mechanisms,
+    /// epsilon, and what the guarantee means), in German or (--lang en) English.
+    Privacy {
+        /// Write the report (Markdown) to this file.
+        #[arg(long, value_name = "FILE")]
+        report: Option<PathBuf>,
+    },
     /// Keep running: deliver the outbox and take part in open rounds every INTERVAL seconds.
     Serve {
         /// Seconds between attempts.
@@ -231,6 +239,49 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             print_status(&node, lang, cli.json)?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Privacy { report } => {
+            let node = Node::open(&dir)?;
+            let lang = cli.lang.unwrap_or(node.config().lang);
+            let now = sovbench_core::now_unix();
+            let budgets = crate::privacy_report::budgets(
+                &node.store().ledger()?,
+                &node.config().privacy,
+                now,
+            );
+            if let Some(path) = &report {
+                let text = crate::privacy_report::render(&node, lang, now)?;
+                write_atomically(path, text.as_bytes())?;
+            }
+            if cli.json {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&json!({"policy": node.config().privacy, "years": budgets, "report": report}))?
+                );
+            } else {
+                println!(
+                    "{:<6} {:>8} {:>12} {:>10} {:>12}",
+                    lang.pick("Jahr", "Year"),
+                    lang.pick("Runden", "Rounds"),
+                    lang.pick("verbraucht", "spent"),
+                    lang.pick("Grenze", "limit"),
+                    lang.pick("verbleibend", "remaining")
+                );
+                for b in budgets {
+                    println!(
+                        "{:<6} {:>8} {:>12.3} {:>10.3} {:>12.3}",
+                        b.year, b.rounds, b.spent, b.limit, b.remaining
+                    );
+                }
+                if let Some(path) = report {
+                    println!(
+                        "{} {}",
+                        lang.pick("Bericht geschrieben:", "Report written:"),
+                        path.display()
+                    );
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Serve { interval } => {
             let node = Node::open(&dir)?;
             rt.block_on(serve(&node, interval.max(1)))?;
@@ -305,6 +356,16 @@ fn print_init(node: &Node, lang: Lang, as_json: bool) -> anyhow::Result<()> {
         p.size
     );
     Ok(())
+}
+
+/// Writes a file atomically (temporary file, fsync, rename).
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    let tmp = path.with_extension("tmp");
+    let mut f = std::fs::File::create(&tmp).with_context(|| format!("creating {}", tmp.display()))?;
+    f.write_all(bytes)
+        .and_then(|()| f.sync_all())
+        .with_context(|| format!("writing {}", tmp.display()))?;
+    std::fs::rename(&tmp, path).with_context(|| format!("writing {}", path.display()))
 }
 
 /// Reads a self-test from a TOML or JSON file. Every problem names the dimension.

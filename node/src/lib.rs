@@ -29,6 +29,7 @@ pub mod config;
 pub mod error;
 pub mod model;
 pub mod node;
+pub mod privacy_report;
 pub mod privatise;
 pub mod store;
 

@@ -1,0 +1,239 @@
+//! The privacy report for the data protection officer (Datenschutzbeauftragte): every release,
+//! exactly the values that left the node, the mechanism, its parameter and epsilon, the budget per
+//! year, and what the guarantee means in plain language. Markdown, German by default.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use serde::Serialize;
+use sovbench_core::catalogue::{Catalogue, MechanismKind};
+use sovbench_core::envelope::fingerprint;
+use sovbench_core::i18n::Lang;
+use sovbench_core::time::{format_utc, year_of};
+
+use crate::config::PrivacyPolicy;
+use crate::error::NodeError;
+use crate::model::{DeliveryState, LedgerEntry, Profile, ReleaseRecord};
+use crate::node::Node;
+
+/// Budget of one calendar year.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct YearBudget {
+    /// Calendar year (UTC).
+    pub year: i64,
+    /// Epsilon spent (all recorded releases, delivered or not).
+    pub spent: f64,
+    /// The policy's yearly limit.
+    pub limit: f64,
+    /// What is left.
+    pub remaining: f64,
+    /// Rounds with a release in that year.
+    pub rounds: usize,
+}
+
+/// Budget per year over the ledger, always including the current year.
+pub fn budgets(ledger: &[LedgerEntry], policy: &PrivacyPolicy, now: i64) -> Vec<YearBudget> {
+    let mut by_year: BTreeMap<i64, (f64, usize)> = BTreeMap::new();
+    by_year.entry(year_of(now)).or_default();
+    for e in ledger {
+        let y = by_year.entry(year_of(e.recorded_at)).or_default();
+        y.0 += e.epsilon;
+        y.1 += 1;
+    }
+    by_year
+        .into_iter()
+        .map(|(year, (spent, rounds))| YearBudget {
+            year,
+            spent,
+            limit: policy.max_epsilon_per_year,
+            remaining: (policy.max_epsilon_per_year - spent).max(0.0),
+            rounds,
+        })
+        .collect()
+}
+
+fn state_text(s: DeliveryState, lang: Lang) -> &'static str {
+    match s {
+        DeliveryState::Pending => lang.pick("noch nicht zugestellt (Postausgang)", "not yet delivered (outbox)"),
+        DeliveryState::Delivered => lang.pick("zugestellt, Quittung liegt vor", "delivered, receipt kept"),
+        DeliveryState::Refused => lang.pick("vom Aggregator abgelehnt (dennoch angerechnet)", "refused by the aggregator (still counted)"),
+    }
+}
+
+fn mechanism_of(r: &ReleaseRecord) -> Option<MechanismKind> {
+    serde_json::from_value(serde_json::Value::String(r.mechanism.clone())).ok()
+}
+
+/// The value as it left the node, readable.
+fn sent_value(r: &ReleaseRecord, cat: &Catalogue, lang: Lang) -> String {
+    let def = cat.metric(&r.metric);
+    match mechanism_of(r) {
+        Some(MechanismKind::DiscreteLaplace) => match def {
+            Some(d) if d.grid > 1 => format!("{} (= {:.3})", r.value, r.value as f64 / d.grid as f64),
+            _ => r.value.to_string(),
+        },
+        Some(MechanismKind::RandomizedResponseBool) => {
+            if r.value == 1 { lang.pick("ja", "yes") } else { lang.pick("nein", "no") }.to_string()
+        }
+        Some(MechanismKind::RandomizedResponse) => def
+            .and_then(|d| d.categories.get(r.value as usize))
+            .map(|c| lang.pick(&c.label_de, &c.label_en).to_string())
+            .unwrap_or_else(|| r.value.to_string()),
+        Some(MechanismKind::RandomizedResponseBitvec) => {
+            let set: Vec<String> = r
+                .bits
+                .iter()
+                .enumerate()
+                .filter(|(_, b)| **b)
+                .map(|(i, _)| {
+                    def.and_then(|d| d.categories.get(i))
+                        .map(|c| c.key.clone())
+                        .unwrap_or_else(|| i.to_string())
+                })
+                .collect();
+            format!("{{{}}}", set.join(", "))
+        }
+        None => r.value.to_string(),
+    }
+}
+
+fn parameter(r: &ReleaseRecord, lang: Lang) -> String {
+    match mechanism_of(r) {
+        Some(MechanismKind::DiscreteLaplace) => format!("{} {:.3}", lang.pick("Skala", "scale"), r.scale),
+        Some(MechanismKind::RandomizedResponseBitvec) => format!("f = {:.4}", r.probability),
+        Some(_) => format!("p = {:.4}", r.probability),
+        None => "-".to_string(),
+    }
+}
+
+/// Writes the report as Markdown.
+pub fn render(node: &Node, lang: Lang, now: i64) -> Result<String, NodeError> {
+    let profile: Profile = node.profile()?;
+    let policy = &node.config().privacy;
+    let ledger = node.store().ledger()?;
+    let cat = Catalogue::current();
+    let mut o = String::new();
+    let l = |de: &'static str, en: &'static str| lang.pick(de, en);
+    let _ = writeln!(o, "# {} – {}\n", l("Datenschutzbericht sovbench", "sovbench privacy report"), profile.name);
+    let _ = writeln!(
+        o,
+        "{} {}. {}: `{}`.\n",
+        l("Erstellt am", "Created on"),
+        format_utc(now),
+        l("Fingerabdruck des Knotenschlüssels", "Fingerprint of the node key"),
+        fingerprint(node.public_key())
+    );
+    let _ = writeln!(o, "## {}\n", l("Datenschutzrichtlinie dieses Knotens", "This node's privacy policy"));
+    let _ = writeln!(
+        o,
+        "- {} ε = {} {}\n- {} ε = {} {}\n- {} k ≥ {}\n",
+        l("höchstens", "at most"),
+        policy.max_epsilon_per_round,
+        l("je Runde", "per round"),
+        l("höchstens", "at most"),
+        policy.max_epsilon_per_year,
+        l("je Kalenderjahr (UTC)", "per calendar year (UTC)"),
+        l("nur Runden, deren veröffentlichte Zellen mindestens so viele Teilnehmende haben:", "only rounds whose published cells have at least this many contributors:"),
+        policy.min_cohort
+    );
+    let _ = writeln!(
+        o,
+        "{}\n",
+        l(
+            "Runden, die mehr verlangen, lehnt der Knoten ab, bevor irgendein Wert berechnet oder gesendet wird.",
+            "The node refuses rounds that ask for more before any value is computed or sent."
+        )
+    );
+    let _ = writeln!(o, "## {}\n", l("Verbrauchtes Budget", "Budget spent"));
+    let _ = writeln!(
+        o,
+        "| {} | {} | {} | {} | {} |\n|---|---|---|---|---|",
+        l("Jahr", "Year"),
+        l("Runden", "Rounds"),
+        l("verbraucht (ε)", "spent (ε)"),
+        l("Grenze (ε)", "limit (ε)"),
+        l("verbleibend (ε)", "remaining (ε)")
+    );
+    for b in budgets(&ledger, policy, now) {
+        let _ = writeln!(o, "| {} | {} | {:.3} | {:.3} | {:.3} |", b.year, b.rounds, b.spent, b.limit, b.remaining);
+    }
+    let _ = writeln!(o, "\n## {}\n", l("Freigaben: genau die Werte, die den Knoten verlassen haben", "Releases: exactly the values that left the node"));
+    if ledger.is_empty() {
+        let _ = writeln!(o, "{}\n", l("Bisher wurde nichts freigegeben.", "Nothing has been released so far."));
+    }
+    for e in &ledger {
+        let _ = writeln!(
+            o,
+            "### {} {} ({})\n\n- {}: {}\n- {}: {}\n- {}: `{}`\n- {}: ε = {:.3}\n",
+            l("Runde", "Round"),
+            e.round_id,
+            format_utc(e.recorded_at),
+            l("Status", "State"),
+            state_text(e.state, lang),
+            l("Empfänger (Aggregator)", "Recipient (aggregator)"),
+            e.aggregator,
+            l("SHA-256 der signierten Nachricht", "SHA-256 of the signed message"),
+            e.payload_sha256,
+            l("Summe dieser Runde", "Total of this round"),
+            e.epsilon
+        );
+        let _ = writeln!(
+            o,
+            "| {} | {} | {} | ε | {} |\n|---|---|---|---|---|",
+            l("Kennzahl", "Metric"),
+            l("Mechanismus (OpenDP)", "Mechanism (OpenDP)"),
+            l("Parameter", "Parameter"),
+            l("gesendeter (verrauschter) Wert", "value sent (noisy)")
+        );
+        for r in &e.releases {
+            let mech = mechanism_of(r)
+                .map(|m| format!("{} (`{}`)", m.label(lang), m.opendp_constructor()))
+                .unwrap_or_else(|| r.mechanism.clone());
+            let _ = writeln!(
+                o,
+                "| {} (`{}`) | {} | {} | {:.3} | {} |",
+                cat.label(&r.metric, lang),
+                r.metric,
+                mech,
+                parameter(r, lang),
+                r.epsilon,
+                sent_value(r, &cat, lang)
+            );
+        }
+        let _ = writeln!(o);
+    }
+    let _ = writeln!(o, "## {}\n", l("Was die Garantie bedeutet", "What the guarantee means"));
+    let _ = writeln!(o, "{}\n", l(
+        "Jeder Wert wird auf diesem Knoten verrauscht, bevor er ihn verlässt (lokale Differential Privacy). \
+Für eine Freigabe mit dem Parameter ε gilt: Ganz gleich, was die wahre Antwort war – hätte die Verwaltung \
+irgendetwas anderes geantwortet, wäre jeder mögliche gesendete Wert höchstens um den Faktor e^ε \
+wahrscheinlicher oder unwahrscheinlicher gewesen (ε = 1: Faktor 2,7; ε = 2: Faktor 7,4). Wer den Wert sieht \
+– der Aggregator, andere Verwaltungen, die Öffentlichkeit –, kann seine Vermutung über die wahre Antwort \
+daher nur um diesen Faktor verschieben. Mehrere Freigaben addieren sich: Die Summe der ε eines Jahres \
+begrenzt, was alle Freigaben des Jahres zusammen verraten können. Berechnungen aus den Werten \
+(Benchmarks, Vergleiche) kosten kein weiteres Budget.",
+        "Every value is made noisy on this node before it leaves (local differential privacy). For a \
+release with parameter ε: whatever the true answer was, had the administration answered anything \
+else, each possible sent value would have been at most a factor e^ε more or less likely (ε = 1: \
+factor 2.7; ε = 2: factor 7.4). Whoever sees the value – the aggregator, other administrations, the \
+public – can therefore shift their belief about the true answer by at most this factor. Releases add \
+up: the sum of a year's ε bounds what all releases of the year together can reveal. Anything computed \
+from the values (benchmarks, comparisons) costs no further budget."
+    ));
+    let _ = writeln!(o, "- **{}**: {}", l("Diskreter Laplace-Mechanismus", "Discrete Laplace mechanism"), l(
+        "Zur wahren Punktzahl wird eine zufällige ganze Zahl addiert; je kleiner ε, desto größer das Rauschen (bei ε = 1 und Werten 1–5 typischerweise ±5).",
+        "A random whole number is added to the true score; the smaller ε, the larger the noise (at ε = 1 and values 1–5, typically ±5)."));
+    let _ = writeln!(o, "- **{}**: {}", l("Randomized Response", "Randomized response"), l(
+        "Die wahre Antwort wird nur mit Wahrscheinlichkeit p gesendet, sonst eine zufällige andere; kein einzelner gesendeter Wert belegt die wahre Antwort.",
+        "The true answer is sent only with probability p, otherwise a random other one; no single sent value proves the true answer."));
+    let _ = writeln!(o, "- **{}**: {}\n", l("Bitvektor", "Bit vector"), l(
+        "Jedes Bit wird mit Wahrscheinlichkeit f/2 umgedreht.",
+        "Each bit is flipped with probability f/2."));
+    let _ = writeln!(o, "## {}\n", l("Was den Knoten nie verlässt", "What never leaves the node"));
+    let _ = writeln!(o, "{}", l(
+        "Die Antworten des Selbsttests und ihre Historie, der Name und die genaue Einwohner- bzw. Beschäftigtenzahl, \
+alle übrigen lokalen Daten. Der Aggregator kennt aus der Aufnahme nur Art der Verwaltung, Bundesland und Größenklasse.",
+        "The self-test answers and their history, the name and the exact population or staff count, all other \
+local data. From enrolment the aggregator knows only the kind of administration, the Bundesland and the size class."));
+    Ok(o)
+}
