@@ -233,6 +233,7 @@ pub fn compute_cells(
     for ((_, cohort), members) in &cohorts {
         let n = members.len();
         let mut per_cell: BTreeMap<String, Option<MeanEstimate>> = BTreeMap::new();
+        let mut per_cell_reporters: BTreeMap<String, usize> = BTreeMap::new();
         for spec in &params.metrics {
             let grid = catalogue.metric(&spec.id).map_or(1, |d| d.grid.max(1)) as f64;
             let mut reports: BTreeMap<String, Vec<Report>> = BTreeMap::new();
@@ -254,6 +255,7 @@ pub fn compute_cells(
                 let (lo, hi) = catalogue.range(&cell_id);
                 let est = estimate_mean(&reps, n, hi - lo);
                 per_cell.insert(cell_id.clone(), est);
+                per_cell_reporters.insert(cell_id.clone(), reps.len());
                 cells.push(cell(
                     cohort,
                     &cell_id,
@@ -274,9 +276,16 @@ pub fn compute_cells(
             let est = parts.map(|p| MeanEstimate {
                 estimate: p.iter().map(|e| e.estimate).sum(),
                 variance: p.iter().map(|e| e.variance).sum(),
-                reporters: n,
+                reporters: p.iter().map(|e| e.reporters).min().unwrap_or(0),
             });
-            cells.push(cell(cohort, &d.id, n, k, est, n, d.max_half_width));
+            // Reporters of a sum: the fewest reports of any of its components.
+            let reporters = d
+                .sum_of
+                .iter()
+                .map(|id| per_cell_reporters.get(id.as_str()).copied().unwrap_or(0))
+                .min()
+                .unwrap_or(0);
+            cells.push(cell(cohort, &d.id, n, k, est, reporters, d.max_half_width));
         }
     }
     add_fallbacks(&mut cells);

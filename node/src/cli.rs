@@ -255,7 +255,9 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             if cli.json {
                 println!(
                     "{}",
-                    serde_json::to_string_pretty(&json!({"policy": node.config().privacy, "years": budgets, "report": report}))?
+                    serde_json::to_string_pretty(
+                        &json!({"policy": node.config().privacy, "years": budgets, "report": report})
+                    )?
                 );
             } else {
                 println!(
@@ -361,7 +363,8 @@ fn print_init(node: &Node, lang: Lang, as_json: bool) -> anyhow::Result<()> {
 /// Writes a file atomically (temporary file, fsync, rename).
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     let tmp = path.with_extension("tmp");
-    let mut f = std::fs::File::create(&tmp).with_context(|| format!("creating {}", tmp.display()))?;
+    let mut f =
+        std::fs::File::create(&tmp).with_context(|| format!("creating {}", tmp.display()))?;
     f.write_all(bytes)
         .and_then(|()| f.sync_all())
         .with_context(|| format!("writing {}", tmp.display()))?;

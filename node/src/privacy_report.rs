@@ -54,9 +54,17 @@ pub fn budgets(ledger: &[LedgerEntry], policy: &PrivacyPolicy, now: i64) -> Vec<
 
 fn state_text(s: DeliveryState, lang: Lang) -> &'static str {
     match s {
-        DeliveryState::Pending => lang.pick("noch nicht zugestellt (Postausgang)", "not yet delivered (outbox)"),
-        DeliveryState::Delivered => lang.pick("zugestellt, Quittung liegt vor", "delivered, receipt kept"),
-        DeliveryState::Refused => lang.pick("vom Aggregator abgelehnt (dennoch angerechnet)", "refused by the aggregator (still counted)"),
+        DeliveryState::Pending => lang.pick(
+            "noch nicht zugestellt (Postausgang)",
+            "not yet delivered (outbox)",
+        ),
+        DeliveryState::Delivered => {
+            lang.pick("zugestellt, Quittung liegt vor", "delivered, receipt kept")
+        }
+        DeliveryState::Refused => lang.pick(
+            "vom Aggregator abgelehnt (dennoch angerechnet)",
+            "refused by the aggregator (still counted)",
+        ),
     }
 }
 
@@ -69,12 +77,17 @@ fn sent_value(r: &ReleaseRecord, cat: &Catalogue, lang: Lang) -> String {
     let def = cat.metric(&r.metric);
     match mechanism_of(r) {
         Some(MechanismKind::DiscreteLaplace) => match def {
-            Some(d) if d.grid > 1 => format!("{} (= {:.3})", r.value, r.value as f64 / d.grid as f64),
+            Some(d) if d.grid > 1 => {
+                format!("{} (= {:.3})", r.value, r.value as f64 / d.grid as f64)
+            }
             _ => r.value.to_string(),
         },
-        Some(MechanismKind::RandomizedResponseBool) => {
-            if r.value == 1 { lang.pick("ja", "yes") } else { lang.pick("nein", "no") }.to_string()
+        Some(MechanismKind::RandomizedResponseBool) => if r.value == 1 {
+            lang.pick("ja", "yes")
+        } else {
+            lang.pick("nein", "no")
         }
+        .to_string(),
         Some(MechanismKind::RandomizedResponse) => def
             .and_then(|d| d.categories.get(r.value as usize))
             .map(|c| lang.pick(&c.label_de, &c.label_en).to_string())
@@ -99,7 +112,9 @@ fn sent_value(r: &ReleaseRecord, cat: &Catalogue, lang: Lang) -> String {
 
 fn parameter(r: &ReleaseRecord, lang: Lang) -> String {
     match mechanism_of(r) {
-        Some(MechanismKind::DiscreteLaplace) => format!("{} {:.3}", lang.pick("Skala", "scale"), r.scale),
+        Some(MechanismKind::DiscreteLaplace) => {
+            format!("{} {:.3}", lang.pick("Skala", "scale"), r.scale)
+        }
         Some(MechanismKind::RandomizedResponseBitvec) => format!("f = {:.4}", r.probability),
         Some(_) => format!("p = {:.4}", r.probability),
         None => "-".to_string(),
@@ -114,16 +129,31 @@ pub fn render(node: &Node, lang: Lang, now: i64) -> Result<String, NodeError> {
     let cat = Catalogue::current();
     let mut o = String::new();
     let l = |de: &'static str, en: &'static str| lang.pick(de, en);
-    let _ = writeln!(o, "# {} – {}\n", l("Datenschutzbericht sovbench", "sovbench privacy report"), profile.name);
+    let _ = writeln!(
+        o,
+        "# {} – {}\n",
+        l("Datenschutzbericht sovbench", "sovbench privacy report"),
+        profile.name
+    );
     let _ = writeln!(
         o,
         "{} {}. {}: `{}`.\n",
         l("Erstellt am", "Created on"),
         format_utc(now),
-        l("Fingerabdruck des Knotenschlüssels", "Fingerprint of the node key"),
+        l(
+            "Fingerabdruck des Knotenschlüssels",
+            "Fingerprint of the node key"
+        ),
         fingerprint(node.public_key())
     );
-    let _ = writeln!(o, "## {}\n", l("Datenschutzrichtlinie dieses Knotens", "This node's privacy policy"));
+    let _ = writeln!(
+        o,
+        "## {}\n",
+        l(
+            "Datenschutzrichtlinie dieses Knotens",
+            "This node's privacy policy"
+        )
+    );
     let _ = writeln!(
         o,
         "- {} ε = {} {}\n- {} ε = {} {}\n- {} k ≥ {}\n",
@@ -133,7 +163,10 @@ pub fn render(node: &Node, lang: Lang, now: i64) -> Result<String, NodeError> {
         l("höchstens", "at most"),
         policy.max_epsilon_per_year,
         l("je Kalenderjahr (UTC)", "per calendar year (UTC)"),
-        l("nur Runden, deren veröffentlichte Zellen mindestens so viele Teilnehmende haben:", "only rounds whose published cells have at least this many contributors:"),
+        l(
+            "nur Runden, deren veröffentlichte Zellen mindestens so viele Teilnehmende haben:",
+            "only rounds whose published cells have at least this many contributors:"
+        ),
         policy.min_cohort
     );
     let _ = writeln!(
@@ -155,11 +188,29 @@ pub fn render(node: &Node, lang: Lang, now: i64) -> Result<String, NodeError> {
         l("verbleibend (ε)", "remaining (ε)")
     );
     for b in budgets(&ledger, policy, now) {
-        let _ = writeln!(o, "| {} | {} | {:.3} | {:.3} | {:.3} |", b.year, b.rounds, b.spent, b.limit, b.remaining);
+        let _ = writeln!(
+            o,
+            "| {} | {} | {:.3} | {:.3} | {:.3} |",
+            b.year, b.rounds, b.spent, b.limit, b.remaining
+        );
     }
-    let _ = writeln!(o, "\n## {}\n", l("Freigaben: genau die Werte, die den Knoten verlassen haben", "Releases: exactly the values that left the node"));
+    let _ = writeln!(
+        o,
+        "\n## {}\n",
+        l(
+            "Freigaben: genau die Werte, die den Knoten verlassen haben",
+            "Releases: exactly the values that left the node"
+        )
+    );
     if ledger.is_empty() {
-        let _ = writeln!(o, "{}\n", l("Bisher wurde nichts freigegeben.", "Nothing has been released so far."));
+        let _ = writeln!(
+            o,
+            "{}\n",
+            l(
+                "Bisher wurde nichts freigegeben.",
+                "Nothing has been released so far."
+            )
+        );
     }
     for e in &ledger {
         let _ = writeln!(
@@ -172,7 +223,10 @@ pub fn render(node: &Node, lang: Lang, now: i64) -> Result<String, NodeError> {
             state_text(e.state, lang),
             l("Empfänger (Aggregator)", "Recipient (aggregator)"),
             e.aggregator,
-            l("SHA-256 der signierten Nachricht", "SHA-256 of the signed message"),
+            l(
+                "SHA-256 der signierten Nachricht",
+                "SHA-256 of the signed message"
+            ),
             e.payload_sha256,
             l("Summe dieser Runde", "Total of this round"),
             e.epsilon
@@ -202,7 +256,11 @@ pub fn render(node: &Node, lang: Lang, now: i64) -> Result<String, NodeError> {
         }
         let _ = writeln!(o);
     }
-    let _ = writeln!(o, "## {}\n", l("Was die Garantie bedeutet", "What the guarantee means"));
+    let _ = writeln!(
+        o,
+        "## {}\n",
+        l("Was die Garantie bedeutet", "What the guarantee means")
+    );
     let _ = writeln!(o, "{}\n", l(
         "Jeder Wert wird auf diesem Knoten verrauscht, bevor er ihn verlässt (lokale Differential Privacy). \
 Für eine Freigabe mit dem Parameter ε gilt: Ganz gleich, was die wahre Antwort war – hätte die Verwaltung \
@@ -226,10 +284,20 @@ from the values (benchmarks, comparisons) costs no further budget."
     let _ = writeln!(o, "- **{}**: {}", l("Randomized Response", "Randomized response"), l(
         "Die wahre Antwort wird nur mit Wahrscheinlichkeit p gesendet, sonst eine zufällige andere; kein einzelner gesendeter Wert belegt die wahre Antwort.",
         "The true answer is sent only with probability p, otherwise a random other one; no single sent value proves the true answer."));
-    let _ = writeln!(o, "- **{}**: {}\n", l("Bitvektor", "Bit vector"), l(
-        "Jedes Bit wird mit Wahrscheinlichkeit f/2 umgedreht.",
-        "Each bit is flipped with probability f/2."));
-    let _ = writeln!(o, "## {}\n", l("Was den Knoten nie verlässt", "What never leaves the node"));
+    let _ = writeln!(
+        o,
+        "- **{}**: {}\n",
+        l("Bitvektor", "Bit vector"),
+        l(
+            "Jedes Bit wird mit Wahrscheinlichkeit f/2 umgedreht.",
+            "Each bit is flipped with probability f/2."
+        )
+    );
+    let _ = writeln!(
+        o,
+        "## {}\n",
+        l("Was den Knoten nie verlässt", "What never leaves the node")
+    );
     let _ = writeln!(o, "{}", l(
         "Die Antworten des Selbsttests und ihre Historie, der Name und die genaue Einwohner- bzw. Beschäftigtenzahl, \
 alle übrigen lokalen Daten. Der Aggregator kennt aus der Aufnahme nur Art der Verwaltung, Bundesland und Größenklasse.",

@@ -17,3 +17,4 @@
 pub mod bench;
 pub mod federation;
 pub mod population;
+pub mod utility;

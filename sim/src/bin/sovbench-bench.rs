@@ -1,49 +1,90 @@
-//! `sovbench-bench`: measures the aggregator's submission throughput over real gRPC on loopback.
-//! Run with `cargo run --release --bin sovbench-bench`.
+//! `sovbench-bench`: measurements. Run with `cargo run --release --bin sovbench-bench -- COMMAND`.
+//!
+//! - `submissions`: the aggregator's acknowledged submissions per second over real gRPC.
+//! - `utility`: the 95% half-width of a dimension mean against cohort size and yearly epsilon.
 
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::{Parser, Subcommand};
 
-/// Measures acknowledged submissions per second: COUNT enrolled identities send pre-signed
-/// submissions with CONCURRENCY clients; every acknowledgement waits for the durable (fsync'ed)
-/// group commit.
+/// Measurements of sovbench: submission throughput and the privacy/utility table.
 #[derive(Debug, Parser)]
-#[command(name = "sovbench-bench", version)]
+#[command(
+    name = "sovbench-bench",
+    version,
+    after_help = "Exit codes: 0 success; 1 error; 2 invalid command line."
+)]
 struct Args {
-    /// Submissions (one per identity).
-    #[arg(long, default_value_t = 5_000)]
-    count: usize,
-    /// Concurrent clients (comma separated for several runs).
-    #[arg(long, value_delimiter = ',', default_value = "1,16,64")]
-    concurrency: Vec<usize>,
     /// JSON output.
-    #[arg(long)]
+    #[arg(long, global = true)]
     json: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// COUNT enrolled identities send pre-signed submissions with CONCURRENCY clients; every
+    /// acknowledgement waits for the durable (fsync'ed) group commit.
+    Submissions {
+        /// Submissions (one per identity).
+        #[arg(long, default_value_t = 5_000)]
+        count: usize,
+        /// Concurrent clients (comma separated for several runs).
+        #[arg(long, value_delimiter = ',', default_value = "1,16,64")]
+        concurrency: Vec<usize>,
+    },
+    /// The utility table: 95% half-width of a dimension mean against cohort size (10 to 1,000)
+    /// and yearly epsilon (0.5 to 4), simulated / theoretical (and, in brackets, the alternative
+    /// of splitting epsilon over all five dimensions).
+    Utility {
+        /// Simulated rounds per cell.
+        #[arg(long, default_value_t = 400)]
+        rounds: usize,
+        /// Seed of the population and the noise.
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+    },
 }
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    let rt = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("sovbench-bench: error: {e}");
-            return ExitCode::from(1);
+    match args.command {
+        Command::Submissions { count, concurrency } => {
+            let rt = match tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()
+            {
+                Ok(rt) => rt,
+                Err(e) => {
+                    eprintln!("sovbench-bench: error: {e}");
+                    return ExitCode::from(1);
+                }
+            };
+            for c in concurrency {
+                match rt.block_on(sovbench_sim::bench::submission_throughput(count, c)) {
+                    Ok(t) if args.json => println!("{}", serde_json::json!(t)),
+                    Ok(t) => println!(
+                        "{:>6} submissions, {:>3} clients: {:>7.2} s, {:>8.0} submissions/s, p50 {:.2} ms, p99 {:.2} ms",
+                        t.submissions, t.concurrency, t.seconds, t.per_second, t.p50_ms, t.p99_ms
+                    ),
+                    Err(e) => {
+                        eprintln!("sovbench-bench: error: {e:#}");
+                        return ExitCode::from(1);
+                    }
+                }
+            }
         }
-    };
-    for c in &args.concurrency {
-        match rt.block_on(sovbench_sim::bench::submission_throughput(args.count, *c)) {
-            Ok(t) if args.json => println!("{}", serde_json::json!(t)),
-            Ok(t) => println!(
-                "{:>6} submissions, {:>3} clients: {:>7.2} s, {:>8.0} submissions/s, p50 {:.2} ms, p99 {:.2} ms",
-                t.submissions, t.concurrency, t.seconds, t.per_second, t.p50_ms, t.p99_ms
-            ),
-            Err(e) => {
-                eprintln!("sovbench-bench: error: {e:#}");
-                return ExitCode::from(1);
+        Command::Utility { rounds, seed } => {
+            let table = sovbench_sim::utility::utility_table(rounds.max(10), seed);
+            if args.json {
+                println!("{}", serde_json::json!(table));
+            } else {
+                println!("95% half-width of the mean of one dimension (1-5 scale), one dimension per administration:");
+                println!(
+                    "simulated / theory (theory when splitting epsilon over all five dimensions)\n"
+                );
+                print!("{}", sovbench_sim::utility::render(&table));
             }
         }
     }

@@ -3,6 +3,7 @@
 
 mod happy; // the federation end to end: submit, publish, compare, export
 mod outbox; // aggregator down: outbox, later delivery, no double spend
+mod privacy; // policy refusals, yearly budget, the report for the data protection officer
 mod refusals; // forged, unknown, revoked, replayed, closed, garbage, oversized
 mod restart; // restart between submit and publish; a killed process loses nothing acknowledged
 mod simulation; // the demo's simulator against its ground truth
