@@ -119,3 +119,67 @@ async fn a_node_refuses_rounds_signed_by_another_key() {
     assert!(err.contains("signature does not verify"), "{err}");
     assert!(node.store().ledger().unwrap().is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn category_and_boolean_metrics_travel_end_to_end() {
+    let mut h = Harness::start().await;
+    h.agg()
+        .open_round(sovbench_aggregator::RoundSpec {
+            round_id: "r-rr".into(),
+            metrics: vec!["selftest.band".into(), "selftest.exit_strategy".into()],
+            epsilon_per_release: 1.0,
+            releases_per_node: 0,
+            min_cohort: 5,
+            closes_at: sovbench_core::now_unix() + 600,
+        })
+        .unwrap();
+    let mut nodes = Vec::new();
+    for i in 0..12i64 {
+        let s = 1 + i % 5;
+        nodes.push(h.node("gemeinde", "DE-BY", 3_000, [s, s, s, s, s]));
+    }
+    for n in &nodes {
+        let r = n.submit().await.unwrap();
+        assert_eq!(r.metrics, vec!["selftest.band", "selftest.exit_strategy"]);
+        let ledger = n.store().ledger().unwrap();
+        assert_eq!(ledger[0].releases[0].mechanism, "randomized_response");
+        assert_eq!(ledger[0].releases[1].mechanism, "randomized_response_bool");
+        assert!(ledger[0].releases[1].probability > 0.5);
+    }
+    h.agg().close_round("r-rr").await.unwrap();
+    let msg = h.agg().publish("r-rr").unwrap();
+    let pb::payload::Body::Publication(p) = envelope::open(&msg).unwrap().body else {
+        panic!()
+    };
+    let ids: Vec<&str> = p
+        .cells
+        .iter()
+        .filter(|c| c.cohort == "all")
+        .map(|c| c.metric.as_str())
+        .collect();
+    assert_eq!(
+        ids,
+        vec![
+            "selftest.band=kritisch_abhaengig",
+            "selftest.band=hybrid",
+            "selftest.band=souveraen_auf_kurs",
+            "selftest.exit_strategy"
+        ]
+    );
+    // Twelve reports at epsilon 1 cannot pin a share to within 0.2: suppressed as too imprecise.
+    for c in p.cells.iter().filter(|c| c.cohort == "all") {
+        assert_eq!(c.reporters, 12);
+        assert_eq!(c.suppression, pb::Suppression::TooImprecise as i32, "{c:?}");
+    }
+    let cmp = nodes[0].compare(None).await.unwrap();
+    let own_band = cmp
+        .rows
+        .iter()
+        .find(|r| r.cohort == "all" && r.metric == "selftest.band=kritisch_abhaengig")
+        .unwrap();
+    assert_eq!(
+        own_band.own,
+        Some(1.0),
+        "scores of 1 are critically dependent"
+    );
+}
