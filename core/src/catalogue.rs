@@ -22,7 +22,7 @@ use crate::pb;
 use crate::selftest::{Band, Dimension, MAX_SCORE, MIN_SCORE};
 
 /// Version of the catalogue; bumped whenever a definition changes meaning.
-pub const CATALOGUE_VERSION: u32 = 2;
+pub const CATALOGUE_VERSION: u32 = 3;
 
 /// Type of a metric's true value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -277,6 +277,16 @@ pub const SELFTEST_TOTAL: &str = "selftest.total";
 pub const SELFTEST_BAND: &str = "selftest.band";
 /// Id of "has robust exit scenarios" (boolean: Governance & Exit-Strategie scored 4 or 5).
 pub const SELFTEST_EXIT: &str = "selftest.exit_strategy";
+/// Share of critical systems with an exit scenario.
+pub const INVENTORY_CRITICAL_WITH_EXIT: &str = "inventory.critical_with_exit_share";
+/// Share of systems under non-EU jurisdiction.
+pub const INVENTORY_NON_EU: &str = "inventory.non_eu_share";
+/// Share of open-source systems.
+pub const INVENTORY_OPEN_SOURCE: &str = "inventory.open_source_share";
+/// Contracts ending within 24 months without an exit clause (count, clamped to 10).
+pub const INVENTORY_CONTRACTS_24M: &str = "inventory.contracts_24m_no_exit";
+/// Share of systems with an open export format.
+pub const INVENTORY_OPEN_FORMAT: &str = "inventory.open_format_share";
 
 impl Catalogue {
     /// The catalogue of this build.
@@ -338,6 +348,58 @@ impl Catalogue {
             max_half_width: 0.2,
             in_default_round: false,
         });
+        let share = |id: &str, de: &str, en: &str, clamp: &'static str| MetricDef {
+            id: id.to_string(),
+            label_de: de.to_string(),
+            label_en: en.to_string(),
+            value_type: ValueType::BoundedShare,
+            lower: 0,
+            upper: 100,
+            grid: 100,
+            categories: Vec::new(),
+            clamp,
+            mechanism: MechanismKind::DiscreteLaplace,
+            max_half_width: 0.2,
+            in_default_round: false,
+        };
+        metrics.push(share(
+            INVENTORY_CRITICAL_WITH_EXIT,
+            "Anteil kritischer Systeme mit Exit-Szenario",
+            "Share of critical systems with an exit scenario",
+            "share in [0, 1] on a grid of 1/100; 1 without critical systems",
+        ));
+        metrics.push(share(
+            INVENTORY_NON_EU,
+            "Anteil Systeme unter Nicht-EU-Rechtsraum",
+            "Share of systems under non-EU jurisdiction",
+            "share in [0, 1] on a grid of 1/100 (vendor or hosting outside EU law)",
+        ));
+        metrics.push(share(
+            INVENTORY_OPEN_SOURCE,
+            "Anteil Open-Source-Systeme",
+            "Share of open-source systems",
+            "share in [0, 1] on a grid of 1/100",
+        ));
+        metrics.push(MetricDef {
+            id: INVENTORY_CONTRACTS_24M.to_string(),
+            label_de: "Verträge, die in 24 Monaten ohne Ausstiegsklausel enden".to_string(),
+            label_en: "Contracts ending within 24 months without an exit clause".to_string(),
+            value_type: ValueType::BoundedInteger,
+            lower: 0,
+            upper: 10,
+            grid: 1,
+            categories: Vec::new(),
+            clamp: "count, clamped to [0, 10]",
+            mechanism: MechanismKind::DiscreteLaplace,
+            max_half_width: 2.0,
+            in_default_round: false,
+        });
+        metrics.push(share(
+            INVENTORY_OPEN_FORMAT,
+            "Anteil Systeme mit offenem Exportformat",
+            "Share of systems with an open export format",
+            "share in [0, 1] on a grid of 1/100",
+        ));
         let derived = vec![DerivedDef {
             id: SELFTEST_TOTAL.to_string(),
             label_de: "Selbsttest gesamt (5-25)".to_string(),
@@ -456,6 +518,9 @@ mod tests {
         ids.dedup();
         assert_eq!(ids.len(), n);
         assert!(ids.iter().all(|id| id.contains('.') && !id.contains('=')));
+        assert!(ids
+            .iter()
+            .all(|id| id.starts_with("selftest.") || id.starts_with("inventory.")));
     }
 
     #[test]

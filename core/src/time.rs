@@ -15,6 +15,49 @@ pub fn civil_date(unix_secs: i64) -> (i64, u32, u32) {
     (if m <= 2 { y + 1 } else { y }, m, d)
 }
 
+/// Days since 1970-01-01 of a civil date (proleptic Gregorian).
+pub fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let m = i64::from(m);
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(d) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// Parses `YYYY-MM-DD` (also `DD.MM.YYYY`, as German spreadsheets write it) into days since
+/// 1970-01-01; refuses impossible dates.
+pub fn parse_date(text: &str) -> Option<i64> {
+    let t = text.trim();
+    let (y, m, d) = if let Some((d, rest)) = t.split_once('.') {
+        let (m, y) = rest.split_once('.')?;
+        (
+            y.parse::<i64>().ok()?,
+            m.parse::<u32>().ok()?,
+            d.parse::<u32>().ok()?,
+        )
+    } else {
+        let mut it = t.splitn(3, '-');
+        (
+            it.next()?.parse::<i64>().ok()?,
+            it.next()?.parse::<u32>().ok()?,
+            it.next()?.parse::<u32>().ok()?,
+        )
+    };
+    if !(1900..=2200).contains(&y) || !(1..=12).contains(&m) || d == 0 {
+        return None;
+    }
+    let days = days_from_civil(y, m, d);
+    // Round-trips only if the day exists in that month.
+    (civil_date(days * 86_400) == (y, m, d)).then_some(days)
+}
+
+/// `YYYY-MM-DD` of days since 1970-01-01.
+pub fn format_days(days: i64) -> String {
+    format_date(days * 86_400)
+}
+
 /// Calendar year (UTC) of a Unix timestamp.
 pub fn year_of(unix_secs: i64) -> i64 {
     civil_date(unix_secs).0
@@ -49,5 +92,21 @@ mod tests {
         assert_eq!(year_of(1_798_761_599), 2026);
         assert_eq!(year_of(1_798_761_600), 2027);
         assert_eq!(format_date(-86_400), "1969-12-31");
+    }
+
+    #[test]
+    fn dates_parse_and_round_trip() {
+        assert_eq!(parse_date("1970-01-01"), Some(0));
+        assert_eq!(
+            parse_date("2024-02-29").map(format_days).as_deref(),
+            Some("2024-02-29")
+        );
+        assert_eq!(parse_date("29.02.2024"), parse_date("2024-02-29"));
+        assert_eq!(parse_date("2023-02-29"), None);
+        assert_eq!(parse_date("2026-13-01"), None);
+        assert_eq!(parse_date("morgen"), None);
+        for days in [-1000i64, 0, 365, 20_000, 60_000] {
+            assert_eq!(parse_date(&format_days(days)), Some(days));
+        }
     }
 }

@@ -106,6 +106,27 @@ pub enum Command {
         #[arg(long, value_name = "FILE")]
         report: Option<PathBuf>,
     },
+    /// The system inventory: add, edit, remove, list, show, import, export, risks, exit
+    /// scenarios, the catalogue of European alternatives.
+    Inventory {
+        #[command(subcommand)]
+        action: crate::cli_inventory::InventoryAction,
+    },
+    /// Perform the annual switch-readiness check (Wechselbereitschaftsprüfung) on the inventory,
+    /// store its dated result and show what changed since the previous one.
+    Readiness,
+    /// Procurement criteria (weighted matrix) and scoring of candidate products for a tender.
+    Procurement {
+        #[command(subcommand)]
+        action: crate::cli_inventory::ProcurementAction,
+    },
+    /// Write a self-contained HTML report of the administration's status (self-test, inventory,
+    /// risks, switch readiness, procurement gaps, comparison with the cohorts).
+    Report {
+        /// Output file.
+        #[arg(long, default_value = "sovbench-bericht.html", value_name = "FILE")]
+        output: PathBuf,
+    },
     /// Keep running: deliver the outbox and take part in open rounds every INTERVAL seconds.
     Serve {
         /// Seconds between attempts.
@@ -281,6 +302,40 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                         path.display()
                     );
                 }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Inventory { action } => {
+            let node = Node::open(&dir)?;
+            let lang = cli.lang.unwrap_or(node.config().lang);
+            crate::cli_inventory::inventory(&node, action, lang, cli.json)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Readiness => {
+            let node = Node::open(&dir)?;
+            let lang = cli.lang.unwrap_or(node.config().lang);
+            crate::cli_inventory::readiness(&node, lang, cli.json)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Procurement { action } => {
+            let node = Node::open(&dir)?;
+            let lang = cli.lang.unwrap_or(node.config().lang);
+            crate::cli_inventory::procurement(&node, action, lang, cli.json)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Report { output } => {
+            let node = Node::open(&dir)?;
+            let lang = cli.lang.unwrap_or(node.config().lang);
+            let html = crate::report::render(&node, lang, sovbench_core::now_unix())?;
+            write_atomically(&output, html.as_bytes())?;
+            if cli.json {
+                println!("{}", json!({"report": output}));
+            } else {
+                println!(
+                    "{} {}",
+                    lang.pick("Bericht geschrieben:", "Report written:"),
+                    output.display()
+                );
             }
             Ok(ExitCode::SUCCESS)
         }

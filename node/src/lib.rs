@@ -24,13 +24,18 @@
 //! ```
 
 pub mod cli;
+pub mod cli_inventory;
 pub mod client;
 pub mod config;
 pub mod error;
+pub mod inventory;
 pub mod model;
 pub mod node;
 pub mod privacy_report;
 pub mod privatise;
+pub mod procurement;
+pub mod readiness;
+pub mod report;
 pub mod store;
 
 pub use error::NodeError;

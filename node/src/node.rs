@@ -6,7 +6,9 @@ use prost::Message as _;
 use ring::rand::{SecureRandom as _, SystemRandom};
 use serde::Serialize;
 use sovbench_core::catalogue::{
-    Catalogue, MetricDef, TrueValue, SELFTEST_BAND, SELFTEST_EXIT, SELFTEST_TOTAL,
+    Catalogue, MetricDef, TrueValue, INVENTORY_CONTRACTS_24M, INVENTORY_CRITICAL_WITH_EXIT,
+    INVENTORY_NON_EU, INVENTORY_OPEN_FORMAT, INVENTORY_OPEN_SOURCE, SELFTEST_BAND, SELFTEST_EXIT,
+    SELFTEST_TOTAL,
 };
 use sovbench_core::cohort::{parse_state, Kind, SizeClass};
 use sovbench_core::envelope::{self, Identity};
@@ -285,6 +287,15 @@ impl Node {
         self.identity.public_key()
     }
 
+    /// What the node's metrics are computed from: the latest self-test and the inventory.
+    pub fn facts(&self) -> Result<Facts, NodeError> {
+        let today = sovbench_core::now_unix().div_euclid(86_400);
+        Ok(Facts {
+            assessment: self.store.latest_assessment()?.and_then(|r| r.assessment()),
+            inventory: crate::inventory::summarise(&self.store.systems()?, today),
+        })
+    }
+
     /// Records a self-test (validated already by [`Assessment`]).
     pub fn record_assessment(&self, a: Assessment) -> Result<AssessmentRecord, NodeError> {
         let micros = std::time::SystemTime::now()
@@ -443,23 +454,30 @@ impl Node {
         let catalogue = Catalogue::current();
         let spent = self.spent_in_year(now)?;
         let defs = check_round(&params, &self.config.privacy, &catalogue, spent, now)?;
-        let assessment = self
-            .store
-            .latest_assessment()?
-            .and_then(|r| r.assessment())
-            .ok_or(NodeError::NoAssessment)?;
+        let facts = self.facts()?;
+        // Every metric of the round must have a value here before anything is drawn, so that
+        // which metrics are released never depends on which values exist.
+        let mut truths = Vec::with_capacity(defs.len());
+        for def in &defs {
+            match facts.true_value(&def.id) {
+                Some(t) => truths.push(t),
+                None if def.id.starts_with("selftest.") => return Err(NodeError::NoAssessment),
+                None if def.id.starts_with("inventory.") => return Err(NodeError::NoInventory),
+                None => {
+                    return Err(NodeError::BadRound {
+                        round: params.round_id.clone(),
+                        reason: format!("this node has no value for metric {}", def.id),
+                    })
+                }
+            }
+        }
         let chosen =
             crate::privatise::choose_indices(defs.len(), params.releases_per_node as usize)?;
         let mut releases = Vec::with_capacity(chosen.len());
         for i in chosen {
-            let def = defs[i];
-            let truth = true_value(&assessment, &def.id).ok_or_else(|| NodeError::BadRound {
-                round: params.round_id.clone(),
-                reason: format!("this node has no value for metric {}", def.id),
-            })?;
             releases.push(crate::privatise::release(
-                def,
-                &truth,
+                defs[i],
+                &truths[i],
                 params.epsilon_per_release,
             )?);
         }
@@ -519,7 +537,7 @@ impl Node {
     /// Compares the administration's own latest self-test with a verified publication.
     pub fn comparison(&self, publication: &pb::Publication) -> Result<Comparison, NodeError> {
         let profile = self.profile()?;
-        let own = self.store.latest_assessment()?.and_then(|r| r.assessment());
+        let facts = self.facts()?;
         let catalogue = Catalogue::current();
         let mut rows = Vec::new();
         for cohort in profile.cohort().cohorts() {
@@ -528,7 +546,7 @@ impl Node {
                 rows.push(ComparisonRow {
                     cohort: cohort.clone(),
                     metric: cell.metric.clone(),
-                    own: own.as_ref().and_then(|a| own_cell_value(a, &cell.metric)),
+                    own: facts.own_cell_value(&cell.metric),
                     estimate: (!cell.suppressed).then_some(cell.estimate),
                     ci_low: (!cell.suppressed).then_some(cell.ci_low.clamp(lo, hi)),
                     ci_high: (!cell.suppressed).then_some(cell.ci_high.clamp(lo, hi)),
@@ -547,6 +565,52 @@ impl Node {
             min_cohort: publication.min_cohort,
             rows,
         })
+    }
+}
+
+/// Everything a node knows about itself that metrics are computed from. It never leaves the node.
+#[derive(Debug, Clone, Default)]
+pub struct Facts {
+    /// The latest self-test.
+    pub assessment: Option<Assessment>,
+    /// The inventory summary, if there is an inventory.
+    pub inventory: Option<crate::inventory::InventorySummary>,
+}
+
+impl Facts {
+    /// The true value of a released metric.
+    pub fn true_value(&self, metric: &str) -> Option<TrueValue> {
+        if metric.starts_with("inventory.") {
+            let inv = self.inventory.as_ref()?;
+            return Some(match metric {
+                INVENTORY_CRITICAL_WITH_EXIT => TrueValue::Share(inv.critical_with_exit_share),
+                INVENTORY_NON_EU => TrueValue::Share(inv.non_eu_share),
+                INVENTORY_OPEN_SOURCE => TrueValue::Share(inv.open_source_share),
+                // The metric is the count clamped to the catalogue's bounds.
+                INVENTORY_CONTRACTS_24M => TrueValue::Int(
+                    Catalogue::current()
+                        .metric(INVENTORY_CONTRACTS_24M)
+                        .map_or(inv.contracts_24m_no_exit as i64, |d| {
+                            d.clamp_value(inv.contracts_24m_no_exit as i64)
+                        }),
+                ),
+                INVENTORY_OPEN_FORMAT => TrueValue::Share(inv.open_format_share),
+                _ => return None,
+            });
+        }
+        true_value(self.assessment.as_ref()?, metric)
+    }
+
+    /// The own value of a published cell, in the cell's units.
+    pub fn own_cell_value(&self, cell_id: &str) -> Option<f64> {
+        if cell_id.starts_with("inventory.") {
+            return match self.true_value(cell_id)? {
+                TrueValue::Share(s) => Some(s),
+                TrueValue::Int(v) => Some(v as f64),
+                _ => None,
+            };
+        }
+        own_cell_value(self.assessment.as_ref()?, cell_id)
     }
 }
 
@@ -780,6 +844,28 @@ mod tests {
     }
 
     #[test]
+    fn facts_cover_every_metric_of_the_catalogue() {
+        let a = Assessment::from_scores([1, 2, 3, 4, 5]).unwrap();
+        let systems =
+            crate::inventory::io::parse_csv(include_str!("../../docs/samples/inventar.csv"))
+                .unwrap();
+        let facts = Facts {
+            assessment: Some(a),
+            inventory: crate::inventory::summarise(&systems, 20_000),
+        };
+        for m in &Catalogue::current().metrics {
+            assert!(
+                facts.true_value(&m.id).is_some(),
+                "{} has no true value",
+                m.id
+            );
+        }
+        assert!(Facts::default()
+            .true_value("inventory.non_eu_share")
+            .is_none());
+    }
+
+    #[test]
     fn true_values_cover_every_selftest_metric() {
         let a = Assessment::from_scores([1, 2, 3, 4, 5]).unwrap();
         assert_eq!(
@@ -796,7 +882,11 @@ mod tests {
         );
         assert_eq!(true_value(&a, SELFTEST_EXIT), Some(TrueValue::Bool(true)));
         assert_eq!(true_value(&a, "inventory.x"), None);
-        for m in &Catalogue::current().metrics {
+        for m in Catalogue::current()
+            .metrics
+            .iter()
+            .filter(|m| m.id.starts_with("selftest."))
+        {
             assert!(
                 true_value(&a, &m.id).is_some(),
                 "{} has no true value",

@@ -12,6 +12,10 @@
 //! | `outbox` | round id | the signed submission (`SignedMessage`, protobuf) awaiting delivery |
 //! | `receipts` | round id | the aggregator's signed receipt (`SignedMessage`) |
 //! | `publications` | round id | a verified publication (`SignedMessage`) |
+//! | `systems` | system name (UTF-8) | [`System`] as JSON |
+//! | `readiness` | checked-at, Unix seconds, big-endian `i64` | [`ReadinessResult`] as JSON |
+//! | `alternatives` | category key, `0x00`, product | the administration's own [`Alternative`] as JSON |
+//! | `meta` | `b"criteria"` | procurement criteria ([`Criterion`] list) as JSON |
 //!
 //! Durability: [`Store::commit`] flushes sled and then `fsync`s its data file, because sled 0.34's
 //! own flush issues `sync_file_range`, which neither flushes the drive's cache nor the file's
@@ -27,7 +31,11 @@ use sled::Transactional as _;
 use sovbench_core::pb;
 
 use crate::error::NodeError;
+use crate::inventory::alternatives::Alternative;
+use crate::inventory::System;
 use crate::model::{AssessmentRecord, LedgerEntry, Profile};
+use crate::procurement::Criterion;
+use crate::readiness::ReadinessResult;
 
 /// Typed access to the node's sled database.
 #[derive(Clone)]
@@ -41,9 +49,13 @@ pub struct Store {
     outbox: sled::Tree,
     receipts: sled::Tree,
     publications: sled::Tree,
+    systems: sled::Tree,
+    readiness: sled::Tree,
+    alternatives: sled::Tree,
 }
 
 const PROFILE: &[u8] = b"profile";
+const CRITERIA: &[u8] = b"criteria";
 
 impl std::fmt::Debug for Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -70,6 +82,9 @@ impl Store {
             outbox: t("outbox")?,
             receipts: t("receipts")?,
             publications: t("publications")?,
+            systems: t("systems")?,
+            readiness: t("readiness")?,
+            alternatives: t("alternatives")?,
             db,
         })
     }
@@ -220,6 +235,108 @@ impl Store {
     /// The receipt of a round.
     pub fn receipt(&self, round_id: &str) -> Result<Option<pb::SignedMessage>, NodeError> {
         get_msg(&self.receipts, round_id.as_bytes())
+    }
+
+    /// All systems of the inventory, ordered by name.
+    pub fn systems(&self) -> Result<Vec<System>, NodeError> {
+        self.systems
+            .iter()
+            .values()
+            .map(|v| Ok(serde_json::from_slice(&v?)?))
+            .collect()
+    }
+
+    /// One system.
+    pub fn system(&self, name: &str) -> Result<Option<System>, NodeError> {
+        get_json(&self.systems, name.as_bytes())
+    }
+
+    /// Stores (adds or replaces) one system durably.
+    pub fn put_system(&self, s: &System) -> Result<(), NodeError> {
+        put_json(&self.systems, s.name.as_bytes(), s)?;
+        self.commit()
+    }
+
+    /// Removes one system durably; false if there was none.
+    pub fn remove_system(&self, name: &str) -> Result<bool, NodeError> {
+        let existed = self.systems.remove(name.as_bytes())?.is_some();
+        self.commit()?;
+        Ok(existed)
+    }
+
+    /// Stores many systems in one atomic batch and one durable commit; with `replace`, the whole
+    /// inventory is replaced.
+    pub fn put_systems(&self, systems: &[System], replace: bool) -> Result<(), NodeError> {
+        let mut batch = sled::Batch::default();
+        if replace {
+            for k in self.systems.iter().keys() {
+                batch.remove(k?);
+            }
+        }
+        for s in systems {
+            batch.insert(s.name.as_bytes(), serde_json::to_vec(s)?);
+        }
+        self.systems.apply_batch(batch)?;
+        self.commit()
+    }
+
+    /// Stores a readiness result durably.
+    pub fn add_readiness(&self, r: &ReadinessResult) -> Result<(), NodeError> {
+        put_json(&self.readiness, &r.checked_at.to_be_bytes(), r)?;
+        self.commit()
+    }
+
+    /// The latest readiness result.
+    pub fn latest_readiness(&self) -> Result<Option<ReadinessResult>, NodeError> {
+        match self.readiness.last()? {
+            Some((_, v)) => Ok(Some(serde_json::from_slice(&v)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// The administration's own alternatives.
+    pub fn alternatives(&self) -> Result<Vec<Alternative>, NodeError> {
+        self.alternatives
+            .iter()
+            .values()
+            .map(|v| Ok(serde_json::from_slice(&v?)?))
+            .collect()
+    }
+
+    /// Adds an own alternative durably.
+    pub fn add_alternative(&self, a: &Alternative) -> Result<(), NodeError> {
+        let mut key = a.category.key().as_bytes().to_vec();
+        key.push(0);
+        key.extend_from_slice(a.product.as_bytes());
+        put_json(&self.alternatives, &key, a)?;
+        self.commit()
+    }
+
+    /// The procurement criteria (the defaults until changed).
+    pub fn criteria(&self) -> Result<Vec<Criterion>, NodeError> {
+        Ok(get_json(&self.meta, CRITERIA)?.unwrap_or_else(crate::procurement::default_criteria))
+    }
+
+    /// Stores the procurement criteria durably.
+    pub fn put_criteria(&self, c: &[Criterion]) -> Result<(), NodeError> {
+        put_json(&self.meta, CRITERIA, &c)?;
+        self.commit()
+    }
+
+    /// The latest stored publication, by publication time.
+    pub fn latest_publication(&self) -> Result<Option<pb::SignedMessage>, NodeError> {
+        let mut best: Option<(i64, pb::SignedMessage)> = None;
+        for v in self.publications.iter().values() {
+            let msg = pb::SignedMessage::decode(v?.as_ref())?;
+            if let Ok(p) = pb::Payload::decode(msg.payload.as_slice()) {
+                if let Some(pb::payload::Body::Publication(p)) = p.body {
+                    if best.as_ref().is_none_or(|(t, _)| p.published_at > *t) {
+                        best = Some((p.published_at, msg));
+                    }
+                }
+            }
+        }
+        Ok(best.map(|(_, m)| m))
     }
 
     /// Stores a verified publication.

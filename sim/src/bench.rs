@@ -145,3 +145,65 @@ pub async fn submission_throughput(count: usize, concurrency: usize) -> anyhow::
         p99_ms: pct(0.99),
     })
 }
+
+/// Timing of an inventory import and a readiness check.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct InventoryTiming {
+    /// Systems.
+    pub systems: usize,
+    /// Parse and validate the CSV file, seconds.
+    pub parse_seconds: f64,
+    /// Store all systems (one batch, one durable commit), seconds.
+    pub store_seconds: f64,
+    /// Load the inventory, run the readiness check and store its result, seconds.
+    pub readiness_seconds: f64,
+    /// All three, seconds.
+    pub total_seconds: f64,
+}
+
+/// Imports an inventory of `count` systems (the sample, repeated with new names) into a fresh
+/// node and runs the readiness check.
+pub fn inventory_import(count: usize) -> anyhow::Result<InventoryTiming> {
+    use sovbench_node::inventory::io::{parse_csv, to_csv};
+    let tmp = tempfile::tempdir()?;
+    let template = crate::population::sample_inventory();
+    anyhow::ensure!(!template.is_empty(), "the sample inventory is empty");
+    let systems: Vec<_> = (0..count)
+        .map(|i| {
+            let mut s = template[i % template.len()].clone();
+            s.name = format!("{} #{i:05}", s.name);
+            s
+        })
+        .collect();
+    let csv_text = to_csv(&systems, sovbench_core::i18n::Lang::De)?;
+    let node = sovbench_node::Node::init(
+        &tmp.path().join("node"),
+        sovbench_node::InitOptions {
+            name: "Bench".into(),
+            kind: "stadt".into(),
+            state: "DE-NW".into(),
+            size: 50_000,
+            aggregator_url: None,
+            aggregator_key: None,
+            policy: None,
+        },
+    )?;
+    let t0 = Instant::now();
+    let parsed = parse_csv(&csv_text)?;
+    let t1 = Instant::now();
+    node.store().put_systems(&parsed, true)?;
+    let t2 = Instant::now();
+    let loaded = node.store().systems()?;
+    let now = sovbench_core::now_unix();
+    let result = sovbench_node::readiness::check(&loaded, now.div_euclid(86_400), now);
+    node.store().add_readiness(&result)?;
+    let t3 = Instant::now();
+    anyhow::ensure!(loaded.len() == count, "stored {} of {count}", loaded.len());
+    Ok(InventoryTiming {
+        systems: count,
+        parse_seconds: (t1 - t0).as_secs_f64(),
+        store_seconds: (t2 - t1).as_secs_f64(),
+        readiness_seconds: (t3 - t2).as_secs_f64(),
+        total_seconds: (t3 - t0).as_secs_f64(),
+    })
+}

@@ -16,6 +16,7 @@ use sovbench_core::envelope::b64;
 use sovbench_core::pb;
 use sovbench_node::config::PrivacyPolicy;
 use sovbench_node::model::DeliveryState;
+use sovbench_node::node::Facts;
 use sovbench_node::{InitOptions, Node};
 use tokio::sync::Semaphore;
 
@@ -38,6 +39,8 @@ pub struct FederationConfig {
     pub parallel: usize,
     /// Where to keep the stores (a temporary folder if `None`).
     pub dir: Option<PathBuf>,
+    /// Metric ids the round asks for (empty: the catalogue's default, the self-test).
+    pub metrics: Vec<String>,
 }
 
 impl Default for FederationConfig {
@@ -50,6 +53,7 @@ impl Default for FederationConfig {
             min_cohort: 10,
             parallel: 16,
             dir: None,
+            metrics: Vec::new(),
         }
     }
 }
@@ -68,6 +72,8 @@ pub struct Federation {
     pub round_id: String,
     /// Wall time of the submission phase.
     pub submit_time: Duration,
+    /// Seed of the population and the inventories.
+    pub seed: u64,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<Result<(), tonic::transport::Error>>>,
     _tmp: Option<tempfile::TempDir>,
@@ -109,7 +115,7 @@ pub async fn start(cfg: &FederationConfig) -> anyhow::Result<Federation> {
     let round_id = format!("demo-{}", cfg.seed);
     agg.open_round(RoundSpec {
         round_id: round_id.clone(),
-        metrics: Vec::new(),
+        metrics: cfg.metrics.clone(),
         epsilon_per_release: cfg.epsilon,
         releases_per_node: cfg.releases_per_node,
         min_cohort: cfg.min_cohort,
@@ -134,6 +140,7 @@ pub async fn start(cfg: &FederationConfig) -> anyhow::Result<Federation> {
     for (i, admin) in population.iter().enumerate() {
         let dir = base.join("nodes").join(format!("node-{i:05}"));
         node_dirs.push(dir.clone());
+        let inventory = crate::population::inventory_for(admin, i, cfg.seed);
         let (admin, agg, url, key, sem, policy) = (
             admin.clone(),
             agg.clone(),
@@ -146,7 +153,7 @@ pub async fn start(cfg: &FederationConfig) -> anyhow::Result<Federation> {
             let _permit = sem.acquire_owned().await?;
             let handle = tokio::runtime::Handle::current();
             tokio::task::spawn_blocking(move || {
-                handle.block_on(run_node(&dir, &admin, &agg, &url, &key, policy))
+                handle.block_on(run_node(&dir, &admin, &inventory, &agg, &url, &key, policy))
             })
             .await?
         });
@@ -162,6 +169,7 @@ pub async fn start(cfg: &FederationConfig) -> anyhow::Result<Federation> {
         node_dirs,
         round_id,
         submit_time,
+        seed: cfg.seed,
         stop: Some(stop_tx),
         server: Some(server),
         _tmp: tmp,
@@ -171,6 +179,7 @@ pub async fn start(cfg: &FederationConfig) -> anyhow::Result<Federation> {
 async fn run_node(
     dir: &Path,
     admin: &Administration,
+    inventory: &[sovbench_node::inventory::System],
     agg: &Aggregator,
     url: &str,
     key: &str,
@@ -196,6 +205,7 @@ async fn run_node(
         admin.size,
     )?;
     node.record_assessment(admin.assessment)?;
+    node.store().put_systems(inventory, true)?;
     let report = node.submit().await?;
     match report.current {
         Some(d) if d.state == DeliveryState::Delivered => Ok(()),
@@ -223,7 +233,7 @@ impl Federation {
     /// The true cohort values of the population for the cells of a publication: for each cohort
     /// and metric, the mean over the contributing administrations.
     pub fn truth(&self) -> Value {
-        truth_json(&self.population)
+        truth_json(&self.population, self.seed)
     }
 
     /// Stops the server and waits for it.
@@ -238,9 +248,22 @@ impl Federation {
     }
 }
 
-/// True values per cohort and metric (`cells` with `cohort`, `metric`, `value`, `n`).
-pub fn truth_json(population: &[Administration]) -> Value {
+/// True values per cohort and metric (`cells` with `cohort`, `metric`, `value`, `n`), from each
+/// administration's self-test and the inventory the simulation gave it.
+pub fn truth_json(population: &[Administration], seed: u64) -> Value {
     let catalogue = Catalogue::current();
+    let today = sovbench_core::now_unix().div_euclid(86_400);
+    let facts: Vec<Facts> = population
+        .iter()
+        .enumerate()
+        .map(|(i, a)| Facts {
+            assessment: Some(a.assessment),
+            inventory: sovbench_node::inventory::summarise(
+                &crate::population::inventory_for(a, i, seed),
+                today,
+            ),
+        })
+        .collect();
     let attrs: Vec<CohortAttributes> = population
         .iter()
         .map(|a| CohortAttributes {
@@ -251,11 +274,11 @@ pub fn truth_json(population: &[Administration]) -> Value {
         .collect();
     let mut cells = Vec::new();
     for cohort in cohort_labels(&attrs) {
-        let members: Vec<&Administration> = population
+        let members: Vec<&Facts> = facts
             .iter()
             .zip(&attrs)
             .filter(|(_, at)| at.cohorts().contains(&cohort))
-            .map(|(a, _)| a)
+            .map(|(f, _)| f)
             .collect();
         let n = members.len();
         let mut ids: Vec<String> = catalogue
@@ -265,10 +288,7 @@ pub fn truth_json(population: &[Administration]) -> Value {
             .collect();
         ids.extend(catalogue.derived.iter().map(|d| d.id.clone()));
         for id in ids {
-            let sum: f64 = members
-                .iter()
-                .filter_map(|a| sovbench_node::node::own_cell_value(&a.assessment, &id))
-                .sum();
+            let sum: f64 = members.iter().filter_map(|f| f.own_cell_value(&id)).sum();
             cells.push(json!({"cohort": cohort, "metric": id, "value": sum / n as f64, "n": n}));
         }
     }

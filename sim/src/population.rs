@@ -11,6 +11,11 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use sovbench_core::cohort::{Kind, SizeClass, BUNDESLAENDER};
 use sovbench_core::selftest::Assessment;
+use sovbench_node::inventory::alternatives;
+use sovbench_node::inventory::io::parse_csv;
+use sovbench_node::inventory::{
+    ExitScenario, ExitStatus, Hosting, Jurisdiction, Licence, System, DEFAULT_COST_PER_WORKPLACE,
+};
 
 /// One simulated administration with its true answers.
 #[derive(Debug, Clone)]
@@ -25,6 +30,8 @@ pub struct Administration {
     pub size: u64,
     /// True self-test.
     pub assessment: Assessment,
+    /// Latent sovereignty (standard normal, shifted by kind and size); drives the inventory.
+    pub latent: f64,
 }
 
 impl Administration {
@@ -109,7 +116,67 @@ fn one(rng: &mut ChaCha8Rng, i: usize) -> Administration {
         state,
         size,
         assessment,
+        latent,
     }
+}
+
+/// The sample inventory of `docs/samples/inventar.csv` (60 systems of a mid-sized town).
+pub fn sample_inventory() -> Vec<System> {
+    // The sample is part of the build and covered by tests; an error here is a build defect.
+    parse_csv(include_str!("../../docs/samples/inventar.csv")).unwrap_or_default()
+}
+
+/// An inventory for a simulated administration: the sample as a template, with systems dropped,
+/// moved to EU hosting, given exit clauses and exit scenarios more often the more sovereign the
+/// administration is. Seeded by the administration's index.
+pub fn inventory_for(a: &Administration, index: usize, seed: u64) -> Vec<System> {
+    let mut rng =
+        ChaCha8Rng::seed_from_u64(seed ^ 0x5eed_1a7e ^ (index as u64).wrapping_mul(0x9e37_79b9));
+    let sov = 1.0 / (1.0 + (-a.latent).exp());
+    let scale = match a.kind {
+        Kind::Gemeinde => 0.2,
+        Kind::Stadt => 1.0,
+        Kind::Landkreis => 1.5,
+        _ => 2.0,
+    };
+    let mut out = Vec::new();
+    for mut s in sample_inventory() {
+        if !rng.gen_bool(0.85) {
+            continue;
+        }
+        if s.jurisdiction != Jurisdiction::EuEea && rng.gen_bool(0.5 * sov) {
+            s.jurisdiction = Jurisdiction::EuEea;
+            s.hosting = Hosting::PublicProvider;
+            if let Some(alt) = alternatives::for_category(s.category, &[]).first() {
+                s.product = alt.product.clone();
+                s.licence = Licence::OpenSource;
+                s.formats.push("ODF".into());
+            }
+        }
+        if !s.exit_clause && rng.gen_bool(0.4 * sov) {
+            s.exit_clause = true;
+        }
+        if s.exit.is_none() && rng.gen_bool(0.1 + 0.4 * sov) {
+            s.exit = Some(ExitScenario {
+                alternatives: alternatives::for_category(s.category, &[])
+                    .into_iter()
+                    .map(|x| x.product)
+                    .take(2)
+                    .collect(),
+                switch_months: rng.gen_range(3..=18),
+                export_formats: s.formats.clone(),
+                cost_per_workplace: DEFAULT_COST_PER_WORKPLACE,
+                status: if rng.gen_bool(0.3) {
+                    ExitStatus::Abgestimmt
+                } else {
+                    ExitStatus::Entwurf
+                },
+            });
+        }
+        s.users = ((f64::from(s.users) * scale).round() as u32).max(u32::from(s.users > 0));
+        out.push(s);
+    }
+    out
 }
 
 fn pick(rng: &mut ChaCha8Rng, weights: &[f64]) -> Option<usize> {
@@ -146,6 +213,31 @@ mod tests {
             .all(|(x, y)| x.assessment == y.assessment && x.size == y.size));
         let c = generate(50, 8);
         assert!(a.iter().zip(&c).any(|(x, y)| x.assessment != y.assessment));
+    }
+
+    #[test]
+    fn inventories_follow_the_template_and_the_latent_factor() {
+        assert_eq!(sample_inventory().len(), 60);
+        let pop = generate(400, 3);
+        let today = sovbench_core::time::parse_date("2026-11-26").unwrap();
+        let mut lo = Vec::new();
+        let mut hi = Vec::new();
+        for (i, a) in pop.iter().enumerate() {
+            let inv = inventory_for(a, i, 3);
+            assert!(inv.len() > 30 && inv.len() <= 60);
+            let s = sovbench_node::inventory::summarise(&inv, today).unwrap();
+            if a.latent < -0.5 {
+                lo.push(s.non_eu_share)
+            } else if a.latent > 0.5 {
+                hi.push(s.non_eu_share)
+            }
+        }
+        let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
+        assert!(
+            mean(&hi) < mean(&lo),
+            "more sovereign administrations depend less on non-EU vendors"
+        );
+        assert_eq!(inventory_for(&pop[0], 0, 3), inventory_for(&pop[0], 0, 3));
     }
 
     #[test]

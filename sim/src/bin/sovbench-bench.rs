@@ -2,6 +2,7 @@
 //!
 //! - `submissions`: the aggregator's acknowledged submissions per second over real gRPC.
 //! - `utility`: the 95% half-width of a dimension mean against cohort size and yearly epsilon.
+//! - `inventory`: import of a 10,000-system inventory and the switch-readiness check.
 
 use std::process::ExitCode;
 
@@ -33,6 +34,13 @@ enum Command {
         /// Concurrent clients (comma separated for several runs).
         #[arg(long, value_delimiter = ',', default_value = "1,16,64")]
         concurrency: Vec<usize>,
+    },
+    /// Import an inventory of SYSTEMS systems from CSV into a fresh node and run the
+    /// switch-readiness check.
+    Inventory {
+        /// Number of systems.
+        #[arg(long, default_value_t = 10_000)]
+        systems: usize,
     },
     /// The utility table: 95% half-width of a dimension mean against cohort size (10 to 1,000)
     /// and yearly epsilon (0.5 to 4), simulated / theoretical (and, in brackets, the alternative
@@ -75,6 +83,17 @@ fn main() -> ExitCode {
                 }
             }
         }
+        Command::Inventory { systems } => match sovbench_sim::bench::inventory_import(systems) {
+            Ok(t) if args.json => println!("{}", serde_json::json!(t)),
+            Ok(t) => println!(
+                "{} systems: parse {:.3} s, store {:.3} s, readiness {:.3} s, total {:.3} s",
+                t.systems, t.parse_seconds, t.store_seconds, t.readiness_seconds, t.total_seconds
+            ),
+            Err(e) => {
+                eprintln!("sovbench-bench: error: {e:#}");
+                return ExitCode::from(1);
+            }
+        },
         Command::Utility { rounds, seed } => {
             let table = sovbench_sim::utility::utility_table(rounds.max(10), seed);
             if args.json {

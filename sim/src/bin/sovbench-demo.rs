@@ -33,6 +33,11 @@ struct Args {
     /// Minimum cohort size k.
     #[arg(long, default_value_t = 10)]
     min_cohort: u32,
+    /// Metrics the round asks for, comma separated (default: the five self-test dimensions).
+    /// For example the inventory: inventory.critical_with_exit_share,inventory.non_eu_share,
+    /// inventory.open_source_share,inventory.contracts_24m_no_exit,inventory.open_format_share
+    #[arg(long, value_delimiter = ',')]
+    metrics: Vec<String>,
     /// Nodes working at the same time.
     #[arg(long, default_value_t = 16)]
     parallel: usize,
@@ -97,6 +102,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
         min_cohort: args.min_cohort,
         parallel: args.parallel,
         dir: args.dir.clone(),
+        metrics: args.metrics.clone(),
     };
     let total = std::time::Instant::now();
     let fed = start(&cfg).await?;

@@ -2,6 +2,7 @@
 //! stores, real gRPC. One binary, one module per feature.
 
 mod happy; // the federation end to end: submit, publish, compare, export
+mod inventory; // inventory metrics through the round path
 mod outbox; // aggregator down: outbox, later delivery, no double spend
 mod privacy; // policy refusals, yearly budget, the report for the data protection officer
 mod refusals; // forged, unknown, revoked, replayed, closed, garbage, oversized

@@ -14,6 +14,7 @@ async fn simulated_federation_publishes_intervals_that_cover_the_truth() {
         min_cohort: 10,
         parallel: 8,
         dir: None,
+        metrics: Vec::new(),
     };
     let fed = start(&cfg).await.unwrap();
     let msg = fed.publish().await.unwrap();

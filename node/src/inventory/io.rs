@@ -1,0 +1,673 @@
+//! Import and export of the inventory: CSV (German or English column names, comma or semicolon
+//! separated), JSON and OpenDocument spreadsheet (ODS). An import either stores every row or,
+//! if any row has an error, nothing; each error names its line and column.
+//!
+//! Columns (English / German name; `*` required):
+//!
+//! | English | Deutsch | content |
+//! |---|---|---|
+//! | name* | Name | unique name |
+//! | category* | Kategorie | e.g. `email_kalender`, `E-Mail & Kalender`, `fachverfahren` |
+//! | product | Produkt | |
+//! | vendor | Hersteller | |
+//! | jurisdiction* | Rechtsraum | `eu_ewr`, `us`, `andere` |
+//! | hosting* | Hosting | `eigenes_rz`, `oeffentlicher_dienstleister`, `eu_cloud`, `nicht_eu_anbieter_eu_region`, `ausserhalb_eu` |
+//! | licence* | Lizenz | `open_source`, `proprietaer` |
+//! | formats | Formate | comma-, semicolon- or `|`-separated: ODF, OOXML, CSV, CalDAV, ... |
+//! | api* | API | ja/nein, yes/no |
+//! | contract_end | Vertragsende | `YYYY-MM-DD` or `DD.MM.YYYY` |
+//! | notice_months | Kuendigungsfrist_Monate | whole months |
+//! | exit_clause* | Ausstiegsklausel | ja/nein |
+//! | relevance* | Relevanz | `kritisch`, `hoch`, `mittel`, `niedrig` |
+//! | users* | Nutzende | number of users |
+//! | exit_alternatives | Exit_Alternativen | separated like formats |
+//! | exit_months | Exit_Wechseldauer_Monate | required when any exit column is filled |
+//! | exit_formats | Exit_Exportformate | |
+//! | exit_cost_per_workplace | Exit_Kosten_je_Arbeitsplatz | EUR, default 6000 |
+//! | exit_status | Exit_Status | `entwurf`, `abgestimmt`, `getestet` |
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use sovbench_core::i18n::Lang;
+
+use super::{
+    Category, ExitScenario, ExitStatus, Hosting, Jurisdiction, Licence, Relevance, System,
+    DEFAULT_COST_PER_WORKPLACE,
+};
+
+/// One column: key, English header, German header, required.
+pub const COLUMNS: &[(&str, &str, &str, bool)] = &[
+    ("name", "name", "Name", true),
+    ("category", "category", "Kategorie", true),
+    ("product", "product", "Produkt", false),
+    ("vendor", "vendor", "Hersteller", false),
+    ("jurisdiction", "jurisdiction", "Rechtsraum", true),
+    ("hosting", "hosting", "Hosting", true),
+    ("licence", "licence", "Lizenz", true),
+    ("formats", "formats", "Formate", false),
+    ("api", "api", "API", true),
+    ("contract_end", "contract_end", "Vertragsende", false),
+    (
+        "notice_months",
+        "notice_months",
+        "Kuendigungsfrist_Monate",
+        false,
+    ),
+    ("exit_clause", "exit_clause", "Ausstiegsklausel", true),
+    ("relevance", "relevance", "Relevanz", true),
+    ("users", "users", "Nutzende", true),
+    (
+        "exit_alternatives",
+        "exit_alternatives",
+        "Exit_Alternativen",
+        false,
+    ),
+    (
+        "exit_months",
+        "exit_months",
+        "Exit_Wechseldauer_Monate",
+        false,
+    ),
+    ("exit_formats", "exit_formats", "Exit_Exportformate", false),
+    (
+        "exit_cost_per_workplace",
+        "exit_cost_per_workplace",
+        "Exit_Kosten_je_Arbeitsplatz",
+        false,
+    ),
+    ("exit_status", "exit_status", "Exit_Status", false),
+];
+
+/// An error in an imported file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ImportError {
+    /// 1-based line (CSV) or row (ODS).
+    pub line: usize,
+    /// 1-based column, 0 when the whole line or file is meant.
+    pub column: usize,
+    /// Header of the column.
+    pub header: String,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl std::fmt::Display for ImportError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.column == 0 {
+            write!(f, "line {}: {}", self.line, self.message)
+        } else {
+            write!(
+                f,
+                "line {}, column {} ({}): {}",
+                self.line, self.column, self.header, self.message
+            )
+        }
+    }
+}
+
+/// Errors of reading or writing inventory files.
+#[derive(Debug, thiserror::Error)]
+pub enum IoError {
+    /// The file has errors; nothing was imported.
+    #[error("{} error(s), nothing imported:\n{}", .0.len(), .0.iter().map(|e| format!("  {e}")).collect::<Vec<_>>().join("\n"))]
+    Invalid(Vec<ImportError>),
+    /// The file could not be read or written.
+    #[error("{0}")]
+    File(String),
+    /// The extension names no supported format.
+    #[error("unsupported file type {0:?}: use .csv, .json or .ods")]
+    Format(String),
+}
+
+/// Supported file formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileFormat {
+    /// Comma- or semicolon-separated values.
+    Csv,
+    /// JSON array of systems.
+    Json,
+    /// OpenDocument spreadsheet.
+    Ods,
+}
+
+impl FileFormat {
+    /// From a file name's extension.
+    pub fn of(path: &Path) -> Result<FileFormat, IoError> {
+        let ext = path
+            .extension()
+            .and_then(|e| e.to_str())
+            .unwrap_or("")
+            .to_lowercase();
+        match ext.as_str() {
+            "csv" => Ok(FileFormat::Csv),
+            "json" => Ok(FileFormat::Json),
+            "ods" => Ok(FileFormat::Ods),
+            other => Err(IoError::Format(other.to_string())),
+        }
+    }
+}
+
+/// Reads systems from a file (format by extension).
+pub fn read_file(path: &Path) -> Result<Vec<System>, IoError> {
+    let ferr = |e: String| IoError::File(format!("{}: {e}", path.display()));
+    match FileFormat::of(path)? {
+        FileFormat::Csv => {
+            let bytes = std::fs::read(path).map_err(|e| ferr(e.to_string()))?;
+            let text = String::from_utf8(bytes)
+                .map_err(|_| ferr("not UTF-8 text (save the CSV as UTF-8)".into()))?;
+            parse_csv(&text)
+        }
+        FileFormat::Json => {
+            let text = std::fs::read_to_string(path).map_err(|e| ferr(e.to_string()))?;
+            parse_json(&text)
+        }
+        FileFormat::Ods => {
+            let wb = spreadsheet_ods::read_ods(path).map_err(|e| ferr(e.to_string()))?;
+            parse_table(ods_rows(&wb))
+        }
+    }
+}
+
+/// Writes systems to a file (format by extension).
+pub fn write_file(path: &Path, systems: &[System], lang: Lang) -> Result<(), IoError> {
+    let bytes = match FileFormat::of(path)? {
+        FileFormat::Csv => to_csv(systems, lang)?.into_bytes(),
+        FileFormat::Json => {
+            serde_json::to_vec_pretty(systems).map_err(|e| IoError::File(e.to_string()))?
+        }
+        FileFormat::Ods => to_ods(&[("Inventar", table(systems, lang))])?,
+    };
+    write_atomically(path, &bytes)
+}
+
+/// Writes bytes atomically (temporary file, fsync, rename).
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), IoError> {
+    use std::io::Write as _;
+    let ferr = |e: std::io::Error| IoError::File(format!("{}: {e}", path.display()));
+    let tmp = path.with_extension("tmp");
+    let mut f = std::fs::File::create(&tmp).map_err(ferr)?;
+    f.write_all(bytes)
+        .and_then(|()| f.sync_all())
+        .map_err(ferr)?;
+    std::fs::rename(&tmp, path).map_err(ferr)
+}
+
+/// Parses CSV text; the separator (comma or semicolon) follows from the header line.
+pub fn parse_csv(text: &str) -> Result<Vec<System>, IoError> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let header_line = text.lines().next().unwrap_or("");
+    let delimiter = if header_line.matches(';').count() > header_line.matches(',').count() {
+        b';'
+    } else {
+        b','
+    };
+    let mut reader = csv::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(text.as_bytes());
+    let mut rows = Vec::new();
+    for rec in reader.records() {
+        match rec {
+            Ok(r) => {
+                let line = r.position().map_or(0, |p| p.line() as usize);
+                rows.push((line, r.iter().map(str::to_string).collect()));
+            }
+            Err(e) => {
+                let line = e.position().map_or(0, |p| p.line() as usize);
+                return Err(IoError::Invalid(vec![ImportError {
+                    line,
+                    column: 0,
+                    header: String::new(),
+                    message: format!("not valid CSV: {e}"),
+                }]));
+            }
+        }
+    }
+    parse_table(rows)
+}
+
+/// Parses a JSON array of systems.
+pub fn parse_json(text: &str) -> Result<Vec<System>, IoError> {
+    let systems: Vec<System> = serde_json::from_str(text).map_err(|e| {
+        IoError::Invalid(vec![ImportError {
+            line: e.line(),
+            column: e.column(),
+            header: String::new(),
+            message: e.to_string(),
+        }])
+    })?;
+    let mut errors = Vec::new();
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    for (i, s) in systems.iter().enumerate() {
+        if let Err(m) = s.validate() {
+            errors.push(ImportError {
+                line: 0,
+                column: 0,
+                header: String::new(),
+                message: format!("system {}: {m}", i + 1),
+            });
+        }
+        if let Some(first) = seen.insert(s.name.clone(), i + 1) {
+            errors.push(ImportError {
+                line: 0,
+                column: 0,
+                header: String::new(),
+                message: format!(
+                    "system {}: duplicate name {:?} (first as system {first})",
+                    i + 1,
+                    s.name
+                ),
+            });
+        }
+    }
+    if errors.is_empty() {
+        Ok(systems)
+    } else {
+        Err(IoError::Invalid(errors))
+    }
+}
+
+/// Parses rows (`(line, cells)`, the first row the header) into systems; all or nothing.
+pub fn parse_table(rows: Vec<(usize, Vec<String>)>) -> Result<Vec<System>, IoError> {
+    let mut it = rows.into_iter();
+    let Some((hline, header)) = it.next() else {
+        return Err(IoError::Invalid(vec![ImportError {
+            line: 1,
+            column: 0,
+            header: String::new(),
+            message: "the file is empty".into(),
+        }]));
+    };
+    let mut errors = Vec::new();
+    let mut index: HashMap<&'static str, usize> = HashMap::new();
+    for (c, h) in header.iter().enumerate() {
+        let h = h.trim();
+        if h.is_empty() {
+            continue;
+        }
+        match COLUMNS
+            .iter()
+            .find(|(_, en, de, _)| en.eq_ignore_ascii_case(h) || de.eq_ignore_ascii_case(h))
+        {
+            Some((key, ..)) => {
+                if index.insert(key, c).is_some() {
+                    errors.push(ImportError {
+                        line: hline,
+                        column: c + 1,
+                        header: h.to_string(),
+                        message: "column appears twice".into(),
+                    });
+                }
+            }
+            None => errors.push(ImportError {
+                line: hline,
+                column: c + 1,
+                header: h.to_string(),
+                message: format!(
+                    "unknown column; known: {}",
+                    COLUMNS
+                        .iter()
+                        .map(|c| format!("{}/{}", c.1, c.2))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            }),
+        }
+    }
+    for (key, en, de, required) in COLUMNS {
+        if *required && !index.contains_key(key) {
+            errors.push(ImportError {
+                line: hline,
+                column: 0,
+                header: String::new(),
+                message: format!("required column {en} / {de} is missing"),
+            });
+        }
+    }
+    if !errors.is_empty() {
+        return Err(IoError::Invalid(errors));
+    }
+    let mut systems = Vec::new();
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    for (line, cells) in it {
+        if cells.iter().all(|c| c.trim().is_empty()) {
+            continue;
+        }
+        let mut row = Row {
+            line,
+            cells: &cells,
+            index: &index,
+            errors: &mut errors,
+        };
+        if let Some(s) = row.system() {
+            if let Some(first) = seen.insert(s.name.clone(), line) {
+                let c = index.get("name").copied().unwrap_or(0);
+                errors.push(ImportError {
+                    line,
+                    column: c + 1,
+                    header: header_of(&header, c),
+                    message: format!("duplicate name {:?} (first at line {first})", s.name),
+                });
+            } else {
+                systems.push(s);
+            }
+        }
+        if errors.len() >= 100 {
+            break;
+        }
+    }
+    if errors.is_empty() {
+        Ok(systems)
+    } else {
+        Err(IoError::Invalid(errors))
+    }
+}
+
+fn header_of(header: &[String], c: usize) -> String {
+    header.get(c).cloned().unwrap_or_default()
+}
+
+struct Row<'a> {
+    line: usize,
+    cells: &'a [String],
+    index: &'a HashMap<&'static str, usize>,
+    errors: &'a mut Vec<ImportError>,
+}
+
+impl Row<'_> {
+    fn cell(&self, key: &str) -> Option<(usize, &str)> {
+        let c = *self.index.get(key)?;
+        let v = self.cells.get(c).map_or("", |s| s.trim());
+        (!v.is_empty()).then_some((c, v))
+    }
+
+    fn err(&mut self, key: &str, message: String) {
+        let c = self.index.get(key).copied();
+        let (en, de) = COLUMNS
+            .iter()
+            .find(|x| x.0 == key)
+            .map_or(("", ""), |x| (x.1, x.2));
+        self.errors.push(ImportError {
+            line: self.line,
+            column: c.map_or(0, |c| c + 1),
+            header: format!("{en} / {de}"),
+            message,
+        });
+    }
+
+    fn required(&mut self, key: &str) -> Option<String> {
+        match self.cell(key) {
+            Some((_, v)) => Some(v.to_string()),
+            None => {
+                self.err(key, "required value is empty".into());
+                None
+            }
+        }
+    }
+
+    fn text(&self, key: &str) -> String {
+        self.cell(key)
+            .map(|(_, v)| v.to_string())
+            .unwrap_or_default()
+    }
+
+    fn list(&self, key: &str) -> Vec<String> {
+        self.cell(key)
+            .map(|(_, v)| {
+                v.split([',', ';', '|'])
+                    .map(|x| x.trim().to_string())
+                    .filter(|x| !x.is_empty())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    fn parsed<T>(&mut self, key: &str, parse: fn(&str) -> Option<T>, allowed: String) -> Option<T> {
+        let v = self.required(key)?;
+        match parse(&v) {
+            Some(x) => Some(x),
+            None => {
+                self.err(key, format!("{v:?} is not allowed; use one of: {allowed}"));
+                None
+            }
+        }
+    }
+
+    fn boolean(&mut self, key: &str) -> Option<bool> {
+        self.parsed(key, parse_bool, "ja, nein, yes, no".into())
+    }
+
+    fn number(&mut self, key: &str, required: bool) -> Option<Option<u32>> {
+        match self.cell(key) {
+            None if required => {
+                self.err(key, "required value is empty".into());
+                None
+            }
+            None => Some(None),
+            Some((_, v)) => {
+                let v = v.to_string();
+                match v
+                    .trim_end_matches(".0")
+                    .replace(['.', ' '], "")
+                    .parse::<u32>()
+                {
+                    Ok(n) => Some(Some(n)),
+                    Err(_) => {
+                        self.err(key, format!("{v:?} is not a whole number"));
+                        None
+                    }
+                }
+            }
+        }
+    }
+
+    fn system(&mut self) -> Option<System> {
+        let before = self.errors.len();
+        let name = self.required("name");
+        let category = self.parsed("category", Category::parse, Category::keys());
+        let jurisdiction = self.parsed("jurisdiction", Jurisdiction::parse, Jurisdiction::keys());
+        let hosting = self.parsed("hosting", Hosting::parse, Hosting::keys());
+        let licence = self.parsed("licence", Licence::parse, Licence::keys());
+        let api = self.boolean("api");
+        let exit_clause = self.boolean("exit_clause");
+        let relevance = self.parsed("relevance", Relevance::parse, Relevance::keys());
+        let users = self.number("users", true).flatten();
+        let notice = self.number("notice_months", false);
+        let contract_end = match self.cell("contract_end") {
+            None => Some(None),
+            Some((_, v)) => {
+                let v = v.to_string();
+                match sovbench_core::time::parse_date(&v) {
+                    Some(d) => Some(Some(d)),
+                    None => {
+                        self.err(
+                            "contract_end",
+                            format!("{v:?} is not a valid date; use YYYY-MM-DD or DD.MM.YYYY"),
+                        );
+                        None
+                    }
+                }
+            }
+        };
+        let any_exit = [
+            "exit_alternatives",
+            "exit_months",
+            "exit_formats",
+            "exit_cost_per_workplace",
+            "exit_status",
+        ]
+        .iter()
+        .any(|k| self.cell(k).is_some());
+        let exit = if any_exit {
+            let months = self.number("exit_months", true).flatten();
+            let cost = self
+                .number("exit_cost_per_workplace", false)
+                .map(|c| c.unwrap_or(DEFAULT_COST_PER_WORKPLACE));
+            let status = match self.cell("exit_status") {
+                None => Some(ExitStatus::Entwurf),
+                Some(_) => self.parsed("exit_status", ExitStatus::parse, ExitStatus::keys()),
+            };
+            match (months, cost, status) {
+                (Some(switch_months), Some(cost_per_workplace), Some(status)) => {
+                    Some(Some(ExitScenario {
+                        alternatives: self.list("exit_alternatives"),
+                        switch_months,
+                        export_formats: self.list("exit_formats"),
+                        cost_per_workplace,
+                        status,
+                    }))
+                }
+                _ => None,
+            }
+        } else {
+            Some(None)
+        };
+        if self.errors.len() > before {
+            return None;
+        }
+        let s = System {
+            name: name?,
+            category: category?,
+            product: self.text("product"),
+            vendor: self.text("vendor"),
+            jurisdiction: jurisdiction?,
+            hosting: hosting?,
+            licence: licence?,
+            formats: self.list("formats"),
+            api: api?,
+            contract_end: contract_end?,
+            notice_months: notice?,
+            exit_clause: exit_clause?,
+            relevance: relevance?,
+            users: users?,
+            exit: exit?,
+        };
+        if let Err(m) = s.validate() {
+            self.err("name", m);
+            return None;
+        }
+        Some(s)
+    }
+}
+
+/// Parses ja/nein, yes/no, true/false, 1/0, x/leer.
+pub fn parse_bool(v: &str) -> Option<bool> {
+    match v.trim().to_lowercase().as_str() {
+        "ja" | "yes" | "true" | "wahr" | "1" | "x" | "j" | "y" => Some(true),
+        "nein" | "no" | "false" | "falsch" | "0" | "n" | "-" => Some(false),
+        _ => None,
+    }
+}
+
+fn yes_no(b: bool, lang: Lang) -> String {
+    if b {
+        lang.pick("ja", "yes")
+    } else {
+        lang.pick("nein", "no")
+    }
+    .to_string()
+}
+
+/// The inventory as a table: header (in `lang`) and one row per system, keys as values.
+pub fn table(systems: &[System], lang: Lang) -> Vec<Vec<String>> {
+    let mut rows = vec![COLUMNS
+        .iter()
+        .map(|(_, en, de, _)| lang.pick(de, en).to_string())
+        .collect::<Vec<_>>()];
+    for s in systems {
+        let e = s.exit.as_ref();
+        rows.push(vec![
+            s.name.clone(),
+            s.category.key().to_string(),
+            s.product.clone(),
+            s.vendor.clone(),
+            s.jurisdiction.key().to_string(),
+            s.hosting.key().to_string(),
+            s.licence.key().to_string(),
+            s.formats.join(", "),
+            yes_no(s.api, lang),
+            s.contract_end
+                .map(sovbench_core::time::format_days)
+                .unwrap_or_default(),
+            s.notice_months.map(|m| m.to_string()).unwrap_or_default(),
+            yes_no(s.exit_clause, lang),
+            s.relevance.key().to_string(),
+            s.users.to_string(),
+            e.map(|e| e.alternatives.join(", ")).unwrap_or_default(),
+            e.map(|e| e.switch_months.to_string()).unwrap_or_default(),
+            e.map(|e| e.export_formats.join(", ")).unwrap_or_default(),
+            e.map(|e| e.cost_per_workplace.to_string())
+                .unwrap_or_default(),
+            e.map(|e| e.status.key().to_string()).unwrap_or_default(),
+        ]);
+    }
+    rows
+}
+
+/// CSV of a table (comma separated, quoted where needed).
+pub fn table_to_csv(rows: &[Vec<String>]) -> Result<String, IoError> {
+    let mut w = csv::WriterBuilder::new().from_writer(Vec::new());
+    for r in rows {
+        w.write_record(r)
+            .map_err(|e| IoError::File(e.to_string()))?;
+    }
+    let bytes = w.into_inner().map_err(|e| IoError::File(e.to_string()))?;
+    String::from_utf8(bytes).map_err(|e| IoError::File(e.to_string()))
+}
+
+/// CSV export of systems.
+pub fn to_csv(systems: &[System], lang: Lang) -> Result<String, IoError> {
+    table_to_csv(&table(systems, lang))
+}
+
+/// An ODS document with one sheet per table; cells that are whole numbers are written as numbers.
+pub fn to_ods(sheets: &[(&str, Vec<Vec<String>>)]) -> Result<Vec<u8>, IoError> {
+    let mut wb = spreadsheet_ods::WorkBook::new_empty();
+    for (name, rows) in sheets {
+        let mut sheet = spreadsheet_ods::Sheet::new(*name);
+        for (r, row) in rows.iter().enumerate() {
+            for (c, v) in row.iter().enumerate() {
+                match v.parse::<i64>() {
+                    Ok(n) if r > 0 && !v.starts_with('0') || v == "0" => {
+                        sheet.set_value(r as u32, c as u32, n as f64)
+                    }
+                    _ => sheet.set_value(r as u32, c as u32, v.as_str()),
+                }
+            }
+        }
+        wb.push_sheet(sheet);
+    }
+    spreadsheet_ods::write_ods_buf(&mut wb, Vec::new())
+        .map_err(|e| IoError::File(format!("ODS: {e}")))
+}
+
+/// The rows of the first sheet of an ODS workbook as strings, with 1-based row numbers.
+pub fn ods_rows(wb: &spreadsheet_ods::WorkBook) -> Vec<(usize, Vec<String>)> {
+    use spreadsheet_ods::Value;
+    if wb.num_sheets() == 0 {
+        return Vec::new();
+    }
+    let sheet = wb.sheet(0);
+    let (rows, cols) = sheet.used_grid_size();
+    (0..rows)
+        .map(|r| {
+            let cells = (0..cols)
+                .map(|c| match sheet.value(r, c) {
+                    Value::Empty => String::new(),
+                    Value::Text(s) => s.clone(),
+                    Value::Boolean(b) => (if *b { "ja" } else { "nein" }).to_string(),
+                    Value::Number(n) if n.fract() == 0.0 => format!("{}", *n as i64),
+                    Value::Number(n) => n.to_string(),
+                    Value::DateTime(d) => d.format("%Y-%m-%d").to_string(),
+                    other => other.as_str_or("").to_string(),
+                })
+                .collect();
+            (r as usize + 1, cells)
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,117 @@
+use super::*;
+
+fn sample() -> Vec<System> {
+    let text = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/samples/inventar.csv"),
+    )
+    .unwrap();
+    parse_csv(&text).unwrap()
+}
+
+fn errors(r: Result<Vec<System>, IoError>) -> Vec<ImportError> {
+    match r {
+        Err(IoError::Invalid(e)) => e,
+        other => panic!("expected errors, got {other:?}"),
+    }
+}
+
+#[test]
+fn the_sample_inventory_parses() {
+    let s = sample();
+    assert!(s.len() >= 55, "{}", s.len());
+    assert!(s.iter().any(|x| x.exit.is_some()));
+    assert!(s.iter().any(|x| x.category == Category::Fachverfahren));
+}
+
+#[test]
+fn csv_store_csv_json_ods_round_trips() {
+    let systems = sample();
+    for lang in [Lang::De, Lang::En] {
+        let csv = to_csv(&systems, lang).unwrap();
+        assert_eq!(parse_csv(&csv).unwrap(), systems);
+    }
+    let json = serde_json::to_string(&systems).unwrap();
+    assert_eq!(parse_json(&json).unwrap(), systems);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("inventar.ods");
+    write_file(&path, &systems, Lang::De).unwrap();
+    // A valid OpenDocument zip: the mimetype entry comes first, uncompressed.
+    let bytes = std::fs::read(&path).unwrap();
+    assert_eq!(&bytes[..2], b"PK");
+    assert!(bytes
+        .windows(46)
+        .any(|w| w == b"application/vnd.oasis.opendocument.spreadsheet"));
+    assert_eq!(read_file(&path).unwrap(), systems);
+}
+
+#[test]
+fn semicolon_separated_german_files_are_read() {
+    let text = "Name;Kategorie;Rechtsraum;Hosting;Lizenz;API;Ausstiegsklausel;Relevanz;Nutzende;Vertragsende;Formate\n\
+                Ratsinfo;Fachverfahren;EU/EWR;Landesrechenzentrum;proprietär;ja;nein;hoch;80;31.12.2027;\"PDF/A, CSV\"\n";
+    let s = parse_csv(text).unwrap();
+    assert_eq!(s[0].hosting, Hosting::PublicProvider);
+    assert_eq!(s[0].formats, vec!["PDF/A", "CSV"]);
+    assert_eq!(
+        s[0].contract_end,
+        sovbench_core::time::parse_date("2027-12-31")
+    );
+}
+
+#[test]
+fn broken_files_report_line_and_column_and_store_nothing() {
+    let head =
+        "name,category,jurisdiction,hosting,licence,api,exit_clause,relevance,users,contract_end\n";
+    // Wrong header.
+    let e = errors(parse_csv(
+        "name,kategorie,rechtsraum,hosting,lizenz,api,ausstiegsklausel,relevanz,nutzerzahl\n",
+    ));
+    assert!(
+        e.iter()
+            .any(|x| x.line == 1 && x.column == 9 && x.message.contains("unknown column")),
+        "{e:?}"
+    );
+    assert!(
+        e.iter().any(|x| x
+            .message
+            .contains("required column users / Nutzende is missing")),
+        "{e:?}"
+    );
+    // Bad date.
+    let e = errors(parse_csv(&format!(
+        "{head}Mail,email_kalender,us,eu_cloud,proprietaer,ja,nein,hoch,10,2027-02-30\n"
+    )));
+    assert_eq!((e[0].line, e[0].column), (2, 10));
+    assert!(e[0].message.contains("not a valid date"), "{}", e[0]);
+    // Unknown category.
+    let e = errors(parse_csv(&format!(
+        "{head}X,quantenrechner,us,eu_cloud,proprietaer,ja,nein,hoch,10,\n"
+    )));
+    assert_eq!((e[0].line, e[0].column), (2, 2));
+    assert!(
+        e[0].to_string()
+            .contains("line 2, column 2 (category / Kategorie)"),
+        "{}",
+        e[0]
+    );
+    assert!(e[0].message.contains("fachverfahren"));
+    // Duplicate names.
+    let e = errors(parse_csv(&format!(
+        "{head}Mail,email_kalender,us,eu_cloud,proprietaer,ja,nein,hoch,10,\nMail,textverarbeitung,eu,eigenes_rz,open_source,ja,ja,mittel,5,\n"
+    )));
+    assert_eq!((e[0].line, e[0].column), (3, 1));
+    assert!(
+        e[0].message
+            .contains("duplicate name \"Mail\" (first at line 2)"),
+        "{}",
+        e[0]
+    );
+    // Every error of a file is reported, not just the first.
+    let e = errors(parse_csv(&format!(
+        "{head}A,email_kalender,mars,eu_cloud,proprietaer,vielleicht,nein,hoch,zehn,\n"
+    )));
+    assert_eq!(e.len(), 3, "{e:?}");
+    // An empty file.
+    assert!(errors(parse_csv(""))
+        .iter()
+        .any(|x| x.message.contains("empty")));
+}

@@ -1,0 +1,397 @@
+//! Sovereignty as a procurement criterion (Stufe 2 of the report): a weighted criteria matrix
+//! (Datenhoheit, Exitfähigkeit, Hostingstandort, Quelloffenheit, API-Verfügbarkeit, plus the
+//! administration's own criteria) that scores candidate products for a tender and explains every
+//! score.
+//!
+//! Candidates come from a TOML file:
+//!
+//! ```toml
+//! [[candidate]]
+//! name = "Open-Xchange (gehostet im Landesrechenzentrum)"
+//! jurisdiction = "eu_ewr"
+//! hosting = "oeffentlicher_dienstleister"
+//! licence = "open_source"
+//! exit_clause = true
+//! formats = ["IMAP", "iCalendar/CalDAV", "CardDAV"]
+//! api = true
+//! [candidate.scores]        # own criteria, 0-5
+//! barrierefreiheit = 4
+//! ```
+//!
+//! Built-in criteria, each scored 0-5:
+//!
+//! | criterion | score |
+//! |---|---|
+//! | Datenhoheit | EU/EEA vendor and own or public hosting 5, EU vendor in an EU cloud 4, EU vendor with a non-EU provider 2, non-EU vendor hosted in the EU 1, hosted outside the EU 0 |
+//! | Exitfähigkeit | exit clause 2.5 + open export format 1.5 + API 1 |
+//! | Hostingstandort | own data centre or public provider 5, EU cloud 4, non-EU provider in an EU region 2, outside the EU 0 |
+//! | Quelloffenheit | open source 5, proprietary 0 |
+//! | API-Verfügbarkeit | API 5, none 0 |
+//!
+//! The total is the weighted mean, scaled to 0-100.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use sovbench_core::i18n::Lang;
+
+use crate::inventory::{is_open_format, Hosting, Jurisdiction, Licence};
+
+/// A criterion with its weight.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Criterion {
+    /// Key (built-in: `datenhoheit`, `exitfaehigkeit`, `hostingstandort`, `quelloffenheit`, `api`).
+    pub key: String,
+    /// Label shown in tables.
+    pub label: String,
+    /// Weight (any non-negative number; only ratios matter).
+    pub weight: f64,
+}
+
+/// Keys of the built-in criteria.
+pub const BUILTIN: [&str; 5] = [
+    "datenhoheit",
+    "exitfaehigkeit",
+    "hostingstandort",
+    "quelloffenheit",
+    "api",
+];
+
+/// The default matrix.
+pub fn default_criteria() -> Vec<Criterion> {
+    [
+        ("datenhoheit", "Datenhoheit", 25.0),
+        ("exitfaehigkeit", "Exitfähigkeit", 25.0),
+        ("hostingstandort", "Hostingstandort", 20.0),
+        ("quelloffenheit", "Quelloffenheit", 15.0),
+        ("api", "API-Verfügbarkeit", 15.0),
+    ]
+    .into_iter()
+    .map(|(k, l, w)| Criterion {
+        key: k.into(),
+        label: l.into(),
+        weight: w,
+    })
+    .collect()
+}
+
+/// A candidate product.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Candidate {
+    /// Name.
+    pub name: String,
+    /// Vendor's jurisdiction key.
+    pub jurisdiction: String,
+    /// Hosting key.
+    pub hosting: String,
+    /// Licence key.
+    pub licence: String,
+    /// Exit clause offered.
+    #[serde(default)]
+    pub exit_clause: bool,
+    /// Export formats.
+    #[serde(default)]
+    pub formats: Vec<String>,
+    /// API available.
+    #[serde(default)]
+    pub api: bool,
+    /// Scores 0-5 for the administration's own criteria.
+    #[serde(default)]
+    pub scores: BTreeMap<String, f64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CandidateFile {
+    candidate: Vec<Candidate>,
+}
+
+/// One criterion's contribution.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Part {
+    /// Criterion key.
+    pub key: String,
+    /// Score 0-5.
+    pub score: f64,
+    /// Weight.
+    pub weight: f64,
+    /// Why this score.
+    pub why: String,
+}
+
+/// A scored candidate.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Scored {
+    /// Rank (1 = best).
+    pub rank: usize,
+    /// Name.
+    pub name: String,
+    /// Total 0-100.
+    pub total: f64,
+    /// Contributions.
+    pub parts: Vec<Part>,
+}
+
+/// Parses a candidate file; errors name the candidate and field.
+pub fn parse_candidates(text: &str) -> Result<Vec<Candidate>, String> {
+    let f: CandidateFile = toml::from_str(text).map_err(|e| e.to_string())?;
+    for c in &f.candidate {
+        if Jurisdiction::parse(&c.jurisdiction).is_none() {
+            return Err(format!(
+                "candidate {:?}: jurisdiction {:?} unknown; use {}",
+                c.name,
+                c.jurisdiction,
+                Jurisdiction::keys()
+            ));
+        }
+        if Hosting::parse(&c.hosting).is_none() {
+            return Err(format!(
+                "candidate {:?}: hosting {:?} unknown; use {}",
+                c.name,
+                c.hosting,
+                Hosting::keys()
+            ));
+        }
+        if Licence::parse(&c.licence).is_none() {
+            return Err(format!(
+                "candidate {:?}: licence {:?} unknown; use {}",
+                c.name,
+                c.licence,
+                Licence::keys()
+            ));
+        }
+        if let Some((k, v)) = c.scores.iter().find(|(_, v)| !(0.0..=5.0).contains(*v)) {
+            return Err(format!(
+                "candidate {:?}: score {k} = {v} must be between 0 and 5",
+                c.name
+            ));
+        }
+    }
+    if f.candidate.is_empty() {
+        return Err("no [[candidate]] in the file".into());
+    }
+    Ok(f.candidate)
+}
+
+fn hosting_score(h: Hosting) -> f64 {
+    match h {
+        Hosting::OwnDataCentre | Hosting::PublicProvider => 5.0,
+        Hosting::EuCloud => 4.0,
+        Hosting::NonEuProviderEuRegion => 2.0,
+        Hosting::OutsideEu => 0.0,
+    }
+}
+
+fn builtin_part(key: &str, c: &Candidate, lang: Lang) -> Option<(f64, String)> {
+    let j = Jurisdiction::parse(&c.jurisdiction)?;
+    let h = Hosting::parse(&c.hosting)?;
+    let l = Licence::parse(&c.licence)?;
+    let open = c.formats.iter().any(|f| is_open_format(f));
+    Some(match key {
+        "datenhoheit" => {
+            let s = match (j, h) {
+                (_, Hosting::OutsideEu) => 0.0,
+                (Jurisdiction::EuEea, Hosting::OwnDataCentre | Hosting::PublicProvider) => 5.0,
+                (Jurisdiction::EuEea, Hosting::EuCloud) => 4.0,
+                (Jurisdiction::EuEea, Hosting::NonEuProviderEuRegion) => 2.0,
+                _ => 1.0,
+            };
+            (s, format!("{}, {}", j.label(lang), h.label(lang)))
+        }
+        "exitfaehigkeit" => {
+            let s = if c.exit_clause { 2.5 } else { 0.0 }
+                + if open { 1.5 } else { 0.0 }
+                + if c.api { 1.0 } else { 0.0 };
+            let yn = |b: bool| {
+                if b {
+                    lang.pick("ja", "yes")
+                } else {
+                    lang.pick("nein", "no")
+                }
+            };
+            (
+                s,
+                format!(
+                    "{} {}, {} {}, API {}",
+                    lang.pick("Ausstiegsklausel", "exit clause"),
+                    yn(c.exit_clause),
+                    lang.pick("offenes Format", "open format"),
+                    yn(open),
+                    yn(c.api)
+                ),
+            )
+        }
+        "hostingstandort" => (hosting_score(h), h.label(lang).to_string()),
+        "quelloffenheit" => (
+            if l == Licence::OpenSource { 5.0 } else { 0.0 },
+            l.label(lang).to_string(),
+        ),
+        "api" => (
+            if c.api { 5.0 } else { 0.0 },
+            if c.api {
+                lang.pick("API vorhanden", "API available")
+            } else {
+                lang.pick("keine API", "no API")
+            }
+            .to_string(),
+        ),
+        _ => return None,
+    })
+}
+
+/// Scores and ranks candidates.
+pub fn score(candidates: &[Candidate], criteria: &[Criterion], lang: Lang) -> Vec<Scored> {
+    let total_weight: f64 = criteria.iter().map(|c| c.weight.max(0.0)).sum();
+    let mut out: Vec<Scored> = candidates
+        .iter()
+        .map(|cand| {
+            let parts: Vec<Part> = criteria
+                .iter()
+                .map(|cr| {
+                    let (s, why) = builtin_part(&cr.key, cand, lang).unwrap_or_else(|| match cand
+                        .scores
+                        .get(&cr.key)
+                    {
+                        Some(v) => (*v, lang.pick("eigene Bewertung", "own rating").to_string()),
+                        None => (0.0, lang.pick("nicht bewertet", "not rated").to_string()),
+                    });
+                    Part {
+                        key: cr.key.clone(),
+                        score: s,
+                        weight: cr.weight.max(0.0),
+                        why,
+                    }
+                })
+                .collect();
+            let total = if total_weight > 0.0 {
+                parts.iter().map(|p| p.score * p.weight).sum::<f64>() / (5.0 * total_weight) * 100.0
+            } else {
+                0.0
+            };
+            Scored {
+                rank: 0,
+                name: cand.name.clone(),
+                total,
+                parts,
+            }
+        })
+        .collect();
+    out.sort_by(|a, b| b.total.total_cmp(&a.total).then(a.name.cmp(&b.name)));
+    for (i, s) in out.iter_mut().enumerate() {
+        s.rank = i + 1;
+    }
+    out
+}
+
+/// The ranking as a table (header in `lang`).
+pub fn table(scored: &[Scored], criteria: &[Criterion], lang: Lang) -> Vec<Vec<String>> {
+    let mut header = vec![
+        lang.pick("Rang", "Rank").to_string(),
+        lang.pick("Kandidat", "Candidate").to_string(),
+        lang.pick("Gesamt (0-100)", "Total (0-100)").to_string(),
+    ];
+    header.extend(
+        criteria
+            .iter()
+            .map(|c| format!("{} ({})", c.label, c.weight)),
+    );
+    let mut rows = vec![header];
+    for s in scored {
+        let mut r = vec![
+            s.rank.to_string(),
+            s.name.clone(),
+            format!("{:.1}", s.total),
+        ];
+        r.extend(s.parts.iter().map(|p| format!("{:.1}", p.score)));
+        rows.push(r);
+    }
+    rows
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    const FILE: &str = r#"
+[[candidate]]
+name = "Open-Xchange im Landesrechenzentrum"
+jurisdiction = "eu_ewr"
+hosting = "oeffentlicher_dienstleister"
+licence = "open_source"
+exit_clause = true
+formats = ["IMAP", "iCalendar/CalDAV"]
+api = true
+[candidate.scores]
+barrierefreiheit = 4
+
+[[candidate]]
+name = "Exchange Online"
+jurisdiction = "us"
+hosting = "nicht_eu_anbieter_eu_region"
+licence = "proprietaer"
+formats = ["IMAP", "OOXML"]
+api = true
+"#;
+
+    #[test]
+    fn candidates_are_ranked_and_explained() {
+        let c = parse_candidates(FILE).unwrap();
+        let mut criteria = default_criteria();
+        criteria.push(Criterion {
+            key: "barrierefreiheit".into(),
+            label: "Barrierefreiheit".into(),
+            weight: 10.0,
+        });
+        let s = score(&c, &criteria, Lang::De);
+        assert_eq!(s[0].name, "Open-Xchange im Landesrechenzentrum");
+        assert!(
+            (s[0].total
+                - (25.0 * 5.0 + 25.0 * 5.0 + 20.0 * 5.0 + 15.0 * 5.0 + 15.0 * 5.0 + 10.0 * 4.0)
+                    / (5.0 * 110.0)
+                    * 100.0)
+                .abs()
+                < 1e-9
+        );
+        assert_eq!(s[1].rank, 2);
+        let exit = s[1]
+            .parts
+            .iter()
+            .find(|p| p.key == "exitfaehigkeit")
+            .unwrap();
+        assert_eq!(exit.score, 2.5);
+        assert!(exit.why.contains("Ausstiegsklausel nein"), "{}", exit.why);
+        let own = s[1]
+            .parts
+            .iter()
+            .find(|p| p.key == "barrierefreiheit")
+            .unwrap();
+        assert_eq!((own.score, own.why.as_str()), (0.0, "nicht bewertet"));
+        assert_eq!(table(&s, &criteria, Lang::De)[0][0], "Rang");
+    }
+
+    #[test]
+    fn bad_candidate_files_name_the_problem() {
+        assert!(parse_candidates("[[candidate]]\nname = \"x\"\njurisdiction = \"mars\"\nhosting = \"eu_cloud\"\nlicence = \"oss\"\n").unwrap_err().contains("jurisdiction"));
+        assert!(parse_candidates("[[candidate]]\nname = \"x\"\njurisdiction = \"eu\"\nhosting = \"eu_cloud\"\nlicence = \"oss\"\n[candidate.scores]\na = 9\n").unwrap_err().contains("between 0 and 5"));
+        assert!(parse_candidates("[[candidate]]\nname = \"x\"\nfarbe = 1\n").is_err());
+    }
+
+    proptest! {
+        #[test]
+        fn totals_stay_within_0_and_100_and_more_weight_on_a_strength_helps(w in 0.0f64..100.0, oss in any::<bool>()) {
+            let mut c = parse_candidates(FILE).unwrap();
+            c[1].licence = if oss { "open_source".into() } else { "proprietaer".into() };
+            let mut criteria = default_criteria();
+            let s = score(&c, &criteria, Lang::En);
+            prop_assert!(s.iter().all(|x| (0.0..=100.0).contains(&x.total)));
+            // Giving more weight to the criterion where Open-Xchange is best never lowers its lead.
+            let lead = s[0].total - s[1].total;
+            criteria[3].weight += w;
+            let s2 = score(&c, &criteria, Lang::En);
+            let lead2 = s2.iter().find(|x| x.name.starts_with("Open")).unwrap().total - s2.iter().find(|x| x.name == "Exchange Online").unwrap().total;
+            prop_assert!(lead2 >= lead - 1e-9 || oss);
+        }
+    }
+}
