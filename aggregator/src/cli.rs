@@ -150,6 +150,7 @@ pub enum RoundAction {
 
 /// Entry point used by the binary.
 pub fn main() -> ExitCode {
+    sovbench_core::quiet_on_broken_pipe();
     let cli = Cli::parse();
     init_tracing();
     match run(cli) {

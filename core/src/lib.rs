@@ -42,3 +42,22 @@ pub fn sha256(bytes: &[u8]) -> [u8; 32] {
     out.copy_from_slice(digest.as_ref());
     out
 }
+
+/// Makes a command-line program end quietly (exit code 141, as a shell reports SIGPIPE) when its
+/// output is piped into a program that stops reading early (`| head`), instead of panicking with
+/// "failed printing to stdout: Broken pipe". Other panics keep the default report.
+pub fn quiet_on_broken_pipe() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let text = info
+            .payload()
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| info.payload().downcast_ref::<&str>().copied())
+            .unwrap_or("");
+        if text.contains("Broken pipe") {
+            std::process::exit(141);
+        }
+        default(info);
+    }));
+}

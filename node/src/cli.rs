@@ -137,6 +137,7 @@ pub enum Command {
 
 /// Entry point used by the binary.
 pub fn main() -> ExitCode {
+    sovbench_core::quiet_on_broken_pipe();
     let cli = Cli::parse();
     init_tracing();
     match run(cli) {

@@ -257,13 +257,17 @@ pub fn render(node: &Node, lang: Lang, now: i64) -> Result<String, NodeError> {
             "5. Gaps for the next procurement"
         )
     );
-    let gaps: Vec<&crate::inventory::System> = systems
+    let all_gaps: Vec<&crate::inventory::System> = systems
         .iter()
         .filter(|s| {
             matches!(s.relevance, Relevance::Kritisch | Relevance::Hoch)
                 && (!s.exit_clause || !s.has_open_format() || !s.api)
         })
         .collect();
+    // Those whose contract ends first come first; long lists are cut at 50.
+    let mut gaps = all_gaps.clone();
+    gaps.sort_by_key(|s| (s.contract_end.unwrap_or(i64::MAX), s.name.clone()));
+    gaps.truncate(50);
     if gaps.is_empty() {
         let _ = write!(o, "<p>–</p>");
     } else {
@@ -276,7 +280,7 @@ pub fn render(node: &Node, lang: Lang, now: i64) -> Result<String, NodeError> {
                 "Missing in contract or product"
             )
         );
-        for s in gaps {
+        for s in &gaps {
             let mut miss = Vec::new();
             if !s.exit_clause {
                 miss.push(l("Ausstiegsklausel", "exit clause"));
@@ -295,6 +299,18 @@ pub fn render(node: &Node, lang: Lang, now: i64) -> Result<String, NodeError> {
                     .map(sovbench_core::time::format_days)
                     .unwrap_or_else(|| "–".into()),
                 esc(&miss.join(", "))
+            );
+        }
+        if all_gaps.len() > gaps.len() {
+            let _ = write!(
+                o,
+                "<tr><td colspan=\"3\">{} {} {}</td></tr>",
+                l("… und", "… and"),
+                all_gaps.len() - gaps.len(),
+                l(
+                    "weitere (sovbench-node inventory risks)",
+                    "more (sovbench-node inventory risks)"
+                )
             );
         }
         let _ = write!(o, "</table><p class=\"muted\">{}</p>", l(

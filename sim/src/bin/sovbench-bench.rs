@@ -56,6 +56,7 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    sovbench_core::quiet_on_broken_pipe();
     let args = Args::parse();
     match args.command {
         Command::Submissions { count, concurrency } => {

@@ -62,6 +62,7 @@ struct Args {
 }
 
 fn main() -> ExitCode {
+    sovbench_core::quiet_on_broken_pipe();
     let args = Args::parse();
     let _ = tracing_subscriber::fmt()
         .with_env_filter(
