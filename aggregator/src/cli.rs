@@ -488,6 +488,17 @@ fn print_key(agg: &Aggregator, lang: Lang, as_json: bool, new: bool) -> anyhow::
     Ok(())
 }
 
+/// Shortens a label to `width` characters for tables.
+fn fit(label: &str, width: usize) -> String {
+    if label.chars().count() <= width {
+        label.to_string()
+    } else {
+        let mut s: String = label.chars().take(width - 1).collect();
+        s.push('…');
+        s
+    }
+}
+
 /// Renders a signed publication as a text table (signature verified first).
 pub fn render_publication(msg: &pb::SignedMessage, lang: Lang) -> anyhow::Result<String> {
     use std::fmt::Write as _;
@@ -525,7 +536,7 @@ pub fn render_publication(msg: &pb::SignedMessage, lang: Lang) -> anyhow::Result
                 out,
                 "{:<28} {:<36} {:>5} {:>9}  {}",
                 c.cohort,
-                cat.label(&c.metric, lang),
+                fit(&cat.label(&c.metric, lang), 36),
                 c.n,
                 "-",
                 suppression_text(c, lang, Some(k))
@@ -536,7 +547,7 @@ pub fn render_publication(msg: &pb::SignedMessage, lang: Lang) -> anyhow::Result
                 out,
                 "{:<28} {:<36} {:>5} {:>9}  [{:.2}, {:.2}]",
                 c.cohort,
-                cat.label(&c.metric, lang),
+                fit(&cat.label(&c.metric, lang), 36),
                 c.n,
                 clipped(c.estimate, lo, hi),
                 c.ci_low.clamp(lo, hi),

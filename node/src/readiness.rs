@@ -422,6 +422,36 @@ mod tests {
         );
     }
 
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn findings_follow_the_records(idx in 0usize..60, months in 1u32..30, clause in any::<bool>(), days in -100i64..1000) {
+            let mut systems = sample();
+            let today = 20_000;
+            let s = &mut systems[idx];
+            s.exit_clause = clause;
+            s.contract_end = Some(today + days);
+            s.exit = Some(ExitScenario {
+                alternatives: vec![],
+                switch_months: months,
+                export_formats: vec![],
+                cost_per_workplace: DEFAULT_COST_PER_WORKPLACE,
+                status: ExitStatus::Entwurf,
+            });
+            let name = s.name.clone();
+            let r = check(&systems, today, 0);
+            let has = |k: FindingKind| r.findings.iter().any(|f| f.kind == k && f.system == name);
+            // A system with an exit scenario is never listed as lacking one.
+            prop_assert!(!has(FindingKind::CriticalWithoutExit));
+            prop_assert_eq!(has(FindingKind::ReplaceableWithin6m), months <= 6);
+            prop_assert_eq!(has(FindingKind::ContractEnds12mNoExitClause), !clause && (0..=365).contains(&days));
+            prop_assert_eq!(has(FindingKind::ContractEnds24mNoExitClause), !clause && (366..=730).contains(&days));
+            prop_assert!(!(has(FindingKind::ContractEnds12mNoExitClause) && has(FindingKind::ContractEnds24mNoExitClause)));
+            prop_assert!(r.suggestions.iter().all(|s| (1..=5).contains(&s.score)));
+        }
+    }
+
     #[test]
     fn share_scores_span_one_to_five() {
         assert_eq!(share_score(0.0), 1);
