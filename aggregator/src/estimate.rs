@@ -246,6 +246,14 @@ pub fn compute_cells(
                     reports.entry(cell_id).or_default().push(rep);
                 }
             }
+            if spec.id.starts_with("path.") {
+                let releases: Vec<&pb::Release> = members
+                    .iter()
+                    .flat_map(|c| c.releases.iter())
+                    .filter(|r| r.metric == spec.id)
+                    .collect();
+                cells.push(rollback_cell(cohort, spec, &releases, n, k, catalogue));
+            }
             let cell_ids = match catalogue.metric(&spec.id) {
                 Some(def) => def.cell_ids(),
                 None => vec![spec.id.clone()],
@@ -290,6 +298,60 @@ pub fn compute_cells(
     }
     add_fallbacks(&mut cells);
     cells
+}
+
+/// The roll-back rate of a migration path: rolled back / (rolled back + completed + rollout),
+/// among the administrations that went beyond the pilot. A ratio of two unbiased share
+/// estimates (consistent, not exactly unbiased); its variance by linearisation:
+/// `var(R) ≈ S²(a_i − R b_i) / (n_j b̄²)` with a_i, b_i the per-report unbiased values of the
+/// numerator and the denominator.
+fn rollback_cell(
+    cohort: &str,
+    spec: &pb::MetricSpec,
+    releases: &[&pb::Release],
+    n: usize,
+    k: usize,
+    catalogue: &Catalogue,
+) -> pb::Cell {
+    let id = format!("{}{}", spec.id, sovbench_core::catalogue::ROLLBACK_SUFFIX);
+    let pairs: Vec<(f64, f64)> = releases
+        .iter()
+        .map(|r| {
+            let reps = reports_of(spec, 1.0, r);
+            let val = |key: &str| {
+                reps.iter()
+                    .find(|(c, _)| c.rsplit('=').next() == Some(key))
+                    .map_or(0.0, |(_, rep)| rep.value)
+            };
+            let a = val("zurueckgerollt");
+            (a, a + val("abgeschlossen") + val("rollout"))
+        })
+        .collect();
+    let nj = pairs.len();
+    let limit = catalogue.max_half_width(&id);
+    if nj < 2 {
+        return cell(cohort, &id, n, k, None, nj, limit);
+    }
+    let nj_f = nj as f64;
+    let a_bar = pairs.iter().map(|p| p.0).sum::<f64>() / nj_f;
+    let b_bar = pairs.iter().map(|p| p.1).sum::<f64>() / nj_f;
+    let est = if b_bar > 0.01 {
+        let r = a_bar / b_bar;
+        let s2 = pairs.iter().map(|(a, b)| (a - r * b).powi(2)).sum::<f64>() / (nj_f - 1.0);
+        Some(MeanEstimate {
+            estimate: r,
+            variance: s2 / (nj_f * b_bar * b_bar),
+            reporters: nj,
+        })
+    } else {
+        // Nobody (measurably) beyond the pilot: no rate to speak of.
+        Some(MeanEstimate {
+            estimate: 0.0,
+            variance: f64::INFINITY,
+            reporters: nj,
+        })
+    };
+    cell(cohort, &id, n, k, est, nj, limit)
 }
 
 fn add_fallbacks(cells: &mut [pb::Cell]) {

@@ -22,7 +22,7 @@ use crate::pb;
 use crate::selftest::{Band, Dimension, MAX_SCORE, MIN_SCORE};
 
 /// Version of the catalogue; bumped whenever a definition changes meaning.
-pub const CATALOGUE_VERSION: u32 = 3;
+pub const CATALOGUE_VERSION: u32 = 4;
 
 /// Type of a metric's true value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -277,6 +277,11 @@ pub const SELFTEST_TOTAL: &str = "selftest.total";
 pub const SELFTEST_BAND: &str = "selftest.band";
 /// Id of "has robust exit scenarios" (boolean: Governance & Exit-Strategie scored 4 or 5).
 pub const SELFTEST_EXIT: &str = "selftest.exit_strategy";
+/// Suffix of the roll-back-rate cell of a path metric: `path.x.y#rollback_rate`.
+pub const ROLLBACK_SUFFIX: &str = "#rollback_rate";
+/// Usefulness limit of a roll-back rate's 95% half-width.
+pub const ROLLBACK_MAX_HALF_WIDTH: f64 = 0.25;
+
 /// Share of critical systems with an exit scenario.
 pub const INVENTORY_CRITICAL_WITH_EXIT: &str = "inventory.critical_with_exit_share";
 /// Share of systems under non-EU jurisdiction.
@@ -400,6 +405,33 @@ impl Catalogue {
             "Share of systems with an open export format",
             "share in [0, 1] on a grid of 1/100",
         ));
+        for item in crate::paths::path_catalogue() {
+            let mut categories = vec![CategoryDef {
+                key: crate::paths::NOT_ON_PATH.to_string(),
+                label_de: "nicht auf dem Pfad".to_string(),
+                label_en: "not on the path".to_string(),
+            }];
+            categories.extend(crate::paths::STAGES.iter().map(|(k, de, en)| CategoryDef {
+                key: (*k).to_string(),
+                label_de: (*de).to_string(),
+                label_en: (*en).to_string(),
+            }));
+            metrics.push(MetricDef {
+                id: item.id,
+                label_de: item.label_de,
+                label_en: item.label_en,
+                value_type: ValueType::Category,
+                lower: 0,
+                upper: 6,
+                grid: 1,
+                categories,
+                clamp:
+                    "the stage of the most recently changed own path to this target, else keiner",
+                mechanism: MechanismKind::RandomizedResponse,
+                max_half_width: 0.2,
+                in_default_round: false,
+            });
+        }
         let derived = vec![DerivedDef {
             id: SELFTEST_TOTAL.to_string(),
             label_de: "Selbsttest gesamt (5-25)".to_string(),
@@ -437,10 +469,21 @@ impl Catalogue {
         }
     }
 
-    /// Label of any cell id (released, derived, or `id=category`), or the id itself if unknown.
+    /// Label of any cell id (released, derived, `id=category`, `id#rollback_rate`), or the id
+    /// itself if unknown.
     pub fn label(&self, id: &str, lang: Lang) -> String {
         if let Some(d) = self.derived(id) {
             return d.label(lang).to_string();
+        }
+        if let Some(m) = id
+            .strip_suffix(ROLLBACK_SUFFIX)
+            .and_then(|m| self.metric(m))
+        {
+            return format!(
+                "{}: {}",
+                m.label(lang),
+                lang.pick("Rückfallquote", "roll-back rate")
+            );
         }
         match self.cell_metric(id) {
             (Some(m), None) => m.label(lang).to_string(),
@@ -452,6 +495,9 @@ impl Catalogue {
     /// Possible range of a cell's value (a derived metric: the sum of its components' ranges);
     /// unbounded for unknown ids.
     pub fn range(&self, id: &str) -> (f64, f64) {
+        if id.ends_with(ROLLBACK_SUFFIX) {
+            return (0.0, 1.0);
+        }
         if let Some(d) = self.derived(id) {
             return d.sum_of.iter().filter_map(|c| self.metric(c)).fold(
                 (0.0, 0.0),
@@ -471,6 +517,9 @@ impl Catalogue {
     pub fn max_half_width(&self, id: &str) -> f64 {
         if let Some(d) = self.derived(id) {
             return d.max_half_width;
+        }
+        if id.ends_with(ROLLBACK_SUFFIX) {
+            return ROLLBACK_MAX_HALF_WIDTH;
         }
         match self.cell_metric(id) {
             (Some(m), _) => m.max_half_width,
@@ -518,9 +567,10 @@ mod tests {
         ids.dedup();
         assert_eq!(ids.len(), n);
         assert!(ids.iter().all(|id| id.contains('.') && !id.contains('=')));
-        assert!(ids
-            .iter()
-            .all(|id| id.starts_with("selftest.") || id.starts_with("inventory.")));
+        assert!(ids.iter().all(|id| id.starts_with("selftest.")
+            || id.starts_with("inventory.")
+            || id.starts_with("path.")));
+        assert!(ids.iter().all(|id| !id.contains('#')));
     }
 
     #[test]

@@ -22,6 +22,7 @@ pub mod cohort;
 pub mod display;
 pub mod envelope;
 pub mod i18n;
+pub mod paths;
 pub mod selftest;
 pub mod time;
 

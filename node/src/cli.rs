@@ -112,6 +112,11 @@ pub enum Command {
         #[command(subcommand)]
         action: crate::cli_inventory::InventoryAction,
     },
+    /// Migration paths: add, advance, rollback, list, show (stage history kept).
+    Migration {
+        #[command(subcommand)]
+        action: crate::cli_inventory::MigrationAction,
+    },
     /// Perform the annual switch-readiness check (Wechselbereitschaftsprüfung) on the inventory,
     /// store its dated result and show what changed since the previous one.
     Readiness,
@@ -310,6 +315,12 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let node = Node::open(&dir)?;
             let lang = cli.lang.unwrap_or(node.config().lang);
             crate::cli_inventory::inventory(&node, action, lang, cli.json)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Migration { action } => {
+            let node = Node::open(&dir)?;
+            let lang = cli.lang.unwrap_or(node.config().lang);
+            crate::cli_inventory::migration(&node, action, lang, cli.json)?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Readiness => {

@@ -138,6 +138,224 @@ pub enum InventoryAction {
     },
 }
 
+/// Migration path actions.
+#[derive(Debug, Subcommand)]
+pub enum MigrationAction {
+    /// Record a migration path.
+    Add {
+        /// Category, e.g. videokonferenzen, email_kalender.
+        #[arg(long)]
+        category: String,
+        /// Product migrated from.
+        #[arg(long)]
+        from: String,
+        /// Product migrated to (see `inventory alternatives`; any product is allowed, but only
+        /// targets of the published path catalogue enter the benchmark).
+        #[arg(long)]
+        to: String,
+        /// Initial stage: erwogen, geplant, pilot, rollout, abgeschlossen, zurueckgerollt.
+        #[arg(long, default_value = "erwogen")]
+        stage: String,
+        /// Affected workplaces.
+        #[arg(long, default_value_t = 0)]
+        workplaces: u32,
+        /// Inventory systems it concerns, comma separated (must exist in the inventory).
+        #[arg(long, value_delimiter = ',')]
+        systems: Vec<String>,
+        /// Local notes (never leave the node).
+        #[arg(long, default_value = "")]
+        notes: String,
+        /// Date of the stage (YYYY-MM-DD, default today).
+        #[arg(long)]
+        date: Option<String>,
+    },
+    /// Move a path to its next stage (or to --to).
+    Advance {
+        /// Path id.
+        id: String,
+        /// Target stage instead of the next one.
+        #[arg(long)]
+        to: Option<String>,
+        /// Date of the change (YYYY-MM-DD, default today).
+        #[arg(long)]
+        date: Option<String>,
+    },
+    /// Record that a path was rolled back.
+    Rollback {
+        /// Path id.
+        id: String,
+        /// Date of the roll-back (YYYY-MM-DD, default today).
+        #[arg(long)]
+        date: Option<String>,
+    },
+    /// List the paths.
+    List,
+    /// Show one path with its stage history.
+    Show {
+        /// Path id.
+        id: String,
+    },
+}
+
+fn date_arg(date: Option<String>) -> anyhow::Result<i64> {
+    match date {
+        Some(d) => sovbench_core::time::parse_date(&d)
+            .with_context(|| format!("--date {d:?}: use YYYY-MM-DD")),
+        None => Ok(sovbench_core::now_unix().div_euclid(86_400)),
+    }
+}
+
+/// Runs a migration action.
+pub fn migration(
+    node: &Node,
+    action: MigrationAction,
+    lang: Lang,
+    as_json: bool,
+) -> anyhow::Result<()> {
+    use crate::migration::{new_id, MigrationPath, Stage, StageChange};
+    let store = node.store();
+    let show = |p: &MigrationPath| -> anyhow::Result<()> {
+        if as_json {
+            println!("{}", serde_json::to_string_pretty(p)?);
+            return Ok(());
+        }
+        println!("{}", p.line(lang));
+        for c in &p.history {
+            println!(
+                "    {}  {}",
+                sovbench_core::time::format_days(c.on),
+                c.stage.label(lang)
+            );
+        }
+        if !p.systems.is_empty() {
+            println!(
+                "    {}: {}",
+                lang.pick("Systeme", "Systems"),
+                p.systems.join(", ")
+            );
+        }
+        match p.catalogue_item() {
+            Some(i) => println!(
+                "    {}: {}",
+                lang.pick("Pfadkatalog", "Path catalogue"),
+                i.id
+            ),
+            None => println!(
+                "    {}",
+                lang.pick(
+                    "Ziel nicht im Pfadkatalog: geht nicht in den Benchmark ein.",
+                    "Target not in the path catalogue: not part of the benchmark."
+                )
+            ),
+        }
+        if !p.notes.is_empty() {
+            println!("    {}: {}", lang.pick("Notizen", "Notes"), p.notes);
+        }
+        Ok(())
+    };
+    match action {
+        MigrationAction::Add {
+            category,
+            from,
+            to,
+            stage,
+            workplaces,
+            systems,
+            notes,
+            date,
+        } => {
+            let category = parsed("category", &category, Category::parse, Category::keys())?;
+            let stage = parsed("stage", &stage, Stage::parse, Stage::keys())?;
+            let systems: Vec<String> = systems
+                .into_iter()
+                .map(|x| x.trim().to_string())
+                .filter(|x| !x.is_empty())
+                .collect();
+            let unknown: Vec<&String> = systems
+                .iter()
+                .filter(|n| store.system(n).ok().flatten().is_none())
+                .collect();
+            if !unknown.is_empty() {
+                bail!(
+                    "--systems: not in the inventory: {}",
+                    unknown
+                        .iter()
+                        .map(|s| s.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                );
+            }
+            if to.trim().is_empty() || from.trim().is_empty() {
+                bail!("--from and --to must name products");
+            }
+            let on = date_arg(date)?;
+            let id = new_id(category, &to, &|id| {
+                store.migration(id).ok().flatten().is_some()
+            });
+            let p = MigrationPath {
+                id,
+                category,
+                from_product: from.trim().into(),
+                to_product: to.trim().into(),
+                stage,
+                history: vec![StageChange { stage, on }],
+                workplaces,
+                systems,
+                notes,
+            };
+            store.put_migration(&p)?;
+            show(&p)?;
+        }
+        MigrationAction::Advance { id, to, date } => {
+            let mut p = store
+                .migration(&id)?
+                .with_context(|| format!("no migration path {id:?}"))?;
+            let next = match to {
+                Some(t) => parsed("to", &t, Stage::parse, Stage::keys())?,
+                None => p
+                    .stage
+                    .next()
+                    .with_context(|| format!("path {id} is {}; nothing follows", p.stage.key()))?,
+            };
+            p.change(next, date_arg(date)?)
+                .map_err(anyhow::Error::msg)?;
+            store.put_migration(&p)?;
+            show(&p)?;
+        }
+        MigrationAction::Rollback { id, date } => {
+            let mut p = store
+                .migration(&id)?
+                .with_context(|| format!("no migration path {id:?}"))?;
+            p.change(Stage::Zurueckgerollt, date_arg(date)?)
+                .map_err(anyhow::Error::msg)?;
+            store.put_migration(&p)?;
+            show(&p)?;
+        }
+        MigrationAction::List => {
+            let all = store.migrations()?;
+            if as_json {
+                println!("{}", serde_json::to_string_pretty(&all)?);
+            } else {
+                for p in &all {
+                    println!("{}", p.line(lang));
+                }
+                println!(
+                    "{} {}",
+                    all.len(),
+                    lang.pick("Migrationspfade", "migration paths")
+                );
+            }
+        }
+        MigrationAction::Show { id } => {
+            let p = store
+                .migration(&id)?
+                .with_context(|| format!("no migration path {id:?}"))?;
+            show(&p)?;
+        }
+    }
+    Ok(())
+}
+
 /// Procurement actions.
 #[derive(Debug, Subcommand)]
 pub enum ProcurementAction {
@@ -588,7 +806,12 @@ pub fn readiness(node: &Node, lang: Lang, as_json: bool) -> anyhow::Result<()> {
         bail!("the inventory is empty; add systems with `inventory add` or `inventory import`");
     }
     let previous = node.store().latest_readiness()?;
-    let result = readiness::check(&systems, now.div_euclid(86_400), now);
+    let result = readiness::check(
+        &systems,
+        &node.store().migrations()?,
+        now.div_euclid(86_400),
+        now,
+    );
     node.store().add_readiness(&result)?;
     let d = previous.as_ref().map(|p| readiness::diff(p, &result));
     if as_json {
@@ -958,6 +1181,110 @@ mod tests {
             assert!(html.contains(lang.pick("hybrid geprägt", "hybrid")));
             assert!(html.contains("Verzeichnisdienst"), "a top risk is listed");
         }
+    }
+
+    #[test]
+    fn migration_paths_are_recorded_advanced_and_rolled_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let n = node(&dir.path().join("n"));
+        inventory(
+            &n,
+            InventoryAction::Import {
+                file: sample_path(),
+                replace: false,
+            },
+            Lang::De,
+            true,
+        )
+        .unwrap();
+        let add = |systems: Vec<String>| MigrationAction::Add {
+            category: "videokonferenzen".into(),
+            from: "Microsoft Teams".into(),
+            to: "BigBlueButton".into(),
+            stage: "erwogen".into(),
+            workplaces: 500,
+            systems,
+            notes: "Ausschreibung mit Nachbarkreis".into(),
+            date: Some("2026-01-15".into()),
+        };
+        let e = migration(&n, add(vec!["Gibt es nicht".into()]), Lang::De, true).unwrap_err();
+        assert!(e.to_string().contains("not in the inventory"), "{e}");
+        migration(&n, add(vec!["Videokonferenzen".into()]), Lang::De, true).unwrap();
+        migration(&n, add(vec![]), Lang::De, true).unwrap();
+        let ids: Vec<String> = n
+            .store()
+            .migrations()
+            .unwrap()
+            .into_iter()
+            .map(|p| p.id)
+            .collect();
+        assert_eq!(
+            ids,
+            vec![
+                "videokonferenzen-bigbluebutton",
+                "videokonferenzen-bigbluebutton-2"
+            ]
+        );
+        migration(
+            &n,
+            MigrationAction::Advance {
+                id: ids[0].clone(),
+                to: None,
+                date: Some("2026-03-01".into()),
+            },
+            Lang::De,
+            true,
+        )
+        .unwrap();
+        migration(
+            &n,
+            MigrationAction::Advance {
+                id: ids[0].clone(),
+                to: Some("pilot".into()),
+                date: Some("2026-05-01".into()),
+            },
+            Lang::De,
+            true,
+        )
+        .unwrap();
+        migration(
+            &n,
+            MigrationAction::Rollback {
+                id: ids[0].clone(),
+                date: Some("2026-09-01".into()),
+            },
+            Lang::De,
+            true,
+        )
+        .unwrap();
+        let p = n.store().migration(&ids[0]).unwrap().unwrap();
+        assert_eq!(p.history.len(), 4);
+        assert_eq!(p.stage, crate::migration::Stage::Zurueckgerollt);
+        assert!(migration(
+            &n,
+            MigrationAction::Advance {
+                id: ids[0].clone(),
+                to: None,
+                date: None
+            },
+            Lang::De,
+            true
+        )
+        .is_err());
+        // The most recently changed path to the target is what the node reports.
+        let f = n.facts().unwrap();
+        assert_eq!(
+            f.true_value("path.videokonferenzen.bigbluebutton"),
+            Some(sovbench_core::catalogue::TrueValue::Category(
+                "zurueckgerollt".into()
+            ))
+        );
+        assert_eq!(
+            f.true_value("path.email_kalender.tuta"),
+            Some(sovbench_core::catalogue::TrueValue::Category(
+                "keiner".into()
+            ))
+        );
     }
 
     #[test]

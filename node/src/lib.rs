@@ -29,6 +29,7 @@ pub mod client;
 pub mod config;
 pub mod error;
 pub mod inventory;
+pub mod migration;
 pub mod model;
 pub mod node;
 pub mod privacy_report;

@@ -293,6 +293,7 @@ impl Node {
         Ok(Facts {
             assessment: self.store.latest_assessment()?.and_then(|r| r.assessment()),
             inventory: crate::inventory::summarise(&self.store.systems()?, today),
+            paths: self.store.migrations()?,
         })
     }
 
@@ -540,8 +541,26 @@ impl Node {
         let facts = self.facts()?;
         let catalogue = Catalogue::current();
         let mut rows = Vec::new();
+        // Path statistics are shown for the paths the administration is on.
+        let own_paths: Vec<String> = facts
+            .paths
+            .iter()
+            .filter_map(|p| p.catalogue_item().map(|i| i.id))
+            .collect();
+        let relevant = |metric: &str| {
+            !metric.starts_with("path.")
+                || own_paths.iter().any(|p| {
+                    metric.strip_prefix(p.as_str()).is_some_and(|rest| {
+                        rest.is_empty() || rest.starts_with('=') || rest.starts_with('#')
+                    })
+                })
+        };
         for cohort in profile.cohort().cohorts() {
-            for cell in publication.cells.iter().filter(|c| c.cohort == cohort) {
+            for cell in publication
+                .cells
+                .iter()
+                .filter(|c| c.cohort == cohort && relevant(&c.metric))
+            {
                 let (lo, hi) = catalogue.range(&cell.metric);
                 rows.push(ComparisonRow {
                     cohort: cohort.clone(),
@@ -575,11 +594,20 @@ pub struct Facts {
     pub assessment: Option<Assessment>,
     /// The inventory summary, if there is an inventory.
     pub inventory: Option<crate::inventory::InventorySummary>,
+    /// The migration paths.
+    pub paths: Vec<crate::migration::MigrationPath>,
 }
 
 impl Facts {
     /// The true value of a released metric.
     pub fn true_value(&self, metric: &str) -> Option<TrueValue> {
+        if metric.starts_with("path.") {
+            return Some(TrueValue::Category(
+                crate::migration::stage_on(&self.paths, metric)
+                    .map_or(sovbench_core::paths::NOT_ON_PATH, |s| s.key())
+                    .to_string(),
+            ));
+        }
         if metric.starts_with("inventory.") {
             let inv = self.inventory.as_ref()?;
             return Some(match metric {
@@ -603,6 +631,13 @@ impl Facts {
 
     /// The own value of a published cell, in the cell's units.
     pub fn own_cell_value(&self, cell_id: &str) -> Option<f64> {
+        if cell_id.starts_with("path.") {
+            let (metric, stage) = cell_id.split_once('=')?;
+            return match self.true_value(metric)? {
+                TrueValue::Category(k) => Some(if k == stage { 1.0 } else { 0.0 }),
+                _ => None,
+            };
+        }
         if cell_id.starts_with("inventory.") {
             return match self.true_value(cell_id)? {
                 TrueValue::Share(s) => Some(s),
@@ -852,6 +887,7 @@ mod tests {
         let facts = Facts {
             assessment: Some(a),
             inventory: crate::inventory::summarise(&systems, 20_000),
+            paths: Vec::new(),
         };
         for m in &Catalogue::current().metrics {
             assert!(

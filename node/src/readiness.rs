@@ -10,6 +10,7 @@ use sovbench_core::i18n::Lang;
 use sovbench_core::selftest::Dimension;
 
 use crate::inventory::{ExitStatus, Relevance, System};
+use crate::migration::MigrationPath;
 
 /// Kinds of findings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -92,6 +93,9 @@ pub struct ReadinessResult {
     pub findings: Vec<Finding>,
     /// Suggested self-test scores.
     pub suggestions: Vec<Suggestion>,
+    /// The migration paths and their progress at the time of the check.
+    #[serde(default)]
+    pub paths: Vec<MigrationPath>,
 }
 
 /// What changed between two checks.
@@ -111,8 +115,8 @@ fn share_score(share: f64) -> u8 {
     (1.0 + 4.0 * share.clamp(0.0, 1.0)).round() as u8
 }
 
-/// Performs the check on `systems` as of `today` (days since 1970-01-01).
-pub fn check(systems: &[System], today: i64, now: i64) -> ReadinessResult {
+/// Performs the check on `systems` and `paths` as of `today` (days since 1970-01-01).
+pub fn check(systems: &[System], paths: &[MigrationPath], today: i64, now: i64) -> ReadinessResult {
     let mut findings = Vec::new();
     for s in systems {
         if s.relevance == Relevance::Kritisch && s.exit.is_none() {
@@ -160,6 +164,7 @@ pub fn check(systems: &[System], today: i64, now: i64) -> ReadinessResult {
         systems: systems.len(),
         findings,
         suggestions: suggest(systems),
+        paths: paths.to_vec(),
     }
 }
 
@@ -366,7 +371,7 @@ mod tests {
     fn findings_on_the_sample_inventory() {
         let systems = sample();
         let today = sovbench_core::time::parse_date("2026-11-26").unwrap();
-        let r = check(&systems, today, 0);
+        let r = check(&systems, &[], today, 0);
         let of = |k: FindingKind| {
             r.findings
                 .iter()
@@ -391,7 +396,7 @@ mod tests {
     fn a_second_check_shows_what_changed() {
         let mut systems = sample();
         let today = sovbench_core::time::parse_date("2026-11-26").unwrap();
-        let first = check(&systems, today, 1);
+        let first = check(&systems, &[], today, 1);
         let os = systems
             .iter_mut()
             .find(|s| s.name == "Arbeitsplatz-Betriebssystem")
@@ -403,7 +408,7 @@ mod tests {
             cost_per_workplace: DEFAULT_COST_PER_WORKPLACE,
             status: ExitStatus::Getestet,
         });
-        let second = check(&systems, today, 2);
+        let second = check(&systems, &[], today, 2);
         let d = diff(&first, &second);
         assert!(d
             .resolved
@@ -440,7 +445,7 @@ mod tests {
                 status: ExitStatus::Entwurf,
             });
             let name = s.name.clone();
-            let r = check(&systems, today, 0);
+            let r = check(&systems, &[], today, 0);
             let has = |k: FindingKind| r.findings.iter().any(|f| f.kind == k && f.system == name);
             // A system with an exit scenario is never listed as lacking one.
             prop_assert!(!has(FindingKind::CriticalWithoutExit));

@@ -196,7 +196,7 @@ pub fn render(node: &Node, lang: Lang, now: i64) -> Result<String, NodeError> {
     if systems.is_empty() {
         let _ = write!(o, "<p>–</p>");
     } else {
-        let r = readiness::check(&systems, today, now);
+        let r = readiness::check(&systems, &node.store().migrations()?, today, now);
         let last = node.store().latest_readiness()?;
         let _ = write!(
             o,
@@ -316,6 +316,47 @@ pub fn render(node: &Node, lang: Lang, now: i64) -> Result<String, NodeError> {
         let _ = write!(o, "</table><p class=\"muted\">{}</p>", l(
             "Empfehlung des Reports: Datenhoheit, Exitfähigkeit, Hostingstandort, Quelloffenheit und API-Verfügbarkeit in die Bewertungsmatrix aufnehmen (sovbench-node procurement).",
             "The report recommends adding data sovereignty, exit capability, hosting location, open source and API availability to the evaluation matrix (sovbench-node procurement)."));
+    }
+
+    // Migration paths.
+    let paths = node.store().migrations()?;
+    let _ = write!(
+        o,
+        "<h2>{}</h2>",
+        l("6. Migrationspfade", "6. Migration paths")
+    );
+    if paths.is_empty() {
+        let _ = write!(
+            o,
+            "<p>{}</p>",
+            l(
+                "Keine Migrationspfade erfasst.",
+                "No migration paths recorded."
+            )
+        );
+    } else {
+        let _ = write!(
+            o,
+            "<table><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>",
+            l("Kategorie", "Category"),
+            l("von → nach", "from → to"),
+            l("Stufe", "Stage"),
+            l("seit", "since"),
+            l("Arbeitsplätze", "Workplaces")
+        );
+        for p in &paths {
+            let _ = write!(
+                o,
+                "<tr><td>{}</td><td>{} → {}</td><td>{}</td><td>{}</td><td class=\"num\">{}</td></tr>",
+                esc(p.category.label(lang)),
+                esc(&p.from_product),
+                esc(&p.to_product),
+                esc(p.stage.label(lang)),
+                p.since().map(sovbench_core::time::format_days).unwrap_or_default(),
+                p.workplaces
+            );
+        }
+        let _ = write!(o, "</table>");
     }
 
     // Comparison.

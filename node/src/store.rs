@@ -16,6 +16,7 @@
 //! | `readiness` | checked-at, Unix seconds, big-endian `i64` | [`ReadinessResult`] as JSON |
 //! | `alternatives` | category key, `0x00`, product | the administration's own [`Alternative`] as JSON |
 //! | `meta` | `b"criteria"` | procurement criteria ([`Criterion`] list) as JSON |
+//! | `migrations` | path id (UTF-8) | [`MigrationPath`] as JSON |
 //!
 //! Durability: [`Store::commit`] flushes sled and then `fsync`s its data file, because sled 0.34's
 //! own flush issues `sync_file_range`, which neither flushes the drive's cache nor the file's
@@ -33,6 +34,7 @@ use sovbench_core::pb;
 use crate::error::NodeError;
 use crate::inventory::alternatives::Alternative;
 use crate::inventory::System;
+use crate::migration::MigrationPath;
 use crate::model::{AssessmentRecord, LedgerEntry, Profile};
 use crate::procurement::Criterion;
 use crate::readiness::ReadinessResult;
@@ -52,6 +54,7 @@ pub struct Store {
     systems: sled::Tree,
     readiness: sled::Tree,
     alternatives: sled::Tree,
+    migrations: sled::Tree,
 }
 
 const PROFILE: &[u8] = b"profile";
@@ -85,6 +88,7 @@ impl Store {
             systems: t("systems")?,
             readiness: t("readiness")?,
             alternatives: t("alternatives")?,
+            migrations: t("migrations")?,
             db,
         })
     }
@@ -320,6 +324,26 @@ impl Store {
     /// Stores the procurement criteria durably.
     pub fn put_criteria(&self, c: &[Criterion]) -> Result<(), NodeError> {
         put_json(&self.meta, CRITERIA, &c)?;
+        self.commit()
+    }
+
+    /// All migration paths, ordered by id.
+    pub fn migrations(&self) -> Result<Vec<MigrationPath>, NodeError> {
+        self.migrations
+            .iter()
+            .values()
+            .map(|v| Ok(serde_json::from_slice(&v?)?))
+            .collect()
+    }
+
+    /// One migration path.
+    pub fn migration(&self, id: &str) -> Result<Option<MigrationPath>, NodeError> {
+        get_json(&self.migrations, id.as_bytes())
+    }
+
+    /// Stores (adds or replaces) a migration path durably.
+    pub fn put_migration(&self, p: &MigrationPath) -> Result<(), NodeError> {
+        put_json(&self.migrations, p.id.as_bytes(), p)?;
         self.commit()
     }
 

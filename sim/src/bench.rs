@@ -195,7 +195,7 @@ pub fn inventory_import(count: usize) -> anyhow::Result<InventoryTiming> {
     let t2 = Instant::now();
     let loaded = node.store().systems()?;
     let now = sovbench_core::now_unix();
-    let result = sovbench_node::readiness::check(&loaded, now.div_euclid(86_400), now);
+    let result = sovbench_node::readiness::check(&loaded, &[], now.div_euclid(86_400), now);
     node.store().add_readiness(&result)?;
     let t3 = Instant::now();
     anyhow::ensure!(loaded.len() == count, "stored {} of {count}", loaded.len());

@@ -262,6 +262,7 @@ pub fn truth_json(population: &[Administration], seed: u64) -> Value {
                 &crate::population::inventory_for(a, i, seed),
                 today,
             ),
+            paths: Vec::new(),
         })
         .collect();
     let attrs: Vec<CohortAttributes> = population

@@ -36,59 +36,24 @@ pub const US_PRODUCTS: &[(Category, &[&str])] = &[
     (Category::KollaborationChat, &["Slack"]),
 ];
 
-/// The built-in catalogue.
+/// The built-in catalogue (shared with the path catalogue in `sovbench_core::paths`).
 pub fn builtin() -> Vec<Alternative> {
-    let report: &[(Category, &[&str])] = &[
-        (Category::Textverarbeitung, &["OnlyOffice", "LibreOffice"]),
-        (
-            Category::Tabellenkalkulation,
-            &["LibreOffice Calc", "Collabora"],
-        ),
-        (Category::EmailKalender, &["Open-Xchange", "Tuta"]),
-        (Category::Videokonferenzen, &["Alfaview", "BigBlueButton"]),
-        (Category::Projektmanagement, &["MeisterTask", "Stackfield"]),
-        (
-            Category::Praesentation,
-            &["OnlyOffice Presentation", "LibreOffice Impress"],
-        ),
-        (
-            Category::CloudSpeicher,
-            &["Nextcloud", "luckycloud", "Filr"],
-        ),
-        (Category::MindMapping, &["MindMeister", "Collaboard"]),
-        (Category::Crm, &["Teamleader", "1CRM", "EspoCRM"]),
-        (
-            Category::Notizen,
-            &["MeisterNotes", "Notesnook", "Zenkit", "Joplin"],
-        ),
-        (
-            Category::KollaborationChat,
-            &["Mattermost", "Element (Matrix)"],
-        ),
-    ];
-    let deep: &[(Category, &[&str])] = &[
-        (Category::Betriebssystem, &["Linux-Arbeitsplatz"]),
-        (Category::Datenbank, &["PostgreSQL", "MariaDB"]),
-        (
-            Category::HostingCloud,
-            &[
-                "Landesrechenzentrum / Deutsche Verwaltungscloud",
-                "EU-Cloud-Anbieter",
-            ],
-        ),
-        (Category::Identitaet, &["Keycloak"]),
-        (Category::KollaborationChat, &["openDesk (ZenDiS)"]),
-    ];
     let mut out = Vec::new();
-    for (source, table) in [("report", report), ("sovbench", deep)] {
-        for (cat, products) in table {
-            for p in *products {
-                out.push(Alternative {
-                    category: *cat,
-                    product: (*p).to_string(),
-                    source: source.to_string(),
-                });
-            }
+    for (row, (cat, _, _, products)) in sovbench_core::paths::ALTERNATIVES.iter().enumerate() {
+        let Some(category) = Category::parse(cat) else {
+            continue;
+        };
+        for p in *products {
+            out.push(Alternative {
+                category,
+                product: (*p).to_string(),
+                source: if row < sovbench_core::paths::FROM_REPORT {
+                    "report"
+                } else {
+                    "sovbench"
+                }
+                .to_string(),
+            });
         }
     }
     out

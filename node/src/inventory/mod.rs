@@ -53,6 +53,8 @@ macro_rules! keyed_enum {
     };
 }
 
+pub(crate) use keyed_enum;
+
 keyed_enum! {
     /// Category of a system: the report's table of alternatives and its deep dependencies.
     Category {

@@ -1,0 +1,202 @@
+//! Migration paths: from which product to which, how far, with which systems and workplaces; the
+//! stage history is kept. The stage of a path whose target is in the published path catalogue is
+//! what the `path.*` metrics release, privatised.
+
+use serde::{Deserialize, Serialize};
+use sovbench_core::i18n::Lang;
+
+use crate::inventory::{keyed_enum, Category};
+
+keyed_enum! {
+    /// Stage of a migration.
+    Stage {
+        Erwogen => "erwogen", "erwogen", "considered", ["considered"];
+        Geplant => "geplant", "geplant", "planned", ["planned"];
+        Pilot => "pilot", "Pilot", "pilot", [];
+        Rollout => "rollout", "Rollout", "rollout", [];
+        Abgeschlossen => "abgeschlossen", "abgeschlossen", "completed", ["completed", "done"];
+        Zurueckgerollt => "zurueckgerollt", "zurückgerollt", "rolled back", ["rolled back", "rolled_back", "zurückgerollt"];
+    }
+}
+
+impl Stage {
+    /// The next stage of a path that goes ahead, if any.
+    pub fn next(self) -> Option<Stage> {
+        match self {
+            Stage::Erwogen => Some(Stage::Geplant),
+            Stage::Geplant => Some(Stage::Pilot),
+            Stage::Pilot => Some(Stage::Rollout),
+            Stage::Rollout => Some(Stage::Abgeschlossen),
+            Stage::Abgeschlossen | Stage::Zurueckgerollt => None,
+        }
+    }
+}
+
+/// One change of stage.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StageChange {
+    /// New stage.
+    pub stage: Stage,
+    /// Date (days since 1970-01-01).
+    pub on: i64,
+}
+
+/// A migration path.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MigrationPath {
+    /// Short id (from category and target product).
+    pub id: String,
+    /// Category.
+    pub category: Category,
+    /// From product.
+    pub from_product: String,
+    /// To product.
+    pub to_product: String,
+    /// Current stage.
+    pub stage: Stage,
+    /// Every stage change, oldest first.
+    pub history: Vec<StageChange>,
+    /// Affected workplaces.
+    pub workplaces: u32,
+    /// Inventory systems it concerns.
+    pub systems: Vec<String>,
+    /// Local notes (never leave the node).
+    pub notes: String,
+}
+
+impl MigrationPath {
+    /// The path item of the published catalogue this path follows, if its target is listed.
+    pub fn catalogue_item(&self) -> Option<sovbench_core::paths::PathItem> {
+        sovbench_core::paths::find_path(self.category.key(), &self.to_product)
+    }
+
+    /// Moves to `stage` on `on`; refuses to leave a final stage or to stand still.
+    pub fn change(&mut self, stage: Stage, on: i64) -> Result<(), String> {
+        if stage == self.stage {
+            return Err(format!(
+                "path {} is already at stage {}",
+                self.id,
+                stage.key()
+            ));
+        }
+        if matches!(self.stage, Stage::Abgeschlossen | Stage::Zurueckgerollt) {
+            return Err(format!(
+                "path {} is {}; record a new path to start again",
+                self.id,
+                self.stage.key()
+            ));
+        }
+        self.stage = stage;
+        self.history.push(StageChange { stage, on });
+        Ok(())
+    }
+
+    /// Date of the current stage.
+    pub fn since(&self) -> Option<i64> {
+        self.history.last().map(|c| c.on)
+    }
+
+    /// One line for lists.
+    pub fn line(&self, lang: Lang) -> String {
+        format!(
+            "{:<40} {:<28} {} → {}  [{}{}]  {} {}",
+            self.id,
+            self.category.label(lang),
+            self.from_product,
+            self.to_product,
+            self.stage.label(lang),
+            self.since()
+                .map(|d| format!(
+                    " {} {}",
+                    lang.pick("seit", "since"),
+                    sovbench_core::time::format_days(d)
+                ))
+                .unwrap_or_default(),
+            self.workplaces,
+            lang.pick("Arbeitsplätze", "workplaces")
+        )
+    }
+}
+
+/// A new id for a path: `category-target`, with a number appended while taken.
+pub fn new_id(category: Category, to: &str, taken: &dyn Fn(&str) -> bool) -> String {
+    let base = format!("{}-{}", category.key(), sovbench_core::paths::slug(to));
+    let mut id = base.clone();
+    let mut n = 2;
+    while taken(&id) {
+        id = format!("{base}-{n}");
+        n += 1;
+    }
+    id
+}
+
+/// The stage a node reports for a catalogue path: its most recently changed path with that
+/// target, or none.
+pub fn stage_on(paths: &[MigrationPath], item_id: &str) -> Option<Stage> {
+    paths
+        .iter()
+        .filter(|p| p.catalogue_item().is_some_and(|i| i.id == item_id))
+        .max_by_key(|p| p.since().unwrap_or(i64::MIN))
+        .map(|p| p.stage)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn path() -> MigrationPath {
+        MigrationPath {
+            id: "videokonferenzen-bigbluebutton".into(),
+            category: Category::Videokonferenzen,
+            from_product: "Microsoft Teams".into(),
+            to_product: "BigBlueButton".into(),
+            stage: Stage::Erwogen,
+            history: vec![StageChange {
+                stage: Stage::Erwogen,
+                on: 100,
+            }],
+            workplaces: 500,
+            systems: vec!["Videokonferenzen".into()],
+            notes: String::new(),
+        }
+    }
+
+    #[test]
+    fn stages_advance_and_end() {
+        let mut p = path();
+        let mut day = 100;
+        while let Some(n) = p.stage.next() {
+            day += 30;
+            p.change(n, day).unwrap();
+        }
+        assert_eq!(p.stage, Stage::Abgeschlossen);
+        assert_eq!(p.history.len(), 5);
+        assert!(p.change(Stage::Zurueckgerollt, day + 1).is_err());
+        let mut q = path();
+        q.change(Stage::Pilot, 120).unwrap();
+        q.change(Stage::Zurueckgerollt, 200).unwrap();
+        assert!(q.change(Stage::Rollout, 210).is_err());
+        assert!(path().change(Stage::Erwogen, 1).is_err());
+    }
+
+    #[test]
+    fn catalogue_items_and_ids() {
+        let p = path();
+        assert_eq!(
+            p.catalogue_item().unwrap().id,
+            "path.videokonferenzen.bigbluebutton"
+        );
+        assert_eq!(
+            stage_on(
+                std::slice::from_ref(&p),
+                "path.videokonferenzen.bigbluebutton"
+            ),
+            Some(Stage::Erwogen)
+        );
+        assert_eq!(stage_on(&[p], "path.videokonferenzen.alfaview"), None);
+        let id = new_id(Category::Videokonferenzen, "BigBlueButton", &|s| {
+            s == "videokonferenzen-bigbluebutton"
+        });
+        assert_eq!(id, "videokonferenzen-bigbluebutton-2");
+    }
+}
