@@ -372,3 +372,116 @@ fn small_or_imprecise_cells_are_suppressed_with_a_fallback() {
     assert!(all.fallback_cohort.is_empty());
     assert_eq!((all.estimate, all.ci_low, all.ci_high), (0.0, 0.0, 0.0));
 }
+
+#[test]
+fn path_stage_shares_and_roll_back_rates_are_unbiased_and_cover() {
+    // One path metric (k = 7: keiner + six stages), 2,000 administrations, every one releasing it
+    // at epsilon 2 (p = e^2 / (e^2 + 6)). True stages: 60% not on the path, the rest spread over
+    // the stages with a roll-back rate of 40% among those beyond the pilot (the report: > 40% in
+    // large migrations). Shares must be unbiased and cover in 93-97%; the roll-back rate is a
+    // ratio estimator (consistent, small bias), checked for bias within 4 standard errors and for
+    // coverage in 92-98%.
+    let c = Catalogue::current();
+    let spec = c
+        .metric("path.videokonferenzen.bigbluebutton")
+        .unwrap()
+        .spec();
+    let nodes = 2_000;
+    let mut prng = ChaCha8Rng::seed_from_u64(21);
+    let stages: Vec<usize> = (0..nodes)
+        .map(|_| {
+            let u: f64 = prng.gen();
+            // 0 keiner, 1 erwogen, 2 geplant, 3 pilot, 4 rollout, 5 abgeschlossen, 6 zurueckgerollt
+            match u {
+                x if x < 0.60 => 0,
+                x if x < 0.68 => 1,
+                x if x < 0.74 => 2,
+                x if x < 0.80 => 3,
+                x if x < 0.86 => 4,
+                x if x < 0.92 => 5,
+                _ => 6,
+            }
+        })
+        .collect();
+    let eps: f64 = 2.0;
+    let p = eps.exp() / (eps.exp() + 6.0);
+    let params = pb::RoundParams {
+        metrics: vec![spec.clone()],
+        min_cohort: 2,
+        epsilon_per_release: eps,
+        ..Default::default()
+    };
+    let mut rng = ChaCha8Rng::seed_from_u64(8);
+    let mut shares: BTreeMap<String, Vec<(f64, f64, f64)>> = BTreeMap::new();
+    let mut rates = Vec::new();
+    for _ in 0..ROUNDS {
+        let contributions: Vec<Contribution> = stages
+            .iter()
+            .map(|&s| {
+                let v = if rng.gen_bool(p) {
+                    s
+                } else {
+                    let o = rng.gen_range(0..6);
+                    if o >= s {
+                        o + 1
+                    } else {
+                        o
+                    }
+                };
+                Contribution {
+                    attributes: attrs(),
+                    releases: vec![pb::Release {
+                        metric: spec.id.clone(),
+                        mechanism: spec.mechanism,
+                        value: v as i64,
+                        probability: p,
+                        epsilon: eps,
+                        ..Default::default()
+                    }],
+                }
+            })
+            .collect();
+        for cell in compute_cells(&params, &contributions, &c) {
+            if cell.cohort != "all" {
+                continue;
+            }
+            if cell
+                .metric
+                .ends_with(sovbench_core::catalogue::ROLLBACK_SUFFIX)
+            {
+                assert!(!cell.suppressed, "{cell:?}");
+                rates.push((cell.estimate, cell.ci_low, cell.ci_high));
+            } else {
+                assert!(!cell.suppressed, "{cell:?}");
+                shares.entry(cell.metric.clone()).or_default().push((
+                    cell.estimate,
+                    cell.ci_low,
+                    cell.ci_high,
+                ));
+            }
+        }
+    }
+    for (j, key) in spec.categories.iter().enumerate() {
+        let t = stages.iter().filter(|s| **s == j).count() as f64 / nodes as f64;
+        check(key, &shares[&format!("{}={key}", spec.id)], t);
+    }
+    let beyond = stages.iter().filter(|s| **s >= 4).count() as f64;
+    let rolled = stages.iter().filter(|s| **s == 6).count() as f64;
+    let truth = rolled / beyond;
+    let r = rates.len() as f64;
+    let mean = rates.iter().map(|x| x.0).sum::<f64>() / r;
+    let sd = (rates.iter().map(|x| (x.0 - mean).powi(2)).sum::<f64>() / (r - 1.0)).sqrt();
+    assert!(
+        (mean - truth).abs() < 4.0 * sd / r.sqrt() + 0.01,
+        "roll-back rate {mean} vs {truth}"
+    );
+    let covered = rates
+        .iter()
+        .filter(|x| x.1 <= truth && truth <= x.2)
+        .count() as f64
+        / r;
+    assert!(
+        (0.92..=0.98).contains(&covered),
+        "roll-back rate coverage {covered}"
+    );
+}
