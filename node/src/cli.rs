@@ -674,10 +674,20 @@ pub fn render_comparison(c: &Comparison, lang: Lang) -> String {
             .unwrap_or_else(|| "-".into());
         match (row.estimate, row.ci_low, row.ci_high) {
             (Some(e), Some(lo), Some(hi)) if row.suppressed.is_none() => {
+                // Path stages: also the estimated number of administrations at that stage.
+                let label = if row.metric.starts_with("path.") && row.metric.contains('=') {
+                    format!(
+                        "{} (≈ {:.0})",
+                        cat.label(&row.metric, lang),
+                        (e * f64::from(row.n)).max(0.0)
+                    )
+                } else {
+                    cat.label(&row.metric, lang)
+                };
                 let _ = writeln!(
                     out,
                     "  {:<36} {:>6} {:>9}  [{:>5.2}, {:>5.2}] {:>5}",
-                    cat.label(&row.metric, lang),
+                    label,
                     own,
                     clipped(e, row.range_low, row.range_high),
                     lo,

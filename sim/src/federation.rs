@@ -141,6 +141,7 @@ pub async fn start(cfg: &FederationConfig) -> anyhow::Result<Federation> {
         let dir = base.join("nodes").join(format!("node-{i:05}"));
         node_dirs.push(dir.clone());
         let inventory = crate::population::inventory_for(admin, i, cfg.seed);
+        let paths = crate::population::paths_for(admin, i, cfg.seed);
         let (admin, agg, url, key, sem, policy) = (
             admin.clone(),
             agg.clone(),
@@ -153,7 +154,9 @@ pub async fn start(cfg: &FederationConfig) -> anyhow::Result<Federation> {
             let _permit = sem.acquire_owned().await?;
             let handle = tokio::runtime::Handle::current();
             tokio::task::spawn_blocking(move || {
-                handle.block_on(run_node(&dir, &admin, &inventory, &agg, &url, &key, policy))
+                handle.block_on(run_node(
+                    &dir, &admin, &inventory, &paths, &agg, &url, &key, policy,
+                ))
             })
             .await?
         });
@@ -180,6 +183,7 @@ async fn run_node(
     dir: &Path,
     admin: &Administration,
     inventory: &[sovbench_node::inventory::System],
+    paths: &[sovbench_node::migration::MigrationPath],
     agg: &Aggregator,
     url: &str,
     key: &str,
@@ -206,6 +210,9 @@ async fn run_node(
     )?;
     node.record_assessment(admin.assessment)?;
     node.store().put_systems(inventory, true)?;
+    for p in paths {
+        node.store().put_migration(p)?;
+    }
     let report = node.submit().await?;
     match report.current {
         Some(d) if d.state == DeliveryState::Delivered => Ok(()),
@@ -262,7 +269,7 @@ pub fn truth_json(population: &[Administration], seed: u64) -> Value {
                 &crate::population::inventory_for(a, i, seed),
                 today,
             ),
-            paths: Vec::new(),
+            paths: crate::population::paths_for(a, i, seed),
         })
         .collect();
     let attrs: Vec<CohortAttributes> = population
@@ -291,6 +298,28 @@ pub fn truth_json(population: &[Administration], seed: u64) -> Value {
         for id in ids {
             let sum: f64 = members.iter().filter_map(|f| f.own_cell_value(&id)).sum();
             cells.push(json!({"cohort": cohort, "metric": id, "value": sum / n as f64, "n": n}));
+        }
+        // Roll-back rates: rolled back among those beyond the pilot.
+        for m in catalogue
+            .metrics
+            .iter()
+            .filter(|m| m.id.starts_with("path."))
+        {
+            let stage =
+                |f: &Facts, key: &str| f.own_cell_value(&format!("{}={key}", m.id)).unwrap_or(0.0);
+            let beyond: f64 = members
+                .iter()
+                .map(|f| {
+                    stage(f, "rollout") + stage(f, "abgeschlossen") + stage(f, "zurueckgerollt")
+                })
+                .sum();
+            let back: f64 = members.iter().map(|f| stage(f, "zurueckgerollt")).sum();
+            let value = if beyond > 0.0 {
+                json!(back / beyond)
+            } else {
+                Value::Null
+            };
+            cells.push(json!({"cohort": cohort, "metric": format!("{}{}", m.id, sovbench_core::catalogue::ROLLBACK_SUFFIX), "value": value, "n": n}));
         }
     }
     json!({ "format": "sovbench-truth/1", "cells": cells })

@@ -13,9 +13,11 @@ use sovbench_core::cohort::{Kind, SizeClass, BUNDESLAENDER};
 use sovbench_core::selftest::Assessment;
 use sovbench_node::inventory::alternatives;
 use sovbench_node::inventory::io::parse_csv;
+use sovbench_node::inventory::Category;
 use sovbench_node::inventory::{
     ExitScenario, ExitStatus, Hosting, Jurisdiction, Licence, System, DEFAULT_COST_PER_WORKPLACE,
 };
+use sovbench_node::migration::{new_id, MigrationPath, Stage, StageChange};
 
 /// One simulated administration with its true answers.
 #[derive(Debug, Clone)]
@@ -179,6 +181,69 @@ pub fn inventory_for(a: &Administration, index: usize, seed: u64) -> Vec<System>
     out
 }
 
+/// Typical migrations of the simulated administrations: (category, from, to).
+const MIGRATIONS: &[(Category, &str, &str)] = &[
+    (
+        Category::Videokonferenzen,
+        "Microsoft Teams",
+        "BigBlueButton",
+    ),
+    (Category::Videokonferenzen, "Zoom", "Alfaview"),
+    (Category::EmailKalender, "Exchange Online", "Open-Xchange"),
+    (Category::CloudSpeicher, "SharePoint Online", "Nextcloud"),
+    (Category::Textverarbeitung, "Microsoft Word", "LibreOffice"),
+    (
+        Category::KollaborationChat,
+        "Microsoft Teams Chat",
+        "Element (Matrix)",
+    ),
+    (
+        Category::Projektmanagement,
+        "Microsoft Planner",
+        "MeisterTask",
+    ),
+];
+
+/// Migration paths of a simulated administration: up to three, more likely the more sovereign it
+/// is; stages drawn so that about 40% of the migrations beyond the pilot are rolled back (the
+/// report: roll-back rates above 40% in large migrations). Seeded by the administration's index.
+pub fn paths_for(a: &Administration, index: usize, seed: u64) -> Vec<MigrationPath> {
+    let mut rng =
+        ChaCha8Rng::seed_from_u64(seed ^ 0x0009_a7f5 ^ (index as u64).wrapping_mul(0x2545_f491));
+    let sov = 1.0 / (1.0 + (-a.latent).exp());
+    let mut out: Vec<MigrationPath> = Vec::new();
+    for (cat, from, to) in MIGRATIONS {
+        if !rng.gen_bool(0.1 + 0.3 * sov) || out.len() >= 3 {
+            continue;
+        }
+        // erwogen 30%, geplant 20%, Pilot 15%, Rollout 10%, abgeschlossen 11%, zurückgerollt 14%
+        let stage = match rng.gen::<f64>() {
+            x if x < 0.30 => Stage::Erwogen,
+            x if x < 0.50 => Stage::Geplant,
+            x if x < 0.65 => Stage::Pilot,
+            x if x < 0.75 => Stage::Rollout,
+            x if x < 0.86 => Stage::Abgeschlossen,
+            _ => Stage::Zurueckgerollt,
+        };
+        let id = new_id(*cat, to, &|id| out.iter().any(|p| p.id == id));
+        out.push(MigrationPath {
+            id,
+            category: *cat,
+            from_product: (*from).to_string(),
+            to_product: (*to).to_string(),
+            stage,
+            history: vec![StageChange {
+                stage,
+                on: 20_000 + rng.gen_range(0..600),
+            }],
+            workplaces: rng.gen_range(10..800),
+            systems: Vec::new(),
+            notes: String::new(),
+        });
+    }
+    out
+}
+
 fn pick(rng: &mut ChaCha8Rng, weights: &[f64]) -> Option<usize> {
     let total: f64 = weights.iter().sum();
     let mut x = rng.gen::<f64>() * total;
@@ -238,6 +303,39 @@ mod tests {
             "more sovereign administrations depend less on non-EU vendors"
         );
         assert_eq!(inventory_for(&pop[0], 0, 3), inventory_for(&pop[0], 0, 3));
+    }
+
+    #[test]
+    fn migration_paths_roll_back_about_40_percent_beyond_the_pilot() {
+        let pop = generate(3_000, 4);
+        let paths: Vec<MigrationPath> = pop
+            .iter()
+            .enumerate()
+            .flat_map(|(i, a)| paths_for(a, i, 4))
+            .collect();
+        let beyond = paths
+            .iter()
+            .filter(|p| {
+                matches!(
+                    p.stage,
+                    Stage::Rollout | Stage::Abgeschlossen | Stage::Zurueckgerollt
+                )
+            })
+            .count() as f64;
+        let back = paths
+            .iter()
+            .filter(|p| p.stage == Stage::Zurueckgerollt)
+            .count() as f64;
+        assert!(paths.len() > 1_000);
+        assert!(
+            (0.33..=0.47).contains(&(back / beyond)),
+            "{}",
+            back / beyond
+        );
+        assert!(
+            paths.iter().all(|p| p.catalogue_item().is_some()),
+            "every simulated target is in the path catalogue"
+        );
     }
 
     #[test]

@@ -100,3 +100,74 @@ async fn a_node_without_inventory_refuses_inventory_rounds_before_drawing() {
     assert!(matches!(err, NodeError::NoInventory), "{err}");
     assert!(node.store().ledger().unwrap().is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn path_metrics_travel_end_to_end_and_compare_shows_own_paths_only() {
+    use sovbench_node::inventory::Category;
+    use sovbench_node::migration::{MigrationPath, Stage, StageChange};
+    let mut h = Harness::start().await;
+    let bbb = "path.videokonferenzen.bigbluebutton";
+    let ox = "path.email_kalender.open_xchange";
+    h.agg()
+        .open_round(sovbench_aggregator::RoundSpec {
+            round_id: "pfade".into(),
+            metrics: vec![bbb.into(), ox.into()],
+            epsilon_per_release: 2.0,
+            releases_per_node: 1,
+            min_cohort: 5,
+            closes_at: sovbench_core::now_unix() + 600,
+        })
+        .unwrap();
+    let mut nodes = Vec::new();
+    for i in 0..8u32 {
+        let n = h.node("stadt", "DE-SH", 30_000, [3, 3, 3, 3, 3]);
+        let stage = [Stage::Pilot, Stage::Zurueckgerollt][i as usize % 2];
+        n.store()
+            .put_migration(&MigrationPath {
+                id: "videokonferenzen-bigbluebutton".into(),
+                category: Category::Videokonferenzen,
+                from_product: "Microsoft Teams".into(),
+                to_product: "BigBlueButton".into(),
+                stage,
+                history: vec![StageChange { stage, on: 20_000 }],
+                workplaces: 100,
+                systems: vec![],
+                notes: "bleibt lokal".into(),
+            })
+            .unwrap();
+        let r = n.submit().await.unwrap();
+        assert_eq!(r.metrics.len(), 1);
+        nodes.push(n);
+    }
+    h.agg().close_round("pfade").await.unwrap();
+    let msg = h.agg().publish("pfade").unwrap();
+    let pb::payload::Body::Publication(p) = envelope::open(&msg).unwrap().body else {
+        panic!()
+    };
+    let all: Vec<&str> = p
+        .cells
+        .iter()
+        .filter(|c| c.cohort == "all")
+        .map(|c| c.metric.as_str())
+        .collect();
+    assert!(all.contains(&"path.videokonferenzen.bigbluebutton=zurueckgerollt"));
+    assert!(all.contains(&"path.videokonferenzen.bigbluebutton#rollback_rate"));
+    assert!(all.contains(&"path.email_kalender.open_xchange=keiner"));
+    // Eight reports cannot estimate anything to within 0.2: every cell is suppressed, honestly.
+    assert!(p.cells.iter().all(|c| c.suppressed));
+    let cmp = nodes[0].compare(None).await.unwrap();
+    assert!(cmp.rows.iter().any(|r| r.metric.starts_with(bbb)));
+    assert!(
+        !cmp.rows.iter().any(|r| r.metric.starts_with(ox)),
+        "paths the node is not on are not shown"
+    );
+    let own = cmp
+        .rows
+        .iter()
+        .find(|r| r.cohort == "all" && r.metric == format!("{bbb}=pilot"))
+        .unwrap();
+    assert_eq!(own.own, Some(1.0));
+    // The notes never leave the node: the ledger holds only the noisy category index.
+    let ledger = nodes[0].store().ledger().unwrap();
+    assert!(ledger[0].releases[0].value >= 0 && ledger[0].releases[0].value < 7);
+}
