@@ -1,7 +1,7 @@
 //! A whole federation on loopback: one real aggregator serving gRPC on `127.0.0.1:0` and N real
 //! nodes, each with its own store and key, all going through the real submission path.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -140,25 +140,19 @@ pub async fn start(cfg: &FederationConfig) -> anyhow::Result<Federation> {
     for (i, admin) in population.iter().enumerate() {
         let dir = base.join("nodes").join(format!("node-{i:05}"));
         node_dirs.push(dir.clone());
-        let inventory = crate::population::inventory_for(admin, i, cfg.seed);
-        let paths = crate::population::paths_for(admin, i, cfg.seed);
-        let (admin, agg, url, key, sem, policy) = (
-            admin.clone(),
-            agg.clone(),
-            url.clone(),
-            agg_key.clone(),
-            sem.clone(),
-            policy.clone(),
-        );
+        let sim = SimNode {
+            dir,
+            admin: admin.clone(),
+            inventory: crate::population::inventory_for(admin, i, cfg.seed),
+            paths: crate::population::paths_for(admin, i, cfg.seed),
+            policy: policy.clone(),
+        };
+        let (agg, url, key, sem) = (agg.clone(), url.clone(), agg_key.clone(), sem.clone());
         tasks.spawn(async move {
             let _permit = sem.acquire_owned().await?;
             let handle = tokio::runtime::Handle::current();
-            tokio::task::spawn_blocking(move || {
-                handle.block_on(run_node(
-                    &dir, &admin, &inventory, &paths, &agg, &url, &key, policy,
-                ))
-            })
-            .await?
+            tokio::task::spawn_blocking(move || handle.block_on(run_node(sim, &agg, &url, &key)))
+                .await?
         });
     }
     while let Some(res) = tasks.join_next().await {
@@ -179,18 +173,25 @@ pub async fn start(cfg: &FederationConfig) -> anyhow::Result<Federation> {
     })
 }
 
-async fn run_node(
-    dir: &Path,
-    admin: &Administration,
-    inventory: &[sovbench_node::inventory::System],
-    paths: &[sovbench_node::migration::MigrationPath],
-    agg: &Aggregator,
-    url: &str,
-    key: &str,
+/// What one simulated administration brings to its node.
+struct SimNode {
+    dir: PathBuf,
+    admin: Administration,
+    inventory: Vec<sovbench_node::inventory::System>,
+    paths: Vec<sovbench_node::migration::MigrationPath>,
     policy: PrivacyPolicy,
-) -> anyhow::Result<()> {
-    let node = Node::init(
+}
+
+async fn run_node(sim: SimNode, agg: &Aggregator, url: &str, key: &str) -> anyhow::Result<()> {
+    let SimNode {
         dir,
+        admin,
+        inventory,
+        paths,
+        policy,
+    } = sim;
+    let node = Node::init(
+        &dir,
         InitOptions {
             name: admin.name.clone(),
             kind: admin.kind.key().to_string(),
@@ -209,8 +210,8 @@ async fn run_node(
         admin.size,
     )?;
     node.record_assessment(admin.assessment)?;
-    node.store().put_systems(inventory, true)?;
-    for p in paths {
+    node.store().put_systems(&inventory, true)?;
+    for p in &paths {
         node.store().put_migration(p)?;
     }
     let report = node.submit().await?;
