@@ -52,3 +52,30 @@ pub fn clipped(v: f64, lo: f64, hi: f64) -> String {
         format!("{v:.2} ")
     }
 }
+
+/// A whole number with thousands separators: `3.840.000` (de) or `3,840,000` (en).
+pub fn thousands(n: u64, lang: Lang) -> String {
+    let digits = n.to_string();
+    let sep = lang.pick(".", ",");
+    let mut out = String::new();
+    for (i, ch) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push_str(sep);
+        }
+        out.push(ch);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn thousands_separators() {
+        assert_eq!(thousands(3_840_000, Lang::De), "3.840.000");
+        assert_eq!(thousands(3_840_000, Lang::En), "3,840,000");
+        assert_eq!(thousands(999, Lang::De), "999");
+        assert_eq!(thousands(0, Lang::En), "0");
+    }
+}

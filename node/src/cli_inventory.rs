@@ -787,7 +787,7 @@ fn print_system(s: &System, lang: Lang, as_json: bool) -> anyhow::Result<()> {
             lang.pick("Exportformate", "export formats"),
             e.export_formats.join(", "),
             lang.pick("geschätzte Kosten", "estimated cost"),
-            e.estimated_cost(s.users),
+            sovbench_core::display::thousands(e.estimated_cost(s.users), lang),
             e.status.label(lang)
         ),
         None => println!(

@@ -147,7 +147,7 @@ pub fn check(systems: &[System], paths: &[MigrationPath], today: i64, now: i64) 
             findings.push(Finding {
                 kind: FindingKind::ReplaceableWithin6m,
                 system: s.name.clone(),
-                detail: format!("{} months", e.switch_months),
+                detail: e.switch_months.to_string(),
             });
         }
         if !s.has_open_format() {
@@ -311,6 +311,14 @@ pub fn render(r: &ReadinessResult, d: Option<&ReadinessDiff>, lang: Lang) -> Str
         for f in items {
             if f.detail.is_empty() {
                 let _ = writeln!(o, "  - {}", f.system);
+            } else if kind == FindingKind::ReplaceableWithin6m {
+                let _ = writeln!(
+                    o,
+                    "  - {} ({} {})",
+                    f.system,
+                    f.detail,
+                    lang.pick("Monate", "months")
+                );
             } else {
                 let _ = writeln!(o, "  - {} ({})", f.system, f.detail);
             }
