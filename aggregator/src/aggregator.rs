@@ -27,7 +27,7 @@ pub const STORE_DIR: &str = "store";
 pub struct RoundSpec {
     /// Round id (letters, digits, `.`, `_`, `-`).
     pub round_id: String,
-    /// Metric ids; empty means every released metric of the catalogue.
+    /// Metric ids; empty means the catalogue's default (the five self-test dimensions).
     pub metrics: Vec<String>,
     /// Epsilon of one released value.
     pub epsilon_per_release: f64,
@@ -457,7 +457,19 @@ impl Aggregator {
                     return Ok(p);
                 }
             }
-            RoundStatus::Closed => {}
+            RoundStatus::Closed => {
+                // Stored but the state not yet updated (a crash in between): the same bytes.
+                if let Some(p) = self.store.publication(round_id)? {
+                    self.store.set_round_state(
+                        round_id,
+                        &RoundState {
+                            status: RoundStatus::Published,
+                            closed_at: state.closed_at,
+                        },
+                    )?;
+                    return Ok(p);
+                }
+            }
         }
         let params = self.round_params(round_id)?;
         let round_msg = self
@@ -560,9 +572,12 @@ pub fn check_submission(
             )));
         }
         let eps = params.epsilon_per_release;
-        if !(r.epsilon > 0.0 && r.epsilon <= eps * (1.0 + 1e-9)) {
+        // The charged epsilon is the round's (within the bisection's tolerance): less would
+        // mean more noise than the round's parameters describe, and e.g. a probability of 1/2
+        // that leaves nothing to debias.
+        if !(r.epsilon >= eps * (1.0 - 1e-6) && r.epsilon <= eps * (1.0 + 1e-9)) {
             return Err(mismatch(format!(
-                "metric {} claims epsilon {}, the round allows {eps}",
+                "metric {} claims epsilon {}, the round's is {eps}",
                 r.metric, r.epsilon
             )));
         }
@@ -580,10 +595,10 @@ fn check_release(spec: &pb::MetricSpec, r: &pb::Release) -> Result<(), String> {
     match MechanismKind::from_pb(r.mechanism) {
         Some(MechanismKind::DiscreteLaplace) => {
             // The discrete Laplace map charges sensitivity / scale.
-            let min_scale = (spec.upper - spec.lower) as f64 / r.epsilon / slack;
-            if !(r.scale.is_finite() && r.scale >= min_scale) {
+            let exact = (spec.upper - spec.lower) as f64 / r.epsilon;
+            if !(r.scale.is_finite() && r.scale >= exact / slack && r.scale <= exact * slack) {
                 return Err(format!(
-                    "noise scale {} is below the {min_scale:.4} its epsilon requires",
+                    "noise scale {} does not fit its epsilon (needs {exact:.4})",
                     r.scale
                 ));
             }
@@ -594,7 +609,9 @@ fn check_release(spec: &pb::MetricSpec, r: &pb::Release) -> Result<(), String> {
         }
         Some(MechanismKind::RandomizedResponseBool) => {
             let p = r.probability;
-            if !(0.5..1.0).contains(&p) || (p / (1.0 - p)).ln() > r.epsilon * slack {
+            if !(p > 0.5 && p < 1.0)
+                || ((p / (1.0 - p)).ln() - r.epsilon).abs() > r.epsilon * (slack - 1.0)
+            {
                 return Err(format!(
                     "probability {p} does not fit epsilon {}",
                     r.epsilon
@@ -607,8 +624,9 @@ fn check_release(spec: &pb::MetricSpec, r: &pb::Release) -> Result<(), String> {
         Some(MechanismKind::RandomizedResponse) => {
             let p = r.probability;
             if k < 2
-                || !(1.0 / k as f64..1.0).contains(&p)
-                || (p * (k as f64 - 1.0) / (1.0 - p)).ln() > r.epsilon * slack
+                || !(p > 1.0 / k as f64 && p < 1.0)
+                || ((p * (k as f64 - 1.0) / (1.0 - p)).ln() - r.epsilon).abs()
+                    > r.epsilon * (slack - 1.0)
             {
                 return Err(format!(
                     "probability {p} does not fit epsilon {}",
@@ -621,7 +639,9 @@ fn check_release(spec: &pb::MetricSpec, r: &pb::Release) -> Result<(), String> {
         }
         Some(MechanismKind::RandomizedResponseBitvec) => {
             let f = r.probability;
-            if !(f > 0.0 && f <= 1.0) || 2.0 * ((2.0 - f) / f).ln() > r.epsilon * slack {
+            if !(f > 0.0 && f < 1.0)
+                || (2.0 * ((2.0 - f) / f).ln() - r.epsilon).abs() > r.epsilon * (slack - 1.0)
+            {
                 return Err(format!(
                     "flip parameter {f} does not fit epsilon {}",
                     r.epsilon
@@ -634,4 +654,105 @@ fn check_release(spec: &pb::MetricSpec, r: &pb::Release) -> Result<(), String> {
         None => return Err("unknown mechanism".into()),
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(mech: pb::Mechanism, k: usize) -> pb::MetricSpec {
+        pb::MetricSpec {
+            id: "m".into(),
+            mechanism: mech as i32,
+            lower: 1,
+            upper: 5,
+            categories: (0..k).map(|i| i.to_string()).collect(),
+        }
+    }
+
+    #[test]
+    fn parameters_that_leave_nothing_to_debias_are_refused() {
+        let e: f64 = 1.0;
+        let ok_bool = pb::Release {
+            mechanism: pb::Mechanism::RandomizedResponseBool as i32,
+            probability: e.exp() / (1.0 + e.exp()),
+            epsilon: e,
+            value: 1,
+            ..Default::default()
+        };
+        let s = spec(pb::Mechanism::RandomizedResponseBool, 0);
+        assert!(check_release(&s, &ok_bool).is_ok());
+        let half = pb::Release {
+            probability: 0.5,
+            ..ok_bool.clone()
+        };
+        assert!(check_release(&s, &half).is_err());
+        let lap = spec(pb::Mechanism::DiscreteLaplace, 0);
+        let ok = pb::Release {
+            mechanism: pb::Mechanism::DiscreteLaplace as i32,
+            scale: 4.0,
+            epsilon: 1.0,
+            value: 3,
+            ..Default::default()
+        };
+        assert!(check_release(&lap, &ok).is_ok());
+        for scale in [1e300, 3.9, f64::NAN] {
+            assert!(
+                check_release(
+                    &lap,
+                    &pb::Release {
+                        scale,
+                        ..ok.clone()
+                    }
+                )
+                .is_err(),
+                "{scale}"
+            );
+        }
+        let cat = spec(pb::Mechanism::RandomizedResponse, 3);
+        let p = e.exp() / (e.exp() + 2.0);
+        let ok_cat = pb::Release {
+            mechanism: pb::Mechanism::RandomizedResponse as i32,
+            probability: p,
+            epsilon: e,
+            value: 2,
+            ..Default::default()
+        };
+        assert!(check_release(&cat, &ok_cat).is_ok());
+        assert!(check_release(
+            &cat,
+            &pb::Release {
+                probability: 1.0 / 3.0,
+                ..ok_cat.clone()
+            }
+        )
+        .is_err());
+        assert!(check_release(&cat, &pb::Release { value: 3, ..ok_cat }).is_err());
+        let bits = spec(pb::Mechanism::RandomizedResponseBitvec, 2);
+        let f = 2.0 / (1.0 + (e / 2.0).exp());
+        let ok_bits = pb::Release {
+            mechanism: pb::Mechanism::RandomizedResponseBitvec as i32,
+            probability: f,
+            epsilon: e,
+            bits: vec![true, false],
+            ..Default::default()
+        };
+        assert!(check_release(&bits, &ok_bits).is_ok());
+        assert!(check_release(
+            &bits,
+            &pb::Release {
+                probability: 1.0,
+                ..ok_bits.clone()
+            }
+        )
+        .is_err());
+        assert!(check_release(
+            &bits,
+            &pb::Release {
+                bits: vec![true],
+                ..ok_bits
+            }
+        )
+        .is_err());
+    }
 }

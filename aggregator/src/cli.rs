@@ -122,7 +122,8 @@ pub enum RoundAction {
     Open {
         /// Round id, e.g. 2026-q4.
         id: String,
-        /// Metric ids, comma separated (default: all released metrics of the catalogue).
+        /// Metric ids, comma separated (default: the five self-test dimensions; others:
+        /// selftest.band, selftest.exit_strategy, inventory.*, path.*).
         #[arg(long, value_delimiter = ',')]
         metrics: Vec<String>,
         /// Epsilon of one released value.
@@ -199,7 +200,9 @@ pub fn parse_duration(text: &str) -> anyhow::Result<i64> {
     if n <= 0 {
         anyhow::bail!("duration {text:?} must be positive");
     }
-    Ok(n * mult)
+    n.checked_mul(mult)
+        .filter(|s| *s <= 100 * 365 * 86_400)
+        .with_context(|| format!("duration {text:?} is longer than 100 years"))
 }
 
 /// Runs a parsed command line.

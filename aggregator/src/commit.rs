@@ -122,24 +122,27 @@ fn process(store: &Store, identity: &Identity, ops: Vec<Op>) {
         match op {
             Op::Submit(p, reply) => match decide(store, identity, &mut in_batch, &mut batch, p) {
                 Ok(Decision::Stored(receipt)) => waiting.push((reply, receipt)),
-                Ok(Decision::Duplicate(receipt)) => {
+                // A copy of a submission stored earlier is answered at once; a copy of one in this
+                // batch only after the batch is durable.
+                Ok(Decision::Duplicate(receipt, true)) => {
                     let _ = reply.send(Ok(receipt));
                 }
+                Ok(Decision::Duplicate(receipt, false)) => waiting.push((reply, receipt)),
                 Err(e) => {
                     let _ = reply.send(Err(e));
                 }
             },
             Op::Close(round_id, now, reply) => {
                 // Everything accepted before the close is stored before the round's state changes.
+                // Submitters are answered by the commit of their batch alone, whatever the close.
                 let flushed = std::mem::take(&mut batch);
-                let res = store
-                    .commit_submissions(flushed)
-                    .and_then(|()| close(store, &round_id, now));
+                let committed = store.commit_submissions(flushed);
                 answer(
                     &mut waiting,
-                    &res.as_ref().map(|_| ()).map_err(|e| e.to_string()),
+                    &committed.as_ref().map(|_| ()).map_err(|e| e.to_string()),
                 );
-                let _ = reply.send(res);
+                in_batch.clear();
+                let _ = reply.send(committed.and_then(|()| close(store, &round_id, now)));
             }
         }
     }
@@ -158,7 +161,8 @@ fn answer(waiting: &mut Vec<(Reply, pb::SignedMessage)>, res: &Result<(), String
 
 enum Decision {
     Stored(pb::SignedMessage),
-    Duplicate(pb::SignedMessage),
+    /// A copy: the receipt, and whether the original is durable already.
+    Duplicate(pb::SignedMessage, bool),
 }
 
 fn decide(
@@ -175,16 +179,17 @@ fn decide(
     };
     if let Some((hash, receipt)) = in_batch.get(&key) {
         return if *hash == p.record.payload_hash {
-            Ok(Decision::Duplicate(receipt.clone()))
+            Ok(Decision::Duplicate(receipt.clone(), false))
         } else {
             Err(conflict())
         };
     }
     if let Some(existing) = store.submission(&key)? {
         return if existing.payload_hash == p.record.payload_hash {
-            Ok(Decision::Duplicate(pb::SignedMessage::decode(
-                existing.receipt.as_slice(),
-            )?))
+            Ok(Decision::Duplicate(
+                pb::SignedMessage::decode(existing.receipt.as_slice())?,
+                true,
+            ))
         } else {
             Err(conflict())
         };

@@ -387,9 +387,12 @@ fn cell(
         ..Default::default()
     };
     if n < k {
+        // Below k not even the number of contributors is published.
+        c.n = 0;
+        c.reporters = 0;
         c.suppressed = true;
         c.suppression = pb::Suppression::BelowMinCohort as i32;
-        c.suppression_reason = format!("n < k ({n} < {k})");
+        c.suppression_reason = format!("fewer than k = {k} contributors");
         return c;
     }
     match est {

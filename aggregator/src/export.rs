@@ -45,7 +45,9 @@ pub fn benchmark_json(p: &pb::Publication) -> Value {
                 "n": c.n,
                 "reporters": c.reporters,
                 "suppressed": c.suppressed,
+                "suppression": pb::Suppression::try_from(c.suppression).map(|x| x.as_str_name()).unwrap_or("SUPPRESSION_NONE"),
                 "suppression_reason": if c.suppressed { json!(c.suppression_reason) } else { Value::Null },
+                "fallback_cohort": if c.fallback_cohort.is_empty() { Value::Null } else { json!(c.fallback_cohort) },
             })
         })
         .collect();
@@ -55,6 +57,7 @@ pub fn benchmark_json(p: &pb::Publication) -> Value {
         "published_at": p.published_at,
         "contributors": p.contributors,
         "confidence": p.confidence,
+        "min_cohort": p.min_cohort,
         "cells": cells,
     })
 }

@@ -8,9 +8,8 @@ pub fn suppression_text(cell: &pb::Cell, lang: Lang, k: Option<u32>) -> String {
     let text = match pb::Suppression::try_from(cell.suppression).unwrap_or(pb::Suppression::None) {
         pb::Suppression::BelowMinCohort => match k {
             Some(k) => format!(
-                "{} ({} < {k})",
-                lang.pick("zu wenige Teilnehmende", "too few contributors"),
-                cell.n
+                "{} (< {k})",
+                lang.pick("zu wenige Teilnehmende", "too few contributors")
             ),
             None => lang
                 .pick("zu wenige Teilnehmende", "too few contributors")

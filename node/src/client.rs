@@ -31,12 +31,17 @@ pub async fn connect(url: &str) -> Result<AggregatorClient<Channel>, NodeError> 
 pub fn status_error(url: &str, s: tonic::Status) -> NodeError {
     use tonic::Code;
     match s.code() {
-        Code::Unavailable | Code::DeadlineExceeded | Code::Cancelled | Code::Unknown => {
-            NodeError::Unreachable {
-                url: url.to_string(),
-                reason: format!("{:?}: {}", s.code(), s.message()),
-            }
-        }
+        // Busy (queue full) and internal failures (e.g. a failed fsync) are worth retrying: the
+        // submission stays in the outbox.
+        Code::Unavailable
+        | Code::DeadlineExceeded
+        | Code::Cancelled
+        | Code::Unknown
+        | Code::ResourceExhausted
+        | Code::Internal => NodeError::Unreachable {
+            url: url.to_string(),
+            reason: format!("{:?}: {}", s.code(), s.message()),
+        },
         code => NodeError::Refused {
             code: format!("{code:?}"),
             message: s.message().to_string(),

@@ -79,6 +79,13 @@ impl MigrationPath {
                 stage.key()
             ));
         }
+        if stage == Stage::Zurueckgerollt && !matches!(self.stage, Stage::Pilot | Stage::Rollout) {
+            return Err(format!(
+                "path {} is {}; only a pilot or a rollout can be rolled back",
+                self.id,
+                self.stage.key()
+            ));
+        }
         if matches!(self.stage, Stage::Abgeschlossen | Stage::Zurueckgerollt) {
             return Err(format!(
                 "path {} is {}; record a new path to start again",
@@ -177,6 +184,10 @@ mod tests {
         q.change(Stage::Zurueckgerollt, 200).unwrap();
         assert!(q.change(Stage::Rollout, 210).is_err());
         assert!(path().change(Stage::Erwogen, 1).is_err());
+        assert!(
+            path().change(Stage::Zurueckgerollt, 1).is_err(),
+            "nothing to roll back yet"
+        );
     }
 
     #[test]

@@ -340,10 +340,17 @@ impl Node {
         let payload_hash = sovbench_core::sha256(&msg.payload);
         match client::submit(&url, msg).await {
             Ok(receipt) => {
-                self.check_receipt(round_id, &payload_hash, &receipt)?;
-                self.store.deliver(round_id, &receipt)?;
+                // A receipt that does not verify leaves the submission queued (and the other
+                // queued submissions unaffected): the next attempt sends the same bytes again.
+                if let Err(e) = self.check_receipt(round_id, &payload_hash, &receipt) {
+                    return Ok(Delivery {
+                        round_id: round_id.to_string(),
+                        state: DeliveryState::Pending,
+                        detail: Some(e.to_string()),
+                    });
+                }
                 entry.state = DeliveryState::Delivered;
-                self.store.update_ledger(&entry)?;
+                self.store.deliver(&entry, &receipt)?;
                 Ok(Delivery {
                     round_id: round_id.to_string(),
                     state: DeliveryState::Delivered,
@@ -356,9 +363,8 @@ impl Node {
                 detail: Some(e.to_string()),
             }),
             Err(e) => {
-                self.store.drop_from_outbox(round_id)?;
                 entry.state = DeliveryState::Refused;
-                self.store.update_ledger(&entry)?;
+                self.store.refuse(&entry)?;
                 Ok(Delivery {
                     round_id: round_id.to_string(),
                     state: DeliveryState::Refused,
@@ -531,6 +537,24 @@ impl Node {
                 )))
             }
         };
+        // A publication of another round, or of a round whose parameters differ from those this
+        // node saw, is not what was asked for (e.g. an old one replayed).
+        if let Some(r) = round {
+            if publication.round_id != r {
+                return Err(NodeError::BadAnswer(format!(
+                    "asked for the publication of round {r}, got round {}",
+                    publication.round_id
+                )));
+            }
+        }
+        if let Some(seen) = self.store.round(&publication.round_id)? {
+            if publication.round_params_hash != sovbench_core::sha256(&seen.payload) {
+                return Err(NodeError::BadAnswer(format!(
+                    "publication of round {} refers to other round parameters than this node received",
+                    publication.round_id
+                )));
+            }
+        }
         self.store.put_publication(&publication.round_id, &msg)?;
         self.comparison(&publication)
     }

@@ -192,12 +192,6 @@ impl Store {
             .collect()
     }
 
-    /// Marks a ledger entry's delivery state and updates it durably.
-    pub fn update_ledger(&self, entry: &LedgerEntry) -> Result<(), NodeError> {
-        put_json(&self.ledger, entry.round_id.as_bytes(), entry)?;
-        self.commit()
-    }
-
     /// Submissions waiting for delivery, by round id.
     pub fn outbox(&self) -> Result<Vec<(String, pb::SignedMessage)>, NodeError> {
         self.outbox
@@ -212,27 +206,44 @@ impl Store {
             .collect()
     }
 
-    /// Stores a receipt and removes the submission from the outbox, atomically and durably.
-    pub fn deliver(&self, round_id: &str, receipt: &pb::SignedMessage) -> Result<(), NodeError> {
-        let key = round_id.as_bytes();
-        let bytes = receipt.encode_to_vec();
-        (&self.receipts, &self.outbox)
-            .transaction(|(receipts, outbox)| {
-                receipts.insert(key, bytes.as_slice())?;
+    /// Stores a receipt, removes the submission from the outbox and marks the ledger entry
+    /// delivered, in one transaction, durably.
+    pub fn deliver(
+        &self,
+        entry: &LedgerEntry,
+        receipt: &pb::SignedMessage,
+    ) -> Result<(), NodeError> {
+        self.settle(entry, Some(receipt))
+    }
+
+    /// Removes a submission from the outbox without a receipt (the aggregator refused it for
+    /// good) and updates its ledger entry, in one transaction, durably. The ledger entry stays:
+    /// the bytes may have been seen.
+    pub fn refuse(&self, entry: &LedgerEntry) -> Result<(), NodeError> {
+        self.settle(entry, None)
+    }
+
+    fn settle(
+        &self,
+        entry: &LedgerEntry,
+        receipt: Option<&pb::SignedMessage>,
+    ) -> Result<(), NodeError> {
+        let key = entry.round_id.as_bytes();
+        let entry_bytes = serde_json::to_vec(entry)?;
+        let receipt_bytes = receipt.map(|r| r.encode_to_vec());
+        (&self.receipts, &self.outbox, &self.ledger)
+            .transaction(|(receipts, outbox, ledger)| {
+                if let Some(r) = &receipt_bytes {
+                    receipts.insert(key, r.as_slice())?;
+                }
                 outbox.remove(key)?;
+                ledger.insert(key, entry_bytes.as_slice())?;
                 Ok::<(), ConflictableTransactionError<()>>(())
             })
             .map_err(|e| match e {
                 TransactionError::Abort(()) => NodeError::Storage("transaction aborted".into()),
                 TransactionError::Storage(e) => e.into(),
             })?;
-        self.commit()
-    }
-
-    /// Removes a submission from the outbox without a receipt (the aggregator refused it for
-    /// good). Its ledger entry stays: the bytes may have been seen.
-    pub fn drop_from_outbox(&self, round_id: &str) -> Result<(), NodeError> {
-        self.outbox.remove(round_id.as_bytes())?;
         self.commit()
     }
 
@@ -470,7 +481,13 @@ mod tests {
         ));
         assert_eq!(s.ledger().unwrap().len(), 1);
         assert_eq!(s.outbox().unwrap(), vec![("r1".to_string(), msg.clone())]);
-        s.deliver("r1", &msg).unwrap();
+        let mut delivered = entry("r1");
+        delivered.state = DeliveryState::Delivered;
+        s.deliver(&delivered, &msg).unwrap();
+        assert_eq!(
+            s.ledger_entry("r1").unwrap().unwrap().state,
+            DeliveryState::Delivered
+        );
         assert!(s.outbox().unwrap().is_empty());
         assert_eq!(s.receipt("r1").unwrap(), Some(msg));
         assert_eq!(s.ledger().unwrap().len(), 1);

@@ -27,7 +27,7 @@ struct Args {
     /// Epsilon per released value.
     #[arg(long, default_value_t = 2.0)]
     epsilon: f64,
-    /// Values each node releases (dimensions drawn at random on the node; 0 = all five).
+    /// Values each node releases (metrics drawn at random on the node; 0 = all the round asks for).
     #[arg(long, default_value_t = 1)]
     releases_per_node: u32,
     /// Minimum cohort size k.
