@@ -219,7 +219,7 @@ impl Aggregator {
                 "round {open} is still open; close it first (one round is open at a time)"
             )));
         }
-        let catalogue = Catalogue::current();
+        let catalogue = Catalogue::shared();
         let ids: Vec<String> = if spec.metrics.is_empty() {
             catalogue
                 .default_round_metrics()
@@ -487,7 +487,7 @@ impl Aggregator {
                 });
             }
         }
-        let cells = compute_cells(&params, &contributions, &Catalogue::current());
+        let cells = compute_cells(&params, &contributions, Catalogue::shared());
         let publication = pb::Publication {
             round_id: round_id.to_string(),
             round_params_hash: sovbench_core::sha256(&round_msg.payload).to_vec(),

@@ -509,7 +509,7 @@ pub fn render_publication(msg: &pb::SignedMessage, lang: Lang) -> anyhow::Result
         pb::payload::Body::Publication(p) => p,
         _ => anyhow::bail!("not a publication"),
     };
-    let cat = Catalogue::current();
+    let cat = Catalogue::shared();
     let k = p.min_cohort;
     let mut out = String::new();
     let _ = writeln!(

@@ -294,8 +294,18 @@ pub const INVENTORY_CONTRACTS_24M: &str = "inventory.contracts_24m_no_exit";
 pub const INVENTORY_OPEN_FORMAT: &str = "inventory.open_format_share";
 
 impl Catalogue {
-    /// The catalogue of this build.
+    /// The catalogue of this build, built once and shared.
+    pub fn shared() -> &'static Catalogue {
+        static CATALOGUE: std::sync::OnceLock<Catalogue> = std::sync::OnceLock::new();
+        CATALOGUE.get_or_init(Catalogue::build)
+    }
+
+    /// A copy of the catalogue of this build (to modify, e.g. in tests).
     pub fn current() -> Catalogue {
+        Catalogue::shared().clone()
+    }
+
+    fn build() -> Catalogue {
         let mut metrics = Dimension::ALL
             .into_iter()
             .map(|d| MetricDef {
@@ -405,7 +415,7 @@ impl Catalogue {
             "Share of systems with an open export format",
             "share in [0, 1] on a grid of 1/100",
         ));
-        for item in crate::paths::path_catalogue() {
+        for item in crate::paths::path_catalogue().iter().cloned() {
             let mut categories = vec![CategoryDef {
                 key: crate::paths::NOT_ON_PATH.to_string(),
                 label_de: "nicht auf dem Pfad".to_string(),
@@ -536,9 +546,10 @@ impl Catalogue {
     }
 }
 
-/// SHA-256 of the catalogue of this build.
+/// SHA-256 of the catalogue of this build (computed once).
 pub fn catalogue_hash() -> [u8; 32] {
-    Catalogue::current().hash()
+    static HASH: std::sync::OnceLock<[u8; 32]> = std::sync::OnceLock::new();
+    *HASH.get_or_init(|| Catalogue::shared().hash())
 }
 
 #[cfg(test)]

@@ -150,8 +150,13 @@ pub struct PathItem {
     pub label_en: String,
 }
 
-/// The path catalogue.
-pub fn path_catalogue() -> Vec<PathItem> {
+/// The path catalogue (built once).
+pub fn path_catalogue() -> &'static [PathItem] {
+    static CATALOGUE: std::sync::OnceLock<Vec<PathItem>> = std::sync::OnceLock::new();
+    CATALOGUE.get_or_init(build_path_catalogue)
+}
+
+fn build_path_catalogue() -> Vec<PathItem> {
     ALTERNATIVES
         .iter()
         .flat_map(|(cat, de, en, products)| {
@@ -168,10 +173,8 @@ pub fn path_catalogue() -> Vec<PathItem> {
 
 /// The path item for a category key and a target product (case-insensitive).
 pub fn find_path(category: &str, product: &str) -> Option<PathItem> {
-    let s = slug(product);
-    path_catalogue()
-        .into_iter()
-        .find(|p| p.category == category && slug(p.product) == s)
+    let id = format!("path.{category}.{}", slug(product));
+    path_catalogue().iter().find(|p| p.id == id).cloned()
 }
 
 /// Label of a stage key.

@@ -630,7 +630,7 @@ fn print_submit(r: &SubmitReport, lang: Lang, as_json: bool) -> anyhow::Result<(
 /// Renders a comparison as a text table.
 pub fn render_comparison(c: &Comparison, lang: Lang) -> String {
     use std::fmt::Write as _;
-    let cat = Catalogue::current();
+    let cat = Catalogue::shared();
     let mut out = String::new();
     let _ = writeln!(
         out,

@@ -458,9 +458,9 @@ impl Node {
             return Ok(Prepared::Skipped(Skip::AlreadyTookPart(entry.round_id)));
         }
         let now = sovbench_core::now_unix();
-        let catalogue = Catalogue::current();
+        let catalogue = Catalogue::shared();
         let spent = self.spent_in_year(now)?;
-        let defs = check_round(&params, &self.config.privacy, &catalogue, spent, now)?;
+        let defs = check_round(&params, &self.config.privacy, catalogue, spent, now)?;
         let facts = self.facts()?;
         // Every metric of the round must have a value here before anything is drawn, so that
         // which metrics are released never depends on which values exist.
@@ -563,7 +563,7 @@ impl Node {
     pub fn comparison(&self, publication: &pb::Publication) -> Result<Comparison, NodeError> {
         let profile = self.profile()?;
         let facts = self.facts()?;
-        let catalogue = Catalogue::current();
+        let catalogue = Catalogue::shared();
         let mut rows = Vec::new();
         // Path statistics are shown for the paths the administration is on.
         let own_paths: Vec<String> = facts
@@ -640,7 +640,7 @@ impl Facts {
                 INVENTORY_OPEN_SOURCE => TrueValue::Share(inv.open_source_share),
                 // The metric is the count clamped to the catalogue's bounds.
                 INVENTORY_CONTRACTS_24M => TrueValue::Int(
-                    Catalogue::current()
+                    Catalogue::shared()
                         .metric(INVENTORY_CONTRACTS_24M)
                         .map_or(inv.contracts_24m_no_exit as i64, |d| {
                             d.clamp_value(inv.contracts_24m_no_exit as i64)

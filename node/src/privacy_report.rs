@@ -126,7 +126,7 @@ pub fn render(node: &Node, lang: Lang, now: i64) -> Result<String, NodeError> {
     let profile: Profile = node.profile()?;
     let policy = &node.config().privacy;
     let ledger = node.store().ledger()?;
-    let cat = Catalogue::current();
+    let cat = Catalogue::shared();
     let mut o = String::new();
     let l = |de: &'static str, en: &'static str| lang.pick(de, en);
     let _ = writeln!(
@@ -251,7 +251,7 @@ pub fn render(node: &Node, lang: Lang, now: i64) -> Result<String, NodeError> {
                 mech,
                 parameter(r, lang),
                 r.epsilon,
-                sent_value(r, &cat, lang)
+                sent_value(r, cat, lang)
             );
         }
         let _ = writeln!(o);

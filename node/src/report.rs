@@ -40,7 +40,7 @@ pub fn render(node: &Node, lang: Lang, now: i64) -> Result<String, NodeError> {
     let profile = node.profile()?;
     let systems = node.store().systems()?;
     let today = now.div_euclid(86_400);
-    let cat = Catalogue::current();
+    let cat = Catalogue::shared();
     let mut o = String::new();
     let _ = write!(
         o,

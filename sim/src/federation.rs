@@ -259,7 +259,7 @@ impl Federation {
 /// True values per cohort and metric (`cells` with `cohort`, `metric`, `value`, `n`), from each
 /// administration's self-test and the inventory the simulation gave it.
 pub fn truth_json(population: &[Administration], seed: u64) -> Value {
-    let catalogue = Catalogue::current();
+    let catalogue = Catalogue::shared();
     let today = sovbench_core::now_unix().div_euclid(86_400);
     let facts: Vec<Facts> = population
         .iter()
