@@ -66,9 +66,11 @@ pub struct RoundInfo {
 #[derive(Debug)]
 pub struct Aggregator {
     dir: PathBuf,
-    store: Store,
-    identity: Arc<Identity>,
+    pub(crate) store: Store,
+    pub(crate) identity: Arc<Identity>,
     committer: Committer,
+    pub(crate) peers: std::sync::Mutex<crate::peers::PeerBook>,
+    pub(crate) nonces_pruned: std::sync::atomic::AtomicI64,
 }
 
 impl Aggregator {
@@ -109,11 +111,14 @@ impl Aggregator {
     fn from_parts(dir: &Path, store: Store) -> Result<Aggregator, AggError> {
         let identity = Arc::new(Identity::load_file(&dir.join(KEY_FILE))?);
         let committer = Committer::start(store.clone(), identity.clone())?;
+        let book = Aggregator::load_peer_book(&store, Default::default())?;
         Ok(Aggregator {
             dir: dir.to_path_buf(),
             store,
             identity,
             committer,
+            peers: std::sync::Mutex::new(book),
+            nonces_pruned: std::sync::atomic::AtomicI64::new(0),
         })
     }
 
@@ -179,7 +184,8 @@ impl Aggregator {
         Ok(out.into_iter().map(|(_, e)| e).collect())
     }
 
-    /// Revokes a node's key: its further submissions are refused.
+    /// Revokes a node's key: its further submissions are refused, its peer offers vanish from
+    /// every match list and its unanswered contact requests are closed.
     pub fn revoke(&self, public_key: &[u8]) -> Result<Enrolment, AggError> {
         let mut e = self
             .store
@@ -189,6 +195,7 @@ impl Aggregator {
             e.revoked_at = Some(sovbench_core::now_unix());
             self.store.put_enrolment(public_key, &e)?;
         }
+        self.forget_peer(public_key)?;
         Ok(e)
     }
 

@@ -2,6 +2,7 @@
 
 use sovbench_core::cohort::CohortError;
 use sovbench_core::envelope::EnvelopeError;
+use sovbench_core::peers::PeerError;
 
 /// Everything that can go wrong in the aggregator.
 #[derive(Debug, thiserror::Error)]
@@ -94,6 +95,39 @@ pub enum AggError {
     /// No publication is available.
     #[error("no publication {0}")]
     NoPublication(String),
+    /// A peer message is malformed or outside the replay window.
+    #[error(transparent)]
+    Peer(#[from] PeerError),
+    /// The same signed peer message (same nonce) arrived before.
+    #[error("replayed message: this nonce of key {0} was seen before")]
+    Replay(String),
+    /// The signer has no offer for the path it asks about.
+    #[error("you do not offer {0}; offer it first (`sovbench-node peers offer`)")]
+    NotOffered(String),
+    /// No listed peer has this pseudonym for the signer.
+    #[error("no listed peer {0} for you on {1} (withdrawn, or not from your match list)")]
+    UnknownPeer(String, String),
+    /// No request with this id concerns the signer.
+    #[error("no contact request {0} for you")]
+    UnknownRequest(String),
+    /// The signer sent too many contact requests.
+    #[error(
+        "at most {limit} contact requests per node within 24 hours; the next is possible at {next}"
+    )]
+    RateLimited {
+        /// Requests per 24 hours.
+        limit: u32,
+        /// When the next is possible (formatted).
+        next: String,
+    },
+    /// The request cannot take this step in its state.
+    #[error("contact request {id}: {reason}")]
+    RequestState {
+        /// Request id.
+        id: String,
+        /// Why not.
+        reason: String,
+    },
     /// A file could not be read or written.
     #[error("{path}: {source}")]
     Io {
@@ -113,7 +147,17 @@ impl From<AggError> for tonic::Status {
             | AggError::Envelope(EnvelopeError::WrongKind { .. })
             | AggError::WrongKind { .. }
             | AggError::ParamsMismatch { .. }
-            | AggError::Invalid(_) => Code::InvalidArgument,
+            | AggError::Invalid(_)
+            | AggError::Peer(PeerError::Card(_))
+            | AggError::Peer(PeerError::BadKey)
+            | AggError::Peer(PeerError::Sealing)
+            | AggError::Peer(PeerError::NonceLength(_)) => Code::InvalidArgument,
+            AggError::Peer(PeerError::Stale { .. })
+            | AggError::NotOffered(_)
+            | AggError::RequestState { .. } => Code::FailedPrecondition,
+            AggError::Replay(_) => Code::AlreadyExists,
+            AggError::UnknownPeer(..) | AggError::UnknownRequest(_) => Code::NotFound,
+            AggError::RateLimited { .. } => Code::ResourceExhausted,
             AggError::Envelope(EnvelopeError::BadSignature(_))
             | AggError::Envelope(EnvelopeError::BadSignerLength(_))
             | AggError::UnknownKey(_) => Code::Unauthenticated,

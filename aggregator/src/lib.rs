@@ -8,7 +8,8 @@
 //!
 //! Main types: [`Aggregator`] (the operations), [`service::serve`] (the gRPC server),
 //! [`estimate`] (estimators), [`store::Store`] (the only module that knows sled),
-//! [`commit`] (group commit of submissions), [`export`] (the JSON export).
+//! [`commit`] (group commit of submissions), [`export`] (the JSON export), [`peers`] (peer
+//! matching with double opt-in).
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
@@ -27,6 +28,7 @@ pub mod error;
 pub mod estimate;
 pub mod export;
 pub mod model;
+pub mod peers;
 pub mod service;
 pub mod store;
 

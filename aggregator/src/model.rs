@@ -57,3 +57,69 @@ pub struct StoredSubmission {
     /// When stored (Unix seconds).
     pub stored_at: i64,
 }
+
+/// A node's offer to be found for one path (peer matching).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StoredOffer {
+    /// Raw public key of the offering node.
+    pub node_key: Vec<u8>,
+    /// Catalogue path id.
+    pub path_id: String,
+    /// Category key of the path.
+    pub category: String,
+    /// Stage key.
+    pub stage: String,
+    /// Cohort attributes from the enrolment at the time of the offer.
+    pub attributes: CohortAttributes,
+    /// When stored (Unix seconds).
+    pub offered_at: i64,
+    /// Position in the order of offers and updates; ranks ties (most recent first).
+    pub seq: u64,
+}
+
+/// State of a contact request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ContactStatus {
+    /// Not answered.
+    Pending,
+    /// Accepted: cards are exchanged.
+    Accepted,
+    /// Declined (the requester keeps seeing "no answer yet").
+    Declined,
+    /// The offer behind it was withdrawn before an answer.
+    Closed,
+}
+
+/// A contact request between two offering nodes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StoredRequest {
+    /// Request id (random, hex).
+    pub id: String,
+    /// Raw key of the requesting node.
+    pub requester: Vec<u8>,
+    /// Raw key of the requested node.
+    pub target: Vec<u8>,
+    /// The requester's path.
+    pub requester_path: String,
+    /// The target's path.
+    pub target_path: String,
+    /// The requester's stage at the time of the request.
+    pub requester_stage: String,
+    /// The requester's cohort attributes at the time of the request.
+    pub requester_attributes: CohortAttributes,
+    /// The requester's X25519 key for this request.
+    pub requester_key: Vec<u8>,
+    /// When requested (Unix seconds).
+    pub created_at: i64,
+    /// Status.
+    pub status: ContactStatus,
+    /// When answered.
+    pub answered_at: Option<i64>,
+    /// The answerer's X25519 key (accept).
+    pub answerer_key: Vec<u8>,
+    /// The answerer's sealed card (accept).
+    pub answerer_card: Vec<u8>,
+    /// The requester's sealed card (sent after the accept).
+    pub requester_card: Vec<u8>,
+}

@@ -61,6 +61,82 @@ impl AggregatorRpc for Service {
         let id = req.into_inner().round_id;
         Ok(Response::new(self.agg.publication(Some(&id))?))
     }
+
+    #[instrument(skip_all)]
+    async fn peer_offer(
+        &self,
+        req: Request<pb::SignedMessage>,
+    ) -> Result<Response<pb::SignedMessage>, Status> {
+        peer_call(&self.agg, req, Aggregator::peer_offer).await
+    }
+
+    #[instrument(skip_all)]
+    async fn peer_withdraw(
+        &self,
+        req: Request<pb::SignedMessage>,
+    ) -> Result<Response<pb::SignedMessage>, Status> {
+        peer_call(&self.agg, req, Aggregator::peer_withdraw).await
+    }
+
+    #[instrument(skip_all)]
+    async fn peer_matches(
+        &self,
+        req: Request<pb::SignedMessage>,
+    ) -> Result<Response<pb::SignedMessage>, Status> {
+        peer_call(&self.agg, req, Aggregator::peer_matches).await
+    }
+
+    #[instrument(skip_all)]
+    async fn peer_contact(
+        &self,
+        req: Request<pb::SignedMessage>,
+    ) -> Result<Response<pb::SignedMessage>, Status> {
+        peer_call(&self.agg, req, Aggregator::peer_contact).await
+    }
+
+    #[instrument(skip_all)]
+    async fn peer_requests(
+        &self,
+        req: Request<pb::SignedMessage>,
+    ) -> Result<Response<pb::SignedMessage>, Status> {
+        peer_call(&self.agg, req, Aggregator::peer_requests).await
+    }
+
+    #[instrument(skip_all)]
+    async fn peer_answer(
+        &self,
+        req: Request<pb::SignedMessage>,
+    ) -> Result<Response<pb::SignedMessage>, Status> {
+        peer_call(&self.agg, req, Aggregator::peer_answer).await
+    }
+
+    #[instrument(skip_all)]
+    async fn peer_card(
+        &self,
+        req: Request<pb::SignedMessage>,
+    ) -> Result<Response<pb::SignedMessage>, Status> {
+        peer_call(&self.agg, req, Aggregator::peer_card).await
+    }
+}
+
+/// Runs a peer operation off the async threads (it may wait for an fsync) and maps its error.
+async fn peer_call(
+    agg: &Arc<Aggregator>,
+    req: Request<pb::SignedMessage>,
+    op: fn(&Aggregator, &pb::SignedMessage) -> Result<pb::SignedMessage, crate::AggError>,
+) -> Result<Response<pb::SignedMessage>, Status> {
+    let agg = agg.clone();
+    let msg = req.into_inner();
+    let res = tokio::task::spawn_blocking(move || op(&agg, &msg))
+        .await
+        .map_err(|e| Status::internal(format!("peer operation failed: {e}")))?;
+    match res {
+        Ok(m) => Ok(Response::new(m)),
+        Err(e) => {
+            tracing::info!(error = %e, "peer message refused");
+            Err(e.into())
+        }
+    }
 }
 
 /// Options of the server loop.

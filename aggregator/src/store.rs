@@ -8,6 +8,10 @@
 //! | `round_state` | round id | [`RoundState`] as JSON |
 //! | `submissions` | round id, `0x00`, raw public key | [`StoredSubmission`] as JSON |
 //! | `publications` | round id | the signed publication (`SignedMessage`, protobuf) |
+//! | `meta` | `b"pseudonym_secret"` | 32 random bytes: the HMAC key of peer pseudonyms |
+//! | `offers` | path id, `0x00`, raw public key | [`StoredOffer`] as JSON |
+//! | `peer_requests` | request id | [`StoredRequest`] as JSON |
+//! | `peer_nonces` | raw public key, nonce | issued-at, big-endian `i64` (replay window) |
 //!
 //! Durability: [`Store::commit`] flushes sled and then `fsync`s its data file. sled 0.34's flush
 //! only issues `sync_file_range`, which survives a killed process but neither flushes the drive's
@@ -21,7 +25,7 @@ use serde::{de::DeserializeOwned, Serialize};
 use sovbench_core::pb;
 
 use crate::error::AggError;
-use crate::model::{Enrolment, RoundState, StoredSubmission};
+use crate::model::{Enrolment, RoundState, StoredOffer, StoredRequest, StoredSubmission};
 
 /// Typed access to the aggregator's sled database.
 #[derive(Clone)]
@@ -34,6 +38,9 @@ pub struct Store {
     round_state: sled::Tree,
     submissions: sled::Tree,
     publications: sled::Tree,
+    offers: sled::Tree,
+    peer_requests: sled::Tree,
+    peer_nonces: sled::Tree,
 }
 
 impl std::fmt::Debug for Store {
@@ -44,6 +51,11 @@ impl std::fmt::Debug for Store {
 
 const CONSORTIUM: &[u8] = b"consortium";
 const LATEST: &[u8] = b"latest_publication";
+const PSEUDONYM_SECRET: &[u8] = b"pseudonym_secret";
+
+fn offer_key(path_id: &str, node_key: &[u8]) -> Vec<u8> {
+    submission_key(path_id, node_key)
+}
 
 /// Key of a submission: round id, a zero byte, the node's raw public key.
 pub fn submission_key(round_id: &str, node_key: &[u8]) -> Vec<u8> {
@@ -111,6 +123,9 @@ impl Store {
             round_state: t("round_state")?,
             submissions: t("submissions")?,
             publications: t("publications")?,
+            offers: t("offers")?,
+            peer_requests: t("peer_requests")?,
+            peer_nonces: t("peer_nonces")?,
             db,
         })
     }
@@ -256,6 +271,99 @@ impl Store {
             None => Ok(None),
         }
     }
+}
+
+/// Peer matching.
+impl Store {
+    /// The HMAC key of peer pseudonyms; created (32 random bytes, durably) on first use.
+    pub fn pseudonym_secret(&self) -> Result<Vec<u8>, AggError> {
+        if let Some(v) = self.meta.get(PSEUDONYM_SECRET)? {
+            return Ok(v.to_vec());
+        }
+        let secret = sovbench_core::envelope::random_bytes(32)?;
+        self.meta.insert(PSEUDONYM_SECRET, secret.as_slice())?;
+        self.commit()?;
+        Ok(secret)
+    }
+
+    /// All offers.
+    pub fn offers(&self) -> Result<Vec<StoredOffer>, AggError> {
+        self.offers
+            .iter()
+            .values()
+            .map(|v| Ok(serde_json::from_slice(&v?)?))
+            .collect()
+    }
+
+    /// All contact requests.
+    pub fn peer_requests(&self) -> Result<Vec<StoredRequest>, AggError> {
+        self.peer_requests
+            .iter()
+            .values()
+            .map(|v| Ok(serde_json::from_slice(&v?)?))
+            .collect()
+    }
+
+    /// Claims a peer message's nonce for its signer: true if it was not seen before (atomic, so
+    /// two copies racing each other cannot both pass). Made durable by the next commit.
+    pub fn claim_nonce(
+        &self,
+        signer: &[u8],
+        nonce: &[u8],
+        issued_at: i64,
+    ) -> Result<bool, AggError> {
+        let claimed = self.peer_nonces.compare_and_swap(
+            nonce_key(signer, nonce),
+            None as Option<&[u8]>,
+            Some(&issued_at.to_be_bytes()[..]),
+        )?;
+        Ok(claimed.is_ok())
+    }
+
+    /// Forgets nonces issued before `before` (outside every replay window).
+    pub fn forget_nonces(&self, before: i64) -> Result<(), AggError> {
+        let mut old = sled::Batch::default();
+        for kv in self.peer_nonces.iter() {
+            let (k, v) = kv?;
+            let at = <[u8; 8]>::try_from(v.as_ref())
+                .map(i64::from_be_bytes)
+                .unwrap_or(i64::MIN);
+            if at < before {
+                old.remove(k);
+            }
+        }
+        self.peer_nonces.apply_batch(old)?;
+        Ok(())
+    }
+
+    /// Writes offers, removals and requests, then commits durably.
+    pub fn write_peers(
+        &self,
+        put_offers: &[StoredOffer],
+        remove_offers: &[(String, Vec<u8>)],
+        put_requests: &[StoredRequest],
+    ) -> Result<(), AggError> {
+        let mut offers = sled::Batch::default();
+        for o in put_offers {
+            offers.insert(offer_key(&o.path_id, &o.node_key), serde_json::to_vec(o)?);
+        }
+        for (path, key) in remove_offers {
+            offers.remove(offer_key(path, key));
+        }
+        let mut requests = sled::Batch::default();
+        for r in put_requests {
+            requests.insert(r.id.as_bytes(), serde_json::to_vec(r)?);
+        }
+        self.offers.apply_batch(offers)?;
+        self.peer_requests.apply_batch(requests)?;
+        self.commit()
+    }
+}
+
+fn nonce_key(signer: &[u8], nonce: &[u8]) -> Vec<u8> {
+    let mut k = signer.to_vec();
+    k.extend_from_slice(nonce);
+    k
 }
 
 /// Opens sled, retrying for up to two seconds while its file lock is still held: sled's I/O

@@ -220,7 +220,27 @@ pub fn kind_name(body: &pb::payload::Body) -> &'static str {
         pb::payload::Body::Submission(_) => "submission",
         pb::payload::Body::Receipt(_) => "receipt",
         pb::payload::Body::Publication(_) => "publication",
+        pb::payload::Body::PeerOffer(_) => "peer offer",
+        pb::payload::Body::PeerWithdraw(_) => "peer withdrawal",
+        pb::payload::Body::PeerMatchesQuery(_) => "peer matches query",
+        pb::payload::Body::PeerContact(_) => "peer contact request",
+        pb::payload::Body::PeerRequestsQuery(_) => "peer requests query",
+        pb::payload::Body::PeerAnswer(_) => "peer answer",
+        pb::payload::Body::PeerCard(_) => "peer card",
+        pb::payload::Body::PeerAck(_) => "peer acknowledgement",
+        pb::payload::Body::PeerMatches(_) => "peer matches",
+        pb::payload::Body::PeerRequests(_) => "peer requests",
     }
+}
+
+/// `n` bytes from the system random generator.
+pub fn random_bytes(n: usize) -> Result<Vec<u8>, EnvelopeError> {
+    use ring::rand::SecureRandom as _;
+    let mut b = vec![0u8; n];
+    SystemRandom::new()
+        .fill(&mut b)
+        .map_err(|_| EnvelopeError::Random)?;
+    Ok(b)
 }
 
 /// Fingerprint of a public key: the first 16 bytes of its SHA-256, hex, in groups of four.

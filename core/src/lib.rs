@@ -8,6 +8,7 @@
 //!   band.
 //! - [`cohort`]: kinds of administration, Bundesländer, size classes and the cohort labels of a
 //!   publication.
+//! - [`peers`]: match score, pseudonyms and sealed contact cards of peer matching.
 //! - [`i18n`]: the two languages of user-facing output.
 //!
 //! ```
@@ -23,6 +24,7 @@ pub mod display;
 pub mod envelope;
 pub mod i18n;
 pub mod paths;
+pub mod peers;
 pub mod selftest;
 pub mod time;
 

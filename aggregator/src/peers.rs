@@ -1,0 +1,730 @@
+//! Peer matching with double opt-in (docs/PEERS.md).
+//!
+//! Offers and contact requests live durably in the store and, for matching, in memory
+//! ([`PeerBook`]). Every node message is verified over the exact received bytes before decoding,
+//! must come from an enrolled, unrevoked key, must be fresh (±5 minutes) and carry a nonce not
+//! seen before; every change is committed durably before it is acknowledged.
+//!
+//! Disclosure: the aggregator learns that a node offers a path, its stage and (from the
+//! enrolment) its cohort attributes. Other nodes see per-viewer, per-path pseudonyms with kind,
+//! size class and stage. Contact cards travel sealed end to end; the aggregator relays them only
+//! after the answer was "accept". A decline looks to the requester exactly like no answer.
+
+use std::collections::{BTreeMap, HashMap};
+
+use prost::Message as _;
+use sovbench_core::envelope::{self, fingerprint};
+use sovbench_core::paths::path_catalogue;
+use sovbench_core::pb;
+use sovbench_core::peers::{self, OfferProfile, PseudonymKey};
+
+use crate::aggregator::Aggregator;
+use crate::error::AggError;
+use crate::model::{ContactStatus, Enrolment, StoredOffer, StoredRequest};
+
+/// Limits of peer matching.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PeerLimits {
+    /// Contact requests one node may send within 24 hours.
+    pub requests_per_day: u32,
+    /// Largest match list returned.
+    pub max_matches: u32,
+}
+
+impl Default for PeerLimits {
+    fn default() -> Self {
+        PeerLimits {
+            requests_per_day: 20,
+            max_matches: 50,
+        }
+    }
+}
+
+/// Matches returned when a query asks for none in particular.
+pub const DEFAULT_MATCHES: u32 = 10;
+
+/// The in-memory view of all offers and requests.
+#[derive(Debug)]
+pub struct PeerBook {
+    key: PseudonymKey,
+    by_category: HashMap<String, Vec<StoredOffer>>,
+    requests: BTreeMap<String, StoredRequest>,
+    next_seq: u64,
+    limits: PeerLimits,
+}
+
+/// One ranked match, before it is put on the wire.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RankedMatch {
+    /// The peer's pseudonym for this viewer.
+    pub pseudonym: String,
+    /// The peer's offer.
+    pub offer: StoredOffer,
+    /// Score.
+    pub score: i32,
+    /// Its parts.
+    pub parts: Vec<(pb::ScoreReason, i32)>,
+}
+
+fn profile(o: &StoredOffer) -> OfferProfile<'_> {
+    OfferProfile {
+        path_id: &o.path_id,
+        category: &o.category,
+        stage: &o.stage,
+        kind: o.attributes.kind,
+        size: o.attributes.size,
+    }
+}
+
+impl PeerBook {
+    /// An empty book with the pseudonym secret.
+    pub fn new(secret: &[u8], limits: PeerLimits) -> PeerBook {
+        PeerBook {
+            key: PseudonymKey::new(secret),
+            by_category: HashMap::new(),
+            requests: BTreeMap::new(),
+            next_seq: 1,
+            limits,
+        }
+    }
+
+    /// Limits in force.
+    pub fn limits(&self) -> PeerLimits {
+        self.limits
+    }
+
+    /// Adds or replaces an offer (same node, same path).
+    pub fn insert_offer(&mut self, offer: StoredOffer) {
+        self.next_seq = self.next_seq.max(offer.seq + 1);
+        let list = self.by_category.entry(offer.category.clone()).or_default();
+        match list
+            .iter_mut()
+            .find(|o| o.node_key == offer.node_key && o.path_id == offer.path_id)
+        {
+            Some(slot) => *slot = offer,
+            None => list.push(offer),
+        }
+    }
+
+    /// Removes an offer; returns it if there was one.
+    pub fn remove_offer(&mut self, node_key: &[u8], path_id: &str) -> Option<StoredOffer> {
+        let category = category_of(path_id)?;
+        let list = self.by_category.get_mut(category)?;
+        let i = list
+            .iter()
+            .position(|o| o.node_key == node_key && o.path_id == path_id)?;
+        Some(list.swap_remove(i))
+    }
+
+    /// A node's offer for a path.
+    pub fn offer(&self, node_key: &[u8], path_id: &str) -> Option<&StoredOffer> {
+        let category = category_of(path_id)?;
+        self.by_category
+            .get(category)?
+            .iter()
+            .find(|o| o.node_key == node_key && o.path_id == path_id)
+    }
+
+    /// All offers of a node.
+    pub fn offers_of(&self, node_key: &[u8]) -> Vec<StoredOffer> {
+        self.by_category
+            .values()
+            .flatten()
+            .filter(|o| o.node_key == node_key)
+            .cloned()
+            .collect()
+    }
+
+    /// Number of offers.
+    pub fn offer_count(&self) -> usize {
+        self.by_category.values().map(Vec::len).sum()
+    }
+
+    /// The pseudonym of `subject` on `path_id` for `viewer`.
+    pub fn pseudonym(&self, viewer: &[u8], subject: &[u8], path_id: &str) -> String {
+        self.key.pseudonym(viewer, subject, path_id)
+    }
+
+    /// The best `limit` matches of `viewer`'s offer for `path_id`, ranked by score, then by the
+    /// most recently updated offer; with the number of candidates. `None` if the viewer does not
+    /// offer the path. Other offers of the viewer itself are never listed.
+    pub fn matches(
+        &self,
+        viewer: &[u8],
+        path_id: &str,
+        limit: usize,
+    ) -> Option<(Vec<RankedMatch>, usize)> {
+        let own = self.offer(viewer, path_id)?;
+        let me = profile(own);
+        let list = self.by_category.get(own.category.as_str())?;
+        let mut scored: Vec<(i32, u64, usize)> = Vec::with_capacity(list.len());
+        for (i, o) in list.iter().enumerate() {
+            if o.node_key == viewer {
+                continue;
+            }
+            if let Some((s, _)) = peers::score(&me, &profile(o)) {
+                scored.push((s, o.seq, i));
+            }
+        }
+        let candidates = scored.len();
+        let order =
+            |a: &(i32, u64, usize), b: &(i32, u64, usize)| b.0.cmp(&a.0).then(b.1.cmp(&a.1));
+        if limit < scored.len() && limit > 0 {
+            scored.select_nth_unstable_by(limit - 1, order);
+            scored.truncate(limit);
+        } else if limit == 0 {
+            scored.clear();
+        }
+        scored.sort_unstable_by(order);
+        let out = scored
+            .into_iter()
+            .filter_map(|(_, _, i)| {
+                let o = &list[i];
+                let (score, parts) = peers::score(&me, &profile(o))?;
+                Some(RankedMatch {
+                    pseudonym: self.key.pseudonym(viewer, &o.node_key, &o.path_id),
+                    offer: o.clone(),
+                    score,
+                    parts,
+                })
+            })
+            .collect();
+        Some((out, candidates))
+    }
+
+    /// Finds the offer behind a pseudonym in `viewer`'s match candidates for `path_id`.
+    fn resolve(&self, viewer: &[u8], path_id: &str, pseudonym: &str) -> Option<StoredOffer> {
+        let category = category_of(path_id)?;
+        self.by_category
+            .get(category)?
+            .iter()
+            .filter(|o| o.node_key != viewer)
+            .find(|o| self.key.pseudonym(viewer, &o.node_key, &o.path_id) == pseudonym)
+            .cloned()
+    }
+}
+
+fn category_of(path_id: &str) -> Option<&'static str> {
+    path_catalogue()
+        .iter()
+        .find(|p| p.id == path_id)
+        .map(|p| p.category)
+}
+
+fn check_path(path_id: &str) -> Result<&'static str, AggError> {
+    category_of(path_id).ok_or_else(|| {
+        AggError::Invalid(format!(
+            "{path_id:?} is not a path of the published path catalogue"
+        ))
+    })
+}
+
+fn check_key(what: &str, key: &[u8]) -> Result<(), AggError> {
+    if key.len() != 32 {
+        return Err(AggError::Invalid(format!(
+            "{what} must be a 32-byte X25519 public key, got {} bytes",
+            key.len()
+        )));
+    }
+    Ok(())
+}
+
+fn check_card(sealed: &[u8]) -> Result<(), AggError> {
+    if sealed.len() < 29 || sealed.len() > peers::MAX_SEALED_CARD {
+        return Err(AggError::Invalid(format!(
+            "a sealed card must be 29 to {} bytes, got {}",
+            peers::MAX_SEALED_CARD,
+            sealed.len()
+        )));
+    }
+    Ok(())
+}
+
+/// A verified peer message from an enrolled node.
+struct PeerCall {
+    signer: Vec<u8>,
+    enrolment: Enrolment,
+    body: pb::payload::Body,
+    payload_hash: [u8; 32],
+}
+
+impl Aggregator {
+    /// Loads offers and requests into memory (at open).
+    pub(crate) fn load_peer_book(
+        store: &crate::store::Store,
+        limits: PeerLimits,
+    ) -> Result<PeerBook, AggError> {
+        let mut book = PeerBook::new(&store.pseudonym_secret()?, limits);
+        for o in store.offers()? {
+            book.insert_offer(o);
+        }
+        for r in store.peer_requests()? {
+            book.requests.insert(r.id.clone(), r);
+        }
+        Ok(book)
+    }
+
+    /// Sets the limits of peer matching.
+    pub fn set_peer_limits(&self, limits: PeerLimits) {
+        self.peer_book().limits = limits;
+    }
+
+    fn peer_book(&self) -> std::sync::MutexGuard<'_, PeerBook> {
+        // A panic while holding the lock leaves consistent data (every change is written to the
+        // store before the in-memory book), so a poisoned lock is taken over.
+        self.peers
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Verifies size, signature (over the exact bytes, before decoding), enrolment, freshness and
+    /// nonce of a peer message.
+    fn verify_peer(&self, msg: &pb::SignedMessage) -> Result<PeerCall, AggError> {
+        let size = msg.encoded_len();
+        if size > sovbench_proto::MAX_MESSAGE_BYTES {
+            return Err(AggError::TooLarge(size, sovbench_proto::MAX_MESSAGE_BYTES));
+        }
+        let verified = envelope::open(msg)?;
+        let enrolment = self
+            .store
+            .enrolment(&verified.signer)?
+            .ok_or_else(|| AggError::UnknownKey(fingerprint(&verified.signer)))?;
+        if enrolment.revoked_at.is_some() {
+            return Err(AggError::Revoked(enrolment.fingerprint));
+        }
+        let (issued_at, nonce) = match &verified.body {
+            pb::payload::Body::PeerOffer(m) => (m.issued_at, &m.nonce),
+            pb::payload::Body::PeerWithdraw(m) => (m.issued_at, &m.nonce),
+            pb::payload::Body::PeerMatchesQuery(m) => (m.issued_at, &m.nonce),
+            pb::payload::Body::PeerContact(m) => (m.issued_at, &m.nonce),
+            pb::payload::Body::PeerRequestsQuery(m) => (m.issued_at, &m.nonce),
+            pb::payload::Body::PeerAnswer(m) => (m.issued_at, &m.nonce),
+            pb::payload::Body::PeerCard(m) => (m.issued_at, &m.nonce),
+            other => {
+                return Err(AggError::WrongKind {
+                    expected: "peer message",
+                    got: envelope::kind_name(other),
+                })
+            }
+        };
+        let now = sovbench_core::now_unix();
+        peers::check_freshness(issued_at, nonce, now)?;
+        if !self.store.claim_nonce(&verified.signer, nonce, issued_at)? {
+            return Err(AggError::Replay(enrolment.fingerprint));
+        }
+        let last = self
+            .nonces_pruned
+            .load(std::sync::atomic::Ordering::Relaxed);
+        if now - last > 60 {
+            self.nonces_pruned
+                .store(now, std::sync::atomic::Ordering::Relaxed);
+            self.store.forget_nonces(now - 2 * peers::FRESHNESS_SECS)?;
+        }
+        Ok(PeerCall {
+            signer: verified.signer,
+            enrolment,
+            body: verified.body,
+            payload_hash: verified.payload_hash,
+        })
+    }
+
+    fn peer_ack(&self, call: &PeerCall, request_id: &str) -> pb::SignedMessage {
+        self.identity.seal(pb::payload::Body::PeerAck(pb::PeerAck {
+            payload_hash: call.payload_hash.to_vec(),
+            request_id: request_id.to_string(),
+            stored_at: sovbench_core::now_unix(),
+        }))
+    }
+
+    /// A signed `PeerOffer`: stores (or updates) the offer; a signed `PeerAck` once durable.
+    pub fn peer_offer(&self, msg: &pb::SignedMessage) -> Result<pb::SignedMessage, AggError> {
+        let call = self.verify_peer(msg)?;
+        let pb::payload::Body::PeerOffer(m) = &call.body else {
+            return Err(wrong("peer offer", &call.body));
+        };
+        let category = check_path(&m.path_id)?;
+        if peers::stage_rank(&m.stage).is_none() {
+            return Err(AggError::Invalid(format!(
+                "unknown stage {:?}; stages: erwogen, geplant, pilot, rollout, abgeschlossen, zurueckgerollt",
+                m.stage
+            )));
+        }
+        let mut book = self.peer_book();
+        let offer = StoredOffer {
+            node_key: call.signer.clone(),
+            path_id: m.path_id.clone(),
+            category: category.to_string(),
+            stage: m.stage.clone(),
+            attributes: call.enrolment.attributes.clone(),
+            offered_at: sovbench_core::now_unix(),
+            seq: book.next_seq,
+        };
+        self.store.write_peers(&[offer.clone()], &[], &[])?;
+        book.insert_offer(offer);
+        Ok(self.peer_ack(&call, ""))
+    }
+
+    /// A signed `PeerWithdraw`: removes the offer from every list at once and closes unanswered
+    /// requests on it, in both directions.
+    pub fn peer_withdraw(&self, msg: &pb::SignedMessage) -> Result<pb::SignedMessage, AggError> {
+        let call = self.verify_peer(msg)?;
+        let pb::payload::Body::PeerWithdraw(m) = &call.body else {
+            return Err(wrong("peer withdrawal", &call.body));
+        };
+        check_path(&m.path_id)?;
+        let mut book = self.peer_book();
+        if book.offer(&call.signer, &m.path_id).is_none() {
+            return Err(AggError::NotOffered(m.path_id.clone()));
+        }
+        let closed = Self::close_pending(&book, &call.signer, Some(&m.path_id));
+        self.store
+            .write_peers(&[], &[(m.path_id.clone(), call.signer.clone())], &closed)?;
+        book.remove_offer(&call.signer, &m.path_id);
+        for r in closed {
+            book.requests.insert(r.id.clone(), r);
+        }
+        Ok(self.peer_ack(&call, ""))
+    }
+
+    /// Unanswered requests to or from `node` (on `path`, or on any path), marked closed.
+    fn close_pending(book: &PeerBook, node: &[u8], path: Option<&str>) -> Vec<StoredRequest> {
+        book.requests
+            .values()
+            .filter(|r| r.status == ContactStatus::Pending)
+            .filter(|r| {
+                (r.target == node && path.is_none_or(|p| r.target_path == p))
+                    || (r.requester == node && path.is_none_or(|p| r.requester_path == p))
+            })
+            .map(|r| StoredRequest {
+                status: ContactStatus::Closed,
+                ..r.clone()
+            })
+            .collect()
+    }
+
+    /// Removes every offer of a revoked node and closes its unanswered requests.
+    pub(crate) fn forget_peer(&self, node: &[u8]) -> Result<(), AggError> {
+        let mut book = self.peer_book();
+        let offers = book.offers_of(node);
+        let closed = Self::close_pending(&book, node, None);
+        let removals: Vec<(String, Vec<u8>)> = offers
+            .iter()
+            .map(|o| (o.path_id.clone(), node.to_vec()))
+            .collect();
+        self.store.write_peers(&[], &removals, &closed)?;
+        for o in offers {
+            book.remove_offer(node, &o.path_id);
+        }
+        for r in closed {
+            book.requests.insert(r.id.clone(), r);
+        }
+        Ok(())
+    }
+
+    /// A signed `PeerMatchesQuery`: the signed match list of the signer's offer.
+    pub fn peer_matches(&self, msg: &pb::SignedMessage) -> Result<pb::SignedMessage, AggError> {
+        let call = self.verify_peer(msg)?;
+        let pb::payload::Body::PeerMatchesQuery(m) = &call.body else {
+            return Err(wrong("peer matches query", &call.body));
+        };
+        check_path(&m.path_id)?;
+        let book = self.peer_book();
+        let limit = match m.limit {
+            0 => DEFAULT_MATCHES,
+            n => n.min(book.limits.max_matches),
+        } as usize;
+        let stage = book
+            .offer(&call.signer, &m.path_id)
+            .map(|o| o.stage.clone())
+            .ok_or_else(|| AggError::NotOffered(m.path_id.clone()))?;
+        let (ranked, candidates) = book
+            .matches(&call.signer, &m.path_id, limit)
+            .ok_or_else(|| AggError::NotOffered(m.path_id.clone()))?;
+        drop(book);
+        let matches = ranked
+            .into_iter()
+            .map(|r| pb::PeerMatch {
+                pseudonym: r.pseudonym,
+                path_id: r.offer.path_id,
+                stage: r.offer.stage,
+                kind: r.offer.attributes.kind.key().to_string(),
+                size_class: r.offer.attributes.size.key().to_string(),
+                score: r.score,
+                parts: r
+                    .parts
+                    .into_iter()
+                    .map(|(reason, points)| pb::ScorePart {
+                        reason: reason as i32,
+                        points,
+                    })
+                    .collect(),
+            })
+            .collect();
+        Ok(self
+            .identity
+            .seal(pb::payload::Body::PeerMatches(pb::PeerMatches {
+                path_id: m.path_id.clone(),
+                stage,
+                matches,
+                candidates: candidates as u32,
+                computed_at: sovbench_core::now_unix(),
+                query_hash: call.payload_hash.to_vec(),
+            })))
+    }
+
+    /// A signed `PeerContact`: records a contact request (rate-limited); the ack carries its id.
+    /// Asking again for the same peer returns the same request.
+    pub fn peer_contact(&self, msg: &pb::SignedMessage) -> Result<pb::SignedMessage, AggError> {
+        let call = self.verify_peer(msg)?;
+        let pb::payload::Body::PeerContact(m) = &call.body else {
+            return Err(wrong("peer contact request", &call.body));
+        };
+        check_path(&m.path_id)?;
+        check_key("requester_key", &m.requester_key)?;
+        let mut book = self.peer_book();
+        let own = book
+            .offer(&call.signer, &m.path_id)
+            .cloned()
+            .ok_or_else(|| AggError::NotOffered(m.path_id.clone()))?;
+        let target = book
+            .resolve(&call.signer, &m.path_id, &m.pseudonym)
+            .ok_or_else(|| AggError::UnknownPeer(m.pseudonym.clone(), m.path_id.clone()))?;
+        if let Some(existing) = book.requests.values().find(|r| {
+            r.requester == call.signer
+                && r.target == target.node_key
+                && r.target_path == target.path_id
+                && r.requester_path == m.path_id
+        }) {
+            let id = existing.id.clone();
+            return Ok(self.peer_ack(&call, &id));
+        }
+        let now = sovbench_core::now_unix();
+        let mut recent: Vec<i64> = book
+            .requests
+            .values()
+            .filter(|r| r.requester == call.signer && r.created_at > now - 86_400)
+            .map(|r| r.created_at)
+            .collect();
+        if recent.len() >= book.limits.requests_per_day as usize {
+            recent.sort_unstable();
+            let oldest_counted = recent[recent.len() - book.limits.requests_per_day as usize];
+            return Err(AggError::RateLimited {
+                limit: book.limits.requests_per_day,
+                next: sovbench_core::time::format_utc(oldest_counted + 86_400),
+            });
+        }
+        let id = loop {
+            let id = hex::encode(envelope::random_bytes(6)?);
+            if !book.requests.contains_key(&id) {
+                break id;
+            }
+        };
+        let request = StoredRequest {
+            id: id.clone(),
+            requester: call.signer.clone(),
+            target: target.node_key.clone(),
+            requester_path: m.path_id.clone(),
+            target_path: target.path_id.clone(),
+            requester_stage: own.stage.clone(),
+            requester_attributes: own.attributes.clone(),
+            requester_key: m.requester_key.clone(),
+            created_at: now,
+            status: ContactStatus::Pending,
+            answered_at: None,
+            answerer_key: Vec::new(),
+            answerer_card: Vec::new(),
+            requester_card: Vec::new(),
+        };
+        self.store.write_peers(&[], &[], &[request.clone()])?;
+        book.requests.insert(id.clone(), request);
+        Ok(self.peer_ack(&call, &id))
+    }
+
+    /// A signed `PeerAnswer` of the requested node: accept (with its sealed card) or decline.
+    pub fn peer_answer(&self, msg: &pb::SignedMessage) -> Result<pb::SignedMessage, AggError> {
+        let call = self.verify_peer(msg)?;
+        let pb::payload::Body::PeerAnswer(m) = &call.body else {
+            return Err(wrong("peer answer", &call.body));
+        };
+        let mut book = self.peer_book();
+        let r = book
+            .requests
+            .get(&m.request_id)
+            .filter(|r| r.target == call.signer)
+            .cloned()
+            .ok_or_else(|| AggError::UnknownRequest(m.request_id.clone()))?;
+        let state = |reason: &str| AggError::RequestState {
+            id: r.id.clone(),
+            reason: reason.to_string(),
+        };
+        if m.accept {
+            check_key("answerer_key", &m.answerer_key)?;
+            check_card(&m.sealed_card)?;
+        }
+        match r.status {
+            ContactStatus::Closed => {
+                return Err(state(
+                    "an offer behind it was withdrawn; it can no longer be answered",
+                ))
+            }
+            ContactStatus::Accepted if m.accept && r.answerer_card == m.sealed_card => {
+                return Ok(self.peer_ack(&call, &r.id))
+            }
+            ContactStatus::Declined if !m.accept => return Ok(self.peer_ack(&call, &r.id)),
+            ContactStatus::Accepted | ContactStatus::Declined => {
+                return Err(state("it has been answered already"))
+            }
+            ContactStatus::Pending => {}
+        }
+        let updated = if m.accept {
+            StoredRequest {
+                status: ContactStatus::Accepted,
+                answered_at: Some(sovbench_core::now_unix()),
+                answerer_key: m.answerer_key.clone(),
+                answerer_card: m.sealed_card.clone(),
+                ..r
+            }
+        } else {
+            StoredRequest {
+                status: ContactStatus::Declined,
+                answered_at: Some(sovbench_core::now_unix()),
+                ..r
+            }
+        };
+        self.store.write_peers(&[], &[], &[updated.clone()])?;
+        let id = updated.id.clone();
+        book.requests.insert(id.clone(), updated);
+        Ok(self.peer_ack(&call, &id))
+    }
+
+    /// A signed `PeerCard` of the requester, after the accept.
+    pub fn peer_card(&self, msg: &pb::SignedMessage) -> Result<pb::SignedMessage, AggError> {
+        let call = self.verify_peer(msg)?;
+        let pb::payload::Body::PeerCard(m) = &call.body else {
+            return Err(wrong("peer card", &call.body));
+        };
+        check_card(&m.sealed_card)?;
+        let mut book = self.peer_book();
+        let r = book
+            .requests
+            .get(&m.request_id)
+            .filter(|r| r.requester == call.signer)
+            .cloned()
+            .ok_or_else(|| AggError::UnknownRequest(m.request_id.clone()))?;
+        if r.status != ContactStatus::Accepted {
+            // Pending, declined and closed look the same to the requester.
+            return Err(AggError::RequestState {
+                id: r.id,
+                reason: "no answer yet".into(),
+            });
+        }
+        if !r.requester_card.is_empty() {
+            if r.requester_card == m.sealed_card {
+                return Ok(self.peer_ack(&call, &r.id));
+            }
+            return Err(AggError::RequestState {
+                id: r.id,
+                reason: "a different card was sent already".into(),
+            });
+        }
+        let updated = StoredRequest {
+            requester_card: m.sealed_card.clone(),
+            ..r
+        };
+        self.store.write_peers(&[], &[], &[updated.clone()])?;
+        let id = updated.id.clone();
+        book.requests.insert(id.clone(), updated);
+        Ok(self.peer_ack(&call, &id))
+    }
+
+    /// A signed `PeerRequestsQuery`: the signer's incoming and outgoing requests, signed.
+    pub fn peer_requests(&self, msg: &pb::SignedMessage) -> Result<pb::SignedMessage, AggError> {
+        let call = self.verify_peer(msg)?;
+        if !matches!(call.body, pb::payload::Body::PeerRequestsQuery(_)) {
+            return Err(wrong("peer requests query", &call.body));
+        }
+        let book = self.peer_book();
+        let me = call.signer.as_slice();
+        let mut incoming = Vec::new();
+        let mut outgoing = Vec::new();
+        for r in book.requests.values() {
+            if r.target == me && r.status != ContactStatus::Closed {
+                incoming.push(pb::IncomingRequest {
+                    request_id: r.id.clone(),
+                    path_id: r.target_path.clone(),
+                    pseudonym: book.pseudonym(me, &r.requester, &r.requester_path),
+                    requester_path_id: r.requester_path.clone(),
+                    stage: r.requester_stage.clone(),
+                    kind: r.requester_attributes.kind.key().to_string(),
+                    size_class: r.requester_attributes.size.key().to_string(),
+                    requested_at: r.created_at,
+                    status: match r.status {
+                        ContactStatus::Accepted => pb::RequestStatus::Accepted,
+                        ContactStatus::Declined => pb::RequestStatus::Declined,
+                        _ => pb::RequestStatus::NoAnswerYet,
+                    } as i32,
+                    requester_key: r.requester_key.clone(),
+                    sealed_card: r.requester_card.clone(),
+                });
+            }
+            if r.requester == me {
+                let accepted = r.status == ContactStatus::Accepted;
+                outgoing.push(pb::OutgoingRequest {
+                    request_id: r.id.clone(),
+                    path_id: r.requester_path.clone(),
+                    pseudonym: book.pseudonym(me, &r.target, &r.target_path),
+                    target_path_id: r.target_path.clone(),
+                    requested_at: r.created_at,
+                    status: if accepted {
+                        pb::RequestStatus::Accepted
+                    } else {
+                        pb::RequestStatus::NoAnswerYet
+                    } as i32,
+                    answerer_key: if accepted {
+                        r.answerer_key.clone()
+                    } else {
+                        Vec::new()
+                    },
+                    sealed_card: if accepted {
+                        r.answerer_card.clone()
+                    } else {
+                        Vec::new()
+                    },
+                    card_sent: !r.requester_card.is_empty(),
+                });
+            }
+        }
+        drop(book);
+        Ok(self
+            .identity
+            .seal(pb::payload::Body::PeerRequests(pb::PeerRequests {
+                incoming,
+                outgoing,
+                computed_at: sovbench_core::now_unix(),
+                query_hash: call.payload_hash.to_vec(),
+            })))
+    }
+
+    /// Number of offers, open requests and exchanged contacts, for the operator.
+    pub fn peer_counts(&self) -> (usize, usize, usize) {
+        let book = self.peer_book();
+        let open = book
+            .requests
+            .values()
+            .filter(|r| r.status == ContactStatus::Pending)
+            .count();
+        let accepted = book
+            .requests
+            .values()
+            .filter(|r| r.status == ContactStatus::Accepted)
+            .count();
+        (book.offer_count(), open, accepted)
+    }
+}
+
+fn wrong(expected: &'static str, body: &pb::payload::Body) -> AggError {
+    AggError::WrongKind {
+        expected,
+        got: envelope::kind_name(body),
+    }
+}
