@@ -107,11 +107,15 @@ pub enum Command {
         export: Option<PathBuf>,
     },
     /// Serve the gRPC API. Rounds whose closing time has passed are closed and published
-    /// automatically. Stops cleanly on Ctrl-C or SIGTERM.
+    /// automatically. Also relays peer matching (offers, match lists, contact requests, sealed
+    /// cards; see docs/PEERS.md). Stops cleanly on Ctrl-C or SIGTERM.
     Serve {
         /// Address to listen on.
         #[arg(long, default_value = "127.0.0.1:7443")]
         listen: String,
+        /// Peer matching: contact requests one node may send within 24 hours.
+        #[arg(long, default_value_t = 20, value_name = "N")]
+        peer_requests_per_day: u32,
     },
 }
 
@@ -402,8 +406,17 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 print!("{}", render_publication(&msg, lang)?);
             }
         }
-        Command::Serve { listen } => {
+        Command::Serve {
+            listen,
+            peer_requests_per_day,
+        } => {
             let agg = Arc::new(Aggregator::open(&dir)?);
+            agg.set_peer_limits(crate::peers::PeerLimits {
+                requests_per_day: peer_requests_per_day,
+                ..Default::default()
+            });
+            let (offers, open, exchanged) = agg.peer_counts();
+            tracing::info!(offers, open_requests = open, exchanged, "peer matching");
             rt.block_on(async move {
                 let listener = tokio::net::TcpListener::bind(&listen)
                     .await

@@ -117,6 +117,19 @@ pub enum Command {
         #[command(subcommand)]
         action: crate::cli_inventory::MigrationAction,
     },
+    /// Peer matching with double opt-in: find administrations on the same migration path.
+    ///
+    /// Without an action: the best matches for each path you offer, with pseudonym, stage, kind,
+    /// size class and an explained score. Nothing happens without an explicit `offer` per path;
+    /// contact cards are exchanged only after the other side accepted your request (or you
+    /// accepted theirs), end-to-end encrypted.
+    Peers {
+        #[command(subcommand)]
+        action: Option<crate::cli_peers::PeersAction>,
+        /// Matches listed per offered path (at most 50).
+        #[arg(long, default_value_t = 10)]
+        limit: u32,
+    },
     /// Perform the annual switch-readiness check (Wechselbereitschaftsprüfung) on the inventory,
     /// store its dated result and show what changed since the previous one.
     Readiness,
@@ -321,6 +334,14 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let node = Node::open(&dir)?;
             let lang = cli.lang.unwrap_or(node.config().lang);
             crate::cli_inventory::migration(&node, action, lang, cli.json)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Peers { action, limit } => {
+            let node = Node::open(&dir)?;
+            let lang = cli.lang.unwrap_or(node.config().lang);
+            rt.block_on(crate::cli_peers::peers(
+                &node, action, limit, lang, cli.json,
+            ))?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Readiness => {

@@ -86,6 +86,51 @@ pub async fn get_publication(
     .map_err(|s| status_error(url, s))
 }
 
+/// The peer-matching calls of the aggregator's service.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PeerRpc {
+    /// `PeerOffer`.
+    Offer,
+    /// `PeerWithdraw`.
+    Withdraw,
+    /// `PeerMatches`.
+    Matches,
+    /// `PeerContact`.
+    Contact,
+    /// `PeerRequests`.
+    Requests,
+    /// `PeerAnswer`.
+    Answer,
+    /// `PeerCard`.
+    Card,
+}
+
+/// Sends a signed peer message; returns the aggregator's signed answer. Unlike submissions,
+/// nothing is queued: a refusal, including the rate limit (`ResourceExhausted`), is reported.
+pub async fn peer(
+    url: &str,
+    rpc: PeerRpc,
+    msg: pb::SignedMessage,
+) -> Result<pb::SignedMessage, NodeError> {
+    let mut c = connect(url).await?;
+    let res = match rpc {
+        PeerRpc::Offer => c.peer_offer(msg).await,
+        PeerRpc::Withdraw => c.peer_withdraw(msg).await,
+        PeerRpc::Matches => c.peer_matches(msg).await,
+        PeerRpc::Contact => c.peer_contact(msg).await,
+        PeerRpc::Requests => c.peer_requests(msg).await,
+        PeerRpc::Answer => c.peer_answer(msg).await,
+        PeerRpc::Card => c.peer_card(msg).await,
+    };
+    res.map(|r| r.into_inner()).map_err(|s| match s.code() {
+        tonic::Code::ResourceExhausted => NodeError::Refused {
+            code: "ResourceExhausted".into(),
+            message: s.message().to_string(),
+        },
+        _ => status_error(url, s),
+    })
+}
+
 fn error_chain(e: &dyn std::error::Error) -> String {
     let mut out = e.to_string();
     let mut src = e.source();

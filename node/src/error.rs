@@ -2,6 +2,7 @@
 
 use sovbench_core::cohort::CohortError;
 use sovbench_core::envelope::EnvelopeError;
+use sovbench_core::peers::PeerError;
 use sovbench_core::selftest::AssessmentError;
 
 /// Everything that can go wrong on a node.
@@ -99,6 +100,9 @@ pub enum NodeError {
     /// The aggregator's answer is not what the protocol promises.
     #[error("aggregator answer rejected: {0}")]
     BadAnswer(String),
+    /// Peer matching: a local precondition or a card problem.
+    #[error("peers: {0}")]
+    Peers(String),
     /// OpenDP refused to build or run a measurement.
     #[error("privatisation of {metric}: {reason}")]
     Privacy {
@@ -107,6 +111,12 @@ pub enum NodeError {
         /// OpenDP's message.
         reason: String,
     },
+}
+
+impl From<PeerError> for NodeError {
+    fn from(e: PeerError) -> Self {
+        NodeError::Peers(e.to_string())
+    }
 }
 
 impl NodeError {

@@ -25,6 +25,7 @@
 
 pub mod cli;
 pub mod cli_inventory;
+pub mod cli_peers;
 pub mod client;
 pub mod config;
 pub mod error;
@@ -32,6 +33,7 @@ pub mod inventory;
 pub mod migration;
 pub mod model;
 pub mod node;
+pub mod peers;
 pub mod privacy_report;
 pub mod privatise;
 pub mod procurement;

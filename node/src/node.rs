@@ -50,7 +50,7 @@ pub struct InitOptions {
 pub struct Node {
     dir: PathBuf,
     store: Store,
-    identity: Identity,
+    pub(crate) identity: Identity,
     config: NodeConfig,
 }
 

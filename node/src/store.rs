@@ -17,6 +17,10 @@
 //! | `alternatives` | category key, `0x00`, product | the administration's own [`Alternative`] as JSON |
 //! | `meta` | `b"criteria"` | procurement criteria ([`Criterion`] list) as JSON |
 //! | `migrations` | path id (UTF-8) | [`MigrationPath`] as JSON |
+//! | `peer_offers` | catalogue path id | [`LocalOffer`] (with the contact card) as JSON |
+//! | `peer_out` | path id, `0x00`, pseudonym | [`OutgoingContact`] (with its X25519 secret) as JSON |
+//! | `peer_in` | request id | [`IncomingContact`] (with its X25519 secret) as JSON |
+//! | `peer_seen` | pseudonym | the path id under which the last match list showed it |
 //!
 //! Durability: [`Store::commit`] flushes sled and then `fsync`s its data file, because sled 0.34's
 //! own flush issues `sync_file_range`, which neither flushes the drive's cache nor the file's
@@ -36,6 +40,7 @@ use crate::inventory::alternatives::Alternative;
 use crate::inventory::System;
 use crate::migration::MigrationPath;
 use crate::model::{AssessmentRecord, LedgerEntry, Profile};
+use crate::peers::{IncomingContact, LocalOffer, OutgoingContact};
 use crate::procurement::Criterion;
 use crate::readiness::ReadinessResult;
 
@@ -55,6 +60,10 @@ pub struct Store {
     readiness: sled::Tree,
     alternatives: sled::Tree,
     migrations: sled::Tree,
+    peer_offers: sled::Tree,
+    peer_out: sled::Tree,
+    peer_in: sled::Tree,
+    peer_seen: sled::Tree,
 }
 
 const PROFILE: &[u8] = b"profile";
@@ -89,6 +98,10 @@ impl Store {
             readiness: t("readiness")?,
             alternatives: t("alternatives")?,
             migrations: t("migrations")?,
+            peer_offers: t("peer_offers")?,
+            peer_out: t("peer_out")?,
+            peer_in: t("peer_in")?,
+            peer_seen: t("peer_seen")?,
             db,
         })
     }
@@ -358,6 +371,77 @@ impl Store {
         self.commit()
     }
 
+    /// The administration's offers for peer matching.
+    pub fn peer_offers(&self) -> Result<Vec<LocalOffer>, NodeError> {
+        all_json(&self.peer_offers)
+    }
+
+    /// One offer.
+    pub fn peer_offer(&self, path_id: &str) -> Result<Option<LocalOffer>, NodeError> {
+        get_json(&self.peer_offers, path_id.as_bytes())
+    }
+
+    /// Stores an offer durably.
+    pub fn put_peer_offer(&self, o: &LocalOffer) -> Result<(), NodeError> {
+        put_json(&self.peer_offers, o.path_id.as_bytes(), o)?;
+        self.commit()
+    }
+
+    /// Removes an offer durably.
+    pub fn remove_peer_offer(&self, path_id: &str) -> Result<(), NodeError> {
+        self.peer_offers.remove(path_id.as_bytes())?;
+        self.commit()
+    }
+
+    /// Outgoing contact requests.
+    pub fn outgoing_contacts(&self) -> Result<Vec<OutgoingContact>, NodeError> {
+        all_json(&self.peer_out)
+    }
+
+    /// The outgoing request to `pseudonym` on `path_id`.
+    pub fn outgoing_contact(
+        &self,
+        path_id: &str,
+        pseudonym: &str,
+    ) -> Result<Option<OutgoingContact>, NodeError> {
+        get_json(&self.peer_out, &pair_key(path_id, pseudonym))
+    }
+
+    /// Stores an outgoing request durably.
+    pub fn put_outgoing_contact(&self, c: &OutgoingContact) -> Result<(), NodeError> {
+        put_json(&self.peer_out, &pair_key(&c.path_id, &c.pseudonym), c)?;
+        self.commit()
+    }
+
+    /// An answered incoming request.
+    pub fn incoming_contact(&self, request_id: &str) -> Result<Option<IncomingContact>, NodeError> {
+        get_json(&self.peer_in, request_id.as_bytes())
+    }
+
+    /// Stores an answered incoming request durably.
+    pub fn put_incoming_contact(&self, c: &IncomingContact) -> Result<(), NodeError> {
+        put_json(&self.peer_in, c.request_id.as_bytes(), c)?;
+        self.commit()
+    }
+
+    /// Remembers under which path the last match list showed each pseudonym.
+    pub fn remember_pseudonyms(&self, seen: &[(String, String)]) -> Result<(), NodeError> {
+        let mut batch = sled::Batch::default();
+        for (pseudonym, path_id) in seen {
+            batch.insert(pseudonym.as_bytes(), path_id.as_bytes());
+        }
+        self.peer_seen.apply_batch(batch)?;
+        self.commit()
+    }
+
+    /// The path under which a pseudonym was last listed.
+    pub fn pseudonym_path(&self, pseudonym: &str) -> Result<Option<String>, NodeError> {
+        Ok(self
+            .peer_seen
+            .get(pseudonym.as_bytes())?
+            .map(|v| String::from_utf8_lossy(&v).into_owned()))
+    }
+
     /// The latest stored publication, by publication time.
     pub fn latest_publication(&self) -> Result<Option<pb::SignedMessage>, NodeError> {
         let mut best: Option<(i64, pb::SignedMessage)> = None;
@@ -420,6 +504,20 @@ fn get_json<T: DeserializeOwned>(tree: &sled::Tree, key: &[u8]) -> Result<Option
         Some(v) => Ok(Some(serde_json::from_slice(&v)?)),
         None => Ok(None),
     }
+}
+
+fn all_json<T: DeserializeOwned>(tree: &sled::Tree) -> Result<Vec<T>, NodeError> {
+    tree.iter()
+        .values()
+        .map(|v| Ok(serde_json::from_slice(&v?)?))
+        .collect()
+}
+
+fn pair_key(a: &str, b: &str) -> Vec<u8> {
+    let mut k = a.as_bytes().to_vec();
+    k.push(0);
+    k.extend_from_slice(b.as_bytes());
+    k
 }
 
 fn put_json<T: Serialize>(tree: &sled::Tree, key: &[u8], value: &T) -> Result<(), NodeError> {
