@@ -4,6 +4,7 @@
 mod happy; // the federation end to end: submit, publish, compare, export
 mod inventory; // inventory metrics through the round path
 mod outbox; // aggregator down: outbox, later delivery, no double spend
+mod peers; // peer matching with double opt-in: offer, match, request, answer, cards, withdraw
 mod privacy; // policy refusals, yearly budget, the report for the data protection officer
 mod refusals; // forged, unknown, revoked, replayed, closed, garbage, oversized
 mod restart; // restart between submit and publish; a killed process loses nothing acknowledged

@@ -1,0 +1,386 @@
+//! Peer matching with double opt-in across real nodes and a real aggregator: offer, match,
+//! request, decline (nothing revealed), request, accept (cards exchanged), withdraw (gone from
+//! every list), durability across a restart, the rate limit, and forged, replayed, stale and
+//! unknown messages refused.
+
+use sovbench_aggregator::peers::PeerLimits;
+use sovbench_core::cohort::{CohortAttributes, Kind, SizeClass};
+use sovbench_core::envelope::Identity;
+use sovbench_core::pb;
+use sovbench_core::peers::{fresh_nonce, ContactCard};
+use sovbench_node::inventory::Category;
+use sovbench_node::migration::{MigrationPath, Stage, StageChange};
+use sovbench_node::{Node, NodeError};
+use sovbench_tests::Harness;
+use tonic::Code;
+
+const BBB: &str = "path.videokonferenzen.bigbluebutton";
+const ALFAVIEW: &str = "path.videokonferenzen.alfaview";
+
+fn add_path(node: &Node, to: &str, stage: Stage) -> String {
+    let id = format!("video-{}", to.to_ascii_lowercase());
+    node.store()
+        .put_migration(&MigrationPath {
+            id: id.clone(),
+            category: Category::Videokonferenzen,
+            from_product: "Microsoft Teams".into(),
+            to_product: to.into(),
+            stage,
+            history: vec![StageChange { stage, on: 20_000 }],
+            workplaces: 120,
+            systems: Vec::new(),
+            notes: "interne Notiz, verlässt den Knoten nie".into(),
+        })
+        .expect("migration");
+    id
+}
+
+fn card(who: &str) -> ContactCard {
+    ContactCard {
+        organisation: format!("Verwaltung {who}"),
+        name: format!("Digitallotse {who}"),
+        email: format!("kontakt-{}@verwaltung.example", who.to_ascii_lowercase()),
+        phone: String::new(),
+        note: "Leistungsbeschreibung und Schulungsunterlagen teilen wir gern.".into(),
+    }
+}
+
+fn refused(e: NodeError, code: &str, needle: &str) {
+    match e {
+        NodeError::Refused { code: c, message } => {
+            assert_eq!(c, code, "{message}");
+            assert!(message.contains(needle), "{message:?} lacks {needle:?}");
+        }
+        other => panic!("expected a {code} refusal, got {other}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn double_opt_in_from_offer_to_exchanged_cards_and_withdrawal() {
+    let mut h = Harness::start().await;
+    let a = h.node("gemeinde", "DE-NW", 30_000, [2, 2, 3, 2, 1]);
+    let b = h.node("gemeinde", "DE-HE", 25_000, [3, 3, 3, 3, 3]);
+    let c = h.node("landkreis", "DE-BY", 200_000, [3, 2, 2, 4, 2]);
+    add_path(&a, "BigBlueButton", Stage::Geplant);
+    add_path(&b, "BigBlueButton", Stage::Rollout);
+    add_path(&c, "Alfaview", Stage::Pilot);
+
+    // Nothing without an explicit offer: no list, and no contact requests.
+    assert!(a.peer_matches(10).await.expect("matches").is_empty());
+    let e = a
+        .peer_offer("video-bigbluebutton", None)
+        .await
+        .expect_err("card needed");
+    assert!(e.to_string().contains("contact card"), "{e}");
+
+    a.peer_offer("video-bigbluebutton", Some(card("A")))
+        .await
+        .expect("offer a");
+    b.peer_offer(BBB, Some(card("B"))).await.expect("offer b");
+    c.peer_offer("video-alfaview", Some(card("C")))
+        .await
+        .expect("offer c");
+
+    // Match: B (same path, same kind and size class, further along) before C (neighbouring path).
+    let lists = a.peer_matches(10).await.expect("matches");
+    assert_eq!(lists.len(), 1);
+    let l = &lists[0];
+    assert_eq!((l.path_id.as_str(), l.stage.as_str()), (BBB, "geplant"));
+    assert_eq!(l.matches.len(), 2);
+    let (mb, mc) = (&l.matches[0], &l.matches[1]);
+    assert!(mb.same_path && !mc.same_path);
+    assert_eq!(
+        (mb.kind.as_str(), mb.size_class.as_str()),
+        ("gemeinde", "20k-50k")
+    );
+    assert_eq!(mb.stage, "rollout");
+    assert_eq!(mb.score, 10 + 3 + 2 + 2);
+    assert_eq!(mc.path_id, ALFAVIEW);
+    assert_eq!(mc.score, 2, "{:?}", mc.parts);
+    // Pseudonyms differ per viewer: B's pseudonym for C is not A's.
+    let from_b = b.peer_matches(10).await.expect("b matches");
+    let c_for_b = from_b[0]
+        .matches
+        .iter()
+        .find(|m| m.path_id == ALFAVIEW)
+        .expect("c listed for b");
+    assert_ne!(c_for_b.pseudonym, mc.pseudonym);
+
+    // Request, decline: the requester learns nothing.
+    let r1 = a
+        .peer_contact(&mb.pseudonym, None)
+        .await
+        .expect("contact b");
+    assert_eq!(
+        a.peer_contact(&mb.pseudonym, None).await.expect("again"),
+        r1,
+        "asking again is the same request"
+    );
+    let inc = b.peer_requests().await.expect("b requests");
+    assert_eq!(inc.incoming.len(), 1);
+    let i = &inc.incoming[0];
+    assert_eq!(i.request_id, r1);
+    assert_eq!((i.stage.as_str(), i.kind.as_str()), ("geplant", "gemeinde"));
+    assert!(i.card.is_none());
+    assert_eq!(i.status, "no_answer_yet");
+    b.peer_answer(&r1, false).await.expect("decline");
+    let out = a.peer_requests().await.expect("a requests");
+    assert_eq!(out.outgoing.len(), 1);
+    assert_eq!(out.outgoing[0].status, "no_answer_yet");
+    assert!(out.outgoing[0].card.is_none());
+    assert_eq!(
+        b.peer_requests().await.expect("b").incoming[0].status,
+        "declined"
+    );
+    // A decline is final; the second opinion is refused.
+    let e = b.peer_answer(&r1, true).await.expect_err("answered");
+    assert!(e.to_string().contains("answered already"), "{e}");
+
+    // Request, accept: both cards arrive, each side gets the other's.
+    let r2 = a
+        .peer_contact(&mc.pseudonym, None)
+        .await
+        .expect("contact c");
+    let inc = c.peer_requests().await.expect("c requests");
+    assert_eq!(inc.incoming.len(), 1);
+    assert_eq!(inc.incoming[0].path_id, ALFAVIEW);
+    assert_eq!(inc.incoming[0].requester_path_id, BBB);
+    c.peer_answer(&r2, true).await.expect("accept");
+    let out = a.peer_requests().await.expect("a requests");
+    let o = out
+        .outgoing
+        .iter()
+        .find(|o| o.request_id == r2)
+        .expect("r2");
+    assert_eq!(o.status, "accepted");
+    assert_eq!(o.card.as_ref(), Some(&card("C")));
+    assert!(o.own_card_sent);
+    let inc = c.peer_requests().await.expect("c requests");
+    assert_eq!(inc.incoming[0].card.as_ref(), Some(&card("A")));
+    // B declined and never sees A's card; A never sees B's.
+    assert!(b.peer_requests().await.expect("b").incoming[0]
+        .card
+        .is_none());
+
+    // The aggregator's store holds only ciphertext of the cards, and no local notes.
+    h.stop().await;
+    let mut stored = Vec::new();
+    for entry in walk(&h.agg_dir) {
+        stored.extend(std::fs::read(entry).unwrap_or_default());
+    }
+    for secret in [
+        "kontakt-a@verwaltung",
+        "kontakt-c@verwaltung",
+        "Digitallotse",
+        "interne Notiz",
+    ] {
+        assert!(
+            !contains(&stored, secret.as_bytes()),
+            "{secret} found in the aggregator's files"
+        );
+    }
+    // Offers and requests survive a restart.
+    h.start_again().await;
+    let out = a.peer_requests().await.expect("after restart");
+    assert_eq!(out.outgoing.len(), 2);
+
+    // Withdraw: B vanishes from every list at once, and cannot be contacted any more.
+    b.peer_withdraw("video-bigbluebutton")
+        .await
+        .expect("withdraw");
+    let lists = a.peer_matches(10).await.expect("matches");
+    assert!(lists[0].matches.iter().all(|m| m.pseudonym != mb.pseudonym));
+    assert_eq!(lists[0].matches.len(), 1);
+    let from_c = c.peer_matches(10).await.expect("c matches");
+    assert_eq!(from_c[0].matches.len(), 1, "only A is left for C");
+    let e = a
+        .peer_contact(&mb.pseudonym, Some(BBB))
+        .await
+        .expect_err("withdrawn");
+    refused(e, "NotFound", "no listed peer");
+    assert!(b.peer_matches(10).await.expect("b").is_empty());
+
+    // The rate limit: a fourth node, two requests a day.
+    h.agg().set_peer_limits(PeerLimits {
+        requests_per_day: 2,
+        ..Default::default()
+    });
+    let d = h.node("gemeinde", "DE-NI", 28_000, [1, 1, 1, 1, 1]);
+    add_path(&d, "BigBlueButton", Stage::Erwogen);
+    d.peer_offer(BBB, Some(card("D"))).await.expect("offer d");
+    b.peer_offer(BBB, Some(card("B")))
+        .await
+        .expect("b offers again");
+    let e = a.peer_contact("abcdefghijkmnpqr", Some(BBB)).await;
+    refused(e.expect_err("unknown"), "NotFound", "no listed peer");
+    let list = a.peer_matches(10).await.expect("matches");
+    let d_pseudonym = list[0]
+        .matches
+        .iter()
+        .find(|m| m.stage == "erwogen")
+        .expect("d listed")
+        .pseudonym
+        .clone();
+    let e = a
+        .peer_contact(&d_pseudonym, None)
+        .await
+        .expect_err("rate limit");
+    refused(e, "ResourceExhausted", "at most 2 contact requests");
+    h.stop().await;
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    if let Ok(rd) = std::fs::read_dir(dir) {
+        for e in rd.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                out.extend(walk(&p));
+            } else {
+                out.push(p);
+            }
+        }
+    }
+    out
+}
+
+fn contains(hay: &[u8], needle: &[u8]) -> bool {
+    hay.windows(needle.len()).any(|w| w == needle)
+}
+
+fn offer(issued_at: i64, nonce: Vec<u8>) -> pb::payload::Body {
+    pb::payload::Body::PeerOffer(pb::PeerOffer {
+        path_id: BBB.into(),
+        stage: "pilot".into(),
+        issued_at,
+        nonce,
+    })
+}
+
+fn expect_code<T: std::fmt::Debug>(res: Result<T, tonic::Status>, code: Code, needle: &str) {
+    match res {
+        Ok(v) => panic!("expected {code:?}, got {v:?}"),
+        Err(s) => {
+            assert_eq!(s.code(), code, "{}", s.message());
+            assert!(
+                s.message().contains(needle),
+                "{:?} lacks {needle:?}",
+                s.message()
+            );
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forged_replayed_stale_unknown_and_misdirected_peer_messages_are_refused() {
+    let h = Harness::start().await;
+    let (id, _) = Identity::generate().expect("identity");
+    h.agg()
+        .enrol(
+            id.public_key(),
+            "Gemeinde Prüfstadt",
+            CohortAttributes {
+                kind: Kind::Gemeinde,
+                state: "DE-SH".into(),
+                size: SizeClass::Pop5kTo20k,
+            },
+            9_000,
+        )
+        .expect("enrol");
+    let mut cl = h.client().await;
+    let now = sovbench_core::now_unix();
+
+    let good = id.seal(offer(now, fresh_nonce().expect("nonce")));
+    let ack = cl
+        .peer_offer(good.clone())
+        .await
+        .expect("offer")
+        .into_inner();
+    sovbench_core::envelope::open_from(&ack, h.agg().public_key()).expect("signed ack");
+    // The same bytes again: a replay.
+    expect_code(
+        cl.peer_offer(good.clone()).await,
+        Code::AlreadyExists,
+        "replayed",
+    );
+    // One byte changed after signing.
+    let mut forged = id.seal(offer(now, fresh_nonce().expect("nonce")));
+    let last = forged.payload.len() - 1;
+    forged.payload[last] ^= 0x01;
+    expect_code(
+        cl.peer_offer(forged).await,
+        Code::Unauthenticated,
+        "signature",
+    );
+    // Outside the replay window.
+    let stale = id.seal(offer(now - 3_600, fresh_nonce().expect("nonce")));
+    expect_code(
+        cl.peer_offer(stale).await,
+        Code::FailedPrecondition,
+        "window",
+    );
+    // Not enrolled.
+    let (stranger, _) = Identity::generate().expect("identity");
+    let unknown = stranger.seal(offer(now, fresh_nonce().expect("nonce")));
+    expect_code(
+        cl.peer_offer(unknown).await,
+        Code::Unauthenticated,
+        "not enrolled",
+    );
+    // A submission sent to a peer call, and a path outside the catalogue.
+    let sub = id.seal(pb::payload::Body::PeerWithdraw(pb::PeerWithdraw {
+        path_id: BBB.into(),
+        issued_at: now,
+        nonce: fresh_nonce().expect("nonce"),
+    }));
+    expect_code(
+        cl.peer_offer(sub).await,
+        Code::InvalidArgument,
+        "expected a peer offer",
+    );
+    let odd = id.seal(pb::payload::Body::PeerOffer(pb::PeerOffer {
+        path_id: "path.videokonferenzen.zoom".into(),
+        stage: "pilot".into(),
+        issued_at: now,
+        nonce: fresh_nonce().expect("nonce"),
+    }));
+    expect_code(
+        cl.peer_offer(odd).await,
+        Code::InvalidArgument,
+        "path catalogue",
+    );
+    // An answer to a request that is not the signer's.
+    let answer = id.seal(pb::payload::Body::PeerAnswer(pb::PeerAnswer {
+        request_id: "000000000000".into(),
+        accept: false,
+        issued_at: now,
+        nonce: fresh_nonce().expect("nonce"),
+        ..Default::default()
+    }));
+    expect_code(
+        cl.peer_answer(answer).await,
+        Code::NotFound,
+        "no contact request",
+    );
+    // Matches for a path the signer does not offer.
+    let q = id.seal(pb::payload::Body::PeerMatchesQuery(pb::PeerMatchesQuery {
+        path_id: ALFAVIEW.into(),
+        limit: 5,
+        issued_at: now,
+        nonce: fresh_nonce().expect("nonce"),
+    }));
+    expect_code(
+        cl.peer_matches(q).await,
+        Code::FailedPrecondition,
+        "offer it first",
+    );
+    // Revoked: the offer vanishes and further messages are refused.
+    h.agg().revoke(id.public_key()).expect("revoke");
+    let after = id.seal(offer(now, fresh_nonce().expect("nonce")));
+    expect_code(
+        cl.peer_offer(after).await,
+        Code::PermissionDenied,
+        "revoked",
+    );
+    assert_eq!(h.agg().peer_counts().0, 0);
+}
