@@ -332,7 +332,8 @@ pub async fn peers(
     Ok(())
 }
 
-fn print_matches(lists: &[PathMatches], lang: Lang) {
+/// Prints match lists with their explained scores.
+pub fn print_matches(lists: &[PathMatches], lang: Lang) {
     for l in lists {
         println!(
             "{} — {}: {} — {} {}",

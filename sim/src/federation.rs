@@ -41,6 +41,9 @@ pub struct FederationConfig {
     pub dir: Option<PathBuf>,
     /// Metric ids the round asks for (empty: the catalogue's default, the self-test).
     pub metrics: Vec<String>,
+    /// Share of administrations that offer their catalogue migration paths for peer matching
+    /// (chosen at random from the seed).
+    pub peer_share: f64,
 }
 
 impl Default for FederationConfig {
@@ -54,6 +57,7 @@ impl Default for FederationConfig {
             parallel: 16,
             dir: None,
             metrics: Vec::new(),
+            peer_share: 0.3,
         }
     }
 }
@@ -74,6 +78,8 @@ pub struct Federation {
     pub submit_time: Duration,
     /// Seed of the population and the inventories.
     pub seed: u64,
+    /// Share of administrations offering their paths for peer matching.
+    pub peer_share: f64,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<Result<(), tonic::transport::Error>>>,
     _tmp: Option<tempfile::TempDir>,
@@ -146,6 +152,7 @@ pub async fn start(cfg: &FederationConfig) -> anyhow::Result<Federation> {
             inventory: crate::population::inventory_for(admin, i, cfg.seed),
             paths: crate::population::paths_for(admin, i, cfg.seed),
             policy: policy.clone(),
+            offers_peers: crate::population::offers_peers(i, cfg.seed, cfg.peer_share),
         };
         let (agg, url, key, sem) = (agg.clone(), url.clone(), agg_key.clone(), sem.clone());
         tasks.spawn(async move {
@@ -167,6 +174,7 @@ pub async fn start(cfg: &FederationConfig) -> anyhow::Result<Federation> {
         round_id,
         submit_time,
         seed: cfg.seed,
+        peer_share: cfg.peer_share,
         stop: Some(stop_tx),
         server: Some(server),
         _tmp: tmp,
@@ -180,6 +188,7 @@ struct SimNode {
     inventory: Vec<sovbench_node::inventory::System>,
     paths: Vec<sovbench_node::migration::MigrationPath>,
     policy: PrivacyPolicy,
+    offers_peers: bool,
 }
 
 async fn run_node(sim: SimNode, agg: &Aggregator, url: &str, key: &str) -> anyhow::Result<()> {
@@ -189,6 +198,7 @@ async fn run_node(sim: SimNode, agg: &Aggregator, url: &str, key: &str) -> anyho
         inventory,
         paths,
         policy,
+        offers_peers,
     } = sim;
     let node = Node::init(
         &dir,
@@ -216,13 +226,20 @@ async fn run_node(sim: SimNode, agg: &Aggregator, url: &str, key: &str) -> anyho
     }
     let report = node.submit().await?;
     match report.current {
-        Some(d) if d.state == DeliveryState::Delivered => Ok(()),
+        Some(d) if d.state == DeliveryState::Delivered => {}
         other => bail!(
             "{}: submission not delivered: {other:?} {:?}",
             admin.name,
             report.skipped
         ),
     }
+    if offers_peers {
+        for p in paths.iter().filter(|p| p.catalogue_item().is_some()) {
+            node.peer_offer(&p.id, Some(crate::population::card_for(&admin)))
+                .await?;
+        }
+    }
+    Ok(())
 }
 
 impl Federation {
@@ -242,6 +259,18 @@ impl Federation {
     /// and metric, the mean over the contributing administrations.
     pub fn truth(&self) -> Value {
         truth_json(&self.population, self.seed)
+    }
+
+    /// Indices of the administrations that offered their catalogue paths for peer matching.
+    pub fn offering(&self) -> Vec<usize> {
+        (0..self.population.len())
+            .filter(|&i| {
+                crate::population::offers_peers(i, self.seed, self.peer_share)
+                    && crate::population::paths_for(&self.population[i], i, self.seed)
+                        .iter()
+                        .any(|p| p.catalogue_item().is_some())
+            })
+            .collect()
     }
 
     /// Stops the server and waits for it.

@@ -244,6 +244,28 @@ pub fn paths_for(a: &Administration, index: usize, seed: u64) -> Vec<MigrationPa
     out
 }
 
+/// Whether administration `index` offers its catalogue paths for peer matching (a seeded draw
+/// with probability `share`, independent of everything else about it).
+pub fn offers_peers(index: usize, seed: u64, share: f64) -> bool {
+    let mut rng =
+        ChaCha8Rng::seed_from_u64(seed ^ 0x00be_e125 ^ (index as u64).wrapping_mul(0x9e37_79b9));
+    rng.gen_bool(share.clamp(0.0, 1.0))
+}
+
+/// The contact card a simulated administration hands out.
+pub fn card_for(a: &Administration) -> sovbench_core::peers::ContactCard {
+    sovbench_core::peers::ContactCard {
+        organisation: a.name.clone(),
+        name: "Digitalisierungsbeauftragte".into(),
+        email: format!(
+            "digital@{}.example",
+            sovbench_core::paths::slug(&a.name).replace('_', "-")
+        ),
+        phone: String::new(),
+        note: "Gern Austausch zu Ausschreibung, Schulung und Betrieb.".into(),
+    }
+}
+
 fn pick(rng: &mut ChaCha8Rng, weights: &[f64]) -> Option<usize> {
     let total: f64 = weights.iter().sum();
     let mut x = rng.gen::<f64>() * total;

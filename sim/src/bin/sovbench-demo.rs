@@ -56,6 +56,10 @@ struct Args {
     /// Output language: de or en.
     #[arg(long, env = "SOVBENCH_LANG", default_value = "de")]
     lang: Lang,
+    /// Share of administrations that offer their catalogue migration paths for peer matching
+    /// (0 to 1).
+    #[arg(long, default_value_t = 0.3, value_name = "SHARE")]
+    peer_share: f64,
     /// Keep the aggregator serving after publishing, until Ctrl-C.
     #[arg(long)]
     serve: bool,
@@ -104,7 +108,14 @@ async fn run(args: Args) -> anyhow::Result<()> {
         parallel: args.parallel,
         dir: args.dir.clone(),
         metrics: args.metrics.clone(),
+        peer_share: args.peer_share,
     };
+    if !(0.0..=1.0).contains(&args.peer_share) {
+        anyhow::bail!(
+            "--peer-share must be between 0 and 1, got {}",
+            args.peer_share
+        );
+    }
     let total = std::time::Instant::now();
     let fed = start(&cfg).await?;
     let publication = fed.publish().await?;
@@ -127,6 +138,26 @@ async fn run(args: Args) -> anyhow::Result<()> {
     );
     print!("{}", sovbench_node::cli::render_comparison(&cmp, lang));
     drop(node);
+    let offering = fed.offering();
+    if let Some(&i) = offering.first() {
+        let node = fed.node(i)?;
+        let lists = node.peer_matches(5).await?;
+        let (offers, _, _) = fed.aggregator.peer_counts();
+        println!(
+            "\n{} ({} {}, {} {}); {} {}:",
+            lang.pick("Peer-Matching", "Peer matching"),
+            offering.len(),
+            lang.pick(
+                "Verwaltungen bieten Pfade an",
+                "administrations offer paths"
+            ),
+            offers,
+            lang.pick("Angebote", "offers"),
+            lang.pick("Treffer für", "matches for"),
+            node.profile()?.name
+        );
+        sovbench_node::cli_peers::print_matches(&lists, lang);
+    }
     if let Some(path) = &args.export {
         let doc = sovbench_aggregator::export::export_publication(&publication)?;
         sovbench_aggregator::cli::write_json(path, &doc)

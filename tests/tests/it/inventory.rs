@@ -34,6 +34,7 @@ async fn inventory_metrics_are_published_and_compared() {
         min_cohort: 10,
         parallel: 8,
         dir: None,
+        peer_share: 0.0,
         metrics: inventory_metrics(),
     };
     let fed = start(&cfg).await.unwrap();

@@ -14,6 +14,7 @@ async fn simulated_federation_publishes_intervals_that_cover_the_truth() {
         min_cohort: 10,
         parallel: 8,
         dir: None,
+        peer_share: 0.0,
         metrics: Vec::new(),
     };
     let fed = start(&cfg).await.unwrap();
@@ -69,5 +70,139 @@ async fn simulated_federation_publishes_intervals_that_cover_the_truth() {
         .iter()
         .any(|r| r.cohort == "all" && r.estimate.is_some()));
     drop(node);
+    fed.shutdown().await.unwrap();
+}
+
+/// Every offering administration's match lists against the ground truth of the simulated
+/// population: exactly the offers of the same category are candidates, peers on the same path
+/// come first, and the scores are the documented score of the true attributes, best first.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn matching_lists_same_path_peers_first_ranked_by_the_documented_score() {
+    use sovbench_core::cohort::{Kind, SizeClass};
+    use sovbench_core::peers::{score, OfferProfile};
+    use std::str::FromStr as _;
+
+    let cfg = FederationConfig {
+        nodes: 300,
+        seed: 11,
+        peer_share: 0.5,
+        parallel: 8,
+        ..Default::default()
+    };
+    let fed = start(&cfg).await.unwrap();
+    let offering = fed.offering();
+    assert!(offering.len() > 40, "only {} offering", offering.len());
+    // The truth: every offer with its true attributes.
+    struct Truth {
+        admin: usize,
+        path: String,
+        category: &'static str,
+        stage: String,
+        kind: Kind,
+        size: SizeClass,
+    }
+    let mut offers = Vec::new();
+    for &i in &offering {
+        let a = &fed.population[i];
+        for p in sovbench_sim::population::paths_for(a, i, fed.seed) {
+            if let Some(item) = p.catalogue_item() {
+                offers.push(Truth {
+                    admin: i,
+                    path: item.id.clone(),
+                    category: item.category,
+                    stage: p.stage.key().to_string(),
+                    kind: a.kind,
+                    size: a.size_class(),
+                });
+            }
+        }
+    }
+    let profile = |t: &Truth| -> (String, String, String, Kind, SizeClass) {
+        (
+            t.path.clone(),
+            t.category.to_string(),
+            t.stage.clone(),
+            t.kind,
+            t.size,
+        )
+    };
+    let mut lists_checked = 0;
+    let mut with_other_paths = 0;
+    for &i in &offering {
+        let node = fed.node(i).unwrap();
+        let lists = node.peer_matches(50).await.unwrap();
+        assert!(!lists.is_empty());
+        for l in &lists {
+            let own = offers
+                .iter()
+                .find(|o| o.admin == i && o.path == l.path_id)
+                .expect("own offer in the truth");
+            assert_eq!(l.stage, own.stage);
+            let (op, oc, os, ok, osz) = profile(own);
+            let me = OfferProfile {
+                path_id: &op,
+                category: &oc,
+                stage: &os,
+                kind: ok,
+                size: osz,
+            };
+            let mut expected: Vec<i32> = offers
+                .iter()
+                .filter(|o| o.admin != i && o.category == own.category)
+                .map(|o| {
+                    let (p, c, s, k, z) = profile(o);
+                    let other = OfferProfile {
+                        path_id: &p,
+                        category: &c,
+                        stage: &s,
+                        kind: k,
+                        size: z,
+                    };
+                    score(&me, &other).expect("same category").0
+                })
+                .collect();
+            assert_eq!(l.candidates as usize, expected.len(), "{}", l.path_id);
+            expected.sort_unstable_by(|a, b| b.cmp(a));
+            expected.truncate(50);
+            let got: Vec<i32> = l.matches.iter().map(|m| m.score).collect();
+            assert_eq!(got, expected, "ranking of {} for {i}", l.path_id);
+            let first_other = l
+                .matches
+                .iter()
+                .position(|m| !m.same_path)
+                .unwrap_or(l.matches.len());
+            assert!(l.matches[first_other..].iter().all(|m| !m.same_path));
+            if first_other < l.matches.len() {
+                with_other_paths += 1;
+            }
+            for m in &l.matches {
+                let category = sovbench_node::peers::path_item(&m.path_id)
+                    .expect("catalogue path")
+                    .category;
+                let other = OfferProfile {
+                    path_id: &m.path_id,
+                    category,
+                    stage: &m.stage,
+                    kind: Kind::from_str(&m.kind).unwrap(),
+                    size: SizeClass::from_key(&m.size_class).unwrap(),
+                };
+                assert_eq!(score(&me, &other).unwrap().0, m.score);
+                let sum: i32 = m.parts.iter().map(|p| p.1).sum();
+                assert_eq!(sum, m.score, "the parts explain the whole score");
+                // A true offer of another administration with exactly these attributes exists.
+                assert!(offers.iter().any(|o| o.admin != i
+                    && o.path == m.path_id
+                    && o.stage == m.stage
+                    && o.kind == other.kind
+                    && o.size == other.size));
+            }
+            lists_checked += 1;
+        }
+    }
+    assert!(lists_checked >= offering.len());
+    assert!(
+        with_other_paths > 0,
+        "some lists reach into neighbouring paths"
+    );
     fed.shutdown().await.unwrap();
 }
