@@ -16,7 +16,7 @@ use prost::Message as _;
 use sovbench_core::envelope::{self, fingerprint};
 use sovbench_core::paths::path_catalogue;
 use sovbench_core::pb;
-use sovbench_core::peers::{self, OfferProfile, PseudonymKey};
+use sovbench_core::peers::{self, CompactProfile, OfferProfile, PseudonymKey};
 
 use crate::aggregator::Aggregator;
 use crate::error::AggError;
@@ -43,11 +43,37 @@ impl Default for PeerLimits {
 /// Matches returned when a query asks for none in particular.
 pub const DEFAULT_MATCHES: u32 = 10;
 
+/// The offers of one category, with their compact profiles at the same positions.
+#[derive(Debug, Default)]
+struct CategoryList {
+    offers: Vec<StoredOffer>,
+    compact: Vec<Compact>,
+    /// Position of each (node key, path id) in `offers`.
+    index: HashMap<(Vec<u8>, String), usize>,
+}
+
+/// What the matching's inner loop reads of an offer.
+#[derive(Debug, Clone, Copy)]
+struct Compact {
+    profile: CompactProfile,
+    /// First eight bytes of the node key (a quick inequality test).
+    key: u64,
+    seq: u64,
+}
+
+fn key_prefix(key: &[u8]) -> u64 {
+    let mut b = [0u8; 8];
+    for (d, s) in b.iter_mut().zip(key) {
+        *d = *s;
+    }
+    u64::from_le_bytes(b)
+}
+
 /// The in-memory view of all offers and requests.
 #[derive(Debug)]
 pub struct PeerBook {
     key: PseudonymKey,
-    by_category: HashMap<String, Vec<StoredOffer>>,
+    by_category: HashMap<String, CategoryList>,
     requests: BTreeMap<String, StoredRequest>,
     next_seq: u64,
     limits: PeerLimits,
@@ -93,16 +119,31 @@ impl PeerBook {
         self.limits
     }
 
-    /// Adds or replaces an offer (same node, same path).
+    /// Adds or replaces an offer (same node, same path). Offers outside the catalogue or with
+    /// an unknown stage are ignored (the service refuses them before they get here).
     pub fn insert_offer(&mut self, offer: StoredOffer) {
+        let Some(profile) = CompactProfile::new(&profile(&offer)) else {
+            tracing::warn!(path = %offer.path_id, stage = %offer.stage, "offer outside the catalogue ignored");
+            return;
+        };
         self.next_seq = self.next_seq.max(offer.seq + 1);
+        let compact = Compact {
+            profile,
+            key: key_prefix(&offer.node_key),
+            seq: offer.seq,
+        };
         let list = self.by_category.entry(offer.category.clone()).or_default();
-        match list
-            .iter_mut()
-            .find(|o| o.node_key == offer.node_key && o.path_id == offer.path_id)
-        {
-            Some(slot) => *slot = offer,
-            None => list.push(offer),
+        let id = (offer.node_key.clone(), offer.path_id.clone());
+        match list.index.get(&id) {
+            Some(&i) => {
+                list.offers[i] = offer;
+                list.compact[i] = compact;
+            }
+            None => {
+                list.index.insert(id, list.offers.len());
+                list.offers.push(offer);
+                list.compact.push(compact);
+            }
         }
     }
 
@@ -111,25 +152,30 @@ impl PeerBook {
         let category = category_of(path_id)?;
         let list = self.by_category.get_mut(category)?;
         let i = list
-            .iter()
-            .position(|o| o.node_key == node_key && o.path_id == path_id)?;
-        Some(list.swap_remove(i))
+            .index
+            .remove(&(node_key.to_vec(), path_id.to_string()))?;
+        list.compact.swap_remove(i);
+        let removed = list.offers.swap_remove(i);
+        if let Some(moved) = list.offers.get(i) {
+            list.index
+                .insert((moved.node_key.clone(), moved.path_id.clone()), i);
+        }
+        Some(removed)
     }
 
     /// A node's offer for a path.
     pub fn offer(&self, node_key: &[u8], path_id: &str) -> Option<&StoredOffer> {
         let category = category_of(path_id)?;
-        self.by_category
-            .get(category)?
-            .iter()
-            .find(|o| o.node_key == node_key && o.path_id == path_id)
+        let list = self.by_category.get(category)?;
+        let i = *list.index.get(&(node_key.to_vec(), path_id.to_string()))?;
+        list.offers.get(i)
     }
 
     /// All offers of a node.
     pub fn offers_of(&self, node_key: &[u8]) -> Vec<StoredOffer> {
         self.by_category
             .values()
-            .flatten()
+            .flat_map(|l| l.offers.iter())
             .filter(|o| o.node_key == node_key)
             .cloned()
             .collect()
@@ -137,7 +183,7 @@ impl PeerBook {
 
     /// Number of offers.
     pub fn offer_count(&self) -> usize {
-        self.by_category.values().map(Vec::len).sum()
+        self.by_category.values().map(|l| l.offers.len()).sum()
     }
 
     /// The pseudonym of `subject` on `path_id` for `viewer`.
@@ -156,30 +202,39 @@ impl PeerBook {
     ) -> Option<(Vec<RankedMatch>, usize)> {
         let own = self.offer(viewer, path_id)?;
         let me = profile(own);
+        let mine = CompactProfile::new(&me)?;
+        let viewer_prefix = key_prefix(viewer);
         let list = self.by_category.get(own.category.as_str())?;
-        let mut scored: Vec<(i32, u64, usize)> = Vec::with_capacity(list.len());
-        for (i, o) in list.iter().enumerate() {
-            if o.node_key == viewer {
+        // Top `limit` by (score, seq), kept in a min-heap: most candidates cost one comparison.
+        // Scores are 0..=20 and seq < 2^48, so (score << 48 | seq) orders as (score, seq).
+        let mut top: std::collections::BinaryHeap<std::cmp::Reverse<(u64, usize)>> =
+            std::collections::BinaryHeap::with_capacity(limit + 1);
+        let mut candidates = 0;
+        for (i, c) in list.compact.iter().enumerate() {
+            if c.key == viewer_prefix && list.offers[i].node_key == viewer {
                 continue;
             }
-            if let Some((s, _)) = peers::score(&me, &profile(o)) {
-                scored.push((s, o.seq, i));
+            let Some(points) = mine.points(&c.profile) else {
+                continue;
+            };
+            candidates += 1;
+            if limit == 0 {
+                continue;
+            }
+            let rank = ((points.max(0) as u64) << 48) | (c.seq & ((1 << 48) - 1));
+            if top.len() < limit {
+                top.push(std::cmp::Reverse((rank, i)));
+            } else if top.peek().is_some_and(|m| m.0 .0 < rank) {
+                top.pop();
+                top.push(std::cmp::Reverse((rank, i)));
             }
         }
-        let candidates = scored.len();
-        let order =
-            |a: &(i32, u64, usize), b: &(i32, u64, usize)| b.0.cmp(&a.0).then(b.1.cmp(&a.1));
-        if limit < scored.len() && limit > 0 {
-            scored.select_nth_unstable_by(limit - 1, order);
-            scored.truncate(limit);
-        } else if limit == 0 {
-            scored.clear();
-        }
-        scored.sort_unstable_by(order);
+        let mut scored: Vec<(u64, usize)> = top.into_iter().map(|r| r.0).collect();
+        scored.sort_unstable_by(|a, b| b.0.cmp(&a.0));
         let out = scored
             .into_iter()
-            .filter_map(|(_, _, i)| {
-                let o = &list[i];
+            .filter_map(|(_, i)| {
+                let o = &list.offers[i];
                 let (score, parts) = peers::score(&me, &profile(o))?;
                 Some(RankedMatch {
                     pseudonym: self.key.pseudonym(viewer, &o.node_key, &o.path_id),
@@ -197,6 +252,7 @@ impl PeerBook {
         let category = category_of(path_id)?;
         self.by_category
             .get(category)?
+            .offers
             .iter()
             .filter(|o| o.node_key != viewer)
             .find(|o| self.key.pseudonym(viewer, &o.node_key, &o.path_id) == pseudonym)
@@ -726,5 +782,93 @@ fn wrong(expected: &'static str, body: &pb::payload::Body) -> AggError {
     AggError::WrongKind {
         expected,
         got: envelope::kind_name(body),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sovbench_core::cohort::{CohortAttributes, Kind, SizeClass};
+
+    fn offer(
+        node: u8,
+        path: &str,
+        stage: &str,
+        kind: Kind,
+        size: SizeClass,
+        seq: u64,
+    ) -> StoredOffer {
+        StoredOffer {
+            node_key: vec![node; 32],
+            path_id: path.into(),
+            category: category_of(path).unwrap().into(),
+            stage: stage.into(),
+            attributes: CohortAttributes {
+                kind,
+                state: "DE-NW".into(),
+                size,
+            },
+            offered_at: 0,
+            seq,
+        }
+    }
+
+    const BBB: &str = "path.videokonferenzen.bigbluebutton";
+    const ALFA: &str = "path.videokonferenzen.alfaview";
+
+    #[test]
+    fn the_book_ranks_by_score_then_recency_and_stays_consistent_under_removal() {
+        let mut book = PeerBook::new(b"k", PeerLimits::default());
+        let g = Kind::Gemeinde;
+        let m = SizeClass::Pop20kTo50k;
+        book.insert_offer(offer(1, BBB, "geplant", g, m, 1));
+        book.insert_offer(offer(1, ALFA, "pilot", g, m, 2)); // the viewer's own second offer
+        book.insert_offer(offer(2, BBB, "rollout", g, m, 3)); // 17
+        book.insert_offer(offer(3, BBB, "rollout", g, m, 4)); // 17, more recent
+        book.insert_offer(offer(4, ALFA, "rollout", g, m, 5)); // 7
+        book.insert_offer(offer(
+            5,
+            BBB,
+            "erwogen",
+            Kind::Land,
+            SizeClass::Pop500kPlus,
+            6,
+        )); // 10
+        let (list, candidates) = book.matches(&[1; 32], BBB, 10).unwrap();
+        assert_eq!(candidates, 4, "own offers are never candidates");
+        let order: Vec<(u8, i32)> = list
+            .iter()
+            .map(|r| (r.offer.node_key[0], r.score))
+            .collect();
+        assert_eq!(order, vec![(3, 17), (2, 17), (5, 10), (4, 7)]);
+        let (top, _) = book.matches(&[1; 32], BBB, 2).unwrap();
+        assert_eq!(top.len(), 2);
+        assert_eq!(top[0].offer.node_key[0], 3);
+        assert!(book.matches(&[1; 32], BBB, 0).unwrap().0.is_empty());
+        assert!(
+            book.matches(&[9; 32], BBB, 10).is_none(),
+            "no offer, no list"
+        );
+        // Re-offering updates in place; removal keeps the index right for the moved entry.
+        book.insert_offer(offer(2, BBB, "abgeschlossen", g, m, 7));
+        assert_eq!(book.offer_count(), 6);
+        assert_eq!(book.remove_offer(&[2; 32], BBB).unwrap().seq, 7);
+        assert!(book.offer(&[2; 32], BBB).is_none());
+        assert_eq!(book.offer(&[5; 32], BBB).unwrap().seq, 6);
+        let order: Vec<u8> = book
+            .matches(&[1; 32], BBB, 10)
+            .unwrap()
+            .0
+            .iter()
+            .map(|r| r.offer.node_key[0])
+            .collect();
+        assert_eq!(order, vec![3, 5, 4]);
+        // Pseudonyms resolve only for the viewer they were made for.
+        let p = book.pseudonym(&[1; 32], &[3; 32], BBB);
+        assert_eq!(
+            book.resolve(&[1; 32], BBB, &p).unwrap().node_key,
+            vec![3; 32]
+        );
+        assert!(book.resolve(&[4; 32], ALFA, &p).is_none());
     }
 }

@@ -207,3 +207,130 @@ pub fn inventory_import(count: usize) -> anyhow::Result<InventoryTiming> {
         total_seconds: (t3 - t0).as_secs_f64(),
     })
 }
+
+/// Timing of peer matching.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct MatchingTiming {
+    /// Offering administrations.
+    pub administrations: usize,
+    /// Offers (an administration may offer several paths).
+    pub offers: usize,
+    /// Largest number of candidates of one list.
+    pub max_candidates: usize,
+    /// Match lists computed (one per offer).
+    pub lists: usize,
+    /// Matches per list.
+    pub limit: usize,
+    /// Threads used.
+    pub threads: usize,
+    /// Wall time to compute every list, seconds.
+    pub seconds: f64,
+    /// Mean time per list, microseconds.
+    pub per_list_us: f64,
+}
+
+/// The offers of `administrations` simulated administrations that each have at least one
+/// catalogue path (population and paths from `seed`, as in the demo).
+pub fn simulated_offers(
+    administrations: usize,
+    seed: u64,
+) -> Vec<sovbench_aggregator::model::StoredOffer> {
+    let mut offers = Vec::new();
+    let mut found = 0;
+    let mut batch = 0u64;
+    while found < administrations {
+        let pop = crate::population::generate(administrations.max(100), seed ^ batch);
+        for (i, a) in pop.iter().enumerate() {
+            if found >= administrations {
+                break;
+            }
+            let items: Vec<_> = crate::population::paths_for(a, i, seed ^ batch)
+                .into_iter()
+                .filter_map(|p| p.catalogue_item().map(|item| (item, p.stage)))
+                .collect();
+            if items.is_empty() {
+                continue;
+            }
+            let key = sovbench_core::sha256(format!("{batch}/{i}").as_bytes()).to_vec();
+            for (item, stage) in items {
+                offers.push(sovbench_aggregator::model::StoredOffer {
+                    node_key: key.clone(),
+                    path_id: item.id.clone(),
+                    category: item.category.to_string(),
+                    stage: stage.key().to_string(),
+                    attributes: CohortAttributes {
+                        kind: a.kind,
+                        state: a.state.clone(),
+                        size: a.size_class(),
+                    },
+                    offered_at: 0,
+                    seq: offers.len() as u64 + 1,
+                });
+            }
+            found += 1;
+        }
+        batch += 1;
+    }
+    offers
+}
+
+/// Computes the match list of every offer of `administrations` offering administrations, with
+/// `threads` threads sharing the (read-only) book.
+pub fn matching(
+    administrations: usize,
+    limit: usize,
+    threads: usize,
+    seed: u64,
+) -> anyhow::Result<MatchingTiming> {
+    use sovbench_aggregator::peers::{PeerBook, PeerLimits};
+    let offers = simulated_offers(administrations, seed);
+    let mut book = PeerBook::new(b"bench secret", PeerLimits::default());
+    for o in &offers {
+        book.insert_offer(o.clone());
+    }
+    let threads = threads.max(1);
+    let chunk = offers.len().div_ceil(threads);
+    let t0 = Instant::now();
+    let results: Vec<(usize, usize)> = std::thread::scope(|s| {
+        let handles: Vec<_> = offers
+            .chunks(chunk.max(1))
+            .map(|part| {
+                let book = &book;
+                s.spawn(move || {
+                    let mut lists = 0;
+                    let mut max_candidates = 0;
+                    for o in part {
+                        if let Some((m, candidates)) = book.matches(&o.node_key, &o.path_id, limit)
+                        {
+                            lists += 1;
+                            max_candidates = max_candidates.max(candidates);
+                            std::hint::black_box(m);
+                        }
+                    }
+                    (lists, max_candidates)
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or((0, 0)))
+            .collect()
+    });
+    let seconds = t0.elapsed().as_secs_f64();
+    let lists: usize = results.iter().map(|r| r.0).sum();
+    anyhow::ensure!(
+        lists == offers.len(),
+        "{lists} lists for {} offers",
+        offers.len()
+    );
+    Ok(MatchingTiming {
+        administrations,
+        offers: offers.len(),
+        max_candidates: results.iter().map(|r| r.1).max().unwrap_or(0),
+        lists,
+        limit,
+        threads,
+        seconds,
+        per_list_us: seconds * 1e6 / lists.max(1) as f64,
+    })
+}

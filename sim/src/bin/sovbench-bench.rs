@@ -3,6 +3,7 @@
 //! - `submissions`: the aggregator's acknowledged submissions per second over real gRPC.
 //! - `utility`: the 95% half-width of a dimension mean against cohort size and yearly epsilon.
 //! - `inventory`: import of a 10,000-system inventory and the switch-readiness check.
+//! - `matching`: peer matching lists for 10,000 offering administrations.
 
 use std::process::ExitCode;
 
@@ -41,6 +42,22 @@ enum Command {
         /// Number of systems.
         #[arg(long, default_value_t = 10_000)]
         systems: usize,
+    },
+    /// Peer matching: the match list of every offer of ADMINISTRATIONS offering administrations
+    /// (population and migration paths as in the demo).
+    Matching {
+        /// Offering administrations.
+        #[arg(long, default_value_t = 10_000)]
+        administrations: usize,
+        /// Matches per list.
+        #[arg(long, default_value_t = 10)]
+        limit: usize,
+        /// Threads.
+        #[arg(long, default_value_t = 2)]
+        threads: usize,
+        /// Seed of the population.
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
     },
     /// The utility table: 95% half-width of a dimension mean against cohort size (10 to 1,000)
     /// and yearly epsilon (0.5 to 4), simulated / theoretical (and, in brackets, the alternative
@@ -89,6 +106,22 @@ fn main() -> ExitCode {
             Ok(t) => println!(
                 "{} systems: parse {:.3} s, store {:.3} s, readiness {:.3} s, total {:.3} s",
                 t.systems, t.parse_seconds, t.store_seconds, t.readiness_seconds, t.total_seconds
+            ),
+            Err(e) => {
+                eprintln!("sovbench-bench: error: {e:#}");
+                return ExitCode::from(1);
+            }
+        },
+        Command::Matching {
+            administrations,
+            limit,
+            threads,
+            seed,
+        } => match sovbench_sim::bench::matching(administrations, limit, threads, seed) {
+            Ok(t) if args.json => println!("{}", serde_json::json!(t)),
+            Ok(t) => println!(
+                "{} administrations, {} offers (up to {} candidates per list): {} lists of {} with {} threads in {:.3} s ({:.1} µs per list)",
+                t.administrations, t.offers, t.max_candidates, t.lists, t.limit, t.threads, t.seconds, t.per_list_us
             ),
             Err(e) => {
                 eprintln!("sovbench-bench: error: {e:#}");
