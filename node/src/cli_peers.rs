@@ -334,6 +334,7 @@ pub async fn peers(
 
 /// Prints match lists with their explained scores.
 pub fn print_matches(lists: &[PathMatches], lang: Lang) {
+    let any = lists.iter().any(|l| !l.matches.is_empty());
     for l in lists {
         println!(
             "{} — {}: {} — {} {}",
@@ -393,6 +394,9 @@ pub fn print_matches(lists: &[PathMatches], lang: Lang) {
                 }
             );
         }
+    }
+    if !any {
+        return;
     }
     println!(
         "{}",

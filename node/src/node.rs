@@ -320,7 +320,8 @@ impl Node {
             .iter()
             .filter(|e| sovbench_core::time::year_of(e.recorded_at) == year)
             .map(|e| e.epsilon)
-            .sum())
+            // Rust's float sum starts at -0.0; an empty ledger should read 0, not -0.
+            .fold(0.0, |a, b| a + b))
     }
 
     /// Delivers every queued submission (same signed bytes as first recorded, no new noise).
