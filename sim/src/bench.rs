@@ -334,3 +334,151 @@ pub fn matching(
         per_list_us: seconds * 1e6 / lists.max(1) as f64,
     })
 }
+
+/// Timing of peer matching through the aggregator's gRPC service.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct MatchingServiceTiming {
+    /// Offering administrations (each a real enrolled identity).
+    pub administrations: usize,
+    /// Offers sent.
+    pub offers: usize,
+    /// Concurrent clients.
+    pub concurrency: usize,
+    /// Wall time to send every offer (each acknowledged after a durable commit), seconds.
+    pub offer_seconds: f64,
+    /// Wall time to fetch every offer's signed match list, seconds.
+    pub match_seconds: f64,
+    /// Median latency of a match query, milliseconds.
+    pub match_p50_ms: f64,
+    /// 99th percentile latency of a match query, milliseconds.
+    pub match_p99_ms: f64,
+}
+
+async fn send_all(
+    url: &str,
+    msgs: Vec<pb::SignedMessage>,
+    concurrency: usize,
+    matches: bool,
+) -> anyhow::Result<Vec<Duration>> {
+    let c = concurrency.max(1);
+    let mut chunks: Vec<Vec<pb::SignedMessage>> = (0..c).map(|_| Vec::new()).collect();
+    for (i, m) in msgs.into_iter().enumerate() {
+        chunks[i % c].push(m);
+    }
+    let mut tasks = tokio::task::JoinSet::new();
+    for chunk in chunks {
+        let url = url.to_string();
+        tasks.spawn(async move {
+            let mut client = pb::aggregator_client::AggregatorClient::connect(url).await?;
+            let mut lat = Vec::with_capacity(chunk.len());
+            for m in chunk {
+                let t = Instant::now();
+                if matches {
+                    client
+                        .peer_matches(m)
+                        .await
+                        .context("match query refused")?;
+                } else {
+                    client.peer_offer(m).await.context("offer refused")?;
+                }
+                lat.push(t.elapsed());
+            }
+            anyhow::Ok(lat)
+        });
+    }
+    let mut all = Vec::new();
+    while let Some(r) = tasks.join_next().await {
+        all.extend(r??);
+    }
+    Ok(all)
+}
+
+/// `administrations` enrolled identities offer their simulated paths over gRPC, then each asks
+/// for the signed match list of every offer, with `concurrency` clients.
+pub async fn matching_service(
+    administrations: usize,
+    concurrency: usize,
+    seed: u64,
+) -> anyhow::Result<MatchingServiceTiming> {
+    let tmp = tempfile::tempdir()?;
+    let agg = Arc::new(Aggregator::init(&tmp.path().join("agg"), "Bench")?);
+    let offers = simulated_offers(administrations, seed);
+    let mut ids: Vec<(Vec<u8>, Identity)> = Vec::new();
+    let mut enrol = Vec::new();
+    for o in &offers {
+        if ids.last().is_some_and(|(k, _)| *k == o.node_key) {
+            continue;
+        }
+        let (id, _) = Identity::generate()?;
+        enrol.push((
+            id.public_key().to_vec(),
+            "bench".to_string(),
+            o.attributes.clone(),
+            10_000,
+        ));
+        ids.push((o.node_key.clone(), id));
+    }
+    agg.enrol_many(enrol)?;
+    let identity = |key: &[u8]| ids.iter().find(|(k, _)| k == key).map(|(_, i)| i);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let url = format!("http://{}", listener.local_addr()?);
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(serve(
+        agg.clone(),
+        listener,
+        ServeOptions {
+            auto_close_every: None,
+        },
+        async {
+            let _ = stop_rx.await;
+        },
+    ));
+    let mut offer_msgs = Vec::with_capacity(offers.len());
+    let mut query_msgs = Vec::with_capacity(offers.len());
+    for o in &offers {
+        let id = identity(&o.node_key).context("identity")?;
+        offer_msgs.push(id.seal(pb::payload::Body::PeerOffer(pb::PeerOffer {
+            path_id: o.path_id.clone(),
+            stage: o.stage.clone(),
+            issued_at: sovbench_core::now_unix(),
+            nonce: sovbench_core::peers::fresh_nonce()?,
+        })));
+    }
+    let t0 = Instant::now();
+    send_all(&url, offer_msgs, concurrency, false).await?;
+    let offer_seconds = t0.elapsed().as_secs_f64();
+    for o in &offers {
+        let id = identity(&o.node_key).context("identity")?;
+        query_msgs.push(
+            id.seal(pb::payload::Body::PeerMatchesQuery(pb::PeerMatchesQuery {
+                path_id: o.path_id.clone(),
+                limit: 10,
+                issued_at: sovbench_core::now_unix(),
+                nonce: sovbench_core::peers::fresh_nonce()?,
+            })),
+        );
+    }
+    let t1 = Instant::now();
+    let mut lat = send_all(&url, query_msgs, concurrency, true).await?;
+    let match_seconds = t1.elapsed().as_secs_f64();
+    let _ = stop_tx.send(());
+    server.await??;
+    anyhow::ensure!(
+        agg.peer_counts().0 == offers.len(),
+        "not every offer stored"
+    );
+    lat.sort();
+    let pct = |p: f64| {
+        lat.get(((lat.len() as f64 - 1.0) * p).round() as usize)
+            .map_or(0.0, |d| d.as_secs_f64() * 1_000.0)
+    };
+    Ok(MatchingServiceTiming {
+        administrations,
+        offers: offers.len(),
+        concurrency,
+        offer_seconds,
+        match_seconds,
+        match_p50_ms: pct(0.5),
+        match_p99_ms: pct(0.99),
+    })
+}

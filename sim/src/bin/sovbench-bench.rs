@@ -58,6 +58,11 @@ enum Command {
         /// Seed of the population.
         #[arg(long, default_value_t = 42)]
         seed: u64,
+        /// Also measure the whole path over gRPC: every administration a real enrolled
+        /// identity, offers acknowledged after a durable commit, signed queries and answers, with
+        /// this many concurrent clients.
+        #[arg(long, value_name = "CLIENTS")]
+        service: Option<usize>,
     },
     /// The utility table: 95% half-width of a dimension mean against cohort size (10 to 1,000)
     /// and yearly epsilon (0.5 to 4), simulated / theoretical (and, in brackets, the alternative
@@ -117,17 +122,45 @@ fn main() -> ExitCode {
             limit,
             threads,
             seed,
-        } => match sovbench_sim::bench::matching(administrations, limit, threads, seed) {
-            Ok(t) if args.json => println!("{}", serde_json::json!(t)),
-            Ok(t) => println!(
-                "{} administrations, {} offers (up to {} candidates per list): {} lists of {} with {} threads in {:.3} s ({:.1} µs per list)",
-                t.administrations, t.offers, t.max_candidates, t.lists, t.limit, t.threads, t.seconds, t.per_list_us
-            ),
-            Err(e) => {
-                eprintln!("sovbench-bench: error: {e:#}");
-                return ExitCode::from(1);
+            service,
+        } => {
+            match sovbench_sim::bench::matching(administrations, limit, threads, seed) {
+                Ok(t) if args.json => println!("{}", serde_json::json!(t)),
+                Ok(t) => println!(
+                    "{} administrations, {} offers (up to {} candidates per list): {} lists of {} with {} threads in {:.3} s ({:.1} µs per list)",
+                    t.administrations, t.offers, t.max_candidates, t.lists, t.limit, t.threads, t.seconds, t.per_list_us
+                ),
+                Err(e) => {
+                    eprintln!("sovbench-bench: error: {e:#}");
+                    return ExitCode::from(1);
+                }
             }
-        },
+            if let Some(clients) = service {
+                let res = tokio::runtime::Builder::new_multi_thread()
+                    .enable_all()
+                    .build()
+                    .map_err(anyhow::Error::from)
+                    .and_then(|rt| {
+                        rt.block_on(sovbench_sim::bench::matching_service(
+                            administrations,
+                            clients,
+                            seed,
+                        ))
+                    });
+                match res {
+                    Ok(t) if args.json => println!("{}", serde_json::json!(t)),
+                    Ok(t) => println!(
+                        "over gRPC with {} clients: {} offers in {:.2} s ({:.0}/s, each durably committed); {} signed match lists in {:.2} s ({:.0}/s), p50 {:.2} ms, p99 {:.2} ms",
+                        t.concurrency, t.offers, t.offer_seconds, t.offers as f64 / t.offer_seconds,
+                        t.offers, t.match_seconds, t.offers as f64 / t.match_seconds, t.match_p50_ms, t.match_p99_ms
+                    ),
+                    Err(e) => {
+                        eprintln!("sovbench-bench: error: {e:#}");
+                        return ExitCode::from(1);
+                    }
+                }
+            }
+        }
         Command::Utility { rounds, seed } => {
             let table = sovbench_sim::utility::utility_table(rounds.max(10), seed);
             if args.json {
