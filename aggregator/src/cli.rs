@@ -106,6 +106,10 @@ pub enum Command {
         #[arg(long, value_name = "FILE")]
         export: Option<PathBuf>,
     },
+    /// Overview of peer matching: offers per migration path and stage, contact requests by
+    /// state. Names no administration (the store holds who offers what; this view does not show
+    /// it).
+    Peers,
     /// Serve the gRPC API. Rounds whose closing time has passed are closed and published
     /// automatically. Also relays peer matching (offers, match lists, contact requests, sealed
     /// cards; see docs/PEERS.md). Stops cleanly on Ctrl-C or SIGTERM.
@@ -404,6 +408,44 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 println!("{}", serde_json::to_string_pretty(&doc)?);
             } else {
                 print!("{}", render_publication(&msg, lang)?);
+            }
+        }
+        Command::Peers => {
+            let agg = Aggregator::open(&dir)?;
+            let o = agg.peer_overview();
+            if cli.json {
+                println!("{}", serde_json::to_string_pretty(&o)?);
+            } else {
+                println!(
+                    "{}",
+                    lang.pick(
+                        "Angebote je Migrationspfad und Phase:",
+                        "Offers per migration path and stage:"
+                    )
+                );
+                if o.offers.is_empty() {
+                    println!("    {}", lang.pick("keine", "none"));
+                }
+                for (path, stages) in &o.offers {
+                    let total: usize = stages.values().sum();
+                    let parts: Vec<String> = stages
+                        .iter()
+                        .map(|(s, n)| format!("{} {n}", sovbench_core::paths::stage_label(s, lang)))
+                        .collect();
+                    println!("    {path:<48} {total:>5}  ({})", parts.join(", "));
+                }
+                println!(
+                    "{}: {} {}, {} {}, {} {}, {} {}",
+                    lang.pick("Kontaktanfragen", "Contact requests"),
+                    o.pending,
+                    lang.pick("offen", "open"),
+                    o.accepted,
+                    lang.pick("angenommen", "accepted"),
+                    o.declined,
+                    lang.pick("abgelehnt", "declined"),
+                    o.closed,
+                    lang.pick("geschlossen", "closed")
+                );
             }
         }
         Command::Serve {

@@ -40,6 +40,21 @@ impl Default for PeerLimits {
     }
 }
 
+/// What the operator sees of peer matching.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct PeerOverview {
+    /// Offers per path id and stage.
+    pub offers: BTreeMap<String, BTreeMap<String, usize>>,
+    /// Unanswered requests.
+    pub pending: usize,
+    /// Accepted requests (cards exchanged or on their way).
+    pub accepted: usize,
+    /// Declined requests.
+    pub declined: usize,
+    /// Requests closed by a withdrawal or revocation before an answer.
+    pub closed: usize,
+}
+
 /// Matches returned when a query asks for none in particular.
 pub const DEFAULT_MATCHES: u32 = 10;
 
@@ -759,6 +774,28 @@ impl Aggregator {
                 computed_at: sovbench_core::now_unix(),
                 query_hash: call.payload_hash.to_vec(),
             })))
+    }
+
+    /// Overview for the operator: offers per path and stage, and requests by state. Names no
+    /// administration.
+    pub fn peer_overview(&self) -> PeerOverview {
+        let book = self.peer_book();
+        let mut offers: BTreeMap<String, BTreeMap<String, usize>> = BTreeMap::new();
+        for o in book.by_category.values().flat_map(|l| l.offers.iter()) {
+            *offers
+                .entry(o.path_id.clone())
+                .or_default()
+                .entry(o.stage.clone())
+                .or_default() += 1;
+        }
+        let count = |s: ContactStatus| book.requests.values().filter(|r| r.status == s).count();
+        PeerOverview {
+            offers,
+            pending: count(ContactStatus::Pending),
+            accepted: count(ContactStatus::Accepted),
+            declined: count(ContactStatus::Declined),
+            closed: count(ContactStatus::Closed),
+        }
     }
 
     /// Number of offers, open requests and exchanged contacts, for the operator.

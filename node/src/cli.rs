@@ -145,7 +145,9 @@ pub enum Command {
         #[arg(long, default_value = "sovbench-bericht.html", value_name = "FILE")]
         output: PathBuf,
     },
-    /// Keep running: deliver the outbox and take part in open rounds every INTERVAL seconds.
+    /// Keep running: every INTERVAL seconds deliver the outbox, take part in open rounds, and
+    /// (if you offer paths) keep peer offers current and hand over contact cards for accepted
+    /// requests.
     Serve {
         /// Seconds between attempts.
         #[arg(long, default_value_t = 300, value_name = "SECS")]
@@ -387,6 +389,25 @@ async fn serve(node: &Node, interval: u64) -> anyhow::Result<()> {
             Ok(r) => tracing::info!(report = ?r, "cycle done"),
             Err(NodeError::NoAssessment) => tracing::warn!("no self-test recorded yet"),
             Err(e) => tracing::warn!(error = %e, "cycle failed; will retry"),
+        }
+        // Peer matching: re-send offers whose stage changed, hand over this node's card for
+        // accepted requests and open cards that arrived.
+        match node.local_peer_offers() {
+            Ok(offers) if !offers.is_empty() => {
+                if let Err(e) = node.refresh_peer_offers().await {
+                    tracing::warn!(error = %e, "refreshing peer offers failed; will retry");
+                }
+                match node.peer_requests().await {
+                    Ok(v) => tracing::info!(
+                        incoming = v.incoming.len(),
+                        outgoing = v.outgoing.len(),
+                        "peer requests synchronised"
+                    ),
+                    Err(e) => tracing::warn!(error = %e, "peer requests failed; will retry"),
+                }
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "reading peer offers"),
         }
         tokio::select! {
             _ = tokio::time::sleep(std::time::Duration::from_secs(interval)) => {}
