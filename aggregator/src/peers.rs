@@ -245,7 +245,7 @@ impl PeerBook {
             }
         }
         let mut scored: Vec<(u64, usize)> = top.into_iter().map(|r| r.0).collect();
-        scored.sort_unstable_by(|a, b| b.0.cmp(&a.0));
+        scored.sort_unstable_by_key(|b| std::cmp::Reverse(b.0));
         let out = scored
             .into_iter()
             .filter_map(|(_, i)| {
@@ -430,7 +430,8 @@ impl Aggregator {
             offered_at: sovbench_core::now_unix(),
             seq: book.next_seq,
         };
-        self.store.write_peers(&[offer.clone()], &[], &[])?;
+        self.store
+            .write_peers(std::slice::from_ref(&offer), &[], &[])?;
         book.insert_offer(offer);
         Ok(self.peer_ack(&call, ""))
     }
@@ -606,7 +607,8 @@ impl Aggregator {
             answerer_card: Vec::new(),
             requester_card: Vec::new(),
         };
-        self.store.write_peers(&[], &[], &[request.clone()])?;
+        self.store
+            .write_peers(&[], &[], std::slice::from_ref(&request))?;
         book.requests.insert(id.clone(), request);
         Ok(self.peer_ack(&call, &id))
     }
@@ -662,7 +664,8 @@ impl Aggregator {
                 ..r
             }
         };
-        self.store.write_peers(&[], &[], &[updated.clone()])?;
+        self.store
+            .write_peers(&[], &[], std::slice::from_ref(&updated))?;
         let id = updated.id.clone();
         book.requests.insert(id.clone(), updated);
         Ok(self.peer_ack(&call, &id))
@@ -702,7 +705,8 @@ impl Aggregator {
             requester_card: m.sealed_card.clone(),
             ..r
         };
-        self.store.write_peers(&[], &[], &[updated.clone()])?;
+        self.store
+            .write_peers(&[], &[], std::slice::from_ref(&updated))?;
         let id = updated.id.clone();
         book.requests.insert(id.clone(), updated);
         Ok(self.peer_ack(&call, &id))
