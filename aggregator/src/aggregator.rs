@@ -71,6 +71,8 @@ pub struct Aggregator {
     committer: Committer,
     pub(crate) peers: std::sync::Mutex<crate::peers::PeerBook>,
     pub(crate) nonces_pruned: std::sync::atomic::AtomicI64,
+    /// When this process opened the store (Unix seconds).
+    pub(crate) started_at: i64,
 }
 
 impl Aggregator {
@@ -119,6 +121,7 @@ impl Aggregator {
             committer,
             peers: std::sync::Mutex::new(book),
             nonces_pruned: std::sync::atomic::AtomicI64::new(0),
+            started_at: sovbench_core::now_unix(),
         })
     }
 

@@ -101,6 +101,10 @@ pub enum AggError {
     /// The same signed peer message (same nonce) arrived before.
     #[error("replayed message: this nonce of key {0} was seen before")]
     Replay(String),
+    /// A query signed before this aggregator process started: its nonce may have been seen by
+    /// the previous process without being stored (queries are not committed).
+    #[error("query issued at {0}, before the aggregator started at {1}; send a new one")]
+    IssuedBeforeStart(i64, i64),
     /// The signer has no offer for the path it asks about.
     #[error("you do not offer {0}; offer it first (`sovbench-node peers offer`)")]
     NotOffered(String),
@@ -153,10 +157,12 @@ impl From<AggError> for tonic::Status {
             | AggError::Peer(PeerError::Sealing)
             | AggError::Peer(PeerError::NonceLength(_)) => Code::InvalidArgument,
             AggError::Peer(PeerError::Stale { .. })
-            | AggError::NotOffered(_)
-            | AggError::RequestState { .. } => Code::FailedPrecondition,
+            | AggError::RequestState { .. }
+            | AggError::IssuedBeforeStart(..) => Code::FailedPrecondition,
             AggError::Replay(_) => Code::AlreadyExists,
-            AggError::UnknownPeer(..) | AggError::UnknownRequest(_) => Code::NotFound,
+            AggError::UnknownPeer(..) | AggError::UnknownRequest(_) | AggError::NotOffered(_) => {
+                Code::NotFound
+            }
             AggError::RateLimited { .. } => Code::ResourceExhausted,
             AggError::Envelope(EnvelopeError::BadSignature(_))
             | AggError::Envelope(EnvelopeError::BadSignerLength(_))

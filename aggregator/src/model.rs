@@ -122,4 +122,8 @@ pub struct StoredRequest {
     pub answerer_card: Vec<u8>,
     /// The requester's sealed card (sent after the accept).
     pub requester_card: Vec<u8>,
+    /// The target declined this pair's request before (kept when a withdrawal closes it, so
+    /// that a new request of the pair stays declined, silently).
+    #[serde(default)]
+    pub was_declined: bool,
 }

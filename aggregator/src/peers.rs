@@ -327,7 +327,12 @@ impl Aggregator {
     ) -> Result<PeerBook, AggError> {
         let mut book = PeerBook::new(&store.pseudonym_secret()?, limits);
         for o in store.offers()? {
-            book.insert_offer(o);
+            // A crash between a revocation and the removal of its offers leaves them in the
+            // store; they are not listed.
+            match store.enrolment(&o.node_key)? {
+                Some(e) if e.revoked_at.is_none() => book.insert_offer(o),
+                _ => {}
+            }
         }
         for r in store.peer_requests()? {
             book.requests.insert(r.id.clone(), r);
@@ -380,6 +385,15 @@ impl Aggregator {
         };
         let now = sovbench_core::now_unix();
         peers::check_freshness(issued_at, nonce, now)?;
+        // Claimed nonces become durable with the next commit, which queries do not make; so a
+        // query signed before a restart could be replayed after it. Such queries are refused.
+        let is_query = matches!(
+            verified.body,
+            pb::payload::Body::PeerMatchesQuery(_) | pb::payload::Body::PeerRequestsQuery(_)
+        );
+        if is_query && issued_at < self.started_at {
+            return Err(AggError::IssuedBeforeStart(issued_at, self.started_at));
+        }
         if !self.store.claim_nonce(&verified.signer, nonce, issued_at)? {
             return Err(AggError::Replay(enrolment.fingerprint));
         }
@@ -421,6 +435,7 @@ impl Aggregator {
             )));
         }
         let mut book = self.peer_book();
+        self.still_enrolled(&call.signer)?;
         let offer = StoredOffer {
             node_key: call.signer.clone(),
             path_id: m.path_id.clone(),
@@ -459,19 +474,34 @@ impl Aggregator {
     }
 
     /// Unanswered requests to or from `node` (on `path`, or on any path), marked closed.
+    ///
+    /// Declined requests are closed too, remembering the decline: a requester must not be able
+    /// to tell a decline from no answer by withdrawing, offering again and asking again (see
+    /// [`Aggregator::peer_contact`]).
     fn close_pending(book: &PeerBook, node: &[u8], path: Option<&str>) -> Vec<StoredRequest> {
         book.requests
             .values()
-            .filter(|r| r.status == ContactStatus::Pending)
+            .filter(|r| matches!(r.status, ContactStatus::Pending | ContactStatus::Declined))
             .filter(|r| {
                 (r.target == node && path.is_none_or(|p| r.target_path == p))
                     || (r.requester == node && path.is_none_or(|p| r.requester_path == p))
             })
             .map(|r| StoredRequest {
                 status: ContactStatus::Closed,
+                was_declined: r.was_declined || r.status == ContactStatus::Declined,
                 ..r.clone()
             })
             .collect()
+    }
+
+    /// Checks, under the book's lock, that the signer is still enrolled and not revoked (a
+    /// revocation may have happened since the message was verified).
+    fn still_enrolled(&self, key: &[u8]) -> Result<(), AggError> {
+        match self.store.enrolment(key)? {
+            Some(e) if e.revoked_at.is_some() => Err(AggError::Revoked(e.fingerprint)),
+            Some(_) => Ok(()),
+            None => Err(AggError::UnknownKey(fingerprint(key))),
+        }
     }
 
     /// Removes every offer of a revoked node and closes its unanswered requests.
@@ -561,15 +591,31 @@ impl Aggregator {
         let target = book
             .resolve(&call.signer, &m.path_id, &m.pseudonym)
             .ok_or_else(|| AggError::UnknownPeer(m.pseudonym.clone(), m.path_id.clone()))?;
-        if let Some(existing) = book.requests.values().find(|r| {
+        self.still_enrolled(&call.signer)?;
+        // Asking again returns the same request, also after a decline, so that the requester
+        // cannot tell a decline from no answer. A request closed by a withdrawal is not reused;
+        // the new one inherits a decline of the pair and stays declined, silently, so that
+        // "withdraw, offer again, ask again" cannot reveal the decline either.
+        let same_pair = |r: &&StoredRequest| {
             r.requester == call.signer
                 && r.target == target.node_key
                 && r.target_path == target.path_id
                 && r.requester_path == m.path_id
-        }) {
+        };
+        if let Some(existing) = book
+            .requests
+            .values()
+            .filter(same_pair)
+            .find(|r| r.status != ContactStatus::Closed)
+        {
             let id = existing.id.clone();
             return Ok(self.peer_ack(&call, &id));
         }
+        let declined_before = book
+            .requests
+            .values()
+            .filter(same_pair)
+            .any(|r| r.was_declined);
         let now = sovbench_core::now_unix();
         let mut recent: Vec<i64> = book
             .requests
@@ -577,9 +623,16 @@ impl Aggregator {
             .filter(|r| r.requester == call.signer && r.created_at > now - 86_400)
             .map(|r| r.created_at)
             .collect();
-        if recent.len() >= book.limits.requests_per_day as usize {
+        let limit = book.limits.requests_per_day as usize;
+        if recent.len() >= limit {
             recent.sort_unstable();
-            let oldest_counted = recent[recent.len() - book.limits.requests_per_day as usize];
+            // The request that must age out of the 24 hours before another one fits.
+            let oldest_counted = recent
+                .len()
+                .checked_sub(limit)
+                .and_then(|i| recent.get(i))
+                .copied()
+                .unwrap_or(now);
             return Err(AggError::RateLimited {
                 limit: book.limits.requests_per_day,
                 next: sovbench_core::time::format_utc(oldest_counted + 86_400),
@@ -601,11 +654,16 @@ impl Aggregator {
             requester_attributes: own.attributes.clone(),
             requester_key: m.requester_key.clone(),
             created_at: now,
-            status: ContactStatus::Pending,
+            status: if declined_before {
+                ContactStatus::Declined
+            } else {
+                ContactStatus::Pending
+            },
             answered_at: None,
             answerer_key: Vec::new(),
             answerer_card: Vec::new(),
             requester_card: Vec::new(),
+            was_declined: declined_before,
         };
         self.store
             .write_peers(&[], &[], std::slice::from_ref(&request))?;
@@ -620,6 +678,7 @@ impl Aggregator {
             return Err(wrong("peer answer", &call.body));
         };
         let mut book = self.peer_book();
+        self.still_enrolled(&call.signer)?;
         let r = book
             .requests
             .get(&m.request_id)
@@ -679,6 +738,7 @@ impl Aggregator {
         };
         check_card(&m.sealed_card)?;
         let mut book = self.peer_book();
+        self.still_enrolled(&call.signer)?;
         let r = book
             .requests
             .get(&m.request_id)
@@ -723,7 +783,10 @@ impl Aggregator {
         let mut incoming = Vec::new();
         let mut outgoing = Vec::new();
         for r in book.requests.values() {
-            if r.target == me && r.status != ContactStatus::Closed {
+            // Closed requests leave the target's list; so do re-requests of a pair the target
+            // declined before (declined silently, never answered by the target).
+            let silently_declined = r.status == ContactStatus::Declined && r.answered_at.is_none();
+            if r.target == me && r.status != ContactStatus::Closed && !silently_declined {
                 incoming.push(pb::IncomingRequest {
                     request_id: r.id.clone(),
                     path_id: r.target_path.clone(),

@@ -22,6 +22,7 @@ use std::path::{Path, PathBuf};
 
 use prost::Message as _;
 use serde::{de::DeserializeOwned, Serialize};
+use sled::Transactional as _;
 use sovbench_core::pb;
 
 use crate::error::AggError;
@@ -354,8 +355,14 @@ impl Store {
         for r in put_requests {
             requests.insert(r.id.as_bytes(), serde_json::to_vec(r)?);
         }
-        self.offers.apply_batch(offers)?;
-        self.peer_requests.apply_batch(requests)?;
+        // Both trees in one transaction: a withdrawal and the requests it closes land together.
+        (&self.offers, &self.peer_requests)
+            .transaction(|(o, r)| {
+                o.apply_batch(&offers)?;
+                r.apply_batch(&requests)?;
+                Ok::<(), sled::transaction::ConflictableTransactionError<()>>(())
+            })
+            .map_err(|e| AggError::Storage(format!("peer transaction: {e:?}")))?;
         self.commit()
     }
 }

@@ -310,7 +310,7 @@ pub fn check_freshness(issued_at: i64, nonce: &[u8], now: i64) -> Result<(), Pee
     if nonce.len() != NONCE_LEN {
         return Err(PeerError::NonceLength(nonce.len()));
     }
-    if (issued_at - now).abs() > FRESHNESS_SECS {
+    if issued_at.abs_diff(now) > FRESHNESS_SECS.unsigned_abs() {
         return Err(PeerError::Stale {
             issued_at,
             now,
@@ -371,6 +371,16 @@ impl ContactCard {
             return Err(PeerError::Card(format!(
                 "{:?} is not an e-mail address",
                 self.email
+            )));
+        }
+        // Version byte, nonce and tag come on top of the JSON text.
+        let len = serde_json::to_vec(self)
+            .map_err(|e| PeerError::Card(e.to_string()))?
+            .len();
+        if len + SEAL_OVERHEAD > MAX_SEALED_CARD {
+            return Err(PeerError::Card(format!(
+                "the card is {len} bytes long; at most {} fit",
+                MAX_SEALED_CARD - SEAL_OVERHEAD
             )));
         }
         Ok(())
@@ -452,6 +462,8 @@ impl ExchangeKey {
 }
 
 const SEAL_VERSION: u8 = 1;
+/// Bytes a sealed card adds to the card's JSON text: version, nonce, tag.
+pub const SEAL_OVERHEAD: usize = 1 + 12 + 16;
 
 /// Seals `card` from the holder of `own` to the holder of the secret behind `peer_public`, for
 /// request `request_id`; `to_requester` says in which direction (each direction has its own
@@ -491,7 +503,7 @@ pub fn open_card(
     to_requester: bool,
     sealed: &[u8],
 ) -> Result<ContactCard, PeerError> {
-    if sealed.len() < 1 + 12 + 16 || sealed[0] != SEAL_VERSION || sealed.len() > MAX_SEALED_CARD {
+    if sealed.len() < SEAL_OVERHEAD || sealed[0] != SEAL_VERSION || sealed.len() > MAX_SEALED_CARD {
         return Err(PeerError::Sealing);
     }
     let key = own.card_key(peer_public, request_id, to_requester)?;
@@ -565,6 +577,13 @@ mod tests {
         c.phone = "+49 421 000".into();
         assert!(c.validate().is_ok());
         c.email = "kein-at".into();
+        assert!(c.validate().is_err());
+        // Within the field limits but too long once sealed (characters JSON escapes).
+        c.email = String::new();
+        c.note = "\u{1}".repeat(MAX_CARD_FIELD);
+        assert!(c.validate().is_ok());
+        c.organisation = "\u{1}".repeat(MAX_CARD_FIELD);
+        c.name = "\u{1}".repeat(MAX_CARD_FIELD);
         assert!(c.validate().is_err());
     }
 
@@ -683,5 +702,7 @@ mod tests {
         assert!(check_freshness(1000, &n, 1000 + FRESHNESS_SECS).is_ok());
         assert!(check_freshness(1000, &n, 1001 + FRESHNESS_SECS).is_err());
         assert!(check_freshness(1000, &n[..8], 1000).is_err());
+        assert!(check_freshness(i64::MIN, &n, i64::MAX).is_err());
+        assert!(check_freshness(i64::MIN + 1000, &n, 1000).is_err());
     }
 }

@@ -344,6 +344,10 @@ pub fn print_matches(lists: &[PathMatches], lang: Lang) {
             l.candidates,
             lang.pick("Kandidaten", "candidates")
         );
+        if let Some(p) = &l.problem {
+            println!("    {}: {p}", lang.pick("Nicht verfügbar", "Not available"));
+            continue;
+        }
         if l.matches.is_empty() {
             println!(
                 "    {}",
@@ -445,6 +449,9 @@ fn print_requests(view: &RequestsView, lang: Lang) {
         if let Some(c) = &i.card {
             print_card(c, lang, "        ");
         }
+        if let Some(p) = &i.problem {
+            println!("        {}: {p}", lang.pick("Problem", "Problem"));
+        }
     }
     println!("{}", lang.pick("Ausgehende Anfragen", "Outgoing requests"));
     if view.outgoing.is_empty() {
@@ -462,6 +469,9 @@ fn print_requests(view: &RequestsView, lang: Lang) {
         );
         if let Some(c) = &o.card {
             print_card(c, lang, "        ");
+        }
+        if let Some(p) = &o.problem {
+            println!("        {}: {p}", lang.pick("Problem", "Problem"));
         }
     }
     if view.incoming.iter().any(|i| i.status == "no_answer_yet") {

@@ -34,6 +34,10 @@ pub struct LocalOffer {
     pub offered_at: i64,
     /// Whether the aggregator acknowledged the last offer.
     pub acknowledged: bool,
+    /// A withdrawal has been decided (stored before it is sent, so that a crash in between
+    /// never leads to offering the path again).
+    #[serde(default)]
+    pub withdrawing: bool,
 }
 
 /// A contact request this node sent.
@@ -125,6 +129,8 @@ pub struct PathMatches {
     pub candidates: u32,
     /// The best matches.
     pub matches: Vec<MatchView>,
+    /// Why there is no list, if the aggregator refused the query.
+    pub problem: Option<String>,
 }
 
 /// An incoming request as shown to the user.
@@ -150,6 +156,8 @@ pub struct IncomingView {
     pub status: String,
     /// The requester's card, once exchanged.
     pub card: Option<ContactCard>,
+    /// Why the card could not be opened, if it could not.
+    pub problem: Option<String>,
 }
 
 /// An outgoing request as shown to the user.
@@ -171,6 +179,8 @@ pub struct OutgoingView {
     pub card: Option<ContactCard>,
     /// Whether our own card has been handed over.
     pub own_card_sent: bool,
+    /// Why the exchange could not be completed, if it could not.
+    pub problem: Option<String>,
 }
 
 /// Both directions of contact requests.
@@ -311,6 +321,7 @@ impl Node {
             card,
             offered_at: sovbench_core::now_unix(),
             acknowledged: false,
+            withdrawing: false,
         };
         self.store().put_peer_offer(&offer)?;
         self.send_offer(&offer).await?;
@@ -339,10 +350,14 @@ impl Node {
     }
 
     /// Re-sends offers whose local migration stage changed or that were never acknowledged;
-    /// returns the path ids updated.
+    /// returns the path ids updated. An offer the aggregator refuses is left for the user to see
+    /// (in the match list of that path); an unreachable aggregator stops the refresh.
     pub async fn refresh_peer_offers(&self) -> Result<Vec<String>, NodeError> {
         let mut updated = Vec::new();
         for mut o in self.store().peer_offers()? {
+            if o.withdrawing {
+                continue;
+            }
             let stage = self
                 .store()
                 .migration(&o.migration_id)?
@@ -352,7 +367,14 @@ impl Node {
                 o.stage = stage;
                 o.acknowledged = false;
                 self.store().put_peer_offer(&o)?;
-                self.send_offer(&o).await?;
+                match self.send_offer(&o).await {
+                    Ok(()) => {}
+                    Err(e) if e.is_transient() => return Err(e),
+                    Err(e) => {
+                        tracing::warn!(path = %o.path_id, error = %e, "offer refused");
+                        continue;
+                    }
+                }
                 o.acknowledged = true;
                 o.offered_at = sovbench_core::now_unix();
                 self.store().put_peer_offer(&o)?;
@@ -369,6 +391,11 @@ impl Node {
             Err(_) if path_item(path).is_some() => path.to_string(),
             Err(e) => return Err(e),
         };
+        let local = self.store().peer_offer(&path_id)?;
+        if let Some(mut o) = local.clone() {
+            o.withdrawing = true;
+            self.store().put_peer_offer(&o)?;
+        }
         let (issued_at, nonce) = Self::fresh()?;
         let res = self
             .peer_ack(
@@ -382,10 +409,9 @@ impl Node {
             .await;
         match res {
             Ok(_) => {}
-            // Not offered at the aggregator: nothing to withdraw there; forget it locally.
-            Err(NodeError::Refused { code, .. })
-                if code == "FailedPrecondition" && self.store().peer_offer(&path_id)?.is_some() => {
-            }
+            // Not offered at the aggregator (an earlier withdrawal went through before a crash):
+            // nothing to withdraw there; forget it locally.
+            Err(NodeError::Refused { code, .. }) if code == "NotFound" && local.is_some() => {}
             Err(e) => return Err(e),
         }
         self.store().remove_peer_offer(&path_id)?;
@@ -404,8 +430,11 @@ impl Node {
         let mut out = Vec::new();
         let mut seen = Vec::new();
         for o in self.store().peer_offers()? {
+            if o.withdrawing {
+                continue;
+            }
             let (issued_at, nonce) = Self::fresh()?;
-            let (body, hash) = self
+            let sent = self
                 .peer_send(
                     PeerRpc::Matches,
                     pb::payload::Body::PeerMatchesQuery(pb::PeerMatchesQuery {
@@ -415,7 +444,22 @@ impl Node {
                         nonce,
                     }),
                 )
-                .await?;
+                .await;
+            let (body, hash) = match sent {
+                Ok(x) => x,
+                Err(e) if e.is_transient() => return Err(e),
+                Err(e) => {
+                    // For example an offer the aggregator refused: shown on its list.
+                    out.push(PathMatches {
+                        path_id: o.path_id,
+                        stage: o.stage,
+                        candidates: 0,
+                        matches: Vec::new(),
+                        problem: Some(e.to_string()),
+                    });
+                    continue;
+                }
+            };
             let m = match body {
                 pb::payload::Body::PeerMatches(m)
                     if m.query_hash == hash && m.path_id == o.path_id =>
@@ -457,6 +501,7 @@ impl Node {
                 stage: m.stage,
                 candidates: m.candidates,
                 matches,
+                problem: None,
             });
         }
         self.store().remember_pseudonyms(&seen)?;
@@ -488,7 +533,7 @@ impl Node {
                 ))
             })?,
         };
-        let offer = self.store().peer_offer(&path_id)?.ok_or_else(|| {
+        let offer = self.store().peer_offer(&path_id)?.filter(|o| !o.withdrawing).ok_or_else(|| {
             NodeError::Peers(format!(
                 "you do not offer {path_id}; contact requests need an offer of your own (`sovbench-node peers offer`)"
             ))
@@ -560,46 +605,23 @@ impl Node {
         let r = self.fetch_requests().await?;
         let mut view = RequestsView::default();
         for o in r.outgoing {
-            let mut local = self.store().outgoing_contact(&o.path_id, &o.pseudonym)?;
-            let accepted = o.status == pb::RequestStatus::Accepted as i32;
-            if let (true, Some(rec)) = (accepted, local.as_mut()) {
-                let key = secret_of(&rec.secret)?;
-                if rec.peer_card.is_none() {
-                    rec.peer_card = Some(peers::open_card(
-                        &key,
-                        &o.answerer_key,
-                        &o.request_id,
-                        true,
-                        &o.sealed_card,
-                    )?);
-                    self.store().put_outgoing_contact(rec)?;
-                }
-                if !rec.card_sent && !o.card_sent {
-                    if rec.sealed_own_card.is_empty() {
-                        rec.sealed_own_card = peers::seal_card(
-                            &key,
-                            &o.answerer_key,
-                            &o.request_id,
-                            false,
-                            &rec.own_card,
-                        )?;
-                        self.store().put_outgoing_contact(rec)?;
-                    }
-                    let (issued_at, nonce) = Self::fresh()?;
-                    self.peer_ack(
-                        PeerRpc::Card,
-                        pb::payload::Body::PeerCard(pb::PeerCard {
-                            request_id: o.request_id.clone(),
-                            sealed_card: rec.sealed_own_card.clone(),
-                            issued_at,
-                            nonce,
-                        }),
-                    )
-                    .await?;
-                }
-                if !rec.card_sent {
-                    rec.card_sent = true;
-                    self.store().put_outgoing_contact(rec)?;
+            // The local record of this very request (an older, closed request to the same peer
+            // shares the pseudonym but not the id).
+            let mut local = self
+                .store()
+                .outgoing_contact(&o.path_id, &o.pseudonym)?
+                .filter(|l| l.request_id.as_deref() == Some(o.request_id.as_str()));
+            let mut problem = None;
+            if let (true, Some(rec)) = (
+                o.status == pb::RequestStatus::Accepted as i32,
+                local.as_mut(),
+            ) {
+                // One peer's bad card or key must not block the other requests: the problem is
+                // shown on its entry, transient failures still abort (and are retried later).
+                match self.complete_outgoing(rec, &o).await {
+                    Ok(()) => {}
+                    Err(e) if e.is_transient() => return Err(e),
+                    Err(e) => problem = Some(e.to_string()),
                 }
             }
             view.outgoing.push(OutgoingView {
@@ -611,23 +633,32 @@ impl Node {
                 status: status_key(o.status).to_string(),
                 card: local.as_ref().and_then(|l| l.peer_card.clone()),
                 own_card_sent: local.as_ref().is_some_and(|l| l.card_sent) || o.card_sent,
+                problem,
             });
         }
         for i in r.incoming {
             let mut local = self.store().incoming_contact(&i.request_id)?;
+            let mut problem = None;
             if let Some(rec) = local.as_mut() {
                 if let (Some(secret), false, None) =
                     (&rec.secret, i.sealed_card.is_empty(), &rec.peer_card)
                 {
-                    let key = secret_of(secret)?;
-                    rec.peer_card = Some(peers::open_card(
-                        &key,
-                        &i.requester_key,
-                        &i.request_id,
-                        false,
-                        &i.sealed_card,
-                    )?);
-                    self.store().put_incoming_contact(rec)?;
+                    let opened = secret_of(secret).and_then(|key| {
+                        Ok(peers::open_card(
+                            &key,
+                            &i.requester_key,
+                            &i.request_id,
+                            false,
+                            &i.sealed_card,
+                        )?)
+                    });
+                    match opened {
+                        Ok(card) => {
+                            rec.peer_card = Some(card);
+                            self.store().put_incoming_contact(rec)?;
+                        }
+                        Err(e) => problem = Some(e.to_string()),
+                    }
                 }
             }
             view.incoming.push(IncomingView {
@@ -641,9 +672,53 @@ impl Node {
                 requested_at: i.requested_at,
                 status: status_key(i.status).to_string(),
                 card: local.and_then(|l| l.peer_card),
+                problem,
             });
         }
         Ok(view)
+    }
+
+    /// For an accepted outgoing request: opens the peer's card and hands over this node's own.
+    async fn complete_outgoing(
+        &self,
+        rec: &mut OutgoingContact,
+        o: &pb::OutgoingRequest,
+    ) -> Result<(), NodeError> {
+        let key = secret_of(&rec.secret)?;
+        if rec.peer_card.is_none() {
+            rec.peer_card = Some(peers::open_card(
+                &key,
+                &o.answerer_key,
+                &o.request_id,
+                true,
+                &o.sealed_card,
+            )?);
+            self.store().put_outgoing_contact(rec)?;
+        }
+        if !rec.card_sent && !o.card_sent {
+            if rec.sealed_own_card.is_empty() {
+                // Sealed once and stored, so that a retry hands over the same bytes.
+                rec.sealed_own_card =
+                    peers::seal_card(&key, &o.answerer_key, &o.request_id, false, &rec.own_card)?;
+                self.store().put_outgoing_contact(rec)?;
+            }
+            let (issued_at, nonce) = Self::fresh()?;
+            self.peer_ack(
+                PeerRpc::Card,
+                pb::payload::Body::PeerCard(pb::PeerCard {
+                    request_id: o.request_id.clone(),
+                    sealed_card: rec.sealed_own_card.clone(),
+                    issued_at,
+                    nonce,
+                }),
+            )
+            .await?;
+        }
+        if !rec.card_sent {
+            rec.card_sent = true;
+            self.store().put_outgoing_contact(rec)?;
+        }
+        Ok(())
     }
 
     /// Accepts or declines an incoming request. Accepting hands over this node's card for the
