@@ -975,4 +975,126 @@ mod tests {
         );
         assert!(book.resolve(&[4; 32], ALFA, &p).is_none());
     }
+
+    /// Withdrawing, offering again and asking again looks the same to the requester whether the
+    /// target declined or never answered; the target sees only requests it may answer.
+    #[test]
+    fn asking_again_after_a_withdrawal_reveals_no_decline() {
+        use sovbench_core::envelope::Identity;
+        let dir = tempfile::tempdir().unwrap();
+        let agg = Aggregator::init(dir.path(), "Test").unwrap();
+        let attrs = CohortAttributes {
+            kind: Kind::Gemeinde,
+            state: "DE-NW".into(),
+            size: SizeClass::Pop20kTo50k,
+        };
+        let ids: Vec<Identity> = (0..3).map(|_| Identity::generate().unwrap().0).collect();
+        for id in &ids {
+            agg.enrol(id.public_key(), "x", attrs.clone(), 30_000)
+                .unwrap();
+        }
+        let now = sovbench_core::now_unix();
+        let nonce = || peers::fresh_nonce().unwrap();
+        let offer = |id: &Identity| {
+            agg.peer_offer(&id.seal(pb::payload::Body::PeerOffer(pb::PeerOffer {
+                path_id: BBB.into(),
+                stage: "pilot".into(),
+                issued_at: now,
+                nonce: nonce(),
+            })))
+            .unwrap();
+        };
+        let withdraw = |id: &Identity| {
+            agg.peer_withdraw(&id.seal(pb::payload::Body::PeerWithdraw(pb::PeerWithdraw {
+                path_id: BBB.into(),
+                issued_at: now,
+                nonce: nonce(),
+            })))
+            .unwrap();
+        };
+        let ack_id = |m: pb::SignedMessage| match envelope::open(&m).unwrap().body {
+            pb::payload::Body::PeerAck(a) => a.request_id,
+            _ => panic!("no ack"),
+        };
+        let ask = |from: &Identity, to: &Identity| {
+            let p = agg
+                .peer_book()
+                .pseudonym(from.public_key(), to.public_key(), BBB);
+            ack_id(
+                agg.peer_contact(&from.seal(pb::payload::Body::PeerContact(pb::PeerContact {
+                    path_id: BBB.into(),
+                    pseudonym: p,
+                    requester_key: vec![9; 32],
+                    issued_at: now,
+                    nonce: nonce(),
+                })))
+                .unwrap(),
+            )
+        };
+        let requests = |id: &Identity| match envelope::open(
+            &agg.peer_requests(&id.seal(pb::payload::Body::PeerRequestsQuery(
+                pb::PeerRequestsQuery {
+                    issued_at: now,
+                    nonce: nonce(),
+                },
+            )))
+            .unwrap(),
+        )
+        .unwrap()
+        .body
+        {
+            pb::payload::Body::PeerRequests(r) => r,
+            _ => panic!("no requests"),
+        };
+        let (a, b, c) = (&ids[0], &ids[1], &ids[2]);
+        offer(a);
+        offer(b);
+        offer(c);
+        let to_b = ask(a, b); // B will decline
+        let to_c = ask(a, c); // C never answers
+        agg.peer_answer(&b.seal(pb::payload::Body::PeerAnswer(pb::PeerAnswer {
+            request_id: to_b.clone(),
+            accept: false,
+            issued_at: now,
+            nonce: nonce(),
+            ..Default::default()
+        })))
+        .unwrap();
+        assert_eq!(ask(a, b), to_b, "asking again: the same request");
+        withdraw(a);
+        offer(a);
+        let (to_b2, to_c2) = (ask(a, b), ask(a, c));
+        assert!(to_b2 != to_b && to_c2 != to_c, "both are new requests");
+        for o in requests(a).outgoing {
+            assert_eq!(o.status, pb::RequestStatus::NoAnswerYet as i32);
+            assert!(o.sealed_card.is_empty() && o.answerer_key.is_empty());
+        }
+        // C is asked again; B, who declined, is not.
+        let c_in: Vec<String> = requests(c)
+            .incoming
+            .into_iter()
+            .map(|i| i.request_id)
+            .collect();
+        assert_eq!(c_in, vec![to_c2]);
+        assert!(requests(b).incoming.is_empty());
+        // A rate limit of zero refuses cleanly instead of panicking.
+        agg.set_peer_limits(PeerLimits {
+            requests_per_day: 0,
+            ..Default::default()
+        });
+        let p = agg
+            .peer_book()
+            .pseudonym(b.public_key(), c.public_key(), BBB);
+        let refused = agg.peer_contact(&b.seal(pb::payload::Body::PeerContact(pb::PeerContact {
+            path_id: BBB.into(),
+            pseudonym: p,
+            requester_key: vec![9; 32],
+            issued_at: now,
+            nonce: nonce(),
+        })));
+        assert!(matches!(
+            refused,
+            Err(AggError::RateLimited { limit: 0, .. })
+        ));
+    }
 }
