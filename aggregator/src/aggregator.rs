@@ -70,7 +70,6 @@ pub struct Aggregator {
     pub(crate) identity: Arc<Identity>,
     committer: Committer,
     pub(crate) peers: std::sync::Mutex<crate::peers::PeerBook>,
-    pub(crate) nonces_pruned: std::sync::atomic::AtomicI64,
     /// When this process opened the store (Unix seconds).
     pub(crate) started_at: i64,
 }
@@ -120,7 +119,6 @@ impl Aggregator {
             identity,
             committer,
             peers: std::sync::Mutex::new(book),
-            nonces_pruned: std::sync::atomic::AtomicI64::new(0),
             started_at: sovbench_core::now_unix(),
         })
     }
@@ -190,6 +188,9 @@ impl Aggregator {
     /// Revokes a node's key: its further submissions are refused, its peer offers vanish from
     /// every match list and its unanswered contact requests are closed.
     pub fn revoke(&self, public_key: &[u8]) -> Result<Enrolment, AggError> {
+        // The peer book's lock is held across both steps: a peer message admitted under it either
+        // completes before the revocation (and its offer is removed here) or sees it.
+        let mut book = self.peer_book();
         let mut e = self
             .store
             .enrolment(public_key)?
@@ -198,7 +199,7 @@ impl Aggregator {
             e.revoked_at = Some(sovbench_core::now_unix());
             self.store.put_enrolment(public_key, &e)?;
         }
-        self.forget_peer(public_key)?;
+        self.forget_peer(&mut book, public_key)?;
         Ok(e)
     }
 
@@ -381,6 +382,31 @@ impl Aggregator {
             .collect()
     }
 
+    /// Checks the size of a received message, then its signature over the exact bytes, and only
+    /// then decodes it.
+    pub(crate) fn open_checked(
+        &self,
+        msg: &pb::SignedMessage,
+    ) -> Result<envelope::Verified, AggError> {
+        let size = msg.encoded_len();
+        if size > sovbench_proto::MAX_MESSAGE_BYTES {
+            return Err(AggError::TooLarge(size, sovbench_proto::MAX_MESSAGE_BYTES));
+        }
+        Ok(envelope::open(msg)?)
+    }
+
+    /// The enrolment of a signer that is enrolled and not revoked.
+    pub(crate) fn enrolled(&self, key: &[u8]) -> Result<Enrolment, AggError> {
+        let e = self
+            .store
+            .enrolment(key)?
+            .ok_or_else(|| AggError::UnknownKey(fingerprint(key)))?;
+        match e.revoked_at {
+            Some(_) => Err(AggError::Revoked(e.fingerprint)),
+            None => Ok(e),
+        }
+    }
+
     /// Checks a signed submission and stores it durably; returns the signed receipt.
     ///
     /// Order of checks: size; signature over the exact received bytes; decoding; message kind;
@@ -388,27 +414,12 @@ impl Aggregator {
     /// (identical: its receipt again; different: refused); known, open round; parameters equal to
     /// the round's; then, in the commit worker, the duplicate and open-round checks once more.
     pub async fn submit(&self, msg: pb::SignedMessage) -> Result<pb::SignedMessage, AggError> {
-        let size = msg.encoded_len();
-        if size > sovbench_proto::MAX_MESSAGE_BYTES {
-            return Err(AggError::TooLarge(size, sovbench_proto::MAX_MESSAGE_BYTES));
-        }
-        let verified = envelope::open(&msg)?;
+        let verified = self.open_checked(&msg)?;
         let sub = match verified.body {
             pb::payload::Body::Submission(s) => s,
-            other => {
-                return Err(AggError::WrongKind {
-                    expected: "submission",
-                    got: envelope::kind_name(&other),
-                })
-            }
+            other => return Err(crate::peers::wrong("submission", &other)),
         };
-        let enrolment = self
-            .store
-            .enrolment(&verified.signer)?
-            .ok_or_else(|| AggError::UnknownKey(fingerprint(&verified.signer)))?;
-        if enrolment.revoked_at.is_some() {
-            return Err(AggError::Revoked(enrolment.fingerprint));
-        }
+        let enrolment = self.enrolled(&verified.signer)?;
         // An identical retry gets the stored receipt, even after the round closed; a different
         // second submission is refused. (The commit worker checks again, race-free.)
         let key = crate::store::submission_key(&sub.round_id, &verified.signer);

@@ -457,8 +457,13 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 requests_per_day: peer_requests_per_day,
                 ..Default::default()
             });
-            let (offers, open, exchanged) = agg.peer_counts();
-            tracing::info!(offers, open_requests = open, exchanged, "peer matching");
+            let o = agg.peer_overview();
+            tracing::info!(
+                offers = o.offer_count,
+                open_requests = o.pending,
+                accepted = o.accepted,
+                "peer matching"
+            );
             rt.block_on(async move {
                 let listener = tokio::net::TcpListener::bind(&listen)
                     .await

@@ -12,9 +12,8 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use prost::Message as _;
-use sovbench_core::envelope::{self, fingerprint};
-use sovbench_core::paths::path_catalogue;
+use sovbench_core::envelope;
+use sovbench_core::paths::path_by_id;
 use sovbench_core::pb;
 use sovbench_core::peers::{self, CompactProfile, OfferProfile, PseudonymKey};
 
@@ -43,6 +42,8 @@ impl Default for PeerLimits {
 /// What the operator sees of peer matching.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct PeerOverview {
+    /// Number of offers.
+    pub offer_count: usize,
     /// Offers per path id and stage.
     pub offers: BTreeMap<String, BTreeMap<String, usize>>,
     /// Unanswered requests.
@@ -92,6 +93,8 @@ pub struct PeerBook {
     requests: BTreeMap<String, StoredRequest>,
     next_seq: u64,
     limits: PeerLimits,
+    /// When nonces outside every replay window were last forgotten (Unix seconds).
+    nonces_pruned_at: i64,
 }
 
 /// One ranked match, before it is put on the wire.
@@ -126,6 +129,7 @@ impl PeerBook {
             requests: BTreeMap::new(),
             next_seq: 1,
             limits,
+            nonces_pruned_at: 0,
         }
     }
 
@@ -276,10 +280,7 @@ impl PeerBook {
 }
 
 fn category_of(path_id: &str) -> Option<&'static str> {
-    path_catalogue()
-        .iter()
-        .find(|p| p.id == path_id)
-        .map(|p| p.category)
+    path_by_id(path_id).map(|p| p.category)
 }
 
 fn check_path(path_id: &str) -> Result<&'static str, AggError> {
@@ -345,7 +346,7 @@ impl Aggregator {
         self.peer_book().limits = limits;
     }
 
-    fn peer_book(&self) -> std::sync::MutexGuard<'_, PeerBook> {
+    pub(crate) fn peer_book(&self) -> std::sync::MutexGuard<'_, PeerBook> {
         // A panic while holding the lock leaves consistent data (every change is written to the
         // store before the in-memory book), so a poisoned lock is taken over.
         self.peers
@@ -353,21 +354,17 @@ impl Aggregator {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    /// Verifies size, signature (over the exact bytes, before decoding), enrolment, freshness and
-    /// nonce of a peer message.
-    fn verify_peer(&self, msg: &pb::SignedMessage) -> Result<PeerCall, AggError> {
-        let size = msg.encoded_len();
-        if size > sovbench_proto::MAX_MESSAGE_BYTES {
-            return Err(AggError::TooLarge(size, sovbench_proto::MAX_MESSAGE_BYTES));
-        }
-        let verified = envelope::open(msg)?;
-        let enrolment = self
-            .store
-            .enrolment(&verified.signer)?
-            .ok_or_else(|| AggError::UnknownKey(fingerprint(&verified.signer)))?;
-        if enrolment.revoked_at.is_some() {
-            return Err(AggError::Revoked(enrolment.fingerprint));
-        }
+    /// Verifies size and signature (over the exact bytes, before decoding) outside the lock, the
+    /// costly part; then takes the book's lock and checks enrolment, freshness and nonce under
+    /// it. A revocation takes the same lock, so it cannot slip in between these checks and the
+    /// change the message makes.
+    fn admit(
+        &self,
+        msg: &pb::SignedMessage,
+    ) -> Result<(std::sync::MutexGuard<'_, PeerBook>, PeerCall), AggError> {
+        let verified = self.open_checked(msg)?;
+        let mut book = self.peer_book();
+        let enrolment = self.enrolled(&verified.signer)?;
         let (issued_at, nonce) = match &verified.body {
             pb::payload::Body::PeerOffer(m) => (m.issued_at, &m.nonce),
             pb::payload::Body::PeerWithdraw(m) => (m.issued_at, &m.nonce),
@@ -376,12 +373,7 @@ impl Aggregator {
             pb::payload::Body::PeerRequestsQuery(m) => (m.issued_at, &m.nonce),
             pb::payload::Body::PeerAnswer(m) => (m.issued_at, &m.nonce),
             pb::payload::Body::PeerCard(m) => (m.issued_at, &m.nonce),
-            other => {
-                return Err(AggError::WrongKind {
-                    expected: "peer message",
-                    got: envelope::kind_name(other),
-                })
-            }
+            other => return Err(wrong("peer message", other)),
         };
         let now = sovbench_core::now_unix();
         peers::check_freshness(issued_at, nonce, now)?;
@@ -397,20 +389,41 @@ impl Aggregator {
         if !self.store.claim_nonce(&verified.signer, nonce, issued_at)? {
             return Err(AggError::Replay(enrolment.fingerprint));
         }
-        let last = self
-            .nonces_pruned
-            .load(std::sync::atomic::Ordering::Relaxed);
-        if now - last > 60 {
-            self.nonces_pruned
-                .store(now, std::sync::atomic::Ordering::Relaxed);
+        if now - book.nonces_pruned_at > 60 {
+            book.nonces_pruned_at = now;
             self.store.forget_nonces(now - 2 * peers::FRESHNESS_SECS)?;
         }
-        Ok(PeerCall {
-            signer: verified.signer,
-            enrolment,
-            body: verified.body,
-            payload_hash: verified.payload_hash,
-        })
+        Ok((
+            book,
+            PeerCall {
+                signer: verified.signer,
+                enrolment,
+                body: verified.body,
+                payload_hash: verified.payload_hash,
+            },
+        ))
+    }
+
+    /// Writes offers, removals and requests durably, then applies them to the book: the book
+    /// never holds what the store does not.
+    fn apply(
+        &self,
+        book: &mut PeerBook,
+        offers: Vec<StoredOffer>,
+        removals: &[(String, Vec<u8>)],
+        requests: Vec<StoredRequest>,
+    ) -> Result<(), AggError> {
+        self.store.write_peers(&offers, removals, &requests)?;
+        for o in offers {
+            book.insert_offer(o);
+        }
+        for (path, key) in removals {
+            book.remove_offer(key, path);
+        }
+        for r in requests {
+            book.requests.insert(r.id.clone(), r);
+        }
+        Ok(())
     }
 
     fn peer_ack(&self, call: &PeerCall, request_id: &str) -> pb::SignedMessage {
@@ -423,7 +436,7 @@ impl Aggregator {
 
     /// A signed `PeerOffer`: stores (or updates) the offer; a signed `PeerAck` once durable.
     pub fn peer_offer(&self, msg: &pb::SignedMessage) -> Result<pb::SignedMessage, AggError> {
-        let call = self.verify_peer(msg)?;
+        let (mut book, call) = self.admit(msg)?;
         let pb::payload::Body::PeerOffer(m) = &call.body else {
             return Err(wrong("peer offer", &call.body));
         };
@@ -434,8 +447,6 @@ impl Aggregator {
                 m.stage
             )));
         }
-        let mut book = self.peer_book();
-        self.still_enrolled(&call.signer)?;
         let offer = StoredOffer {
             node_key: call.signer.clone(),
             path_id: m.path_id.clone(),
@@ -445,31 +456,24 @@ impl Aggregator {
             offered_at: sovbench_core::now_unix(),
             seq: book.next_seq,
         };
-        self.store
-            .write_peers(std::slice::from_ref(&offer), &[], &[])?;
-        book.insert_offer(offer);
+        self.apply(&mut book, vec![offer], &[], Vec::new())?;
         Ok(self.peer_ack(&call, ""))
     }
 
     /// A signed `PeerWithdraw`: removes the offer from every list at once and closes unanswered
     /// requests on it, in both directions.
     pub fn peer_withdraw(&self, msg: &pb::SignedMessage) -> Result<pb::SignedMessage, AggError> {
-        let call = self.verify_peer(msg)?;
+        let (mut book, call) = self.admit(msg)?;
         let pb::payload::Body::PeerWithdraw(m) = &call.body else {
             return Err(wrong("peer withdrawal", &call.body));
         };
         check_path(&m.path_id)?;
-        let mut book = self.peer_book();
         if book.offer(&call.signer, &m.path_id).is_none() {
             return Err(AggError::NotOffered(m.path_id.clone()));
         }
         let closed = Self::close_pending(&book, &call.signer, Some(&m.path_id));
-        self.store
-            .write_peers(&[], &[(m.path_id.clone(), call.signer.clone())], &closed)?;
-        book.remove_offer(&call.signer, &m.path_id);
-        for r in closed {
-            book.requests.insert(r.id.clone(), r);
-        }
+        let removal = [(m.path_id.clone(), call.signer.clone())];
+        self.apply(&mut book, Vec::new(), &removal, closed)?;
         Ok(self.peer_ack(&call, ""))
     }
 
@@ -494,43 +498,25 @@ impl Aggregator {
             .collect()
     }
 
-    /// Checks, under the book's lock, that the signer is still enrolled and not revoked (a
-    /// revocation may have happened since the message was verified).
-    fn still_enrolled(&self, key: &[u8]) -> Result<(), AggError> {
-        match self.store.enrolment(key)? {
-            Some(e) if e.revoked_at.is_some() => Err(AggError::Revoked(e.fingerprint)),
-            Some(_) => Ok(()),
-            None => Err(AggError::UnknownKey(fingerprint(key))),
-        }
-    }
-
-    /// Removes every offer of a revoked node and closes its unanswered requests.
-    pub(crate) fn forget_peer(&self, node: &[u8]) -> Result<(), AggError> {
-        let mut book = self.peer_book();
-        let offers = book.offers_of(node);
-        let closed = Self::close_pending(&book, node, None);
-        let removals: Vec<(String, Vec<u8>)> = offers
-            .iter()
-            .map(|o| (o.path_id.clone(), node.to_vec()))
+    /// Removes every offer of a revoked node and closes its unanswered requests; the caller
+    /// holds the book's lock across the revocation and this.
+    pub(crate) fn forget_peer(&self, book: &mut PeerBook, node: &[u8]) -> Result<(), AggError> {
+        let removals: Vec<(String, Vec<u8>)> = book
+            .offers_of(node)
+            .into_iter()
+            .map(|o| (o.path_id, node.to_vec()))
             .collect();
-        self.store.write_peers(&[], &removals, &closed)?;
-        for o in offers {
-            book.remove_offer(node, &o.path_id);
-        }
-        for r in closed {
-            book.requests.insert(r.id.clone(), r);
-        }
-        Ok(())
+        let closed = Self::close_pending(book, node, None);
+        self.apply(book, Vec::new(), &removals, closed)
     }
 
     /// A signed `PeerMatchesQuery`: the signed match list of the signer's offer.
     pub fn peer_matches(&self, msg: &pb::SignedMessage) -> Result<pb::SignedMessage, AggError> {
-        let call = self.verify_peer(msg)?;
+        let (book, call) = self.admit(msg)?;
         let pb::payload::Body::PeerMatchesQuery(m) = &call.body else {
             return Err(wrong("peer matches query", &call.body));
         };
         check_path(&m.path_id)?;
-        let book = self.peer_book();
         let limit = match m.limit {
             0 => DEFAULT_MATCHES,
             n => n.min(book.limits.max_matches),
@@ -577,13 +563,12 @@ impl Aggregator {
     /// A signed `PeerContact`: records a contact request (rate-limited); the ack carries its id.
     /// Asking again for the same peer returns the same request.
     pub fn peer_contact(&self, msg: &pb::SignedMessage) -> Result<pb::SignedMessage, AggError> {
-        let call = self.verify_peer(msg)?;
+        let (mut book, call) = self.admit(msg)?;
         let pb::payload::Body::PeerContact(m) = &call.body else {
             return Err(wrong("peer contact request", &call.body));
         };
         check_path(&m.path_id)?;
         check_key("requester_key", &m.requester_key)?;
-        let mut book = self.peer_book();
         let own = book
             .offer(&call.signer, &m.path_id)
             .cloned()
@@ -591,7 +576,6 @@ impl Aggregator {
         let target = book
             .resolve(&call.signer, &m.path_id, &m.pseudonym)
             .ok_or_else(|| AggError::UnknownPeer(m.pseudonym.clone(), m.path_id.clone()))?;
-        self.still_enrolled(&call.signer)?;
         // Asking again returns the same request, also after a decline, so that the requester
         // cannot tell a decline from no answer. A request closed by a withdrawal is not reused;
         // the new one inherits a decline of the pair and stays declined, silently, so that
@@ -665,20 +649,16 @@ impl Aggregator {
             requester_card: Vec::new(),
             was_declined: declined_before,
         };
-        self.store
-            .write_peers(&[], &[], std::slice::from_ref(&request))?;
-        book.requests.insert(id.clone(), request);
+        self.apply(&mut book, Vec::new(), &[], vec![request])?;
         Ok(self.peer_ack(&call, &id))
     }
 
     /// A signed `PeerAnswer` of the requested node: accept (with its sealed card) or decline.
     pub fn peer_answer(&self, msg: &pb::SignedMessage) -> Result<pb::SignedMessage, AggError> {
-        let call = self.verify_peer(msg)?;
+        let (mut book, call) = self.admit(msg)?;
         let pb::payload::Body::PeerAnswer(m) = &call.body else {
             return Err(wrong("peer answer", &call.body));
         };
-        let mut book = self.peer_book();
-        self.still_enrolled(&call.signer)?;
         let r = book
             .requests
             .get(&m.request_id)
@@ -723,22 +703,18 @@ impl Aggregator {
                 ..r
             }
         };
-        self.store
-            .write_peers(&[], &[], std::slice::from_ref(&updated))?;
         let id = updated.id.clone();
-        book.requests.insert(id.clone(), updated);
+        self.apply(&mut book, Vec::new(), &[], vec![updated])?;
         Ok(self.peer_ack(&call, &id))
     }
 
     /// A signed `PeerCard` of the requester, after the accept.
     pub fn peer_card(&self, msg: &pb::SignedMessage) -> Result<pb::SignedMessage, AggError> {
-        let call = self.verify_peer(msg)?;
+        let (mut book, call) = self.admit(msg)?;
         let pb::payload::Body::PeerCard(m) = &call.body else {
             return Err(wrong("peer card", &call.body));
         };
         check_card(&m.sealed_card)?;
-        let mut book = self.peer_book();
-        self.still_enrolled(&call.signer)?;
         let r = book
             .requests
             .get(&m.request_id)
@@ -765,20 +741,17 @@ impl Aggregator {
             requester_card: m.sealed_card.clone(),
             ..r
         };
-        self.store
-            .write_peers(&[], &[], std::slice::from_ref(&updated))?;
         let id = updated.id.clone();
-        book.requests.insert(id.clone(), updated);
+        self.apply(&mut book, Vec::new(), &[], vec![updated])?;
         Ok(self.peer_ack(&call, &id))
     }
 
     /// A signed `PeerRequestsQuery`: the signer's incoming and outgoing requests, signed.
     pub fn peer_requests(&self, msg: &pb::SignedMessage) -> Result<pb::SignedMessage, AggError> {
-        let call = self.verify_peer(msg)?;
+        let (book, call) = self.admit(msg)?;
         if !matches!(call.body, pb::payload::Body::PeerRequestsQuery(_)) {
             return Err(wrong("peer requests query", &call.body));
         }
-        let book = self.peer_book();
         let me = call.signer.as_slice();
         let mut incoming = Vec::new();
         let mut outgoing = Vec::new();
@@ -857,6 +830,7 @@ impl Aggregator {
         }
         let count = |s: ContactStatus| book.requests.values().filter(|r| r.status == s).count();
         PeerOverview {
+            offer_count: book.offer_count(),
             offers,
             pending: count(ContactStatus::Pending),
             accepted: count(ContactStatus::Accepted),
@@ -864,25 +838,10 @@ impl Aggregator {
             closed: count(ContactStatus::Closed),
         }
     }
-
-    /// Number of offers, open requests and exchanged contacts, for the operator.
-    pub fn peer_counts(&self) -> (usize, usize, usize) {
-        let book = self.peer_book();
-        let open = book
-            .requests
-            .values()
-            .filter(|r| r.status == ContactStatus::Pending)
-            .count();
-        let accepted = book
-            .requests
-            .values()
-            .filter(|r| r.status == ContactStatus::Accepted)
-            .count();
-        (book.offer_count(), open, accepted)
-    }
 }
 
-fn wrong(expected: &'static str, body: &pb::payload::Body) -> AggError {
+/// The refusal of a message of the wrong kind.
+pub(crate) fn wrong(expected: &'static str, body: &pb::payload::Body) -> AggError {
     AggError::WrongKind {
         expected,
         got: envelope::kind_name(body),

@@ -173,8 +173,12 @@ fn build_path_catalogue() -> Vec<PathItem> {
 
 /// The path item for a category key and a target product (case-insensitive).
 pub fn find_path(category: &str, product: &str) -> Option<PathItem> {
-    let id = format!("path.{category}.{}", slug(product));
-    path_catalogue().iter().find(|p| p.id == id).cloned()
+    path_by_id(&format!("path.{category}.{}", slug(product))).cloned()
+}
+
+/// The path item with this id (`path.<category>.<product slug>`).
+pub fn path_by_id(id: &str) -> Option<&'static PathItem> {
+    path_catalogue().iter().find(|p| p.id == id)
 }
 
 /// Label of a stage key.

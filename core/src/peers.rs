@@ -106,33 +106,6 @@ pub fn score(
     Some((parts.iter().map(|p| p.1).sum(), parts))
 }
 
-/// The points of [`score`] alone, without allocating its parts (the matching's inner loop).
-pub fn score_points(viewer: &OfferProfile<'_>, candidate: &OfferProfile<'_>) -> Option<i32> {
-    if viewer.category != candidate.category {
-        return None;
-    }
-    let mut points = 0;
-    if viewer.path_id == candidate.path_id {
-        points += SAME_PATH_POINTS;
-    }
-    if viewer.kind == candidate.kind {
-        points += 3;
-    }
-    let (vs, vi) = size_position(viewer.size);
-    let (cs, ci) = size_position(candidate.size);
-    if viewer.size == candidate.size {
-        points += 2;
-    } else if vs == cs && (vi - ci).abs() == 1 {
-        points += 1;
-    }
-    if viewer.stage == candidate.stage {
-        points += 1;
-    } else if stage_rank(candidate.stage) > stage_rank(viewer.stage) {
-        points += 2;
-    }
-    Some(points)
-}
-
 /// An offer's profile reduced to small integers, for scoring many candidates quickly; gives the
 /// same points as [`score`] (a test compares them on every combination).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -167,7 +140,7 @@ impl CompactProfile {
         })
     }
 
-    /// The points of `candidate` for this viewer, as [`score_points`]. Written without
+    /// The points of `candidate` for this viewer, as [`score`] gives them. Written without
     /// data-dependent branches: the attributes of candidates are random, so branches would be
     /// mispredicted half of the time.
     #[inline]
@@ -691,7 +664,6 @@ mod tests {
             for (j, c) in all.iter().enumerate() {
                 let want = score(v, c).map(|s| s.0);
                 assert_eq!(compact[i].points(&compact[j]), want);
-                assert_eq!(score_points(v, c), want);
             }
         }
     }

@@ -14,7 +14,8 @@ use sovbench_core::peers::{reason_text, ContactCard};
 use sovbench_core::time::format_utc;
 
 use crate::node::Node;
-use crate::peers::{path_item, PathMatches, RequestsView};
+use crate::peers::{PathMatches, RequestsView};
+use sovbench_core::paths::path_by_id;
 
 /// Peer matching actions. Without an action: the best matches for every offered path.
 #[derive(Debug, Subcommand)]
@@ -82,7 +83,7 @@ pub enum PeersAction {
 }
 
 fn path_label(id: &str, lang: Lang) -> String {
-    match path_item(id) {
+    match path_by_id(id) {
         Some(p) => lang.pick(&p.label_de, &p.label_en).to_string(),
         None => id.to_string(),
     }
@@ -388,7 +389,7 @@ pub fn print_matches(lists: &[PathMatches], lang: Lang) {
                     format!(
                         " [{}: {}]",
                         lang.pick("anderer Pfad", "other path"),
-                        path_item(&m.path_id).map(|p| p.product).unwrap_or("?")
+                        path_by_id(&m.path_id).map(|p| p.product).unwrap_or("?")
                     )
                 },
                 if m.requested {

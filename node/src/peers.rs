@@ -10,7 +10,7 @@
 
 use serde::{Deserialize, Serialize};
 use sovbench_core::envelope::{self, b64, unb64};
-use sovbench_core::paths::{path_catalogue, PathItem};
+use sovbench_core::paths::{path_by_id, PathItem};
 use sovbench_core::pb;
 use sovbench_core::peers::{self, ContactCard, ExchangeKey};
 
@@ -192,11 +192,6 @@ pub struct RequestsView {
     pub outgoing: Vec<OutgoingView>,
 }
 
-/// The catalogue item of a path id.
-pub fn path_item(path_id: &str) -> Option<&'static PathItem> {
-    path_catalogue().iter().find(|p| p.id == path_id)
-}
-
 fn status_key(s: i32) -> &'static str {
     match pb::RequestStatus::try_from(s) {
         Ok(pb::RequestStatus::Accepted) => "accepted",
@@ -257,6 +252,16 @@ impl Node {
             ))
         })?;
         Ok((m, item))
+    }
+
+    /// The catalogue path id named by a migration id or a catalogue path id; the latter also
+    /// when no local migration follows it any more (to withdraw or ask on an old offer).
+    fn peer_path_id(&self, arg: &str) -> Result<String, NodeError> {
+        match self.resolve_peer_path(arg) {
+            Ok((_, item)) => Ok(item.id),
+            Err(_) if path_by_id(arg).is_some() => Ok(arg.to_string()),
+            Err(e) => Err(e),
+        }
     }
 
     fn seal_peer(&self, body: pb::payload::Body) -> (pb::SignedMessage, [u8; 32]) {
@@ -386,11 +391,7 @@ impl Node {
 
     /// Withdraws the offer of a path: the administration vanishes from every match list at once.
     pub async fn peer_withdraw(&self, path: &str) -> Result<String, NodeError> {
-        let path_id = match self.resolve_peer_path(path) {
-            Ok((_, item)) => item.id,
-            Err(_) if path_item(path).is_some() => path.to_string(),
-            Err(e) => return Err(e),
-        };
+        let path_id = self.peer_path_id(path)?;
         let local = self.store().peer_offer(&path_id)?;
         if let Some(mut o) = local.clone() {
             o.withdrawing = true;
@@ -522,11 +523,7 @@ impl Node {
             )));
         }
         let path_id = match path {
-            Some(p) => match self.resolve_peer_path(p) {
-                Ok((_, item)) => item.id,
-                Err(_) if path_item(p).is_some() => p.to_string(),
-                Err(e) => return Err(e),
-            },
+            Some(p) => self.peer_path_id(p)?,
             None => self.store().pseudonym_path(&pseudonym)?.ok_or_else(|| {
                 NodeError::Peers(format!(
                     "{pseudonym} was not in your last match list; run `sovbench-node peers` first or give --path"
