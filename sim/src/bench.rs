@@ -1,16 +1,18 @@
-//! Benchmarks of the aggregator's submission path: many enrolled identities send pre-signed
+//! Benchmarks: the aggregator's submission path (many enrolled identities send pre-signed
 //! submissions concurrently over real gRPC on loopback; the aggregator verifies, checks and
-//! durably stores them (group commit with `fsync`).
+//! durably stores them with group commit and `fsync`), the inventory import, and peer matching
+//! (in memory and over gRPC).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
-use sovbench_aggregator::service::{serve, ServeOptions};
 use sovbench_aggregator::{Aggregator, RoundSpec};
 use sovbench_core::cohort::{CohortAttributes, Kind, SizeClass};
 use sovbench_core::envelope::Identity;
 use sovbench_core::pb;
+
+use crate::federation::Loopback;
 
 /// Result of a throughput run.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -83,66 +85,22 @@ pub async fn submission_throughput(count: usize, concurrency: usize) -> anyhow::
             }))
         })
         .collect();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let url = format!("http://{}", listener.local_addr()?);
-    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(serve(
-        agg.clone(),
-        listener,
-        ServeOptions {
-            auto_close_every: None,
-        },
-        async {
-            let _ = stop_rx.await;
-        },
-    ));
-    let chunks: Vec<Vec<pb::SignedMessage>> = {
-        let mut c: Vec<Vec<pb::SignedMessage>> =
-            (0..concurrency.max(1)).map(|_| Vec::new()).collect();
-        for (i, m) in msgs.into_iter().enumerate() {
-            c[i % concurrency.max(1)].push(m);
-        }
-        c
-    };
+    let server = Loopback::start(agg.clone()).await?;
     let started = Instant::now();
-    let mut tasks = tokio::task::JoinSet::new();
-    for chunk in chunks {
-        let url = url.clone();
-        tasks.spawn(async move {
-            let mut client = pb::aggregator_client::AggregatorClient::connect(url).await?;
-            let mut lat = Vec::with_capacity(chunk.len());
-            for m in chunk {
-                let t = Instant::now();
-                client.submit(m).await.context("submission refused")?;
-                lat.push(t.elapsed());
-            }
-            anyhow::Ok(lat)
-        });
-    }
-    let mut latencies: Vec<Duration> = Vec::with_capacity(count);
-    while let Some(r) = tasks.join_next().await {
-        latencies.extend(r??);
-    }
+    let latencies = send_all(&server.url, msgs, concurrency, Rpc::Submit).await?;
     let seconds = started.elapsed().as_secs_f64();
-    let _ = stop_tx.send(());
-    server.await??;
+    server.stop().await?;
     anyhow::ensure!(
         agg.rounds()?.first().map(|r| r.submissions) == Some(count),
         "not every submission was stored"
     );
-    latencies.sort();
-    let pct = |p: f64| {
-        latencies
-            .get(((latencies.len() as f64 - 1.0) * p).round() as usize)
-            .map_or(0.0, |d| d.as_secs_f64() * 1_000.0)
-    };
     Ok(Throughput {
         submissions: count,
         concurrency,
         seconds,
         per_second: count as f64 / seconds,
-        p50_ms: pct(0.5),
-        p99_ms: pct(0.99),
+        p50_ms: percentile_ms(&latencies, 0.5),
+        p99_ms: percentile_ms(&latencies, 0.99),
     })
 }
 
@@ -354,11 +312,21 @@ pub struct MatchingServiceTiming {
     pub match_p99_ms: f64,
 }
 
+/// The call a benchmark client makes.
+#[derive(Debug, Clone, Copy)]
+enum Rpc {
+    Submit,
+    PeerOffer,
+    PeerMatches,
+}
+
+/// Sends `msgs` with `concurrency` clients (each its own connection); returns every call's
+/// latency, sorted. Any refusal fails the run.
 async fn send_all(
     url: &str,
     msgs: Vec<pb::SignedMessage>,
     concurrency: usize,
-    matches: bool,
+    rpc: Rpc,
 ) -> anyhow::Result<Vec<Duration>> {
     let c = concurrency.max(1);
     let mut chunks: Vec<Vec<pb::SignedMessage>> = (0..c).map(|_| Vec::new()).collect();
@@ -373,14 +341,12 @@ async fn send_all(
             let mut lat = Vec::with_capacity(chunk.len());
             for m in chunk {
                 let t = Instant::now();
-                if matches {
-                    client
-                        .peer_matches(m)
-                        .await
-                        .context("match query refused")?;
-                } else {
-                    client.peer_offer(m).await.context("offer refused")?;
+                match rpc {
+                    Rpc::Submit => client.submit(m).await.map(drop),
+                    Rpc::PeerOffer => client.peer_offer(m).await.map(drop),
+                    Rpc::PeerMatches => client.peer_matches(m).await.map(drop),
                 }
+                .with_context(|| format!("{rpc:?} refused"))?;
                 lat.push(t.elapsed());
             }
             anyhow::Ok(lat)
@@ -390,7 +356,15 @@ async fn send_all(
     while let Some(r) = tasks.join_next().await {
         all.extend(r??);
     }
+    all.sort();
     Ok(all)
+}
+
+/// The `p` quantile of sorted latencies, in milliseconds.
+fn percentile_ms(sorted: &[Duration], p: f64) -> f64 {
+    sorted
+        .get(((sorted.len() as f64 - 1.0) * p).round() as usize)
+        .map_or(0.0, |d| d.as_secs_f64() * 1_000.0)
 }
 
 /// `administrations` enrolled identities offer their simulated paths over gRPC, then each asks
@@ -419,20 +393,10 @@ pub async fn matching_service(
         ids.push((o.node_key.clone(), id));
     }
     agg.enrol_many(enrol)?;
-    let identity = |key: &[u8]| ids.iter().find(|(k, _)| k == key).map(|(_, i)| i);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let url = format!("http://{}", listener.local_addr()?);
-    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(serve(
-        agg.clone(),
-        listener,
-        ServeOptions {
-            auto_close_every: None,
-        },
-        async {
-            let _ = stop_rx.await;
-        },
-    ));
+    let by_key: std::collections::HashMap<&[u8], &Identity> =
+        ids.iter().map(|(k, i)| (k.as_slice(), i)).collect();
+    let identity = |key: &[u8]| by_key.get(key).copied();
+    let server = Loopback::start(agg.clone()).await?;
     let mut offer_msgs = Vec::with_capacity(offers.len());
     let mut query_msgs = Vec::with_capacity(offers.len());
     for o in &offers {
@@ -445,7 +409,7 @@ pub async fn matching_service(
         })));
     }
     let t0 = Instant::now();
-    send_all(&url, offer_msgs, concurrency, false).await?;
+    send_all(&server.url, offer_msgs, concurrency, Rpc::PeerOffer).await?;
     let offer_seconds = t0.elapsed().as_secs_f64();
     for o in &offers {
         let id = identity(&o.node_key).context("identity")?;
@@ -459,26 +423,20 @@ pub async fn matching_service(
         );
     }
     let t1 = Instant::now();
-    let mut lat = send_all(&url, query_msgs, concurrency, true).await?;
+    let lat = send_all(&server.url, query_msgs, concurrency, Rpc::PeerMatches).await?;
     let match_seconds = t1.elapsed().as_secs_f64();
-    let _ = stop_tx.send(());
-    server.await??;
+    server.stop().await?;
     anyhow::ensure!(
-        agg.peer_counts().0 == offers.len(),
+        agg.peer_overview().offer_count == offers.len(),
         "not every offer stored"
     );
-    lat.sort();
-    let pct = |p: f64| {
-        lat.get(((lat.len() as f64 - 1.0) * p).round() as usize)
-            .map_or(0.0, |d| d.as_secs_f64() * 1_000.0)
-    };
     Ok(MatchingServiceTiming {
         administrations,
         offers: offers.len(),
         concurrency,
         offer_seconds,
         match_seconds,
-        match_p50_ms: pct(0.5),
-        match_p99_ms: pct(0.99),
+        match_p50_ms: percentile_ms(&lat, 0.5),
+        match_p99_ms: percentile_ms(&lat, 0.99),
     })
 }

@@ -80,8 +80,7 @@ pub struct Federation {
     pub seed: u64,
     /// Share of administrations offering their paths for peer matching.
     pub peer_share: f64,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    server: Option<tokio::task::JoinHandle<Result<(), tonic::transport::Error>>>,
+    server: Loopback,
     _tmp: Option<tempfile::TempDir>,
 }
 
@@ -105,19 +104,8 @@ pub async fn start(cfg: &FederationConfig) -> anyhow::Result<Federation> {
         }
     };
     let agg = Arc::new(Aggregator::init(&base.join("aggregator"), "Demo-Verbund")?);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let url = format!("http://{}", listener.local_addr()?);
-    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(serve(
-        agg.clone(),
-        listener,
-        ServeOptions {
-            auto_close_every: None,
-        },
-        async {
-            let _ = stop_rx.await;
-        },
-    ));
+    let server = Loopback::start(agg.clone()).await?;
+    let url = server.url.clone();
     let round_id = format!("demo-{}", cfg.seed);
     agg.open_round(RoundSpec {
         round_id: round_id.clone(),
@@ -175,8 +163,7 @@ pub async fn start(cfg: &FederationConfig) -> anyhow::Result<Federation> {
         submit_time,
         seed: cfg.seed,
         peer_share: cfg.peer_share,
-        stop: Some(stop_tx),
-        server: Some(server),
+        server,
         _tmp: tmp,
     })
 }
@@ -274,13 +261,43 @@ impl Federation {
     }
 
     /// Stops the server and waits for it.
-    pub async fn shutdown(mut self) -> anyhow::Result<()> {
-        if let Some(s) = self.stop.take() {
-            let _ = s.send(());
-        }
-        if let Some(h) = self.server.take() {
-            h.await??;
-        }
+    pub async fn shutdown(self) -> anyhow::Result<()> {
+        self.server.stop().await
+    }
+}
+
+/// An aggregator serving gRPC on a loopback port the system chooses (no automatic closing of
+/// rounds: the simulation closes them itself).
+pub struct Loopback {
+    /// Its address, `http://127.0.0.1:PORT`.
+    pub url: String,
+    stop: tokio::sync::oneshot::Sender<()>,
+    server: tokio::task::JoinHandle<Result<(), tonic::transport::Error>>,
+}
+
+impl Loopback {
+    /// Binds `127.0.0.1:0` and serves `agg` there.
+    pub async fn start(agg: Arc<Aggregator>) -> anyhow::Result<Loopback> {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let url = format!("http://{}", listener.local_addr()?);
+        let (stop, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let server = tokio::spawn(serve(
+            agg,
+            listener,
+            ServeOptions {
+                auto_close_every: None,
+            },
+            async {
+                let _ = stop_rx.await;
+            },
+        ));
+        Ok(Loopback { url, stop, server })
+    }
+
+    /// Stops serving and waits for the server to finish.
+    pub async fn stop(self) -> anyhow::Result<()> {
+        let _ = self.stop.send(());
+        self.server.await??;
         Ok(())
     }
 }

@@ -181,6 +181,25 @@ impl Harness {
     }
 }
 
+/// Asserts that a gRPC call was refused with `code` and a message containing `needle`.
+pub fn expect_code<T: std::fmt::Debug>(
+    res: Result<T, tonic::Status>,
+    code: tonic::Code,
+    needle: &str,
+) {
+    match res {
+        Ok(v) => panic!("expected {code:?}, got {v:?}"),
+        Err(s) => {
+            assert_eq!(s.code(), code, "{}", s.message());
+            assert!(
+                s.message().contains(needle),
+                "{:?} lacks {needle:?}",
+                s.message()
+            );
+        }
+    }
+}
+
 /// A well-formed submission body for a round: one release of the round's first metric at
 /// epsilon 1 and scale 4, with a fixed time and nonce (so that equal `value`s give equal bytes).
 pub fn craft_submission(round: &pb::SignedMessage, value: i64) -> pb::payload::Body {

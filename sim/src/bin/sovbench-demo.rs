@@ -142,7 +142,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
     if let Some(&i) = offering.first() {
         let node = fed.node(i)?;
         let lists = node.peer_matches(5).await?;
-        let (offers, _, _) = fed.aggregator.peer_counts();
+        let offers = fed.aggregator.peer_overview().offer_count;
         println!(
             "\n{} ({} {}, {} {}); {} {}:",
             lang.pick("Peer-Matching", "Peer matching"),

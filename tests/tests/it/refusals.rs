@@ -4,7 +4,7 @@ use prost::Message as _;
 use sovbench_core::cohort::{CohortAttributes, Kind, SizeClass};
 use sovbench_core::envelope::Identity;
 use sovbench_core::pb;
-use sovbench_tests::Harness;
+use sovbench_tests::{expect_code, Harness};
 use tonic::Code;
 
 fn attrs() -> CohortAttributes {
@@ -21,20 +21,6 @@ fn submission(
     value: i64,
 ) -> pb::payload::Body {
     sovbench_tests::craft_submission(round, value)
-}
-
-fn expect_code<T: std::fmt::Debug>(res: Result<T, tonic::Status>, code: Code, needle: &str) {
-    match res {
-        Ok(v) => panic!("expected {code:?}, got {v:?}"),
-        Err(s) => {
-            assert_eq!(s.code(), code, "{}", s.message());
-            assert!(
-                s.message().contains(needle),
-                "{:?} lacks {needle:?}",
-                s.message()
-            );
-        }
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

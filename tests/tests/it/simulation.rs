@@ -117,15 +117,17 @@ async fn matching_lists_same_path_peers_first_ranked_by_the_documented_score() {
             }
         }
     }
-    let profile = |t: &Truth| -> (String, String, String, Kind, SizeClass) {
-        (
-            t.path.clone(),
-            t.category.to_string(),
-            t.stage.clone(),
-            t.kind,
-            t.size,
-        )
-    };
+    impl Truth {
+        fn profile(&self) -> OfferProfile<'_> {
+            OfferProfile {
+                path_id: &self.path,
+                category: self.category,
+                stage: &self.stage,
+                kind: self.kind,
+                size: self.size,
+            }
+        }
+    }
     let mut lists_checked = 0;
     let mut with_other_paths = 0;
     for &i in &offering {
@@ -138,28 +140,11 @@ async fn matching_lists_same_path_peers_first_ranked_by_the_documented_score() {
                 .find(|o| o.admin == i && o.path == l.path_id)
                 .expect("own offer in the truth");
             assert_eq!(l.stage, own.stage);
-            let (op, oc, os, ok, osz) = profile(own);
-            let me = OfferProfile {
-                path_id: &op,
-                category: &oc,
-                stage: &os,
-                kind: ok,
-                size: osz,
-            };
+            let me = own.profile();
             let mut expected: Vec<i32> = offers
                 .iter()
                 .filter(|o| o.admin != i && o.category == own.category)
-                .map(|o| {
-                    let (p, c, s, k, z) = profile(o);
-                    let other = OfferProfile {
-                        path_id: &p,
-                        category: &c,
-                        stage: &s,
-                        kind: k,
-                        size: z,
-                    };
-                    score(&me, &other).expect("same category").0
-                })
+                .map(|o| score(&me, &o.profile()).expect("same category").0)
                 .collect();
             assert_eq!(l.candidates as usize, expected.len(), "{}", l.path_id);
             expected.sort_unstable_by(|a, b| b.cmp(a));
@@ -176,7 +161,7 @@ async fn matching_lists_same_path_peers_first_ranked_by_the_documented_score() {
                 with_other_paths += 1;
             }
             for m in &l.matches {
-                let category = sovbench_node::peers::path_item(&m.path_id)
+                let category = sovbench_core::paths::path_by_id(&m.path_id)
                     .expect("catalogue path")
                     .category;
                 let other = OfferProfile {
