@@ -313,7 +313,7 @@ fn rollback_cell(
     k: usize,
     catalogue: &Catalogue,
 ) -> pb::Cell {
-    let id = format!("{}{}", spec.id, sovbench_core::catalogue::ROLLBACK_SUFFIX);
+    let id = sovbench_core::cell::CellId::RollbackRate(spec.id.clone()).to_string();
     let pairs: Vec<(f64, f64)> = releases
         .iter()
         .map(|r| {

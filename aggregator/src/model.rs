@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 use sovbench_core::cohort::CohortAttributes;
+use sovbench_core::vocab::{Category, Stage};
 
 /// An enrolled administration.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -66,9 +67,9 @@ pub struct StoredOffer {
     /// Catalogue path id.
     pub path_id: String,
     /// Category key of the path.
-    pub category: String,
+    pub category: Category,
     /// Stage key.
-    pub stage: String,
+    pub stage: Stage,
     /// Cohort attributes from the enrolment at the time of the offer.
     pub attributes: CohortAttributes,
     /// When stored (Unix seconds).
@@ -105,7 +106,7 @@ pub struct StoredRequest {
     /// The target's path.
     pub target_path: String,
     /// The requester's stage at the time of the request.
-    pub requester_stage: String,
+    pub requester_stage: Stage,
     /// The requester's cohort attributes at the time of the request.
     pub requester_attributes: CohortAttributes,
     /// The requester's X25519 key for this request.

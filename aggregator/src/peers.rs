@@ -16,6 +16,7 @@ use sovbench_core::envelope;
 use sovbench_core::paths::path_by_id;
 use sovbench_core::pb;
 use sovbench_core::peers::{self, CompactProfile, OfferProfile, PseudonymKey};
+use sovbench_core::vocab::{Category, Stage};
 
 use crate::aggregator::Aggregator;
 use crate::error::AggError;
@@ -89,7 +90,7 @@ fn key_prefix(key: &[u8]) -> u64 {
 #[derive(Debug)]
 pub struct PeerBook {
     key: PseudonymKey,
-    by_category: HashMap<String, CategoryList>,
+    by_category: HashMap<Category, CategoryList>,
     requests: BTreeMap<String, StoredRequest>,
     next_seq: u64,
     limits: PeerLimits,
@@ -113,8 +114,8 @@ pub struct RankedMatch {
 fn profile(o: &StoredOffer) -> OfferProfile<'_> {
     OfferProfile {
         path_id: &o.path_id,
-        category: &o.category,
-        stage: &o.stage,
+        category: o.category,
+        stage: o.stage,
         kind: o.attributes.kind,
         size: o.attributes.size,
     }
@@ -142,7 +143,7 @@ impl PeerBook {
     /// an unknown stage are ignored (the service refuses them before they get here).
     pub fn insert_offer(&mut self, offer: StoredOffer) {
         let Some(profile) = CompactProfile::new(&profile(&offer)) else {
-            tracing::warn!(path = %offer.path_id, stage = %offer.stage, "offer outside the catalogue ignored");
+            tracing::warn!(path = %offer.path_id, stage = offer.stage.key(), "offer outside the catalogue ignored");
             return;
         };
         self.next_seq = self.next_seq.max(offer.seq + 1);
@@ -151,7 +152,7 @@ impl PeerBook {
             key: key_prefix(&offer.node_key),
             seq: offer.seq,
         };
-        let list = self.by_category.entry(offer.category.clone()).or_default();
+        let list = self.by_category.entry(offer.category).or_default();
         let id = (offer.node_key.clone(), offer.path_id.clone());
         match list.index.get(&id) {
             Some(&i) => {
@@ -169,7 +170,7 @@ impl PeerBook {
     /// Removes an offer; returns it if there was one.
     pub fn remove_offer(&mut self, node_key: &[u8], path_id: &str) -> Option<StoredOffer> {
         let category = category_of(path_id)?;
-        let list = self.by_category.get_mut(category)?;
+        let list = self.by_category.get_mut(&category)?;
         let i = list
             .index
             .remove(&(node_key.to_vec(), path_id.to_string()))?;
@@ -185,7 +186,7 @@ impl PeerBook {
     /// A node's offer for a path.
     pub fn offer(&self, node_key: &[u8], path_id: &str) -> Option<&StoredOffer> {
         let category = category_of(path_id)?;
-        let list = self.by_category.get(category)?;
+        let list = self.by_category.get(&category)?;
         let i = *list.index.get(&(node_key.to_vec(), path_id.to_string()))?;
         list.offers.get(i)
     }
@@ -223,7 +224,7 @@ impl PeerBook {
         let me = profile(own);
         let mine = CompactProfile::new(&me)?;
         let viewer_prefix = key_prefix(viewer);
-        let list = self.by_category.get(own.category.as_str())?;
+        let list = self.by_category.get(&own.category)?;
         // Top `limit` by (score, seq), kept in a min-heap: most candidates cost one comparison.
         // Scores are 0..=20 and seq < 2^48, so (score << 48 | seq) orders as (score, seq).
         let mut top: std::collections::BinaryHeap<std::cmp::Reverse<(u64, usize)>> =
@@ -270,7 +271,7 @@ impl PeerBook {
     fn resolve(&self, viewer: &[u8], path_id: &str, pseudonym: &str) -> Option<StoredOffer> {
         let category = category_of(path_id)?;
         self.by_category
-            .get(category)?
+            .get(&category)?
             .offers
             .iter()
             .filter(|o| o.node_key != viewer)
@@ -279,11 +280,11 @@ impl PeerBook {
     }
 }
 
-fn category_of(path_id: &str) -> Option<&'static str> {
+fn category_of(path_id: &str) -> Option<Category> {
     path_by_id(path_id).map(|p| p.category)
 }
 
-fn check_path(path_id: &str) -> Result<&'static str, AggError> {
+fn check_path(path_id: &str) -> Result<Category, AggError> {
     category_of(path_id).ok_or_else(|| {
         AggError::Invalid(format!(
             "{path_id:?} is not a path of the published path catalogue"
@@ -441,17 +442,18 @@ impl Aggregator {
             return Err(wrong("peer offer", &call.body));
         };
         let category = check_path(&m.path_id)?;
-        if peers::stage_rank(&m.stage).is_none() {
+        let Some(stage) = Stage::from_key(&m.stage) else {
             return Err(AggError::Invalid(format!(
-                "unknown stage {:?}; stages: erwogen, geplant, pilot, rollout, abgeschlossen, zurueckgerollt",
-                m.stage
+                "unknown stage {:?}; stages: {}",
+                m.stage,
+                Stage::keys()
             )));
-        }
+        };
         let offer = StoredOffer {
             node_key: call.signer.clone(),
             path_id: m.path_id.clone(),
-            category: category.to_string(),
-            stage: m.stage.clone(),
+            category,
+            stage,
             attributes: call.enrolment.attributes.clone(),
             offered_at: sovbench_core::now_unix(),
             seq: book.next_seq,
@@ -523,7 +525,7 @@ impl Aggregator {
         } as usize;
         let stage = book
             .offer(&call.signer, &m.path_id)
-            .map(|o| o.stage.clone())
+            .map(|o| o.stage.key().to_string())
             .ok_or_else(|| AggError::NotOffered(m.path_id.clone()))?;
         let (ranked, candidates) = book
             .matches(&call.signer, &m.path_id, limit)
@@ -534,7 +536,7 @@ impl Aggregator {
             .map(|r| pb::PeerMatch {
                 pseudonym: r.pseudonym,
                 path_id: r.offer.path_id,
-                stage: r.offer.stage,
+                stage: r.offer.stage.key().to_string(),
                 kind: r.offer.attributes.kind.key().to_string(),
                 size_class: r.offer.attributes.size.key().to_string(),
                 score: r.score,
@@ -765,7 +767,7 @@ impl Aggregator {
                     path_id: r.target_path.clone(),
                     pseudonym: book.pseudonym(me, &r.requester, &r.requester_path),
                     requester_path_id: r.requester_path.clone(),
-                    stage: r.requester_stage.clone(),
+                    stage: r.requester_stage.key().to_string(),
                     kind: r.requester_attributes.kind.key().to_string(),
                     size_class: r.requester_attributes.size.key().to_string(),
                     requested_at: r.created_at,
@@ -825,7 +827,7 @@ impl Aggregator {
             *offers
                 .entry(o.path_id.clone())
                 .or_default()
-                .entry(o.stage.clone())
+                .entry(o.stage.key().to_string())
                 .or_default() += 1;
         }
         let count = |s: ContactStatus| book.requests.values().filter(|r| r.status == s).count();
@@ -864,8 +866,8 @@ mod tests {
         StoredOffer {
             node_key: vec![node; 32],
             path_id: path.into(),
-            category: category_of(path).unwrap().into(),
-            stage: stage.into(),
+            category: category_of(path).expect("catalogue path"),
+            stage: Stage::from_key(stage).expect("known stage"),
             attributes: CohortAttributes {
                 kind,
                 state: "DE-NW".into(),

@@ -17,6 +17,7 @@
 
 use serde::Serialize;
 
+use crate::cell::CellId;
 use crate::i18n::Lang;
 use crate::pb;
 use crate::selftest::{Band, Dimension, MAX_SCORE, MIN_SCORE};
@@ -207,7 +208,13 @@ impl MetricDef {
             ValueType::Category | ValueType::SetOfItems => self
                 .categories
                 .iter()
-                .map(|c| format!("{}={}", self.id, c.key))
+                .map(|c| {
+                    CellId::Category {
+                        metric: self.id.clone(),
+                        category: c.key.clone(),
+                    }
+                    .to_string()
+                })
                 .collect(),
             _ => vec![self.id.clone()],
         }
@@ -277,8 +284,6 @@ pub const SELFTEST_TOTAL: &str = "selftest.total";
 pub const SELFTEST_BAND: &str = "selftest.band";
 /// Id of "has robust exit scenarios" (boolean: Governance & Exit-Strategie scored 4 or 5).
 pub const SELFTEST_EXIT: &str = "selftest.exit_strategy";
-/// Suffix of the roll-back-rate cell of a path metric: `path.x.y#rollback_rate`.
-pub const ROLLBACK_SUFFIX: &str = "#rollback_rate";
 /// Usefulness limit of a roll-back rate's 95% half-width.
 pub const ROLLBACK_MAX_HALF_WIDTH: f64 = 0.25;
 
@@ -421,10 +426,10 @@ impl Catalogue {
                 label_de: "nicht auf dem Pfad".to_string(),
                 label_en: "not on the path".to_string(),
             }];
-            categories.extend(crate::paths::STAGES.iter().map(|(k, de, en)| CategoryDef {
-                key: (*k).to_string(),
-                label_de: (*de).to_string(),
-                label_en: (*en).to_string(),
+            categories.extend(crate::vocab::Stage::ALL.iter().map(|s| CategoryDef {
+                key: s.key().to_string(),
+                label_de: s.label(Lang::De).to_string(),
+                label_en: s.label(Lang::En).to_string(),
             }));
             metrics.push(MetricDef {
                 id: item.id,
@@ -471,43 +476,30 @@ impl Catalogue {
         self.metrics.iter().filter(|m| m.in_default_round).collect()
     }
 
-    /// The metric definition behind a cell id (`id` or `id=category`), with the category key.
-    pub fn cell_metric<'a>(&self, cell_id: &'a str) -> (Option<&MetricDef>, Option<&'a str>) {
-        match cell_id.split_once('=') {
-            Some((id, cat)) => (self.metric(id), Some(cat)),
-            None => (self.metric(cell_id), None),
-        }
-    }
-
     /// Label of any cell id (released, derived, `id=category`, `id#rollback_rate`), or the id
     /// itself if unknown.
     pub fn label(&self, id: &str, lang: Lang) -> String {
         if let Some(d) = self.derived(id) {
             return d.label(lang).to_string();
         }
-        if let Some(m) = id
-            .strip_suffix(ROLLBACK_SUFFIX)
-            .and_then(|m| self.metric(m))
-        {
-            return format!(
+        let cell = CellId::parse(id);
+        match (self.metric(cell.metric()), &cell) {
+            (Some(m), CellId::RollbackRate(_)) => format!(
                 "{}: {}",
                 m.label(lang),
                 lang.pick("Rückfallquote", "roll-back rate")
-            );
-        }
-        match self.cell_metric(id) {
-            (Some(m), None) => m.label(lang).to_string(),
-            (Some(m), Some(cat)) => format!("{}: {}", m.label(lang), m.category_label(cat, lang)),
-            _ => id.to_string(),
+            ),
+            (Some(m), CellId::Metric(_)) => m.label(lang).to_string(),
+            (Some(m), CellId::Category { category, .. }) => {
+                format!("{}: {}", m.label(lang), m.category_label(category, lang))
+            }
+            (None, _) => id.to_string(),
         }
     }
 
     /// Possible range of a cell's value (a derived metric: the sum of its components' ranges);
     /// unbounded for unknown ids.
     pub fn range(&self, id: &str) -> (f64, f64) {
-        if id.ends_with(ROLLBACK_SUFFIX) {
-            return (0.0, 1.0);
-        }
         if let Some(d) = self.derived(id) {
             return d.sum_of.iter().filter_map(|c| self.metric(c)).fold(
                 (0.0, 0.0),
@@ -517,9 +509,13 @@ impl Catalogue {
                 },
             );
         }
-        match self.cell_metric(id) {
-            (Some(m), _) => m.published_range(),
-            _ => (f64::NEG_INFINITY, f64::INFINITY),
+        let cell = CellId::parse(id);
+        if cell.is_rollback_rate() {
+            return (0.0, 1.0);
+        }
+        match self.metric(cell.metric()) {
+            Some(m) => m.published_range(),
+            None => (f64::NEG_INFINITY, f64::INFINITY),
         }
     }
 
@@ -528,12 +524,13 @@ impl Catalogue {
         if let Some(d) = self.derived(id) {
             return d.max_half_width;
         }
-        if id.ends_with(ROLLBACK_SUFFIX) {
+        let cell = CellId::parse(id);
+        if cell.is_rollback_rate() {
             return ROLLBACK_MAX_HALF_WIDTH;
         }
-        match self.cell_metric(id) {
-            (Some(m), _) => m.max_half_width,
-            _ => f64::INFINITY,
+        match self.metric(cell.metric()) {
+            Some(m) => m.max_half_width,
+            None => f64::INFINITY,
         }
     }
 

@@ -229,13 +229,10 @@ impl CohortAttributes {
     /// The cohorts this administration belongs to, coarsest first:
     /// `all`, `kind=…`, `state=…`, `size=…`, `kind=…,size=…`.
     pub fn cohorts(&self) -> Vec<String> {
-        vec![
-            "all".to_string(),
-            format!("kind={}", self.kind.key()),
-            format!("state={}", self.state),
-            format!("size={}", self.size.key()),
-            format!("kind={},size={}", self.kind.key(), self.size.key()),
-        ]
+        crate::cell::Cohort::of(self)
+            .iter()
+            .map(ToString::to_string)
+            .collect()
     }
 }
 

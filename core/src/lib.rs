@@ -19,14 +19,19 @@
 //! ```
 
 pub mod catalogue;
+pub mod cell;
+pub mod clock;
 pub mod cohort;
 pub mod display;
 pub mod envelope;
+pub mod files;
 pub mod i18n;
+pub mod kv;
 pub mod paths;
 pub mod peers;
 pub mod selftest;
 pub mod time;
+pub mod vocab;
 
 pub use sovbench_proto::pb;
 

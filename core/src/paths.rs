@@ -3,114 +3,52 @@
 //! the stages of a migration. Node and aggregator derive the `path.*` metrics from it.
 
 use crate::i18n::Lang;
+use crate::vocab::{Category, Stage};
 
-/// Categories with their European alternatives: (category key, German label, English label,
-/// products). The first eleven rows are the report's table; the last rows are the deep
-/// dependencies it names, with commonly used alternatives.
-pub const ALTERNATIVES: &[(&str, &str, &str, &[&str])] = &[
+/// Categories with their European alternatives: (category, products). The first eleven rows are
+/// the report's table; the last rows are the deep dependencies it names, with commonly used
+/// alternatives.
+pub const ALTERNATIVES: &[(Category, &[&str])] = &[
+    (Category::Textverarbeitung, &["OnlyOffice", "LibreOffice"]),
     (
-        "textverarbeitung",
-        "Textverarbeitung",
-        "Word processing",
-        &["OnlyOffice", "LibreOffice"],
-    ),
-    (
-        "tabellenkalkulation",
-        "Tabellenkalkulation",
-        "Spreadsheets",
+        Category::Tabellenkalkulation,
         &["LibreOffice Calc", "Collabora"],
     ),
+    (Category::EmailKalender, &["Open-Xchange", "Tuta"]),
+    (Category::Videokonferenzen, &["Alfaview", "BigBlueButton"]),
+    (Category::Projektmanagement, &["MeisterTask", "Stackfield"]),
     (
-        "email_kalender",
-        "E-Mail & Kalender",
-        "Email & calendar",
-        &["Open-Xchange", "Tuta"],
-    ),
-    (
-        "videokonferenzen",
-        "Videokonferenzen",
-        "Video conferencing",
-        &["Alfaview", "BigBlueButton"],
-    ),
-    (
-        "projektmanagement",
-        "Projektmanagement",
-        "Project management",
-        &["MeisterTask", "Stackfield"],
-    ),
-    (
-        "praesentation",
-        "Präsentation",
-        "Presentations",
+        Category::Praesentation,
         &["OnlyOffice Presentation", "LibreOffice Impress"],
     ),
     (
-        "cloud_speicher",
-        "Cloud-Speicher / File-Sharing",
-        "Cloud storage / file sharing",
+        Category::CloudSpeicher,
         &["Nextcloud", "luckycloud", "Filr"],
     ),
+    (Category::MindMapping, &["MindMeister", "Collaboard"]),
+    (Category::Crm, &["Teamleader", "1CRM", "EspoCRM"]),
     (
-        "mind_mapping",
-        "Mind Mapping",
-        "Mind mapping",
-        &["MindMeister", "Collaboard"],
-    ),
-    ("crm", "CRM", "CRM", &["Teamleader", "1CRM", "EspoCRM"]),
-    (
-        "notizen",
-        "Notizen",
-        "Notes",
+        Category::Notizen,
         &["MeisterNotes", "Notesnook", "Zenkit", "Joplin"],
     ),
     (
-        "kollaboration_chat",
-        "Kollaboration / Chat",
-        "Collaboration / chat",
+        Category::KollaborationChat,
         &["Mattermost", "Element (Matrix)", "openDesk (ZenDiS)"],
     ),
+    (Category::Betriebssystem, &["Linux-Arbeitsplatz"]),
+    (Category::Datenbank, &["PostgreSQL", "MariaDB"]),
     (
-        "betriebssystem",
-        "Betriebssystem",
-        "Operating system",
-        &["Linux-Arbeitsplatz"],
-    ),
-    (
-        "datenbank",
-        "Datenbank",
-        "Database",
-        &["PostgreSQL", "MariaDB"],
-    ),
-    (
-        "hosting_cloud",
-        "Hosting/Cloud",
-        "Hosting/cloud",
+        Category::HostingCloud,
         &[
             "Landesrechenzentrum / Deutsche Verwaltungscloud",
             "EU-Cloud-Anbieter",
         ],
     ),
-    (
-        "identitaet",
-        "Identität und Anmeldung",
-        "Identity and login",
-        &["Keycloak"],
-    ),
+    (Category::Identitaet, &["Keycloak"]),
 ];
 
 /// Rows of [`ALTERNATIVES`] that come from the report's own table.
 pub const FROM_REPORT: usize = 11;
-
-/// Stages of a migration, in order; `keiner` (not on the path) is the first category of a path
-/// metric.
-pub const STAGES: &[(&str, &str, &str)] = &[
-    ("erwogen", "erwogen", "considered"),
-    ("geplant", "geplant", "planned"),
-    ("pilot", "Pilot", "pilot"),
-    ("rollout", "Rollout", "rollout"),
-    ("abgeschlossen", "abgeschlossen", "completed"),
-    ("zurueckgerollt", "zurückgerollt", "rolled back"),
-];
 
 /// Category key of "not on this path".
 pub const NOT_ON_PATH: &str = "keiner";
@@ -140,8 +78,8 @@ pub fn slug(text: &str) -> String {
 pub struct PathItem {
     /// Metric id, `path.<category>.<product slug>`.
     pub id: String,
-    /// Category key.
-    pub category: &'static str,
+    /// Category.
+    pub category: Category,
     /// Target product.
     pub product: &'static str,
     /// German label.
@@ -159,21 +97,21 @@ pub fn path_catalogue() -> &'static [PathItem] {
 fn build_path_catalogue() -> Vec<PathItem> {
     ALTERNATIVES
         .iter()
-        .flat_map(|(cat, de, en, products)| {
+        .flat_map(|(cat, products)| {
             products.iter().map(move |p| PathItem {
-                id: format!("path.{cat}.{}", slug(p)),
-                category: cat,
+                id: format!("path.{}.{}", cat.key(), slug(p)),
+                category: *cat,
                 product: p,
-                label_de: format!("Migrationspfad {de} → {p}"),
-                label_en: format!("Migration path {en} → {p}"),
+                label_de: format!("Migrationspfad {} → {p}", cat.label(Lang::De)),
+                label_en: format!("Migration path {} → {p}", cat.label(Lang::En)),
             })
         })
         .collect()
 }
 
-/// The path item for a category key and a target product (case-insensitive).
-pub fn find_path(category: &str, product: &str) -> Option<PathItem> {
-    path_by_id(&format!("path.{category}.{}", slug(product))).cloned()
+/// The path item for a category and a target product (case-insensitive).
+pub fn find_path(category: Category, product: &str) -> Option<PathItem> {
+    path_by_id(&format!("path.{}.{}", category.key(), slug(product))).cloned()
 }
 
 /// The path item with this id (`path.<category>.<product slug>`).
@@ -181,12 +119,11 @@ pub fn path_by_id(id: &str) -> Option<&'static PathItem> {
     path_catalogue().iter().find(|p| p.id == id)
 }
 
-/// Label of a stage key.
+/// Label of a path metric's category key: a stage, or "not on the path" for [`NOT_ON_PATH`]
+/// and anything else.
 pub fn stage_label(key: &str, lang: Lang) -> String {
-    STAGES
-        .iter()
-        .find(|s| s.0 == key)
-        .map(|s| lang.pick(s.1, s.2).to_string())
+    Stage::from_key(key)
+        .map(|s| s.label(lang).to_string())
         .unwrap_or_else(|| {
             lang.pick("nicht auf dem Pfad", "not on the path")
                 .to_string()
@@ -211,9 +148,11 @@ mod tests {
         ids.dedup();
         assert_eq!(ids.len(), n);
         assert_eq!(
-            find_path("email_kalender", "open-xchange").unwrap().id,
+            find_path(Category::EmailKalender, "open-xchange")
+                .unwrap()
+                .id,
             "path.email_kalender.open_xchange"
         );
-        assert!(find_path("email_kalender", "Outlook").is_none());
+        assert!(find_path(Category::EmailKalender, "Outlook").is_none());
     }
 }

@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 use crate::cohort::{Kind, SizeClass};
 use crate::i18n::Lang;
 use crate::pb;
+use crate::vocab::{Category, Stage};
 
 /// Messages whose `issued_at` is further than this from the receiver's clock are refused.
 pub const FRESHNESS_SECS: i64 = 300;
@@ -30,28 +31,15 @@ pub const MAX_CARD_FIELD: usize = 300;
 /// on the same path always ranks before a peer on a neighbouring path of the same category.
 pub const SAME_PATH_POINTS: i32 = 10;
 
-/// Rank of a stage on the way to a completed migration. A roll-back counts as rollout-level
-/// experience: such a peer has been through pilot or rollout and has much to tell.
-pub fn stage_rank(stage: &str) -> Option<u8> {
-    Some(match stage {
-        "erwogen" => 0,
-        "geplant" => 1,
-        "pilot" => 2,
-        "rollout" | "zurueckgerollt" => 3,
-        "abgeschlossen" => 4,
-        _ => return None,
-    })
-}
-
 /// What the score needs to know about one offer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct OfferProfile<'a> {
     /// Catalogue path id.
     pub path_id: &'a str,
-    /// Category key of the path.
-    pub category: &'a str,
-    /// Stage key.
-    pub stage: &'a str,
+    /// Category of the path.
+    pub category: Category,
+    /// Stage.
+    pub stage: Stage,
     /// Kind of administration.
     pub kind: Kind,
     /// Size class.
@@ -100,7 +88,7 @@ pub fn score(
     }
     if viewer.stage == candidate.stage {
         parts.push((pb::ScoreReason::SameStage, 1));
-    } else if stage_rank(candidate.stage) > stage_rank(viewer.stage) {
+    } else if candidate.stage.rank() > viewer.stage.rank() {
         parts.push((pb::ScoreReason::LaterStage, 2));
     }
     Some((parts.iter().map(|p| p.1).sum(), parts))
@@ -127,7 +115,6 @@ impl CompactProfile {
         let category = crate::paths::ALTERNATIVES
             .iter()
             .position(|a| a.0 == p.category)?;
-        let stage = crate::paths::STAGES.iter().position(|s| s.0 == p.stage)?;
         let (scale, size) = size_position(p.size);
         Some(CompactProfile {
             path: path as u16,
@@ -135,8 +122,8 @@ impl CompactProfile {
             kind: Kind::ALL.iter().position(|k| *k == p.kind)? as u8,
             scale,
             size: size as i8,
-            stage: stage as u8,
-            rank: stage_rank(p.stage)?,
+            stage: p.stage.index() as u8,
+            rank: p.stage.rank(),
         })
     }
 
@@ -577,15 +564,15 @@ mod tests {
     fn the_score_follows_the_documented_table() {
         let v = OfferProfile {
             path_id: "path.video.bbb",
-            category: "video",
-            stage: "geplant",
+            category: Category::Videokonferenzen,
+            stage: Stage::Geplant,
             kind: Kind::Gemeinde,
             size: SizeClass::Pop20kTo50k,
         };
         let (s, parts) = score(
             &v,
             &OfferProfile {
-                stage: "rollout",
+                stage: Stage::Rollout,
                 ..v
             },
         )
@@ -597,7 +584,7 @@ mod tests {
             path_id: "path.video.jitsi",
             kind: Kind::Landkreis,
             size: SizeClass::Pop50kTo100k,
-            stage: "erwogen",
+            stage: Stage::Erwogen,
             ..v
         };
         assert_eq!(score(&v, &neighbour).unwrap().0, 1);
@@ -610,13 +597,13 @@ mod tests {
         assert!(score(
             &v,
             &OfferProfile {
-                category: "mail",
+                category: Category::EmailKalender,
                 ..v
             }
         )
         .is_none());
         // A roll-back is experience beyond the pilot.
-        assert!(stage_rank("zurueckgerollt") > stage_rank("pilot"));
+        assert!(Stage::Zurueckgerollt.rank() > Stage::Pilot.rank());
         // The same path always outranks any neighbour.
         assert!(
             score(
@@ -624,7 +611,7 @@ mod tests {
                 &OfferProfile {
                     kind: Kind::Landkreis,
                     size: SizeClass::StaffLt250,
-                    stage: "erwogen",
+                    stage: Stage::Erwogen,
                     ..v
                 }
             )
@@ -637,18 +624,19 @@ mod tests {
     fn the_compact_score_equals_the_documented_score_everywhere() {
         let paths: Vec<&crate::paths::PathItem> = crate::paths::path_catalogue()
             .iter()
-            .filter(|p| p.category == "videokonferenzen" || p.category == "email_kalender")
+            .filter(|p| {
+                p.category == Category::Videokonferenzen || p.category == Category::EmailKalender
+            })
             .collect();
-        let stages: Vec<&str> = crate::paths::STAGES.iter().map(|s| s.0).collect();
         let mut all = Vec::new();
         for p in &paths {
-            for s in &stages {
+            for s in Stage::ALL {
                 for k in Kind::ALL {
                     for z in SizeClass::ALL {
                         all.push(OfferProfile {
                             path_id: &p.id,
                             category: p.category,
-                            stage: s,
+                            stage: *s,
                             kind: k,
                             size: z,
                         });
@@ -660,7 +648,8 @@ mod tests {
             .iter()
             .map(|p| CompactProfile::new(p).unwrap())
             .collect();
-        for (i, v) in all.iter().enumerate().step_by(7) {
+        // Every pair of profiles: 4 paths × 6 stages × 6 kinds × 10 size classes, squared.
+        for (i, v) in all.iter().enumerate() {
             for (j, c) in all.iter().enumerate() {
                 let want = score(v, c).map(|s| s.0);
                 assert_eq!(compact[i].points(&compact[j]), want);

@@ -5,32 +5,9 @@
 use serde::{Deserialize, Serialize};
 use sovbench_core::i18n::Lang;
 
-use crate::inventory::{keyed_enum, Category};
+use crate::inventory::Category;
 
-keyed_enum! {
-    /// Stage of a migration.
-    Stage {
-        Erwogen => "erwogen", "erwogen", "considered", ["considered"];
-        Geplant => "geplant", "geplant", "planned", ["planned"];
-        Pilot => "pilot", "Pilot", "pilot", [];
-        Rollout => "rollout", "Rollout", "rollout", [];
-        Abgeschlossen => "abgeschlossen", "abgeschlossen", "completed", ["completed", "done"];
-        Zurueckgerollt => "zurueckgerollt", "zurückgerollt", "rolled back", ["rolled back", "rolled_back", "zurückgerollt"];
-    }
-}
-
-impl Stage {
-    /// The next stage of a path that goes ahead, if any.
-    pub fn next(self) -> Option<Stage> {
-        match self {
-            Stage::Erwogen => Some(Stage::Geplant),
-            Stage::Geplant => Some(Stage::Pilot),
-            Stage::Pilot => Some(Stage::Rollout),
-            Stage::Rollout => Some(Stage::Abgeschlossen),
-            Stage::Abgeschlossen | Stage::Zurueckgerollt => None,
-        }
-    }
-}
+pub use sovbench_core::vocab::Stage;
 
 /// One change of stage.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -67,7 +44,7 @@ pub struct MigrationPath {
 impl MigrationPath {
     /// The path item of the published catalogue this path follows, if its target is listed.
     pub fn catalogue_item(&self) -> Option<sovbench_core::paths::PathItem> {
-        sovbench_core::paths::find_path(self.category.key(), &self.to_product)
+        sovbench_core::paths::find_path(self.category, &self.to_product)
     }
 
     /// Moves to `stage` on `on`; refuses to leave a final stage or to stand still.

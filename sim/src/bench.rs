@@ -214,8 +214,8 @@ pub fn simulated_offers(
                 offers.push(sovbench_aggregator::model::StoredOffer {
                     node_key: key.clone(),
                     path_id: item.id.clone(),
-                    category: item.category.to_string(),
-                    stage: stage.key().to_string(),
+                    category: item.category,
+                    stage,
                     attributes: CohortAttributes {
                         kind: a.kind,
                         state: a.state.clone(),
@@ -403,7 +403,7 @@ pub async fn matching_service(
         let id = identity(&o.node_key).context("identity")?;
         offer_msgs.push(id.seal(pb::payload::Body::PeerOffer(pb::PeerOffer {
             path_id: o.path_id.clone(),
-            stage: o.stage.clone(),
+            stage: o.stage.key().to_string(),
             issued_at: sovbench_core::now_unix(),
             nonce: sovbench_core::peers::fresh_nonce()?,
         })));

@@ -366,7 +366,7 @@ pub fn truth_json(population: &[Administration], seed: u64) -> Value {
             } else {
                 Value::Null
             };
-            cells.push(json!({"cohort": cohort, "metric": format!("{}{}", m.id, sovbench_core::catalogue::ROLLBACK_SUFFIX), "value": value, "n": n}));
+            cells.push(json!({"cohort": cohort, "metric": sovbench_core::cell::CellId::RollbackRate(m.id.clone()).to_string(), "value": value, "n": n}));
         }
     }
     json!({ "format": "sovbench-truth/1", "cells": cells })

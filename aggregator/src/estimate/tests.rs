@@ -445,10 +445,7 @@ fn path_stage_shares_and_roll_back_rates_are_unbiased_and_cover() {
             if cell.cohort != "all" {
                 continue;
             }
-            if cell
-                .metric
-                .ends_with(sovbench_core::catalogue::ROLLBACK_SUFFIX)
-            {
+            if cell.metric.ends_with(sovbench_core::cell::ROLLBACK_SUFFIX) {
                 assert!(!cell.suppressed, "{cell:?}");
                 rates.push((cell.estimate, cell.ci_low, cell.ci_high));
             } else {

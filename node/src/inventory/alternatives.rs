@@ -39,10 +39,8 @@ pub const US_PRODUCTS: &[(Category, &[&str])] = &[
 /// The built-in catalogue (shared with the path catalogue in `sovbench_core::paths`).
 pub fn builtin() -> Vec<Alternative> {
     let mut out = Vec::new();
-    for (row, (cat, _, _, products)) in sovbench_core::paths::ALTERNATIVES.iter().enumerate() {
-        let Some(category) = Category::parse(cat) else {
-            continue;
-        };
+    for (row, (category, products)) in sovbench_core::paths::ALTERNATIVES.iter().enumerate() {
+        let category = *category;
         for p in *products {
             out.push(Alternative {
                 category,

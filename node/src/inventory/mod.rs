@@ -8,75 +8,9 @@ pub mod io;
 pub mod risk;
 
 use serde::{Deserialize, Serialize};
-use sovbench_core::i18n::Lang;
 
-/// Declares a closed set of values with a stable key, German and English labels, and the
-/// spellings accepted on input (keys, labels, common synonyms; case-insensitive).
-macro_rules! keyed_enum {
-    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident => $key:literal, $de:literal, $en:literal, [$($alias:literal),*];)+ }) => {
-        $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-        pub enum $name {
-            $($(#[$vmeta])* #[serde(rename = $key)] $variant,)+
-        }
-
-        impl $name {
-            /// Every value.
-            pub const ALL: &'static [$name] = &[$($name::$variant,)+];
-
-            /// Stable key.
-            pub fn key(self) -> &'static str {
-                match self { $($name::$variant => $key,)+ }
-            }
-
-            /// Label in `lang`.
-            pub fn label(self, lang: Lang) -> &'static str {
-                match self { $($name::$variant => lang.pick($de, $en),)+ }
-            }
-
-            /// Parses a key, a label or a synonym (case-insensitive).
-            pub fn parse(text: &str) -> Option<$name> {
-                let t = text.trim().to_lowercase();
-                $(
-                    if t == $key || t == $de.to_lowercase() || t == $en.to_lowercase() $(|| t == $alias)* {
-                        return Some($name::$variant);
-                    }
-                )+
-                None
-            }
-
-            /// The accepted keys, for error messages.
-            pub fn keys() -> String {
-                [$($key),+].join(", ")
-            }
-        }
-    };
-}
-
-pub(crate) use keyed_enum;
-
-keyed_enum! {
-    /// Category of a system: the report's table of alternatives and its deep dependencies.
-    Category {
-        Textverarbeitung => "textverarbeitung", "Textverarbeitung", "Word processing", ["word processing", "word"];
-        Tabellenkalkulation => "tabellenkalkulation", "Tabellenkalkulation", "Spreadsheets", ["spreadsheet"];
-        EmailKalender => "email_kalender", "E-Mail & Kalender", "Email & calendar", ["e-mail", "email", "mail"];
-        Videokonferenzen => "videokonferenzen", "Videokonferenzen", "Video conferencing", ["video", "videokonferenz"];
-        Projektmanagement => "projektmanagement", "Projektmanagement", "Project management", [];
-        Praesentation => "praesentation", "Präsentation", "Presentations", ["presentation", "präsentation"];
-        CloudSpeicher => "cloud_speicher", "Cloud-Speicher / File-Sharing", "Cloud storage / file sharing", ["cloud-speicher", "file-sharing", "cloud storage"];
-        MindMapping => "mind_mapping", "Mind Mapping", "Mind mapping", ["mindmapping"];
-        Crm => "crm", "CRM", "CRM", ["crm-systeme"];
-        Notizen => "notizen", "Notizen", "Notes", [];
-        KollaborationChat => "kollaboration_chat", "Kollaboration / Chat", "Collaboration / chat", ["chat", "kollaboration"];
-        Betriebssystem => "betriebssystem", "Betriebssystem", "Operating system", ["os"];
-        Datenbank => "datenbank", "Datenbank", "Database", [];
-        HostingCloud => "hosting_cloud", "Hosting/Cloud", "Hosting/cloud", ["hosting", "cloud"];
-        Identitaet => "identitaet", "Identität und Anmeldung", "Identity and login", ["identität", "identity", "iam"];
-        Fachverfahren => "fachverfahren", "Fachverfahren", "Specialised procedure", ["specialised application"];
-        Sonstiges => "sonstiges", "Sonstiges", "Other", ["other"];
-    }
-}
+pub(crate) use sovbench_core::keyed_enum;
+pub use sovbench_core::vocab::Category;
 
 keyed_enum! {
     /// Legal jurisdiction of the vendor.

@@ -96,8 +96,8 @@ async fn matching_lists_same_path_peers_first_ranked_by_the_documented_score() {
     struct Truth {
         admin: usize,
         path: String,
-        category: &'static str,
-        stage: String,
+        category: sovbench_core::vocab::Category,
+        stage: sovbench_core::vocab::Stage,
         kind: Kind,
         size: SizeClass,
     }
@@ -110,7 +110,7 @@ async fn matching_lists_same_path_peers_first_ranked_by_the_documented_score() {
                     admin: i,
                     path: item.id.clone(),
                     category: item.category,
-                    stage: p.stage.key().to_string(),
+                    stage: p.stage,
                     kind: a.kind,
                     size: a.size_class(),
                 });
@@ -122,7 +122,7 @@ async fn matching_lists_same_path_peers_first_ranked_by_the_documented_score() {
             OfferProfile {
                 path_id: &self.path,
                 category: self.category,
-                stage: &self.stage,
+                stage: self.stage,
                 kind: self.kind,
                 size: self.size,
             }
@@ -139,7 +139,7 @@ async fn matching_lists_same_path_peers_first_ranked_by_the_documented_score() {
                 .iter()
                 .find(|o| o.admin == i && o.path == l.path_id)
                 .expect("own offer in the truth");
-            assert_eq!(l.stage, own.stage);
+            assert_eq!(l.stage, own.stage.key());
             let me = own.profile();
             let mut expected: Vec<i32> = offers
                 .iter()
@@ -167,7 +167,7 @@ async fn matching_lists_same_path_peers_first_ranked_by_the_documented_score() {
                 let other = OfferProfile {
                     path_id: &m.path_id,
                     category,
-                    stage: &m.stage,
+                    stage: sovbench_core::vocab::Stage::from_key(&m.stage).expect("known stage"),
                     kind: Kind::from_str(&m.kind).unwrap(),
                     size: SizeClass::from_key(&m.size_class).unwrap(),
                 };
@@ -177,7 +177,7 @@ async fn matching_lists_same_path_peers_first_ranked_by_the_documented_score() {
                 // A true offer of another administration with exactly these attributes exists.
                 assert!(offers.iter().any(|o| o.admin != i
                     && o.path == m.path_id
-                    && o.stage == m.stage
+                    && o.stage.key() == m.stage
                     && o.kind == other.kind
                     && o.size == other.size));
             }

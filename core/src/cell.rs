@@ -1,0 +1,245 @@
+//! The grammar of a publication's cells, parsed in one place: a [`CellId`] names what a cell
+//! estimates (`selftest.souveraenitaet`, `selftest.band=hybrid`,
+//! `path.videokonferenzen.bigbluebutton#rollback_rate`), a [`Cohort`] names for whom (`all`,
+//! `kind=stadt`, `state=DE-SH`, `size=5k-20k`, `kind=gemeinde,size=5k-20k`).
+//!
+//! ```
+//! use sovbench_core::cell::{CellId, Cohort};
+//! let c: CellId = "path.crm.espocrm#rollback_rate".parse().unwrap();
+//! assert_eq!(c.metric(), "path.crm.espocrm");
+//! assert!(c.is_rollback_rate());
+//! let k: Cohort = "kind=gemeinde,size=5k-20k".parse().unwrap();
+//! assert_eq!(k.fallbacks(), vec!["size=5k-20k".parse().unwrap(), "kind=gemeinde".parse().unwrap(), Cohort::All]);
+//! ```
+
+use std::fmt;
+use std::str::FromStr;
+
+use crate::cohort::{parse_state, CohortAttributes, Kind, SizeClass};
+
+/// Suffix of the roll-back-rate cell of a path metric.
+pub const ROLLBACK_SUFFIX: &str = "#rollback_rate";
+
+/// What a cell estimates.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum CellId {
+    /// A released or derived metric's mean, e.g. `selftest.total`.
+    Metric(String),
+    /// The share of one category (or item) of a category or item-set metric: `metric=category`.
+    Category {
+        /// The metric id.
+        metric: String,
+        /// The category key.
+        category: String,
+    },
+    /// The roll-back rate of a path metric: `metric#rollback_rate`.
+    RollbackRate(String),
+}
+
+impl CellId {
+    /// Parses a cell id; any text without `=` or the roll-back suffix is a metric id.
+    pub fn parse(text: &str) -> CellId {
+        if let Some(m) = text.strip_suffix(ROLLBACK_SUFFIX) {
+            return CellId::RollbackRate(m.to_string());
+        }
+        match text.split_once('=') {
+            Some((metric, category)) => CellId::Category {
+                metric: metric.to_string(),
+                category: category.to_string(),
+            },
+            None => CellId::Metric(text.to_string()),
+        }
+    }
+
+    /// The metric the cell belongs to.
+    pub fn metric(&self) -> &str {
+        match self {
+            CellId::Metric(m) | CellId::RollbackRate(m) => m,
+            CellId::Category { metric, .. } => metric,
+        }
+    }
+
+    /// The category key, for a category cell.
+    pub fn category(&self) -> Option<&str> {
+        match self {
+            CellId::Category { category, .. } => Some(category),
+            _ => None,
+        }
+    }
+
+    /// Whether this is a roll-back-rate cell.
+    pub fn is_rollback_rate(&self) -> bool {
+        matches!(self, CellId::RollbackRate(_))
+    }
+}
+
+impl fmt::Display for CellId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CellId::Metric(m) => f.write_str(m),
+            CellId::Category { metric, category } => write!(f, "{metric}={category}"),
+            CellId::RollbackRate(m) => write!(f, "{m}{ROLLBACK_SUFFIX}"),
+        }
+    }
+}
+
+impl FromStr for CellId {
+    type Err = std::convert::Infallible;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(CellId::parse(s))
+    }
+}
+
+/// For whom a cell estimates: a cohort of administrations.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Cohort {
+    /// Every contributor.
+    All,
+    /// One kind of administration.
+    Kind(Kind),
+    /// One Bundesland (ISO 3166-2:DE code).
+    State(String),
+    /// One size class.
+    Size(SizeClass),
+    /// One kind within one size class.
+    KindSize(Kind, SizeClass),
+}
+
+/// A cohort label that does not follow the grammar.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown cohort {0:?}; use all, kind=…, state=…, size=… or kind=…,size=…")]
+pub struct CohortParseError(pub String);
+
+impl Cohort {
+    /// Order in a publication: `all`, kinds, Länder, size classes, kind × size.
+    pub fn rank(&self) -> u8 {
+        match self {
+            Cohort::All => 0,
+            Cohort::Kind(_) => 1,
+            Cohort::State(_) => 2,
+            Cohort::Size(_) => 3,
+            Cohort::KindSize(..) => 4,
+        }
+    }
+
+    /// The coarser cohorts to fall back to when this one is suppressed, nearest first.
+    pub fn fallbacks(&self) -> Vec<Cohort> {
+        match self {
+            Cohort::All => Vec::new(),
+            Cohort::KindSize(k, s) => vec![Cohort::Size(*s), Cohort::Kind(*k), Cohort::All],
+            _ => vec![Cohort::All],
+        }
+    }
+
+    /// Whether an administration with these attributes belongs to the cohort.
+    pub fn contains(&self, a: &CohortAttributes) -> bool {
+        match self {
+            Cohort::All => true,
+            Cohort::Kind(k) => a.kind == *k,
+            Cohort::State(s) => a.state == *s,
+            Cohort::Size(s) => a.size == *s,
+            Cohort::KindSize(k, s) => a.kind == *k && a.size == *s,
+        }
+    }
+
+    /// The five cohorts an administration belongs to, coarsest first.
+    pub fn of(a: &CohortAttributes) -> [Cohort; 5] {
+        [
+            Cohort::All,
+            Cohort::Kind(a.kind),
+            Cohort::State(a.state.clone()),
+            Cohort::Size(a.size),
+            Cohort::KindSize(a.kind, a.size),
+        ]
+    }
+}
+
+impl fmt::Display for Cohort {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Cohort::All => f.write_str("all"),
+            Cohort::Kind(k) => write!(f, "kind={}", k.key()),
+            Cohort::State(s) => write!(f, "state={s}"),
+            Cohort::Size(s) => write!(f, "size={}", s.key()),
+            Cohort::KindSize(k, s) => write!(f, "kind={},size={}", k.key(), s.key()),
+        }
+    }
+}
+
+impl FromStr for Cohort {
+    type Err = CohortParseError;
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let bad = || CohortParseError(text.to_string());
+        if text == "all" {
+            return Ok(Cohort::All);
+        }
+        let kind = |v: &str| Kind::ALL.into_iter().find(|k| k.key() == v).ok_or_else(bad);
+        let size = |v: &str| SizeClass::from_key(v).ok_or_else(bad);
+        if let Some((k, s)) = text.split_once(',') {
+            let k = k.strip_prefix("kind=").ok_or_else(bad)?;
+            let s = s.strip_prefix("size=").ok_or_else(bad)?;
+            return Ok(Cohort::KindSize(kind(k)?, size(s)?));
+        }
+        match text.split_once('=') {
+            Some(("kind", v)) => Ok(Cohort::Kind(kind(v)?)),
+            Some(("state", v)) if parse_state(v).ok().as_deref() == Some(v) => {
+                Ok(Cohort::State(v.to_string()))
+            }
+            Some(("size", v)) => Ok(Cohort::Size(size(v)?)),
+            _ => Err(bad()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cell_ids_round_trip() {
+        for text in [
+            "selftest.total",
+            "selftest.band=hybrid",
+            "path.crm.espocrm=pilot",
+            "path.crm.espocrm#rollback_rate",
+        ] {
+            assert_eq!(CellId::parse(text).to_string(), text);
+        }
+        assert_eq!(
+            CellId::parse("selftest.band=hybrid").category(),
+            Some("hybrid")
+        );
+        assert_eq!(CellId::parse("selftest.total").category(), None);
+    }
+
+    #[test]
+    fn every_cohort_of_every_administration_round_trips() {
+        for kind in Kind::ALL {
+            for size in SizeClass::ALL {
+                let a = CohortAttributes {
+                    kind,
+                    state: "DE-SH".into(),
+                    size,
+                };
+                for c in Cohort::of(&a) {
+                    let text = c.to_string();
+                    assert_eq!(text.parse::<Cohort>(), Ok(c.clone()), "{text}");
+                    assert!(c.contains(&a));
+                }
+                let ranks: Vec<u8> = Cohort::of(&a).iter().map(Cohort::rank).collect();
+                assert_eq!(ranks, [0, 1, 2, 3, 4]);
+            }
+        }
+        for bad in [
+            "",
+            "alle",
+            "kind=dorf",
+            "state=DE-XX",
+            "size=huge",
+            "size=5k-20k,kind=stadt",
+            "state=sh",
+        ] {
+            assert!(bad.parse::<Cohort>().is_err(), "{bad}");
+        }
+    }
+}
