@@ -2,6 +2,7 @@
 
 use sovbench_core::cohort::CohortError;
 use sovbench_core::envelope::EnvelopeError;
+use sovbench_core::kv::KvError;
 use sovbench_core::peers::PeerError;
 
 /// Everything that can go wrong in the aggregator.
@@ -140,6 +141,18 @@ pub enum AggError {
         /// The error.
         source: std::io::Error,
     },
+}
+
+impl From<KvError> for AggError {
+    fn from(e: KvError) -> Self {
+        match e {
+            KvError::Locked(path) => AggError::Locked(path.display().to_string()),
+            KvError::Engine(detail) => AggError::Storage(detail),
+            KvError::Decode(detail) => {
+                AggError::Storage(format!("stored value does not decode: {detail}"))
+            }
+        }
+    }
 }
 
 impl From<AggError> for tonic::Status {

@@ -636,7 +636,7 @@ impl Aggregator {
             target: target.node_key.clone(),
             requester_path: m.path_id.clone(),
             target_path: target.path_id.clone(),
-            requester_stage: own.stage.clone(),
+            requester_stage: own.stage,
             requester_attributes: own.attributes.clone(),
             requester_key: m.requester_key.clone(),
             created_at: now,

@@ -20,28 +20,30 @@
 
 use std::path::{Path, PathBuf};
 
-use prost::Message as _;
-use serde::{de::DeserializeOwned, Serialize};
 use sled::Transactional as _;
+use sovbench_core::kv::{self, get_json, get_msg, pair_key, put_json, put_msg};
 use sovbench_core::pb;
 
 use crate::error::AggError;
 use crate::model::{Enrolment, RoundState, StoredOffer, StoredRequest, StoredSubmission};
 
+/// Cache of the sled database.
+const CACHE_BYTES: u64 = 256 * 1024 * 1024;
+
 /// Typed access to the aggregator's sled database.
 #[derive(Clone)]
 pub struct Store {
-    db: sled::Db,
+    db: kv::Db,
     path: PathBuf,
-    meta: sled::Tree,
-    enrolments: sled::Tree,
-    rounds: sled::Tree,
-    round_state: sled::Tree,
-    submissions: sled::Tree,
-    publications: sled::Tree,
-    offers: sled::Tree,
-    peer_requests: sled::Tree,
-    peer_nonces: sled::Tree,
+    meta: kv::Tree,
+    enrolments: kv::Tree,
+    rounds: kv::Tree,
+    round_state: kv::Tree,
+    submissions: kv::Tree,
+    publications: kv::Tree,
+    offers: kv::Tree,
+    peer_requests: kv::Tree,
+    peer_nonces: kv::Tree,
 }
 
 impl std::fmt::Debug for Store {
@@ -54,29 +56,32 @@ const CONSORTIUM: &[u8] = b"consortium";
 const LATEST: &[u8] = b"latest_publication";
 const PSEUDONYM_SECRET: &[u8] = b"pseudonym_secret";
 
+/// Key of an offer: path id, a zero byte, the node's raw public key.
 fn offer_key(path_id: &str, node_key: &[u8]) -> Vec<u8> {
-    submission_key(path_id, node_key)
+    pair_key(path_id.as_bytes(), node_key)
 }
 
 /// Key of a submission: round id, a zero byte, the node's raw public key.
 pub fn submission_key(round_id: &str, node_key: &[u8]) -> Vec<u8> {
-    let mut k = Vec::with_capacity(round_id.len() + 1 + node_key.len());
-    k.extend_from_slice(round_id.as_bytes());
-    k.push(0);
-    k.extend_from_slice(node_key);
-    k
+    pair_key(round_id.as_bytes(), node_key)
 }
 
+/// Prefix of every submission key of a round: round id, a zero byte.
 fn round_prefix(round_id: &str) -> Vec<u8> {
-    let mut k = round_id.as_bytes().to_vec();
-    k.push(0);
+    pair_key(round_id.as_bytes(), &[])
+}
+
+/// Key of a claimed nonce: raw public key, nonce (no separator; keys have a fixed length).
+fn nonce_key(signer: &[u8], nonce: &[u8]) -> Vec<u8> {
+    let mut k = signer.to_vec();
+    k.extend_from_slice(nonce);
     k
 }
 
 /// A group of submissions to be written in one durable commit.
 #[derive(Default)]
 pub struct SubmissionBatch {
-    batch: sled::Batch,
+    batch: kv::Batch,
     len: usize,
 }
 
@@ -100,21 +105,10 @@ impl SubmissionBatch {
 }
 
 impl Store {
-    /// Opens (or creates) the store in `path`.
+    /// Opens (or creates) the store in `path`; another process holding it is
+    /// [`AggError::Locked`].
     pub fn open(path: &Path) -> Result<Store, AggError> {
-        let config = sled::Config::new()
-            .path(path)
-            .cache_capacity(256 * 1024 * 1024)
-            // Every write is followed by an explicit `commit`; no background flusher thread.
-            .flush_every_ms(None);
-        let db = open_with_retry(&config).map_err(|e| {
-            let text = e.to_string();
-            if text.contains("could not acquire lock") {
-                AggError::Locked(path.display().to_string())
-            } else {
-                AggError::Storage(format!("open {}: {text}", path.display()))
-            }
-        })?;
+        let db = kv::open(path, CACHE_BYTES)?;
         let t = |name: &str| db.open_tree(name).map_err(AggError::from);
         Ok(Store {
             path: path.to_path_buf(),
@@ -133,10 +127,7 @@ impl Store {
 
     /// Makes everything written so far durable: sled flush, then `fsync` of the data file.
     pub fn commit(&self) -> Result<(), AggError> {
-        self.db.flush()?;
-        std::fs::File::open(self.path.join("db"))
-            .and_then(|f| f.sync_all())
-            .map_err(|e| AggError::Storage(format!("fsync {}: {e}", self.path.display())))
+        Ok(kv::commit(&self.db, &self.path)?)
     }
 
     /// The consortium's name.
@@ -155,7 +146,7 @@ impl Store {
 
     /// An enrolment by raw public key.
     pub fn enrolment(&self, key: &[u8]) -> Result<Option<Enrolment>, AggError> {
-        get_json(&self.enrolments, key)
+        Ok(get_json(&self.enrolments, key)?)
     }
 
     /// Stores an enrolment durably.
@@ -166,7 +157,7 @@ impl Store {
 
     /// Stores many enrolments with one durable commit.
     pub fn put_enrolments(&self, all: &[(Vec<u8>, Enrolment)]) -> Result<(), AggError> {
-        let mut batch = sled::Batch::default();
+        let mut batch = kv::Batch::default();
         for (key, e) in all {
             batch.insert(key.as_slice(), serde_json::to_vec(e)?);
         }
@@ -176,11 +167,7 @@ impl Store {
 
     /// All enrolments.
     pub fn enrolments(&self) -> Result<Vec<Enrolment>, AggError> {
-        self.enrolments
-            .iter()
-            .values()
-            .map(|v| Ok(serde_json::from_slice(&v?)?))
-            .collect()
+        Ok(kv::all_json(&self.enrolments)?)
     }
 
     /// Stores a new round durably.
@@ -190,19 +177,19 @@ impl Store {
         msg: &pb::SignedMessage,
         state: &RoundState,
     ) -> Result<(), AggError> {
-        self.rounds.insert(round_id, msg.encode_to_vec())?;
+        put_msg(&self.rounds, round_id.as_bytes(), msg)?;
         put_json(&self.round_state, round_id.as_bytes(), state)?;
         self.commit()
     }
 
     /// A round's signed parameters.
     pub fn round(&self, round_id: &str) -> Result<Option<pb::SignedMessage>, AggError> {
-        get_msg(&self.rounds, round_id.as_bytes())
+        Ok(get_msg(&self.rounds, round_id.as_bytes())?)
     }
 
     /// A round's state.
     pub fn round_state(&self, round_id: &str) -> Result<Option<RoundState>, AggError> {
-        get_json(&self.round_state, round_id.as_bytes())
+        Ok(get_json(&self.round_state, round_id.as_bytes())?)
     }
 
     /// Updates a round's state durably.
@@ -215,8 +202,8 @@ impl Store {
     pub fn round_states(&self) -> Result<Vec<(String, RoundState)>, AggError> {
         self.round_state
             .iter()
-            .map(|kv| {
-                let (k, v) = kv?;
+            .map(|entry| {
+                let (k, v) = entry?;
                 Ok((
                     String::from_utf8_lossy(&k).into_owned(),
                     serde_json::from_slice(&v)?,
@@ -227,7 +214,7 @@ impl Store {
 
     /// A stored submission.
     pub fn submission(&self, key: &[u8]) -> Result<Option<StoredSubmission>, AggError> {
-        get_json(&self.submissions, key)
+        Ok(get_json(&self.submissions, key)?)
     }
 
     /// All submissions of a round.
@@ -255,20 +242,20 @@ impl Store {
 
     /// Stores a publication durably and marks it as the latest.
     pub fn put_publication(&self, round_id: &str, msg: &pb::SignedMessage) -> Result<(), AggError> {
-        self.publications.insert(round_id, msg.encode_to_vec())?;
+        put_msg(&self.publications, round_id.as_bytes(), msg)?;
         self.meta.insert(LATEST, round_id.as_bytes())?;
         self.commit()
     }
 
     /// A publication by round id.
     pub fn publication(&self, round_id: &str) -> Result<Option<pb::SignedMessage>, AggError> {
-        get_msg(&self.publications, round_id.as_bytes())
+        Ok(get_msg(&self.publications, round_id.as_bytes())?)
     }
 
     /// The latest publication.
     pub fn latest_publication(&self) -> Result<Option<pb::SignedMessage>, AggError> {
         match self.meta.get(LATEST)? {
-            Some(id) => get_msg(&self.publications, &id),
+            Some(id) => Ok(get_msg(&self.publications, &id)?),
             None => Ok(None),
         }
     }
@@ -289,20 +276,12 @@ impl Store {
 
     /// All offers.
     pub fn offers(&self) -> Result<Vec<StoredOffer>, AggError> {
-        self.offers
-            .iter()
-            .values()
-            .map(|v| Ok(serde_json::from_slice(&v?)?))
-            .collect()
+        Ok(kv::all_json(&self.offers)?)
     }
 
     /// All contact requests.
     pub fn peer_requests(&self) -> Result<Vec<StoredRequest>, AggError> {
-        self.peer_requests
-            .iter()
-            .values()
-            .map(|v| Ok(serde_json::from_slice(&v?)?))
-            .collect()
+        Ok(kv::all_json(&self.peer_requests)?)
     }
 
     /// Claims a peer message's nonce for its signer: true if it was not seen before (atomic, so
@@ -323,9 +302,9 @@ impl Store {
 
     /// Forgets nonces issued before `before` (outside every replay window).
     pub fn forget_nonces(&self, before: i64) -> Result<(), AggError> {
-        let mut old = sled::Batch::default();
-        for kv in self.peer_nonces.iter() {
-            let (k, v) = kv?;
+        let mut old = kv::Batch::default();
+        for entry in self.peer_nonces.iter() {
+            let (k, v) = entry?;
             let at = <[u8; 8]>::try_from(v.as_ref())
                 .map(i64::from_be_bytes)
                 .unwrap_or(i64::MIN);
@@ -344,14 +323,14 @@ impl Store {
         remove_offers: &[(String, Vec<u8>)],
         put_requests: &[StoredRequest],
     ) -> Result<(), AggError> {
-        let mut offers = sled::Batch::default();
+        let mut offers = kv::Batch::default();
         for o in put_offers {
             offers.insert(offer_key(&o.path_id, &o.node_key), serde_json::to_vec(o)?);
         }
         for (path, key) in remove_offers {
             offers.remove(offer_key(path, key));
         }
-        let mut requests = sled::Batch::default();
+        let mut requests = kv::Batch::default();
         for r in put_requests {
             requests.insert(r.id.as_bytes(), serde_json::to_vec(r)?);
         }
@@ -367,52 +346,9 @@ impl Store {
     }
 }
 
-fn nonce_key(signer: &[u8], nonce: &[u8]) -> Vec<u8> {
-    let mut k = signer.to_vec();
-    k.extend_from_slice(nonce);
-    k
-}
-
-/// Opens sled, retrying for up to two seconds while its file lock is still held: sled's I/O
-/// threads of a just-dropped handle in this process (or a just-forked child) may keep the lock
-/// for a moment after the last handle is gone.
-fn open_with_retry(config: &sled::Config) -> sled::Result<sled::Db> {
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
-    loop {
-        match config.open() {
-            Err(e)
-                if e.to_string().contains("could not acquire lock")
-                    && std::time::Instant::now() < deadline =>
-            {
-                std::thread::sleep(std::time::Duration::from_millis(20));
-            }
-            other => return other,
-        }
-    }
-}
-
-fn get_json<T: DeserializeOwned>(tree: &sled::Tree, key: &[u8]) -> Result<Option<T>, AggError> {
-    match tree.get(key)? {
-        Some(v) => Ok(Some(serde_json::from_slice(&v)?)),
-        None => Ok(None),
-    }
-}
-
-fn put_json<T: Serialize>(tree: &sled::Tree, key: &[u8], value: &T) -> Result<(), AggError> {
-    tree.insert(key, serde_json::to_vec(value)?)?;
-    Ok(())
-}
-
-fn get_msg(tree: &sled::Tree, key: &[u8]) -> Result<Option<pb::SignedMessage>, AggError> {
-    match tree.get(key)? {
-        Some(v) => Ok(Some(pb::SignedMessage::decode(v.as_ref())?)),
-        None => Ok(None),
-    }
-}
-
 impl From<sled::Error> for AggError {
     fn from(e: sled::Error) -> Self {
-        AggError::Storage(e.to_string())
+        kv::KvError::from(e).into()
     }
 }
 
