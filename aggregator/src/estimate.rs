@@ -30,8 +30,11 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use sovbench_core::catalogue::{Catalogue, MechanismKind};
+use sovbench_core::cell::{CellId, Cohort};
 use sovbench_core::cohort::CohortAttributes;
+use sovbench_core::paths::path_by_id;
 use sovbench_core::pb;
+use sovbench_core::vocab::Stage;
 
 /// z-value of a two-sided 95% normal interval.
 pub const Z95: f64 = 1.959_963_984_540_054;
@@ -77,11 +80,15 @@ impl Report {
     }
 }
 
-/// Turns one release into reports per cell id (`metric` or `metric=category`).
-pub fn reports_of(spec: &pb::MetricSpec, grid: f64, r: &pb::Release) -> Vec<(String, Report)> {
+/// Turns one release into reports per cell (`metric` or `metric=category`).
+pub fn reports_of(spec: &pb::MetricSpec, grid: f64, r: &pb::Release) -> Vec<(CellId, Report)> {
+    let share = |category: &str| CellId::Category {
+        metric: spec.id.clone(),
+        category: category.to_string(),
+    };
     match MechanismKind::from_pb(r.mechanism) {
         Some(MechanismKind::DiscreteLaplace) => vec![(
-            spec.id.clone(),
+            CellId::Metric(spec.id.clone()),
             Report::numeric(
                 r.value as f64 / grid,
                 discrete_laplace_variance(r.scale) / (grid * grid),
@@ -91,7 +98,7 @@ pub fn reports_of(spec: &pb::MetricSpec, grid: f64, r: &pb::Release) -> Vec<(Str
             let p = r.probability;
             let d = 2.0 * p - 1.0;
             vec![(
-                spec.id.clone(),
+                CellId::Metric(spec.id.clone()),
                 Report::numeric((r.value as f64 - (1.0 - p)) / d, p * (1.0 - p) / (d * d)),
             )]
         }
@@ -106,7 +113,7 @@ pub fn reports_of(spec: &pb::MetricSpec, grid: f64, r: &pb::Release) -> Vec<(Str
                 .map(|(j, c)| {
                     let ind = if r.value == j as i64 { 1.0 } else { 0.0 };
                     (
-                        format!("{}={c}", spec.id),
+                        share(c),
                         Report {
                             value: (ind - q) / d,
                             var0: q * (1.0 - q) / (d * d),
@@ -126,7 +133,7 @@ pub fn reports_of(spec: &pb::MetricSpec, grid: f64, r: &pb::Release) -> Vec<(Str
                 .map(|(c, b)| {
                     let bit = if *b { 1.0 } else { 0.0 };
                     (
-                        format!("{}={c}", spec.id),
+                        share(c),
                         Report::numeric((bit - flip) / d, flip * (1.0 - flip) / (d * d)),
                     )
                 })
@@ -183,44 +190,22 @@ pub fn estimate_mean(reports: &[Report], n: usize, range: f64) -> Option<MeanEst
     })
 }
 
-/// Orders cohort labels: `all`, then kinds, Länder, size classes, kind x size.
-fn cohort_rank(label: &str) -> (u8, String) {
-    let rank = if label == "all" {
-        0
-    } else if label.contains(',') {
-        4
-    } else if label.starts_with("kind=") {
-        1
-    } else if label.starts_with("state=") {
-        2
-    } else {
-        3
-    };
-    (rank, label.to_string())
-}
-
-/// The coarser cohorts to fall back to, nearest first.
-pub fn fallbacks(cohort: &str) -> Vec<String> {
-    if cohort == "all" {
-        return Vec::new();
-    }
-    if let Some((kind, size)) = cohort.split_once(',') {
-        return vec![size.to_string(), kind.to_string(), "all".to_string()];
-    }
-    vec!["all".to_string()]
-}
-
-/// Computes every cell of a publication. Cohorts appear when they have at least one contributor.
+/// Computes every cell of a publication. Cohorts appear when they have at least one contributor,
+/// in the order `all`, kinds, Länder, size classes, kind × size, each group by its label.
 pub fn compute_cells(
     params: &pb::RoundParams,
     contributions: &[Contribution],
     catalogue: &Catalogue,
 ) -> Vec<pb::Cell> {
     let k = params.min_cohort as usize;
-    let mut cohorts: BTreeMap<(u8, String), Vec<&Contribution>> = BTreeMap::new();
+    let mut cohorts: BTreeMap<(u8, String), (Cohort, Vec<&Contribution>)> = BTreeMap::new();
     for c in contributions {
-        for label in c.attributes.cohorts() {
-            cohorts.entry(cohort_rank(&label)).or_default().push(c);
+        for cohort in Cohort::of(&c.attributes) {
+            cohorts
+                .entry((cohort.rank(), cohort.to_string()))
+                .or_insert_with(|| (cohort, Vec::new()))
+                .1
+                .push(c);
         }
     }
     let metric_ids: Vec<&str> = params.metrics.iter().map(|m| m.id.as_str()).collect();
@@ -229,9 +214,10 @@ pub fn compute_cells(
         .iter()
         .filter(|d| d.sum_of.iter().all(|id| metric_ids.contains(&id.as_str())))
         .collect();
-    let mut cells = Vec::new();
-    for ((_, cohort), members) in &cohorts {
+    let mut cells: Vec<(Cohort, pb::Cell)> = Vec::new();
+    for ((_, label), (cohort, members)) in &cohorts {
         let n = members.len();
+        let cohort_cell = |cell: pb::Cell| (cohort.clone(), cell);
         let mut per_cell: BTreeMap<String, Option<MeanEstimate>> = BTreeMap::new();
         let mut per_cell_reporters: BTreeMap<String, usize> = BTreeMap::new();
         for spec in &params.metrics {
@@ -243,16 +229,18 @@ pub fn compute_cells(
                 .filter(|r| r.metric == spec.id)
             {
                 for (cell_id, rep) in reports_of(spec, grid, release) {
-                    reports.entry(cell_id).or_default().push(rep);
+                    reports.entry(cell_id.to_string()).or_default().push(rep);
                 }
             }
-            if spec.id.starts_with("path.") {
+            if path_by_id(&spec.id).is_some() {
                 let releases: Vec<&pb::Release> = members
                     .iter()
                     .flat_map(|c| c.releases.iter())
                     .filter(|r| r.metric == spec.id)
                     .collect();
-                cells.push(rollback_cell(cohort, spec, &releases, n, k, catalogue));
+                cells.push(cohort_cell(rollback_cell(
+                    label, spec, &releases, n, k, catalogue,
+                )));
             }
             let cell_ids = match catalogue.metric(&spec.id) {
                 Some(def) => def.cell_ids(),
@@ -264,15 +252,15 @@ pub fn compute_cells(
                 let est = estimate_mean(&reps, n, hi - lo);
                 per_cell.insert(cell_id.clone(), est);
                 per_cell_reporters.insert(cell_id.clone(), reps.len());
-                cells.push(cell(
-                    cohort,
+                cells.push(cohort_cell(cell(
+                    label,
                     &cell_id,
                     n,
                     k,
                     est,
                     reps.len(),
                     catalogue.max_half_width(&cell_id),
-                ));
+                )));
             }
         }
         for d in &derived {
@@ -293,11 +281,19 @@ pub fn compute_cells(
                 .map(|id| per_cell_reporters.get(id.as_str()).copied().unwrap_or(0))
                 .min()
                 .unwrap_or(0);
-            cells.push(cell(cohort, &d.id, n, k, est, reporters, d.max_half_width));
+            cells.push(cohort_cell(cell(
+                label,
+                &d.id,
+                n,
+                k,
+                est,
+                reporters,
+                d.max_half_width,
+            )));
         }
     }
     add_fallbacks(&mut cells);
-    cells
+    cells.into_iter().map(|(_, cell)| cell).collect()
 }
 
 /// The roll-back rate of a migration path: rolled back / (rolled back + completed + rollout),
@@ -313,18 +309,18 @@ fn rollback_cell(
     k: usize,
     catalogue: &Catalogue,
 ) -> pb::Cell {
-    let id = sovbench_core::cell::CellId::RollbackRate(spec.id.clone()).to_string();
+    let id = CellId::RollbackRate(spec.id.clone()).to_string();
     let pairs: Vec<(f64, f64)> = releases
         .iter()
         .map(|r| {
             let reps = reports_of(spec, 1.0, r);
-            let val = |key: &str| {
+            let val = |stage: Stage| {
                 reps.iter()
-                    .find(|(c, _)| c.rsplit('=').next() == Some(key))
+                    .find(|(c, _)| c.category() == Some(stage.key()))
                     .map_or(0.0, |(_, rep)| rep.value)
             };
-            let a = val("zurueckgerollt");
-            (a, a + val("abgeschlossen") + val("rollout"))
+            let a = val(Stage::Zurueckgerollt);
+            (a, a + val(Stage::Abgeschlossen) + val(Stage::Rollout))
         })
         .collect();
     let nj = pairs.len();
@@ -354,18 +350,21 @@ fn rollback_cell(
     cell(cohort, &id, n, k, est, nj, limit)
 }
 
-fn add_fallbacks(cells: &mut [pb::Cell]) {
-    let published: BTreeSet<(String, String)> = cells
+/// Names, in every suppressed cell, the nearest coarser cohort in which the same metric is
+/// published.
+fn add_fallbacks(cells: &mut [(Cohort, pb::Cell)]) {
+    let published: BTreeSet<(Cohort, String)> = cells
         .iter()
-        .filter(|c| !c.suppressed)
-        .map(|c| (c.cohort.clone(), c.metric.clone()))
+        .filter(|(_, c)| !c.suppressed)
+        .map(|(cohort, c)| (cohort.clone(), c.metric.clone()))
         .collect();
-    for c in cells.iter_mut().filter(|c| c.suppressed) {
-        if let Some(f) = fallbacks(&c.cohort)
+    for (cohort, c) in cells.iter_mut().filter(|(_, c)| c.suppressed) {
+        if let Some(f) = cohort
+            .fallbacks()
             .into_iter()
             .find(|f| published.contains(&(f.clone(), c.metric.clone())))
         {
-            c.fallback_cohort = f;
+            c.fallback_cohort = f.to_string();
         }
     }
 }
@@ -423,7 +422,10 @@ fn cell(
 pub fn cohort_labels<'a, I: IntoIterator<Item = &'a CohortAttributes>>(
     attrs: I,
 ) -> BTreeSet<String> {
-    attrs.into_iter().flat_map(|a| a.cohorts()).collect()
+    attrs
+        .into_iter()
+        .flat_map(|a| Cohort::of(a).map(|c| c.to_string()))
+        .collect()
 }
 
 #[cfg(test)]

@@ -53,11 +53,14 @@ proptest! {
 
     #[test]
     fn fallbacks_are_strictly_coarser(kind in 0usize..6, size in 0usize..10) {
+        // The fallback order of `add_fallbacks` comes from the cohort grammar in core.
         let label = format!("kind={},size={}", Kind::ALL[kind].key(), SizeClass::ALL[size].key());
-        let f = fallbacks(&label);
+        let cohort: Cohort = label.parse().expect("a kind × size cohort");
+        let f = cohort.fallbacks();
         prop_assert_eq!(f.len(), 3);
-        prop_assert_eq!(f.last().map(String::as_str), Some("all"));
-        prop_assert!(fallbacks("all").is_empty());
+        prop_assert_eq!(f.last(), Some(&Cohort::All));
+        prop_assert!(f.iter().all(|c| c.rank() < cohort.rank()));
+        prop_assert!(Cohort::All.fallbacks().is_empty());
     }
 }
 
@@ -445,7 +448,7 @@ fn path_stage_shares_and_roll_back_rates_are_unbiased_and_cover() {
             if cell.cohort != "all" {
                 continue;
             }
-            if cell.metric.ends_with(sovbench_core::cell::ROLLBACK_SUFFIX) {
+            if CellId::parse(&cell.metric).is_rollback_rate() {
                 assert!(!cell.suppressed, "{cell:?}");
                 rates.push((cell.estimate, cell.ci_low, cell.ci_high));
             } else {
