@@ -1,9 +1,13 @@
-//! The aggregator's error type and its one mapping to gRPC status codes.
+//! The aggregator's error type and its one mapping to gRPC status codes. Every variant is named
+//! in `impl From<AggError> for tonic::Status` (no catch-all arm), so that a new variant cannot
+//! reach the wire without a deliberate code; `error/tests.rs` checks each variant's code.
 
 use sovbench_core::cohort::CohortError;
 use sovbench_core::envelope::EnvelopeError;
 use sovbench_core::kv::KvError;
-use sovbench_core::peers::PeerError;
+use sovbench_core::peers::{PeerError, MAX_SEALED_CARD};
+use sovbench_core::vocab::Stage;
+use tonic::Code;
 
 /// Everything that can go wrong in the aggregator.
 #[derive(Debug, thiserror::Error)]
@@ -90,9 +94,78 @@ pub enum AggError {
     /// The commit worker has stopped.
     #[error("aggregator is shutting down")]
     ShuttingDown,
-    /// A round or enrolment request is invalid.
-    #[error("{0}")]
-    Invalid(String),
+    /// `init` was given an empty consortium name.
+    #[error("the consortium name must not be empty")]
+    EmptyConsortium,
+    /// A key to enrol is not a raw Ed25519 public key; holds its length in bytes.
+    #[error("public key must be 32 bytes (base64 of the raw Ed25519 key), got {0}")]
+    BadPublicKey(usize),
+    /// A new round's id does not follow the grammar.
+    #[error("round id {0:?} must be 1-64 letters, digits, '.', '_' or '-'")]
+    BadRoundId(String),
+    /// A new round's id is taken.
+    #[error("round {0} exists already")]
+    RoundExists(String),
+    /// A new round was asked for while this one is open.
+    #[error("round {0} is still open; close it first (one round is open at a time)")]
+    AnotherRoundOpen(String),
+    /// A new round names a metric the catalogue does not know.
+    #[error("unknown metric {metric}; known: {known}")]
+    UnknownMetric {
+        /// The metric id given.
+        metric: String,
+        /// The catalogue's metric ids, comma separated.
+        known: String,
+    },
+    /// A new round names a metric twice.
+    #[error("metric {0} given twice")]
+    DuplicateMetric(String),
+    /// A new round's epsilon per release is not a positive number.
+    #[error("epsilon per release must be a positive number, got {0}")]
+    BadEpsilon(f64),
+    /// A new round asks each node for more releases than it has metrics.
+    #[error("releases per node ({releases}) exceeds the number of metrics ({metrics})")]
+    TooManyReleases {
+        /// Releases per node asked for.
+        releases: u32,
+        /// Metrics of the round.
+        metrics: usize,
+    },
+    /// A new round's minimum cohort size k is below 2; holds the k given.
+    #[error("minimum cohort size k must be at least 2")]
+    MinCohortTooSmall(u32),
+    /// A new round's closing time is not in the future; holds the closing time given.
+    #[error("closing time must be in the future")]
+    ClosesInThePast(i64),
+    /// A peer message names a path outside the published path catalogue.
+    #[error("{0:?} is not a path of the published path catalogue")]
+    UnknownPath(String),
+    /// A peer offer names an unknown migration stage.
+    #[error("unknown stage {0:?}; stages: {stages}", stages = Stage::keys())]
+    UnknownStage(String),
+    /// A peer message's X25519 key field has the wrong length.
+    #[error("{field} must be a 32-byte X25519 public key, got {len} bytes")]
+    BadExchangeKey {
+        /// The message field.
+        field: &'static str,
+        /// Its length in bytes.
+        len: usize,
+    },
+    /// A sealed contact card is shorter than an empty sealed card or longer than the limit; holds
+    /// its length in bytes.
+    #[error("a sealed card must be 29 to {max} bytes, got {0}", max = MAX_SEALED_CARD)]
+    BadCardSize(usize),
+    /// A publication export lacks one of its string fields.
+    #[error("export has no string field {0:?}")]
+    ExportFieldMissing(&'static str),
+    /// A publication export field is not valid base64.
+    #[error("export field {field}: {detail}")]
+    ExportFieldInvalid {
+        /// The field.
+        field: &'static str,
+        /// What is wrong with it.
+        detail: String,
+    },
     /// No publication is available.
     #[error("no publication {0}")]
     NoPublication(String),
@@ -157,38 +230,53 @@ impl From<KvError> for AggError {
 
 impl From<AggError> for tonic::Status {
     fn from(e: AggError) -> Self {
-        use tonic::Code;
         let code = match &e {
-            AggError::Envelope(EnvelopeError::Decode(_))
-            | AggError::Envelope(EnvelopeError::Version(..))
-            | AggError::Envelope(EnvelopeError::WrongKind { .. })
-            | AggError::WrongKind { .. }
+            AggError::Envelope(inner) => envelope_code(inner),
+            AggError::Peer(inner) => peer_code(inner),
+            AggError::WrongKind { .. }
             | AggError::ParamsMismatch { .. }
-            | AggError::Invalid(_)
-            | AggError::Peer(PeerError::Card(_))
-            | AggError::Peer(PeerError::BadKey)
-            | AggError::Peer(PeerError::Sealing)
-            | AggError::Peer(PeerError::NonceLength(_)) => Code::InvalidArgument,
-            AggError::Peer(PeerError::Stale { .. })
+            | AggError::EmptyConsortium
+            | AggError::BadPublicKey(_)
+            | AggError::BadRoundId(_)
+            | AggError::RoundExists(_)
+            | AggError::AnotherRoundOpen(_)
+            | AggError::UnknownMetric { .. }
+            | AggError::DuplicateMetric(_)
+            | AggError::BadEpsilon(_)
+            | AggError::TooManyReleases { .. }
+            | AggError::MinCohortTooSmall(_)
+            | AggError::ClosesInThePast(_)
+            | AggError::UnknownPath(_)
+            | AggError::UnknownStage(_)
+            | AggError::BadExchangeKey { .. }
+            | AggError::BadCardSize(_)
+            | AggError::ExportFieldMissing(_)
+            | AggError::ExportFieldInvalid { .. } => Code::InvalidArgument,
+            AggError::UnknownKey(_) => Code::Unauthenticated,
+            AggError::Revoked(_) => Code::PermissionDenied,
+            AggError::UnknownRound(_)
+            | AggError::NoOpenRound
+            | AggError::NoPublication(_)
+            | AggError::NotOffered(_)
+            | AggError::UnknownPeer(..)
+            | AggError::UnknownRequest(_) => Code::NotFound,
+            AggError::RoundClosed { .. }
+            | AggError::RoundOpen(_)
             | AggError::RequestState { .. }
             | AggError::IssuedBeforeStart(..) => Code::FailedPrecondition,
-            AggError::Replay(_) => Code::AlreadyExists,
-            AggError::UnknownPeer(..) | AggError::UnknownRequest(_) | AggError::NotOffered(_) => {
-                Code::NotFound
+            AggError::Conflict { .. } | AggError::Replay(_) => Code::AlreadyExists,
+            AggError::TooLarge(..) | AggError::Busy | AggError::RateLimited { .. } => {
+                Code::ResourceExhausted
             }
-            AggError::RateLimited { .. } => Code::ResourceExhausted,
-            AggError::Envelope(EnvelopeError::BadSignature(_))
-            | AggError::Envelope(EnvelopeError::BadSignerLength(_))
-            | AggError::UnknownKey(_) => Code::Unauthenticated,
-            AggError::Revoked(_) => Code::PermissionDenied,
-            AggError::UnknownRound(_) | AggError::NoOpenRound | AggError::NoPublication(_) => {
-                Code::NotFound
-            }
-            AggError::RoundClosed { .. } | AggError::RoundOpen(_) => Code::FailedPrecondition,
-            AggError::Conflict { .. } => Code::AlreadyExists,
-            AggError::TooLarge(..) | AggError::Busy => Code::ResourceExhausted,
             AggError::ShuttingDown => Code::Unavailable,
-            _ => Code::Internal,
+            AggError::NotInitialised(_)
+            | AggError::AlreadyInitialised(_)
+            | AggError::Locked(_)
+            | AggError::Storage(_)
+            | AggError::Json(_)
+            | AggError::Decode(_)
+            | AggError::Cohort(_)
+            | AggError::Io { .. } => Code::Internal,
         };
         if code == Code::Internal {
             tracing::error!(error = %e, "internal error");
@@ -196,3 +284,32 @@ impl From<AggError> for tonic::Status {
         tonic::Status::new(code, e.to_string())
     }
 }
+
+/// The status code of a signature or envelope problem.
+fn envelope_code(e: &EnvelopeError) -> Code {
+    match e {
+        EnvelopeError::Decode(_) | EnvelopeError::Version(..) | EnvelopeError::WrongKind { .. } => {
+            Code::InvalidArgument
+        }
+        EnvelopeError::BadSignature(_) | EnvelopeError::BadSignerLength(_) => Code::Unauthenticated,
+        // Our own key file and random generator: not the caller's fault.
+        EnvelopeError::KeyFile { .. }
+        | EnvelopeError::KeyExists(_)
+        | EnvelopeError::KeyInvalid(_)
+        | EnvelopeError::Random => Code::Internal,
+    }
+}
+
+/// The status code of a malformed or stale peer message.
+fn peer_code(e: &PeerError) -> Code {
+    match e {
+        PeerError::Card(_) | PeerError::BadKey | PeerError::Sealing | PeerError::NonceLength(_) => {
+            Code::InvalidArgument
+        }
+        PeerError::Stale { .. } => Code::FailedPrecondition,
+        PeerError::Random => Code::Internal,
+    }
+}
+
+#[cfg(test)]
+mod tests;

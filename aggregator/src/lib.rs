@@ -4,12 +4,27 @@
 //! opens signed benchmarking rounds, verifies and durably stores the signed, privatised
 //! submissions of the nodes (signature first, over the exact received bytes), and publishes
 //! signed benchmarks per cohort with 95% confidence intervals, suppressing every cell with fewer
-//! contributors than the round's minimum k.
+//! contributors than the round's minimum k. It also relays peer matching with double opt-in.
 //!
-//! Main types: [`Aggregator`] (the operations), [`service::serve`] (the gRPC server),
-//! [`estimate`] (estimators), [`store::Store`] (the only module that knows sled),
-//! [`commit`] (group commit of submissions), [`export`] (the JSON export), [`peers`] (peer
-//! matching with double opt-in).
+//! Modules, in the direction of their imports (`cli` → `service` → [`Aggregator`] → concepts →
+//! `store`/`model` → `sovbench_core` → `sovbench_proto`):
+//!
+//! | module | what it does |
+//! |---|---|
+//! | [`cli`] | the `sovbench-aggregator` command line, one file per command group |
+//! | [`service`] | the gRPC service and the server loop (auto-close of due rounds, clean shutdown) |
+//! | [`aggregator`] | [`Aggregator`]: data directory, store, key, clock, commit worker, peer desk; the operations |
+//! | [`enrolment`] | enrol, revoke and list the consortium's keys |
+//! | [`rounds`] | [`RoundSpec`], [`RoundInfo`]; open, find, close and list rounds |
+//! | [`admission`] | size, signature over the exact bytes, message kind, enrolment and revocation checks |
+//! | [`submission`] | the checks of a submission against its round, and its hand-over to the commit worker |
+//! | [`commit`] | the group-commit worker: duplicate checks, round close, durable writes |
+//! | [`publication`] | publish a closed round, find publications, render them as text and JSON export |
+//! | [`estimate`] | estimators, variances, 95% intervals; suppression and cohort fallback |
+//! | [`peers`] | peer matching: the desk, its match index (`book`), seven handlers, the overview |
+//! | [`store`] | the aggregator's sled store (the only module naming sled) |
+//! | [`model`] | the records the store keeps |
+//! | [`error`] | [`AggError`] and its single mapping to gRPC status codes |
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
@@ -21,16 +36,21 @@
 //! # Ok(()) }
 //! ```
 
+pub mod admission;
 pub mod aggregator;
 pub mod cli;
 pub mod commit;
+pub mod enrolment;
 pub mod error;
 pub mod estimate;
-pub mod export;
 pub mod model;
 pub mod peers;
+pub mod publication;
+pub mod rounds;
 pub mod service;
 pub mod store;
+pub mod submission;
 
-pub use aggregator::{Aggregator, RoundInfo, RoundSpec};
+pub use aggregator::Aggregator;
 pub use error::AggError;
+pub use rounds::{RoundInfo, RoundSpec};

@@ -1,5 +1,7 @@
-//! The gRPC service and the server loop. Errors reach the wire only through
-//! `impl From<AggError> for tonic::Status` in `error.rs`.
+//! The gRPC service and the server loop: each RPC hands over to the [`Aggregator`] (rounds,
+//! submissions, publications) or its peer [`Desk`]; errors reach the wire only through
+//! `impl From<AggError> for tonic::Status` in `error.rs`. The loop closes and publishes due rounds
+//! and shuts down cleanly.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -14,6 +16,8 @@ use tonic::{Request, Response, Status};
 use tracing::instrument;
 
 use crate::aggregator::Aggregator;
+use crate::error::AggError;
+use crate::peers::Desk;
 
 /// The public gRPC face of an [`Aggregator`].
 #[derive(Debug, Clone)]
@@ -68,7 +72,7 @@ impl AggregatorRpc for Service {
         &self,
         req: Request<pb::SignedMessage>,
     ) -> Result<Response<pb::SignedMessage>, Status> {
-        peer_call(&self.agg, req, Aggregator::peer_offer).await
+        peer_call(&self.agg, req, Desk::offer).await
     }
 
     #[instrument(skip_all)]
@@ -76,7 +80,7 @@ impl AggregatorRpc for Service {
         &self,
         req: Request<pb::SignedMessage>,
     ) -> Result<Response<pb::SignedMessage>, Status> {
-        peer_call(&self.agg, req, Aggregator::peer_withdraw).await
+        peer_call(&self.agg, req, Desk::withdraw).await
     }
 
     #[instrument(skip_all)]
@@ -84,7 +88,7 @@ impl AggregatorRpc for Service {
         &self,
         req: Request<pb::SignedMessage>,
     ) -> Result<Response<pb::SignedMessage>, Status> {
-        peer_call(&self.agg, req, Aggregator::peer_matches).await
+        peer_call(&self.agg, req, Desk::matches).await
     }
 
     #[instrument(skip_all)]
@@ -92,7 +96,7 @@ impl AggregatorRpc for Service {
         &self,
         req: Request<pb::SignedMessage>,
     ) -> Result<Response<pb::SignedMessage>, Status> {
-        peer_call(&self.agg, req, Aggregator::peer_contact).await
+        peer_call(&self.agg, req, Desk::contact).await
     }
 
     #[instrument(skip_all)]
@@ -100,7 +104,7 @@ impl AggregatorRpc for Service {
         &self,
         req: Request<pb::SignedMessage>,
     ) -> Result<Response<pb::SignedMessage>, Status> {
-        peer_call(&self.agg, req, Aggregator::peer_requests).await
+        peer_call(&self.agg, req, Desk::requests).await
     }
 
     #[instrument(skip_all)]
@@ -108,7 +112,7 @@ impl AggregatorRpc for Service {
         &self,
         req: Request<pb::SignedMessage>,
     ) -> Result<Response<pb::SignedMessage>, Status> {
-        peer_call(&self.agg, req, Aggregator::peer_answer).await
+        peer_call(&self.agg, req, Desk::answer).await
     }
 
     #[instrument(skip_all)]
@@ -116,19 +120,19 @@ impl AggregatorRpc for Service {
         &self,
         req: Request<pb::SignedMessage>,
     ) -> Result<Response<pb::SignedMessage>, Status> {
-        peer_call(&self.agg, req, Aggregator::peer_card).await
+        peer_call(&self.agg, req, Desk::card).await
     }
 }
 
-/// Runs a peer operation off the async threads (it may wait for an fsync) and maps its error.
+/// Runs a peer handler off the async threads (it may wait for an fsync) and maps its error.
 async fn peer_call(
     agg: &Arc<Aggregator>,
     req: Request<pb::SignedMessage>,
-    op: fn(&Aggregator, &pb::SignedMessage) -> Result<pb::SignedMessage, crate::AggError>,
+    handler: fn(&Desk, &pb::SignedMessage) -> Result<pb::SignedMessage, AggError>,
 ) -> Result<Response<pb::SignedMessage>, Status> {
     let agg = agg.clone();
     let msg = req.into_inner();
-    let res = tokio::task::spawn_blocking(move || op(&agg, &msg))
+    let res = tokio::task::spawn_blocking(move || handler(agg.peers(), &msg))
         .await
         .map_err(|e| Status::internal(format!("peer operation failed: {e}")))?;
     match res {
@@ -204,7 +208,7 @@ pub async fn serve(
 
 /// Closes and publishes every round whose closing time has passed.
 pub async fn close_due_rounds(agg: &Aggregator) {
-    let due = match agg.due_rounds(sovbench_core::now_unix()) {
+    let due = match agg.due_rounds(agg.now()) {
         Ok(d) => d,
         Err(e) => {
             tracing::error!(error = %e, "checking due rounds");

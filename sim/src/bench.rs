@@ -240,9 +240,9 @@ pub fn matching(
     threads: usize,
     seed: u64,
 ) -> anyhow::Result<MatchingTiming> {
-    use sovbench_aggregator::peers::{PeerBook, PeerLimits};
+    use sovbench_aggregator::peers::PeerBook;
     let offers = simulated_offers(administrations, seed);
-    let mut book = PeerBook::new(b"bench secret", PeerLimits::default());
+    let mut book = PeerBook::new(b"bench secret");
     for o in &offers {
         book.insert_offer(o.clone());
     }
@@ -427,7 +427,7 @@ pub async fn matching_service(
     let match_seconds = t1.elapsed().as_secs_f64();
     server.stop().await?;
     anyhow::ensure!(
-        agg.peer_overview().offer_count == offers.len(),
+        agg.peers().overview().offer_count == offers.len(),
         "not every offer stored"
     );
     Ok(MatchingServiceTiming {

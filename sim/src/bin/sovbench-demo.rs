@@ -122,7 +122,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
     let elapsed = total.elapsed();
     print!(
         "{}",
-        sovbench_aggregator::cli::render_publication(&publication, lang)?
+        sovbench_aggregator::publication::render_text(&publication, lang)?
     );
     let show = args.show.min(fed.population.len() - 1);
     let node = fed.node(show)?;
@@ -142,7 +142,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
     if let Some(&i) = offering.first() {
         let node = fed.node(i)?;
         let lists = node.peer_matches(5).await?;
-        let offers = fed.aggregator.peer_overview().offer_count;
+        let offers = fed.aggregator.peers().overview().offer_count;
         println!(
             "\n{} ({} {}, {} {}); {} {}:",
             lang.pick("Peer-Matching", "Peer matching"),
@@ -159,13 +159,19 @@ async fn run(args: Args) -> anyhow::Result<()> {
         sovbench_node::cli_peers::print_matches(&lists, lang);
     }
     if let Some(path) = &args.export {
-        let doc = sovbench_aggregator::export::export_publication(&publication)?;
-        sovbench_aggregator::cli::write_json(path, &doc)
-            .with_context(|| format!("writing {}", path.display()))?;
+        let doc = sovbench_aggregator::publication::export_publication(&publication)?;
+        sovbench_core::files::write_atomically(
+            path,
+            serde_json::to_string_pretty(&doc)?.as_bytes(),
+        )
+        .with_context(|| format!("writing {}", path.display()))?;
     }
     if let Some(path) = &args.truth {
-        sovbench_aggregator::cli::write_json(path, &fed.truth())
-            .with_context(|| format!("writing {}", path.display()))?;
+        sovbench_core::files::write_atomically(
+            path,
+            serde_json::to_string_pretty(&fed.truth())?.as_bytes(),
+        )
+        .with_context(|| format!("writing {}", path.display()))?;
     }
     let secs = fed.submit_time.as_secs_f64();
     println!(

@@ -224,7 +224,7 @@ async fn double_opt_in_from_offer_to_exchanged_cards_and_withdrawal() {
     assert!(b.peer_matches(10).await.expect("b").is_empty());
 
     // The rate limit: a fourth node, two requests a day.
-    h.agg().set_peer_limits(PeerLimits {
+    h.agg().peers().set_limits(PeerLimits {
         requests_per_day: 2,
         ..Default::default()
     });
@@ -387,5 +387,5 @@ async fn forged_replayed_stale_unknown_and_misdirected_peer_messages_are_refused
         Code::PermissionDenied,
         "revoked",
     );
-    assert_eq!(h.agg().peer_overview().offer_count, 0);
+    assert_eq!(h.agg().peers().overview().offer_count, 0);
 }

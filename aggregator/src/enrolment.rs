@@ -1,0 +1,68 @@
+//! Enrolment: which administrations' keys belong to the consortium, with their cohort attributes.
+//!
+//! Only enrolled, unrevoked keys are admitted ([`crate::admission::enrolled`]). A revocation also
+//! removes the node's peer offers and closes its unanswered contact requests, under the peer
+//! desk's lock ([`crate::peers::Desk::revoke_with`]).
+
+use sovbench_core::cohort::CohortAttributes;
+use sovbench_core::envelope::{self, fingerprint};
+
+use crate::error::AggError;
+use crate::model::Enrolment;
+use crate::peers::Desk;
+use crate::store::Store;
+
+/// One key to enrol: raw public key, name (for the operator only), cohort attributes, population
+/// or staff count.
+pub type NewEnrolment = (Vec<u8>, String, CohortAttributes, u64);
+
+/// Enrols (or re-enrols, lifting a revocation) many keys with one durable commit, at `now`.
+pub fn enrol_many(
+    store: &Store,
+    entries: Vec<NewEnrolment>,
+    now: i64,
+) -> Result<Vec<Enrolment>, AggError> {
+    let mut out = Vec::with_capacity(entries.len());
+    for (key, name, attributes, size) in entries {
+        if key.len() != envelope::PUBLIC_KEY_LEN {
+            return Err(AggError::BadPublicKey(key.len()));
+        }
+        let e = Enrolment {
+            public_key: envelope::b64(&key),
+            fingerprint: fingerprint(&key),
+            name: name.trim().to_string(),
+            attributes,
+            size,
+            enrolled_at: now,
+            revoked_at: None,
+        };
+        out.push((key, e));
+    }
+    store.put_enrolments(&out)?;
+    Ok(out.into_iter().map(|(_, e)| e).collect())
+}
+
+/// Revokes a node's key at `now`: its further submissions are refused, its peer offers vanish
+/// from every match list and its unanswered contact requests are closed.
+pub fn revoke(
+    store: &Store,
+    desk: &Desk,
+    public_key: &[u8],
+    now: i64,
+) -> Result<Enrolment, AggError> {
+    desk.revoke_with(public_key, || {
+        let mut e = store
+            .enrolment(public_key)?
+            .ok_or_else(|| AggError::UnknownKey(fingerprint(public_key)))?;
+        if e.revoked_at.is_none() {
+            e.revoked_at = Some(now);
+            store.put_enrolment(public_key, &e)?;
+        }
+        Ok(e)
+    })
+}
+
+/// All enrolments, revoked ones included.
+pub fn enrolled(store: &Store) -> Result<Vec<Enrolment>, AggError> {
+    store.enrolments()
+}

@@ -1,0 +1,172 @@
+//! One test per error variant (and per nested envelope or peer error with a code of its own):
+//! the gRPC code it reaches the wire with. The codes are the protocol's (docs/PROTOCOL.md); the
+//! integration tests check the same codes end to end.
+
+use super::*;
+
+/// A sample of every variant, by name; the exhaustive match makes a new variant fail to compile
+/// until it is named here, and [`every_variant_has_a_code_test`] fails until it has a test.
+fn variant(e: &AggError) -> &'static str {
+    match e {
+        AggError::NotInitialised(_) => "NotInitialised",
+        AggError::AlreadyInitialised(_) => "AlreadyInitialised",
+        AggError::Locked(_) => "Locked",
+        AggError::Storage(_) => "Storage",
+        AggError::Json(_) => "Json",
+        AggError::Decode(_) => "Decode",
+        AggError::Envelope(_) => "Envelope",
+        AggError::Cohort(_) => "Cohort",
+        AggError::UnknownKey(_) => "UnknownKey",
+        AggError::Revoked(_) => "Revoked",
+        AggError::WrongKind { .. } => "WrongKind",
+        AggError::UnknownRound(_) => "UnknownRound",
+        AggError::NoOpenRound => "NoOpenRound",
+        AggError::RoundClosed { .. } => "RoundClosed",
+        AggError::RoundOpen(_) => "RoundOpen",
+        AggError::ParamsMismatch { .. } => "ParamsMismatch",
+        AggError::Conflict { .. } => "Conflict",
+        AggError::TooLarge(..) => "TooLarge",
+        AggError::Busy => "Busy",
+        AggError::ShuttingDown => "ShuttingDown",
+        AggError::EmptyConsortium => "EmptyConsortium",
+        AggError::BadPublicKey(_) => "BadPublicKey",
+        AggError::BadRoundId(_) => "BadRoundId",
+        AggError::RoundExists(_) => "RoundExists",
+        AggError::AnotherRoundOpen(_) => "AnotherRoundOpen",
+        AggError::UnknownMetric { .. } => "UnknownMetric",
+        AggError::DuplicateMetric(_) => "DuplicateMetric",
+        AggError::BadEpsilon(_) => "BadEpsilon",
+        AggError::TooManyReleases { .. } => "TooManyReleases",
+        AggError::MinCohortTooSmall(_) => "MinCohortTooSmall",
+        AggError::ClosesInThePast(_) => "ClosesInThePast",
+        AggError::UnknownPath(_) => "UnknownPath",
+        AggError::UnknownStage(_) => "UnknownStage",
+        AggError::BadExchangeKey { .. } => "BadExchangeKey",
+        AggError::BadCardSize(_) => "BadCardSize",
+        AggError::ExportFieldMissing(_) => "ExportFieldMissing",
+        AggError::ExportFieldInvalid { .. } => "ExportFieldInvalid",
+        AggError::NoPublication(_) => "NoPublication",
+        AggError::Peer(_) => "Peer",
+        AggError::Replay(_) => "Replay",
+        AggError::IssuedBeforeStart(..) => "IssuedBeforeStart",
+        AggError::NotOffered(_) => "NotOffered",
+        AggError::UnknownPeer(..) => "UnknownPeer",
+        AggError::UnknownRequest(_) => "UnknownRequest",
+        AggError::RateLimited { .. } => "RateLimited",
+        AggError::RequestState { .. } => "RequestState",
+        AggError::Io { .. } => "Io",
+    }
+}
+
+/// Number of arms of [`variant`].
+const VARIANTS: usize = 47;
+
+fn json_error() -> serde_json::Error {
+    serde_json::from_str::<u8>("x").expect_err("not a number")
+}
+
+fn decode_error() -> prost::DecodeError {
+    use prost::Message as _;
+    sovbench_core::pb::Payload::decode(&[0xff_u8][..]).expect_err("not a payload")
+}
+
+macro_rules! code_tests {
+    ($($name:ident: $err:expr => $code:ident;)+) => {
+        $(
+            #[test]
+            fn $name() {
+                assert_eq!(tonic::Status::from($err).code(), Code::$code);
+            }
+        )+
+
+        #[test]
+        fn every_variant_has_a_code_test() {
+            let covered: std::collections::BTreeSet<&str> = [$(variant(&$err)),+].into_iter().collect();
+            assert_eq!(covered.len(), VARIANTS, "{covered:?}");
+        }
+    };
+}
+
+code_tests! {
+    not_initialised_is_internal: AggError::NotInitialised("/d".into()) => Internal;
+    already_initialised_is_internal: AggError::AlreadyInitialised("/d".into()) => Internal;
+    locked_is_internal: AggError::Locked("/d".into()) => Internal;
+    storage_is_internal: AggError::Storage("disk".into()) => Internal;
+    json_is_internal: AggError::Json(json_error()) => Internal;
+    decode_is_internal: AggError::Decode(decode_error()) => Internal;
+    envelope_decode_is_invalid_argument: AggError::Envelope(EnvelopeError::Decode(decode_error())) => InvalidArgument;
+    envelope_version_is_invalid_argument: AggError::Envelope(EnvelopeError::Version(9, 1)) => InvalidArgument;
+    envelope_wrong_kind_is_invalid_argument: AggError::Envelope(EnvelopeError::WrongKind { expected: "round", got: "receipt" }) => InvalidArgument;
+    bad_signature_is_unauthenticated: AggError::Envelope(EnvelopeError::BadSignature("ab".into())) => Unauthenticated;
+    bad_signer_length_is_unauthenticated: AggError::Envelope(EnvelopeError::BadSignerLength(3)) => Unauthenticated;
+    own_key_file_is_internal: AggError::Envelope(EnvelopeError::KeyInvalid("k".into())) => Internal;
+    cohort_is_internal: AggError::Cohort(sovbench_core::cohort::CohortError::UnknownKind("dorf".into())) => Internal;
+    unknown_key_is_unauthenticated: AggError::UnknownKey("ab".into()) => Unauthenticated;
+    revoked_is_permission_denied: AggError::Revoked("ab".into()) => PermissionDenied;
+    wrong_kind_is_invalid_argument: AggError::WrongKind { expected: "submission", got: "round" } => InvalidArgument;
+    unknown_round_is_not_found: AggError::UnknownRound("r".into()) => NotFound;
+    no_open_round_is_not_found: AggError::NoOpenRound => NotFound;
+    round_closed_is_failed_precondition: AggError::RoundClosed { round: "r".into(), at: "now".into() } => FailedPrecondition;
+    round_open_is_failed_precondition: AggError::RoundOpen("r".into()) => FailedPrecondition;
+    params_mismatch_is_invalid_argument: AggError::ParamsMismatch { round: "r".into(), detail: "d".into() } => InvalidArgument;
+    conflict_is_already_exists: AggError::Conflict { key: "ab".into(), round: "r".into() } => AlreadyExists;
+    too_large_is_resource_exhausted: AggError::TooLarge(2, 1) => ResourceExhausted;
+    busy_is_resource_exhausted: AggError::Busy => ResourceExhausted;
+    shutting_down_is_unavailable: AggError::ShuttingDown => Unavailable;
+    empty_consortium_is_invalid_argument: AggError::EmptyConsortium => InvalidArgument;
+    bad_public_key_is_invalid_argument: AggError::BadPublicKey(31) => InvalidArgument;
+    bad_round_id_is_invalid_argument: AggError::BadRoundId("a b".into()) => InvalidArgument;
+    round_exists_is_invalid_argument: AggError::RoundExists("r".into()) => InvalidArgument;
+    another_round_open_is_invalid_argument: AggError::AnotherRoundOpen("r".into()) => InvalidArgument;
+    unknown_metric_is_invalid_argument: AggError::UnknownMetric { metric: "m".into(), known: "a, b".into() } => InvalidArgument;
+    duplicate_metric_is_invalid_argument: AggError::DuplicateMetric("m".into()) => InvalidArgument;
+    bad_epsilon_is_invalid_argument: AggError::BadEpsilon(-1.0) => InvalidArgument;
+    too_many_releases_is_invalid_argument: AggError::TooManyReleases { releases: 6, metrics: 5 } => InvalidArgument;
+    min_cohort_too_small_is_invalid_argument: AggError::MinCohortTooSmall(1) => InvalidArgument;
+    closes_in_the_past_is_invalid_argument: AggError::ClosesInThePast(0) => InvalidArgument;
+    unknown_path_is_invalid_argument: AggError::UnknownPath("p".into()) => InvalidArgument;
+    unknown_stage_is_invalid_argument: AggError::UnknownStage("s".into()) => InvalidArgument;
+    bad_exchange_key_is_invalid_argument: AggError::BadExchangeKey { field: "requester_key", len: 3 } => InvalidArgument;
+    bad_card_size_is_invalid_argument: AggError::BadCardSize(3) => InvalidArgument;
+    export_field_missing_is_invalid_argument: AggError::ExportFieldMissing("payload") => InvalidArgument;
+    export_field_invalid_is_invalid_argument: AggError::ExportFieldInvalid { field: "payload", detail: "d".into() } => InvalidArgument;
+    no_publication_is_not_found: AggError::NoPublication("yet".into()) => NotFound;
+    bad_card_is_invalid_argument: AggError::Peer(PeerError::Card("c".into())) => InvalidArgument;
+    bad_peer_key_is_invalid_argument: AggError::Peer(PeerError::BadKey) => InvalidArgument;
+    sealing_is_invalid_argument: AggError::Peer(PeerError::Sealing) => InvalidArgument;
+    nonce_length_is_invalid_argument: AggError::Peer(PeerError::NonceLength(3)) => InvalidArgument;
+    stale_is_failed_precondition: AggError::Peer(PeerError::Stale { issued_at: 0, now: 1_000, window: 300 }) => FailedPrecondition;
+    peer_random_is_internal: AggError::Peer(PeerError::Random) => Internal;
+    replay_is_already_exists: AggError::Replay("ab".into()) => AlreadyExists;
+    issued_before_start_is_failed_precondition: AggError::IssuedBeforeStart(1, 2) => FailedPrecondition;
+    not_offered_is_not_found: AggError::NotOffered("p".into()) => NotFound;
+    unknown_peer_is_not_found: AggError::UnknownPeer("x".into(), "p".into()) => NotFound;
+    unknown_request_is_not_found: AggError::UnknownRequest("id".into()) => NotFound;
+    rate_limited_is_resource_exhausted: AggError::RateLimited { limit: 20, next: "later".into() } => ResourceExhausted;
+    request_state_is_failed_precondition: AggError::RequestState { id: "id".into(), reason: "r".into() } => FailedPrecondition;
+    io_is_internal: AggError::Io { path: "/f".into(), source: std::io::Error::other("x") } => Internal;
+}
+
+#[test]
+fn messages_name_the_input_and_are_lowercase() {
+    let e = AggError::UnknownStage("unterwegs".into());
+    assert_eq!(
+        e.to_string(),
+        format!("unknown stage \"unterwegs\"; stages: {}", Stage::keys())
+    );
+    let e = AggError::BadCardSize(3);
+    assert_eq!(
+        e.to_string(),
+        format!("a sealed card must be 29 to {MAX_SEALED_CARD} bytes, got 3")
+    );
+    for e in [
+        AggError::EmptyConsortium,
+        AggError::BadPublicKey(31),
+        AggError::MinCohortTooSmall(1),
+        AggError::ClosesInThePast(0),
+    ] {
+        let text = e.to_string();
+        assert!(text.starts_with(|c: char| c.is_lowercase()), "{text}");
+        assert!(!text.ends_with('.'), "{text}");
+    }
+}

@@ -1,0 +1,308 @@
+//! Rounds: opening a round with signed parameters, finding the open and the due rounds, closing
+//! (through the commit worker, so that no accepted submission is left behind) and listing.
+//!
+//! One round is open at a time. A round is open until it is closed or its closing time has passed;
+//! the server closes and publishes due rounds ([`crate::service::close_due_rounds`]).
+
+use prost::Message as _;
+use serde::Serialize;
+use sovbench_core::catalogue::Catalogue;
+use sovbench_core::envelope::Identity;
+use sovbench_core::pb;
+
+use crate::commit::Committer;
+use crate::error::AggError;
+use crate::model::{RoundState, RoundStatus};
+use crate::store::Store;
+
+/// What a new round asks for.
+#[derive(Debug, Clone)]
+pub struct RoundSpec {
+    /// Round id (letters, digits, `.`, `_`, `-`).
+    pub round_id: String,
+    /// Metric ids; empty means the catalogue's default (the five self-test dimensions).
+    pub metrics: Vec<String>,
+    /// Epsilon of one released value.
+    pub epsilon_per_release: f64,
+    /// How many metrics each node releases (0 = all).
+    pub releases_per_node: u32,
+    /// Smallest publishable cohort.
+    pub min_cohort: u32,
+    /// Closing time, Unix seconds.
+    pub closes_at: i64,
+}
+
+/// A round with its parameters and state, for listings.
+#[derive(Debug, Clone, Serialize)]
+pub struct RoundInfo {
+    /// Round id.
+    pub round_id: String,
+    /// Status.
+    pub status: RoundStatus,
+    /// Metric ids.
+    pub metrics: Vec<String>,
+    /// Epsilon per release.
+    pub epsilon_per_release: f64,
+    /// Releases per node (0 = all).
+    pub releases_per_node: u32,
+    /// Minimum cohort size k.
+    pub min_cohort: u32,
+    /// Opening time.
+    pub opens_at: i64,
+    /// Closing time.
+    pub closes_at: i64,
+    /// Submissions stored.
+    pub submissions: usize,
+}
+
+/// Opens a round at `now`: checks the spec, signs the parameters, stores them durably.
+pub fn open_round(
+    store: &Store,
+    identity: &Identity,
+    spec: RoundSpec,
+    now: i64,
+) -> Result<pb::RoundParams, AggError> {
+    let id = spec.round_id.trim();
+    if id.is_empty()
+        || id.len() > 64
+        || !id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
+    {
+        return Err(AggError::BadRoundId(id.to_string()));
+    }
+    if store.round(id)?.is_some() {
+        return Err(AggError::RoundExists(id.to_string()));
+    }
+    if let Some(open) = open_round_id(store, now)? {
+        return Err(AggError::AnotherRoundOpen(open));
+    }
+    let catalogue = Catalogue::shared();
+    let metrics = metric_specs(catalogue, &spec.metrics)?;
+    if !(spec.epsilon_per_release.is_finite() && spec.epsilon_per_release > 0.0) {
+        return Err(AggError::BadEpsilon(spec.epsilon_per_release));
+    }
+    if spec.releases_per_node as usize > metrics.len() {
+        return Err(AggError::TooManyReleases {
+            releases: spec.releases_per_node,
+            metrics: metrics.len(),
+        });
+    }
+    if spec.min_cohort < 2 {
+        return Err(AggError::MinCohortTooSmall(spec.min_cohort));
+    }
+    if spec.closes_at <= now {
+        return Err(AggError::ClosesInThePast(spec.closes_at));
+    }
+    let params = pb::RoundParams {
+        round_id: id.to_string(),
+        mode: pb::RoundMode::Direct as i32,
+        metrics,
+        epsilon_per_release: spec.epsilon_per_release,
+        releases_per_node: spec.releases_per_node,
+        min_cohort: spec.min_cohort,
+        opens_at: now,
+        closes_at: spec.closes_at,
+        catalogue_hash: catalogue.hash().to_vec(),
+        consortium: store.consortium()?.unwrap_or_default(),
+    };
+    let msg = identity.seal(pb::payload::Body::Round(params.clone()));
+    store.put_round(
+        id,
+        &msg,
+        &RoundState {
+            status: RoundStatus::Open,
+            closed_at: None,
+        },
+    )?;
+    Ok(params)
+}
+
+/// The catalogue's specs of the metric ids a round asks for (the default round's for none).
+fn metric_specs(catalogue: &Catalogue, ids: &[String]) -> Result<Vec<pb::MetricSpec>, AggError> {
+    let ids: Vec<String> = if ids.is_empty() {
+        catalogue
+            .default_round_metrics()
+            .iter()
+            .map(|m| m.id.clone())
+            .collect()
+    } else {
+        ids.to_vec()
+    };
+    let mut metrics: Vec<pb::MetricSpec> = Vec::new();
+    for mid in &ids {
+        let def = catalogue
+            .metric(mid)
+            .ok_or_else(|| AggError::UnknownMetric {
+                metric: mid.clone(),
+                known: catalogue
+                    .metrics
+                    .iter()
+                    .map(|m| m.id.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            })?;
+        if metrics.iter().any(|m| m.id == def.id) {
+            return Err(AggError::DuplicateMetric(mid.clone()));
+        }
+        metrics.push(def.spec());
+    }
+    Ok(metrics)
+}
+
+/// The round that is open at `now`, if any.
+pub fn open_round_id(store: &Store, now: i64) -> Result<Option<String>, AggError> {
+    for (id, st) in store.round_states()? {
+        if st.status == RoundStatus::Open && now < round_params(store, &id)?.closes_at {
+            return Ok(Some(id));
+        }
+    }
+    Ok(None)
+}
+
+/// Rounds that are still marked open but whose closing time has passed at `now`.
+pub fn due_rounds(store: &Store, now: i64) -> Result<Vec<String>, AggError> {
+    let mut due = Vec::new();
+    for (id, st) in store.round_states()? {
+        if st.status == RoundStatus::Open && round_params(store, &id)?.closes_at <= now {
+            due.push(id);
+        }
+    }
+    Ok(due)
+}
+
+/// The decoded parameters of a round (our own signed message).
+pub fn round_params(store: &Store, round_id: &str) -> Result<pb::RoundParams, AggError> {
+    let msg = store
+        .round(round_id)?
+        .ok_or_else(|| AggError::UnknownRound(round_id.to_string()))?;
+    match pb::Payload::decode(msg.payload.as_slice())?.body {
+        Some(pb::payload::Body::Round(p)) => Ok(p),
+        _ => Err(AggError::Storage(format!(
+            "round {round_id} holds no parameters"
+        ))),
+    }
+}
+
+/// The signed parameters of a round, or of the round open at `now` for `None` or an empty id.
+pub fn signed_round(
+    store: &Store,
+    round_id: Option<&str>,
+    now: i64,
+) -> Result<pb::SignedMessage, AggError> {
+    let id = match round_id {
+        Some(id) if !id.is_empty() => id.to_string(),
+        _ => open_round_id(store, now)?.ok_or(AggError::NoOpenRound)?,
+    };
+    store.round(&id)?.ok_or(AggError::UnknownRound(id))
+}
+
+/// Closes a round at `now` (idempotent); returns false if it was closed already. The commit
+/// worker stores every submission accepted before the close first.
+pub async fn close(committer: &Committer, round_id: &str, now: i64) -> Result<bool, AggError> {
+    committer.close(round_id, now).await
+}
+
+/// All rounds with their parameters, states and numbers of submissions.
+pub fn list(store: &Store) -> Result<Vec<RoundInfo>, AggError> {
+    store
+        .round_states()?
+        .into_iter()
+        .map(|(id, st)| {
+            let p = round_params(store, &id)?;
+            Ok(RoundInfo {
+                submissions: store.submission_count(&id),
+                round_id: id,
+                status: st.status,
+                metrics: p.metrics.iter().map(|m| m.id.clone()).collect(),
+                epsilon_per_release: p.epsilon_per_release,
+                releases_per_node: p.releases_per_node,
+                min_cohort: p.min_cohort,
+                opens_at: p.opens_at,
+                closes_at: p.closes_at,
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(id: &str) -> RoundSpec {
+        RoundSpec {
+            round_id: id.into(),
+            metrics: Vec::new(),
+            epsilon_per_release: 1.0,
+            releases_per_node: 1,
+            min_cohort: 10,
+            closes_at: 2_000,
+        }
+    }
+
+    #[test]
+    fn a_round_opens_once_and_refuses_bad_specs_by_name() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = Store::open(dir.path()).expect("store");
+        let (id, _) = Identity::generate().expect("identity");
+        let now = 1_000;
+        let refused = |s: RoundSpec| open_round(&store, &id, s, now).expect_err("refused");
+        assert!(matches!(refused(spec("a b")), AggError::BadRoundId(_)));
+        let unknown = refused(RoundSpec {
+            metrics: vec!["selftest.nichts".into()],
+            ..spec("r")
+        });
+        assert!(unknown
+            .to_string()
+            .starts_with("unknown metric selftest.nichts; known: "));
+        let twice = RoundSpec {
+            metrics: vec!["selftest.datenhoheit".into(), "selftest.datenhoheit".into()],
+            ..spec("r")
+        };
+        assert!(matches!(refused(twice), AggError::DuplicateMetric(_)));
+        let eps = RoundSpec {
+            epsilon_per_release: f64::NAN,
+            ..spec("r")
+        };
+        assert!(matches!(refused(eps), AggError::BadEpsilon(_)));
+        let many = RoundSpec {
+            releases_per_node: 6,
+            ..spec("r")
+        };
+        assert!(matches!(
+            refused(many),
+            AggError::TooManyReleases {
+                releases: 6,
+                metrics: 5
+            }
+        ));
+        let k = RoundSpec {
+            min_cohort: 1,
+            ..spec("r")
+        };
+        assert!(matches!(refused(k), AggError::MinCohortTooSmall(1)));
+        let past = RoundSpec {
+            closes_at: now,
+            ..spec("r")
+        };
+        assert!(matches!(refused(past), AggError::ClosesInThePast(_)));
+        let p = open_round(&store, &id, spec("r"), now).expect("open");
+        assert_eq!((p.opens_at, p.metrics.len()), (now, 5));
+        assert!(matches!(refused(spec("r")), AggError::RoundExists(_)));
+        assert!(matches!(refused(spec("s")), AggError::AnotherRoundOpen(_)));
+        assert_eq!(
+            open_round_id(&store, now).expect("open id").as_deref(),
+            Some("r")
+        );
+        assert!(due_rounds(&store, now).expect("due").is_empty());
+        assert_eq!(
+            due_rounds(&store, 2_000).expect("due"),
+            vec!["r".to_string()]
+        );
+        assert!(matches!(
+            signed_round(&store, None, 2_000),
+            Err(AggError::NoOpenRound)
+        ));
+        assert_eq!(list(&store).expect("list")[0].submissions, 0);
+    }
+}

@@ -1,0 +1,305 @@
+//! Submissions: a node's signed, privatised values for one round, checked and handed to the
+//! commit worker ([`crate::commit`]), which answers with a signed receipt once they are durable.
+//!
+//! Order of checks: admission (size; signature over the exact received bytes; decoding; message
+//! kind; enrolled and unrevoked key, [`crate::admission`]); an earlier submission of the same node
+//! to the same round (identical: its receipt again; different: refused); known, open round;
+//! parameters equal to the round's ([`check_submission`]) and plausible mechanism parameters
+//! ([`check_release`]); then, in the commit worker, the duplicate and open-round checks once more.
+
+use prost::Message as _;
+use sovbench_core::catalogue::MechanismKind;
+use sovbench_core::pb;
+
+use crate::admission::{enrolled, open_checked, wrong_kind};
+use crate::commit::{Committer, PendingSubmission};
+use crate::error::AggError;
+use crate::model::{RoundStatus, StoredSubmission};
+use crate::rounds::round_params;
+use crate::store::{submission_key, Store};
+
+/// Checks a signed submission received at `now` and stores it durably; returns the signed
+/// receipt.
+pub async fn submit(
+    store: &Store,
+    committer: &Committer,
+    msg: pb::SignedMessage,
+    now: i64,
+) -> Result<pb::SignedMessage, AggError> {
+    let verified = open_checked(&msg)?;
+    let sub = match verified.body {
+        pb::payload::Body::Submission(s) => s,
+        other => return Err(wrong_kind("submission", &other)),
+    };
+    let enrolment = enrolled(store, &verified.signer)?;
+    // An identical retry gets the stored receipt, even after the round closed; a different
+    // second submission is refused. (The commit worker checks again, race-free.)
+    let key = submission_key(&sub.round_id, &verified.signer);
+    if let Some(existing) = store.submission(&key)? {
+        if existing.payload_hash == verified.payload_hash {
+            return Ok(pb::SignedMessage::decode(existing.receipt.as_slice())?);
+        }
+        return Err(AggError::Conflict {
+            key: enrolment.fingerprint,
+            round: sub.round_id,
+        });
+    }
+    let round_msg = store
+        .round(&sub.round_id)?
+        .ok_or_else(|| AggError::UnknownRound(sub.round_id.clone()))?;
+    let params = round_params(store, &sub.round_id)?;
+    let state = store
+        .round_state(&sub.round_id)?
+        .ok_or_else(|| AggError::UnknownRound(sub.round_id.clone()))?;
+    if state.status != RoundStatus::Open || now >= params.closes_at {
+        return Err(AggError::RoundClosed {
+            round: sub.round_id.clone(),
+            at: sovbench_core::time::format_utc(state.closed_at.unwrap_or(params.closes_at)),
+        });
+    }
+    check_submission(&params, &round_msg, &sub)?;
+    committer
+        .submit(PendingSubmission {
+            round_id: sub.round_id.clone(),
+            node_key: verified.signer.clone(),
+            record: StoredSubmission {
+                message: msg.encode_to_vec(),
+                receipt: Vec::new(),
+                payload_hash: verified.payload_hash.to_vec(),
+                attributes: enrolment.attributes,
+                stored_at: now,
+            },
+        })
+        .await
+}
+
+/// Checks that a submission matches its round exactly.
+pub fn check_submission(
+    params: &pb::RoundParams,
+    round_msg: &pb::SignedMessage,
+    sub: &pb::Submission,
+) -> Result<(), AggError> {
+    let mismatch = |detail: String| AggError::ParamsMismatch {
+        round: params.round_id.clone(),
+        detail,
+    };
+    if sub.round_params_hash != sovbench_core::sha256(&round_msg.payload) {
+        return Err(mismatch(
+            "round parameters hash differs from the round's".into(),
+        ));
+    }
+    let expected = match params.releases_per_node as usize {
+        0 => params.metrics.len(),
+        m => m.min(params.metrics.len()),
+    };
+    if sub.releases.len() != expected {
+        return Err(mismatch(format!(
+            "{} releases, the round asks for {expected}",
+            sub.releases.len()
+        )));
+    }
+    if sub.nonce.len() > 64 {
+        return Err(mismatch("nonce longer than 64 bytes".into()));
+    }
+    let mut seen = Vec::new();
+    for r in &sub.releases {
+        let spec = params
+            .metrics
+            .iter()
+            .find(|m| m.id == r.metric)
+            .ok_or_else(|| mismatch(format!("metric {} is not part of the round", r.metric)))?;
+        if seen.contains(&r.metric.as_str()) {
+            return Err(mismatch(format!("metric {} released twice", r.metric)));
+        }
+        seen.push(r.metric.as_str());
+        if r.mechanism != spec.mechanism {
+            return Err(mismatch(format!(
+                "metric {} uses another mechanism",
+                r.metric
+            )));
+        }
+        let eps = params.epsilon_per_release;
+        // The charged epsilon is the round's (within the bisection's tolerance): less would
+        // mean more noise than the round's parameters describe, and e.g. a probability of 1/2
+        // that leaves nothing to debias.
+        if !(r.epsilon >= eps * (1.0 - 1e-6) && r.epsilon <= eps * (1.0 + 1e-9)) {
+            return Err(mismatch(format!(
+                "metric {} claims epsilon {}, the round's is {eps}",
+                r.metric, r.epsilon
+            )));
+        }
+        check_release(spec, r).map_err(|d| mismatch(format!("metric {}: {d}", r.metric)))?;
+    }
+    Ok(())
+}
+
+/// Plausibility of one release's mechanism parameter and value. The guarantee itself is the
+/// node's (it ran the OpenDP measurement); these checks keep wrong parameters from distorting the
+/// intervals: the parameter must be at least as noisy as the claimed epsilon requires.
+pub fn check_release(spec: &pb::MetricSpec, r: &pb::Release) -> Result<(), String> {
+    let slack = 1.0 + 1e-6;
+    let k = spec.categories.len();
+    match MechanismKind::from_pb(r.mechanism) {
+        Some(MechanismKind::DiscreteLaplace) => {
+            // The discrete Laplace map charges sensitivity / scale.
+            let exact = (spec.upper - spec.lower) as f64 / r.epsilon;
+            if !(r.scale.is_finite() && r.scale >= exact / slack && r.scale <= exact * slack) {
+                return Err(format!(
+                    "noise scale {} does not fit its epsilon (needs {exact:.4})",
+                    r.scale
+                ));
+            }
+            // A discrete Laplace value beyond 10^7 is not a plausible draw at any sane scale.
+            if r.value.abs() > 10_000_000 {
+                return Err(format!("implausible value {}", r.value));
+            }
+        }
+        Some(MechanismKind::RandomizedResponseBool) => {
+            let p = r.probability;
+            if !(p > 0.5 && p < 1.0)
+                || ((p / (1.0 - p)).ln() - r.epsilon).abs() > r.epsilon * (slack - 1.0)
+            {
+                return Err(format!(
+                    "probability {p} does not fit epsilon {}",
+                    r.epsilon
+                ));
+            }
+            if !(r.value == 0 || r.value == 1) {
+                return Err(format!("value {} is not 0 or 1", r.value));
+            }
+        }
+        Some(MechanismKind::RandomizedResponse) => {
+            let p = r.probability;
+            if k < 2
+                || !(p > 1.0 / k as f64 && p < 1.0)
+                || ((p * (k as f64 - 1.0) / (1.0 - p)).ln() - r.epsilon).abs()
+                    > r.epsilon * (slack - 1.0)
+            {
+                return Err(format!(
+                    "probability {p} does not fit epsilon {}",
+                    r.epsilon
+                ));
+            }
+            if !(0..k as i64).contains(&r.value) {
+                return Err(format!("category index {} out of range", r.value));
+            }
+        }
+        Some(MechanismKind::RandomizedResponseBitvec) => {
+            let f = r.probability;
+            if !(f > 0.0 && f < 1.0)
+                || (2.0 * ((2.0 - f) / f).ln() - r.epsilon).abs() > r.epsilon * (slack - 1.0)
+            {
+                return Err(format!(
+                    "flip parameter {f} does not fit epsilon {}",
+                    r.epsilon
+                ));
+            }
+            if r.bits.len() != k {
+                return Err(format!("{} bits for {k} items", r.bits.len()));
+            }
+        }
+        None => return Err("unknown mechanism".into()),
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(mech: pb::Mechanism, k: usize) -> pb::MetricSpec {
+        pb::MetricSpec {
+            id: "m".into(),
+            mechanism: mech as i32,
+            lower: 1,
+            upper: 5,
+            categories: (0..k).map(|i| i.to_string()).collect(),
+        }
+    }
+
+    #[test]
+    fn parameters_that_leave_nothing_to_debias_are_refused() {
+        let e: f64 = 1.0;
+        let ok_bool = pb::Release {
+            mechanism: pb::Mechanism::RandomizedResponseBool as i32,
+            probability: e.exp() / (1.0 + e.exp()),
+            epsilon: e,
+            value: 1,
+            ..Default::default()
+        };
+        let s = spec(pb::Mechanism::RandomizedResponseBool, 0);
+        assert!(check_release(&s, &ok_bool).is_ok());
+        let half = pb::Release {
+            probability: 0.5,
+            ..ok_bool.clone()
+        };
+        assert!(check_release(&s, &half).is_err());
+        let lap = spec(pb::Mechanism::DiscreteLaplace, 0);
+        let ok = pb::Release {
+            mechanism: pb::Mechanism::DiscreteLaplace as i32,
+            scale: 4.0,
+            epsilon: 1.0,
+            value: 3,
+            ..Default::default()
+        };
+        assert!(check_release(&lap, &ok).is_ok());
+        for scale in [1e300, 3.9, f64::NAN] {
+            assert!(
+                check_release(
+                    &lap,
+                    &pb::Release {
+                        scale,
+                        ..ok.clone()
+                    }
+                )
+                .is_err(),
+                "{scale}"
+            );
+        }
+        let cat = spec(pb::Mechanism::RandomizedResponse, 3);
+        let p = e.exp() / (e.exp() + 2.0);
+        let ok_cat = pb::Release {
+            mechanism: pb::Mechanism::RandomizedResponse as i32,
+            probability: p,
+            epsilon: e,
+            value: 2,
+            ..Default::default()
+        };
+        assert!(check_release(&cat, &ok_cat).is_ok());
+        assert!(check_release(
+            &cat,
+            &pb::Release {
+                probability: 1.0 / 3.0,
+                ..ok_cat.clone()
+            }
+        )
+        .is_err());
+        assert!(check_release(&cat, &pb::Release { value: 3, ..ok_cat }).is_err());
+        let bits = spec(pb::Mechanism::RandomizedResponseBitvec, 2);
+        let f = 2.0 / (1.0 + (e / 2.0).exp());
+        let ok_bits = pb::Release {
+            mechanism: pb::Mechanism::RandomizedResponseBitvec as i32,
+            probability: f,
+            epsilon: e,
+            bits: vec![true, false],
+            ..Default::default()
+        };
+        assert!(check_release(&bits, &ok_bits).is_ok());
+        assert!(check_release(
+            &bits,
+            &pb::Release {
+                probability: 1.0,
+                ..ok_bits.clone()
+            }
+        )
+        .is_err());
+        assert!(check_release(
+            &bits,
+            &pb::Release {
+                bits: vec![true],
+                ..ok_bits
+            }
+        )
+        .is_err());
+    }
+}
