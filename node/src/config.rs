@@ -17,6 +17,7 @@
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
+use sovbench_core::files::write_atomically;
 use sovbench_core::i18n::Lang;
 
 use crate::error::NodeError;
@@ -89,22 +90,14 @@ impl NodeConfig {
         NodeConfig::parse(&text).map_err(|e| NodeError::Config(format!("{}: {e}", path.display())))
     }
 
-    /// Writes `node.toml` to `dir` (atomically: temporary file, fsync, rename).
+    /// Writes `node.toml` to `dir` atomically.
     pub fn save(&self, dir: &Path) -> Result<(), NodeError> {
         let text = toml::to_string_pretty(self).map_err(|e| NodeError::Config(e.to_string()))?;
         let path = dir.join(CONFIG_FILE);
-        let tmp = dir.join(format!("{CONFIG_FILE}.tmp"));
-        let io = |source| NodeError::Io {
+        write_atomically(&path, text.as_bytes()).map_err(|source| NodeError::Io {
             path: path.display().to_string(),
             source,
-        };
-        {
-            use std::io::Write as _;
-            let mut f = std::fs::File::create(&tmp).map_err(io)?;
-            f.write_all(text.as_bytes()).map_err(io)?;
-            f.sync_all().map_err(io)?;
-        }
-        std::fs::rename(&tmp, &path).map_err(io)
+        })
     }
 
     /// Checks value ranges.

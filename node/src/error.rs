@@ -1,7 +1,10 @@
-//! The node's error type.
+//! The node's error type, [`NodeError`]. Errors of the aggregator's answers come in through one
+//! mapping from `tonic::Status` in [`crate::link`]; storage errors through
+//! `From<KvError>`.
 
 use sovbench_core::cohort::CohortError;
 use sovbench_core::envelope::EnvelopeError;
+use sovbench_core::kv::KvError;
 use sovbench_core::peers::PeerError;
 use sovbench_core::selftest::AssessmentError;
 
@@ -90,10 +93,10 @@ pub enum NodeError {
         reason: String,
     },
     /// The aggregator answered with an error.
-    #[error("aggregator refused: {code}: {message}")]
+    #[error("aggregator refused: {code:?}: {message}")]
     Refused {
-        /// gRPC status code name.
-        code: String,
+        /// The gRPC status code.
+        code: tonic::Code,
         /// Its message.
         message: String,
     },
@@ -111,6 +114,18 @@ pub enum NodeError {
         /// OpenDP's message.
         reason: String,
     },
+}
+
+impl From<KvError> for NodeError {
+    fn from(e: KvError) -> Self {
+        match e {
+            KvError::Locked(path) => NodeError::Locked(path.display().to_string()),
+            KvError::Engine(reason) => NodeError::Storage(reason),
+            KvError::Decode(reason) => {
+                NodeError::Storage(format!("stored value does not decode: {reason}"))
+            }
+        }
+    }
 }
 
 impl From<PeerError> for NodeError {

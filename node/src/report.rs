@@ -5,10 +5,8 @@
 
 use std::fmt::Write as _;
 
-use prost::Message as _;
 use sovbench_core::catalogue::Catalogue;
 use sovbench_core::i18n::Lang;
-use sovbench_core::pb;
 use sovbench_core::selftest::Dimension;
 
 use crate::error::NodeError;
@@ -368,15 +366,9 @@ pub fn render(node: &Node, lang: Lang, now: i64) -> Result<String, NodeError> {
             "6. Comparison with the cohorts"
         )
     );
-    let publication = node.store().latest_publication()?.and_then(|m| {
-        match pb::Payload::decode(m.payload.as_slice()).ok()?.body? {
-            pb::payload::Body::Publication(p) => Some(p),
-            _ => None,
-        }
-    });
-    match publication {
+    match crate::compare::latest_publication(node)? {
         Some(p) => {
-            let cmp = node.comparison(&p)?;
+            let cmp = crate::compare::comparison(node, &p)?;
             let _ = write!(
                 o,
                 "<p class=\"muted\">{} {} ({}, {} {}). {}</p><table><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>n</th></tr>",
@@ -443,6 +435,34 @@ pub fn render(node: &Node, lang: Lang, now: i64) -> Result<String, NodeError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_report_is_self_contained_and_names_the_top_risks() {
+        use crate::node::testing::{node, sample_inventory};
+        let dir = tempfile::tempdir().unwrap();
+        let n = node(&dir.path().join("n"));
+        crate::inventory::edit::import(&n, &sample_inventory(), false).unwrap();
+        crate::readiness::annual::perform(&n).unwrap();
+        crate::selftest::record(
+            &n,
+            sovbench_core::selftest::Assessment::from_scores([2, 2, 3, 3, 1]).unwrap(),
+        )
+        .unwrap();
+        for lang in [Lang::De, Lang::En] {
+            let html = render(&n, lang, n.now()).unwrap();
+            assert!(html.starts_with("<!DOCTYPE html>") && html.ends_with("</html>"));
+            assert!(
+                !html.contains("<script")
+                    && !html.contains("http://")
+                    && !html.contains("https://")
+                    && !html.contains("<link")
+            );
+            assert!(html.contains("@media print"));
+            assert!(html.contains(lang.pick("Wechselbereitschaft", "Switch readiness")));
+            assert!(html.contains(lang.pick("hybrid geprägt", "hybrid")));
+            assert!(html.contains("Verzeichnisdienst"), "a top risk is listed");
+        }
+    }
 
     #[test]
     fn escaping() {

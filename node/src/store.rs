@@ -22,17 +22,20 @@
 //! | `peer_in` | request id | [`IncomingContact`] (with its X25519 secret) as JSON |
 //! | `peer_seen` | pseudonym | the path id under which the last match list showed it |
 //!
-//! Durability: [`Store::commit`] flushes sled and then `fsync`s its data file, because sled 0.34's
-//! own flush issues `sync_file_range`, which neither flushes the drive's cache nor the file's
-//! metadata. A ledger entry and its outbox entry are written in one transaction and committed
-//! before anything is sent.
+//! Opening (with lock detection), typed JSON and protobuf values and the durable commit come from
+//! [`sovbench_core::kv`], which the aggregator's store shares. Durability: [`Store::commit`]
+//! flushes sled and then `fsync`s its data file, because sled 0.34's own flush issues
+//! `sync_file_range`, which neither flushes the drive's cache nor the file's metadata. A ledger
+//! entry and its outbox entry are written in one transaction and committed before anything is
+//! sent.
 
 use std::path::{Path, PathBuf};
 
 use prost::Message as _;
-use serde::{de::DeserializeOwned, Serialize};
 use sled::transaction::{ConflictableTransactionError, TransactionError};
 use sled::Transactional as _;
+use sovbench_core::kv::{self, all_json, get_json, get_msg, pair_key, put_json, put_msg, KvError};
+use sovbench_core::kv::{Batch, Db, Tree};
 use sovbench_core::pb;
 
 use crate::error::NodeError;
@@ -40,30 +43,33 @@ use crate::inventory::alternatives::Alternative;
 use crate::inventory::System;
 use crate::migration::MigrationPath;
 use crate::model::{AssessmentRecord, LedgerEntry, Profile};
-use crate::peers::{IncomingContact, LocalOffer, OutgoingContact};
+use crate::peers::model::{IncomingContact, LocalOffer, OutgoingContact};
 use crate::procurement::Criterion;
 use crate::readiness::ReadinessResult;
+
+/// Cache of the sled database.
+const CACHE_BYTES: u64 = 16 * 1024 * 1024;
 
 /// Typed access to the node's sled database.
 #[derive(Clone)]
 pub struct Store {
-    db: sled::Db,
+    db: Db,
     path: PathBuf,
-    meta: sled::Tree,
-    assessments: sled::Tree,
-    rounds: sled::Tree,
-    ledger: sled::Tree,
-    outbox: sled::Tree,
-    receipts: sled::Tree,
-    publications: sled::Tree,
-    systems: sled::Tree,
-    readiness: sled::Tree,
-    alternatives: sled::Tree,
-    migrations: sled::Tree,
-    peer_offers: sled::Tree,
-    peer_out: sled::Tree,
-    peer_in: sled::Tree,
-    peer_seen: sled::Tree,
+    meta: Tree,
+    assessments: Tree,
+    rounds: Tree,
+    ledger: Tree,
+    outbox: Tree,
+    receipts: Tree,
+    publications: Tree,
+    systems: Tree,
+    readiness: Tree,
+    alternatives: Tree,
+    migrations: Tree,
+    peer_offers: Tree,
+    peer_out: Tree,
+    peer_in: Tree,
+    peer_seen: Tree,
 }
 
 const PROFILE: &[u8] = b"profile";
@@ -78,13 +84,9 @@ impl std::fmt::Debug for Store {
 impl Store {
     /// Opens (or creates) the store in `path`.
     pub fn open(path: &Path) -> Result<Store, NodeError> {
-        let config = sled::Config::new()
-            .path(path)
-            .cache_capacity(16 * 1024 * 1024)
-            // Every write is followed by an explicit `commit`; no background flusher thread.
-            .flush_every_ms(None);
-        let db = open_with_retry(&config).map_err(|e| lock_or_storage(path, e))?;
-        let t = |name: &str| db.open_tree(name).map_err(NodeError::from);
+        // Every write is followed by an explicit `commit`; no background flusher thread.
+        let db = kv::open(path, CACHE_BYTES)?;
+        let t = |name: &str| db.open_tree(name).map_err(storage);
         Ok(Store {
             path: path.to_path_buf(),
             meta: t("meta")?,
@@ -108,15 +110,12 @@ impl Store {
 
     /// Makes everything written so far durable: sled flush, then `fsync` of the data file.
     pub fn commit(&self) -> Result<(), NodeError> {
-        self.db.flush()?;
-        std::fs::File::open(self.path.join("db"))
-            .and_then(|f| f.sync_all())
-            .map_err(|e| NodeError::Storage(format!("fsync {}: {e}", self.path.display())))
+        Ok(kv::commit(&self.db, &self.path)?)
     }
 
     /// The administration's profile, if `init` has run.
     pub fn profile(&self) -> Result<Option<Profile>, NodeError> {
-        get_json(&self.meta, PROFILE)
+        Ok(get_json(&self.meta, PROFILE)?)
     }
 
     /// Stores the profile.
@@ -129,7 +128,11 @@ impl Store {
     pub fn add_assessment(&self, rec: &AssessmentRecord) -> Result<(), NodeError> {
         let mut key = rec.recorded_at_micros;
         // Two records in the same microsecond keep both: the later one moves one tick on.
-        while self.assessments.contains_key(key.to_be_bytes())? {
+        while self
+            .assessments
+            .contains_key(key.to_be_bytes())
+            .map_err(storage)?
+        {
             key += 1;
         }
         put_json(&self.assessments, &key.to_be_bytes(), rec)?;
@@ -138,16 +141,12 @@ impl Store {
 
     /// All self-tests, oldest first.
     pub fn assessments(&self) -> Result<Vec<AssessmentRecord>, NodeError> {
-        self.assessments
-            .iter()
-            .values()
-            .map(|v| Ok(serde_json::from_slice(&v?)?))
-            .collect()
+        Ok(all_json(&self.assessments)?)
     }
 
     /// The latest self-test.
     pub fn latest_assessment(&self) -> Result<Option<AssessmentRecord>, NodeError> {
-        match self.assessments.last()? {
+        match self.assessments.last().map_err(storage)? {
             Some((_, v)) => Ok(Some(serde_json::from_slice(&v)?)),
             None => Ok(None),
         }
@@ -155,13 +154,12 @@ impl Store {
 
     /// Remembers the signed parameters of a round the node has seen.
     pub fn put_round(&self, round_id: &str, msg: &pb::SignedMessage) -> Result<(), NodeError> {
-        self.rounds.insert(round_id, msg.encode_to_vec())?;
-        Ok(())
+        Ok(put_msg(&self.rounds, round_id.as_bytes(), msg)?)
     }
 
     /// The signed parameters of a round.
     pub fn round(&self, round_id: &str) -> Result<Option<pb::SignedMessage>, NodeError> {
-        get_msg(&self.rounds, round_id.as_bytes())
+        Ok(get_msg(&self.rounds, round_id.as_bytes())?)
     }
 
     /// Records a release in the ledger and queues its signed bytes in the outbox, atomically and
@@ -187,22 +185,18 @@ impl Store {
             Err(TransactionError::Abort(())) => {
                 Err(NodeError::AlreadyReleased(entry.round_id.clone()))
             }
-            Err(TransactionError::Storage(e)) => Err(e.into()),
+            Err(TransactionError::Storage(e)) => Err(storage(e)),
         }
     }
 
     /// The ledger entry of a round.
     pub fn ledger_entry(&self, round_id: &str) -> Result<Option<LedgerEntry>, NodeError> {
-        get_json(&self.ledger, round_id.as_bytes())
+        Ok(get_json(&self.ledger, round_id.as_bytes())?)
     }
 
     /// The whole ledger, ordered by round id.
     pub fn ledger(&self) -> Result<Vec<LedgerEntry>, NodeError> {
-        self.ledger
-            .iter()
-            .values()
-            .map(|v| Ok(serde_json::from_slice(&v?)?))
-            .collect()
+        Ok(all_json(&self.ledger)?)
     }
 
     /// Submissions waiting for delivery, by round id.
@@ -210,7 +204,7 @@ impl Store {
         self.outbox
             .iter()
             .map(|kv| {
-                let (k, v) = kv?;
+                let (k, v) = kv.map_err(storage)?;
                 Ok((
                     String::from_utf8_lossy(&k).into_owned(),
                     pb::SignedMessage::decode(v.as_ref())?,
@@ -255,28 +249,24 @@ impl Store {
             })
             .map_err(|e| match e {
                 TransactionError::Abort(()) => NodeError::Storage("transaction aborted".into()),
-                TransactionError::Storage(e) => e.into(),
+                TransactionError::Storage(e) => storage(e),
             })?;
         self.commit()
     }
 
     /// The receipt of a round.
     pub fn receipt(&self, round_id: &str) -> Result<Option<pb::SignedMessage>, NodeError> {
-        get_msg(&self.receipts, round_id.as_bytes())
+        Ok(get_msg(&self.receipts, round_id.as_bytes())?)
     }
 
     /// All systems of the inventory, ordered by name.
     pub fn systems(&self) -> Result<Vec<System>, NodeError> {
-        self.systems
-            .iter()
-            .values()
-            .map(|v| Ok(serde_json::from_slice(&v?)?))
-            .collect()
+        Ok(all_json(&self.systems)?)
     }
 
     /// One system.
     pub fn system(&self, name: &str) -> Result<Option<System>, NodeError> {
-        get_json(&self.systems, name.as_bytes())
+        Ok(get_json(&self.systems, name.as_bytes())?)
     }
 
     /// Stores (adds or replaces) one system durably.
@@ -287,7 +277,11 @@ impl Store {
 
     /// Removes one system durably; false if there was none.
     pub fn remove_system(&self, name: &str) -> Result<bool, NodeError> {
-        let existed = self.systems.remove(name.as_bytes())?.is_some();
+        let existed = self
+            .systems
+            .remove(name.as_bytes())
+            .map_err(storage)?
+            .is_some();
         self.commit()?;
         Ok(existed)
     }
@@ -295,16 +289,16 @@ impl Store {
     /// Stores many systems in one atomic batch and one durable commit; with `replace`, the whole
     /// inventory is replaced.
     pub fn put_systems(&self, systems: &[System], replace: bool) -> Result<(), NodeError> {
-        let mut batch = sled::Batch::default();
+        let mut batch = Batch::default();
         if replace {
             for k in self.systems.iter().keys() {
-                batch.remove(k?);
+                batch.remove(k.map_err(storage)?);
             }
         }
         for s in systems {
             batch.insert(s.name.as_bytes(), serde_json::to_vec(s)?);
         }
-        self.systems.apply_batch(batch)?;
+        self.systems.apply_batch(batch).map_err(storage)?;
         self.commit()
     }
 
@@ -316,7 +310,7 @@ impl Store {
 
     /// The latest readiness result.
     pub fn latest_readiness(&self) -> Result<Option<ReadinessResult>, NodeError> {
-        match self.readiness.last()? {
+        match self.readiness.last().map_err(storage)? {
             Some((_, v)) => Ok(Some(serde_json::from_slice(&v)?)),
             None => Ok(None),
         }
@@ -324,18 +318,12 @@ impl Store {
 
     /// The administration's own alternatives.
     pub fn alternatives(&self) -> Result<Vec<Alternative>, NodeError> {
-        self.alternatives
-            .iter()
-            .values()
-            .map(|v| Ok(serde_json::from_slice(&v?)?))
-            .collect()
+        Ok(all_json(&self.alternatives)?)
     }
 
     /// Adds an own alternative durably.
     pub fn add_alternative(&self, a: &Alternative) -> Result<(), NodeError> {
-        let mut key = a.category.key().as_bytes().to_vec();
-        key.push(0);
-        key.extend_from_slice(a.product.as_bytes());
+        let key = pair_key(a.category.key().as_bytes(), a.product.as_bytes());
         put_json(&self.alternatives, &key, a)?;
         self.commit()
     }
@@ -353,16 +341,12 @@ impl Store {
 
     /// All migration paths, ordered by id.
     pub fn migrations(&self) -> Result<Vec<MigrationPath>, NodeError> {
-        self.migrations
-            .iter()
-            .values()
-            .map(|v| Ok(serde_json::from_slice(&v?)?))
-            .collect()
+        Ok(all_json(&self.migrations)?)
     }
 
     /// One migration path.
     pub fn migration(&self, id: &str) -> Result<Option<MigrationPath>, NodeError> {
-        get_json(&self.migrations, id.as_bytes())
+        Ok(get_json(&self.migrations, id.as_bytes())?)
     }
 
     /// Stores (adds or replaces) a migration path durably.
@@ -373,12 +357,12 @@ impl Store {
 
     /// The administration's offers for peer matching.
     pub fn peer_offers(&self) -> Result<Vec<LocalOffer>, NodeError> {
-        all_json(&self.peer_offers)
+        Ok(all_json(&self.peer_offers)?)
     }
 
     /// One offer.
     pub fn peer_offer(&self, path_id: &str) -> Result<Option<LocalOffer>, NodeError> {
-        get_json(&self.peer_offers, path_id.as_bytes())
+        Ok(get_json(&self.peer_offers, path_id.as_bytes())?)
     }
 
     /// Stores an offer durably.
@@ -389,13 +373,15 @@ impl Store {
 
     /// Removes an offer durably.
     pub fn remove_peer_offer(&self, path_id: &str) -> Result<(), NodeError> {
-        self.peer_offers.remove(path_id.as_bytes())?;
+        self.peer_offers
+            .remove(path_id.as_bytes())
+            .map_err(storage)?;
         self.commit()
     }
 
     /// Outgoing contact requests.
     pub fn outgoing_contacts(&self) -> Result<Vec<OutgoingContact>, NodeError> {
-        all_json(&self.peer_out)
+        Ok(all_json(&self.peer_out)?)
     }
 
     /// The outgoing request to `pseudonym` on `path_id`.
@@ -404,18 +390,22 @@ impl Store {
         path_id: &str,
         pseudonym: &str,
     ) -> Result<Option<OutgoingContact>, NodeError> {
-        get_json(&self.peer_out, &pair_key(path_id, pseudonym))
+        Ok(get_json(
+            &self.peer_out,
+            &pair_key(path_id.as_bytes(), pseudonym.as_bytes()),
+        )?)
     }
 
     /// Stores an outgoing request durably.
     pub fn put_outgoing_contact(&self, c: &OutgoingContact) -> Result<(), NodeError> {
-        put_json(&self.peer_out, &pair_key(&c.path_id, &c.pseudonym), c)?;
+        let key = pair_key(c.path_id.as_bytes(), c.pseudonym.as_bytes());
+        put_json(&self.peer_out, &key, c)?;
         self.commit()
     }
 
     /// An answered incoming request.
     pub fn incoming_contact(&self, request_id: &str) -> Result<Option<IncomingContact>, NodeError> {
-        get_json(&self.peer_in, request_id.as_bytes())
+        Ok(get_json(&self.peer_in, request_id.as_bytes())?)
     }
 
     /// Stores an answered incoming request durably.
@@ -426,11 +416,11 @@ impl Store {
 
     /// Remembers under which path the last match list showed each pseudonym.
     pub fn remember_pseudonyms(&self, seen: &[(String, String)]) -> Result<(), NodeError> {
-        let mut batch = sled::Batch::default();
+        let mut batch = Batch::default();
         for (pseudonym, path_id) in seen {
             batch.insert(pseudonym.as_bytes(), path_id.as_bytes());
         }
-        self.peer_seen.apply_batch(batch)?;
+        self.peer_seen.apply_batch(batch).map_err(storage)?;
         self.commit()
     }
 
@@ -438,7 +428,8 @@ impl Store {
     pub fn pseudonym_path(&self, pseudonym: &str) -> Result<Option<String>, NodeError> {
         Ok(self
             .peer_seen
-            .get(pseudonym.as_bytes())?
+            .get(pseudonym.as_bytes())
+            .map_err(storage)?
             .map(|v| String::from_utf8_lossy(&v).into_owned()))
     }
 
@@ -446,7 +437,7 @@ impl Store {
     pub fn latest_publication(&self) -> Result<Option<pb::SignedMessage>, NodeError> {
         let mut best: Option<(i64, pb::SignedMessage)> = None;
         for v in self.publications.iter().values() {
-            let msg = pb::SignedMessage::decode(v?.as_ref())?;
+            let msg = pb::SignedMessage::decode(v.map_err(storage)?.as_ref())?;
             if let Ok(p) = pb::Payload::decode(msg.payload.as_slice()) {
                 if let Some(pb::payload::Body::Publication(p)) = p.body {
                     if best.as_ref().is_none_or(|(t, _)| p.published_at > *t) {
@@ -464,78 +455,14 @@ impl Store {
         round_id: &str,
         msg: &pb::SignedMessage,
     ) -> Result<(), NodeError> {
-        self.publications.insert(round_id, msg.encode_to_vec())?;
+        put_msg(&self.publications, round_id.as_bytes(), msg)?;
         self.commit()
     }
 }
 
-fn lock_or_storage(path: &Path, e: sled::Error) -> NodeError {
-    let text = e.to_string();
-    if text.contains("lock")
-        || text.contains("WouldBlock")
-        || text.contains("temporarily unavailable")
-    {
-        NodeError::Locked(path.display().to_string())
-    } else {
-        NodeError::Storage(format!("open {}: {text}", path.display()))
-    }
-}
-
-/// Opens sled, retrying for up to two seconds while its file lock is still held: sled's I/O
-/// threads of a just-dropped handle in this process (or a just-forked child) may keep the lock
-/// for a moment after the last handle is gone.
-fn open_with_retry(config: &sled::Config) -> sled::Result<sled::Db> {
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
-    loop {
-        match config.open() {
-            Err(e)
-                if e.to_string().contains("could not acquire lock")
-                    && std::time::Instant::now() < deadline =>
-            {
-                std::thread::sleep(std::time::Duration::from_millis(20));
-            }
-            other => return other,
-        }
-    }
-}
-
-fn get_json<T: DeserializeOwned>(tree: &sled::Tree, key: &[u8]) -> Result<Option<T>, NodeError> {
-    match tree.get(key)? {
-        Some(v) => Ok(Some(serde_json::from_slice(&v)?)),
-        None => Ok(None),
-    }
-}
-
-fn all_json<T: DeserializeOwned>(tree: &sled::Tree) -> Result<Vec<T>, NodeError> {
-    tree.iter()
-        .values()
-        .map(|v| Ok(serde_json::from_slice(&v?)?))
-        .collect()
-}
-
-fn pair_key(a: &str, b: &str) -> Vec<u8> {
-    let mut k = a.as_bytes().to_vec();
-    k.push(0);
-    k.extend_from_slice(b.as_bytes());
-    k
-}
-
-fn put_json<T: Serialize>(tree: &sled::Tree, key: &[u8], value: &T) -> Result<(), NodeError> {
-    tree.insert(key, serde_json::to_vec(value)?)?;
-    Ok(())
-}
-
-fn get_msg(tree: &sled::Tree, key: &[u8]) -> Result<Option<pb::SignedMessage>, NodeError> {
-    match tree.get(key)? {
-        Some(v) => Ok(Some(pb::SignedMessage::decode(v.as_ref())?)),
-        None => Ok(None),
-    }
-}
-
-impl From<sled::Error> for NodeError {
-    fn from(e: sled::Error) -> Self {
-        NodeError::Storage(e.to_string())
-    }
+/// A storage-engine error, as the shared store helpers report it.
+fn storage(e: sled::Error) -> NodeError {
+    KvError::from(e).into()
 }
 
 #[cfg(test)]

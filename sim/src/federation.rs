@@ -15,9 +15,9 @@ use sovbench_core::cohort::CohortAttributes;
 use sovbench_core::envelope::b64;
 use sovbench_core::pb;
 use sovbench_node::config::PrivacyPolicy;
+use sovbench_node::facts::Facts;
 use sovbench_node::model::DeliveryState;
-use sovbench_node::node::Facts;
-use sovbench_node::{InitOptions, Node};
+use sovbench_node::{peers, round, selftest, InitOptions, Node};
 use tokio::sync::Semaphore;
 
 use crate::population::{generate, Administration};
@@ -206,12 +206,12 @@ async fn run_node(sim: SimNode, agg: &Aggregator, url: &str, key: &str) -> anyho
         node.profile()?.cohort(),
         admin.size,
     )?;
-    node.record_assessment(admin.assessment)?;
+    selftest::record(&node, admin.assessment)?;
     node.store().put_systems(&inventory, true)?;
     for p in &paths {
         node.store().put_migration(p)?;
     }
-    let report = node.submit().await?;
+    let report = round::submit(&node).await?;
     match report.current {
         Some(d) if d.state == DeliveryState::Delivered => {}
         other => bail!(
@@ -222,8 +222,7 @@ async fn run_node(sim: SimNode, agg: &Aggregator, url: &str, key: &str) -> anyho
     }
     if offers_peers {
         for p in paths.iter().filter(|p| p.catalogue_item().is_some()) {
-            node.peer_offer(&p.id, Some(crate::population::card_for(&admin)))
-                .await?;
+            peers::offer(&node, &p.id, Some(crate::population::card_for(&admin))).await?;
         }
     }
     Ok(())

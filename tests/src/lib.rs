@@ -11,7 +11,7 @@ use sovbench_core::envelope::b64;
 use sovbench_core::pb;
 use sovbench_core::selftest::Assessment;
 use sovbench_node::config::PrivacyPolicy;
-use sovbench_node::{InitOptions, Node};
+use sovbench_node::{selftest, InitOptions, Node};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
@@ -151,8 +151,7 @@ impl Harness {
             },
         )
         .expect("init node");
-        node.record_assessment(Assessment::from_scores(scores).expect("scores"))
-            .expect("assess");
+        selftest::record(&node, Assessment::from_scores(scores).expect("scores")).expect("assess");
         node
     }
 

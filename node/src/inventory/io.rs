@@ -29,6 +29,7 @@
 use std::collections::HashMap;
 use std::path::Path;
 
+use sovbench_core::files::write_atomically;
 use sovbench_core::i18n::Lang;
 
 use super::{
@@ -178,19 +179,7 @@ pub fn write_file(path: &Path, systems: &[System], lang: Lang) -> Result<(), IoE
         }
         FileFormat::Ods => to_ods(&[("Inventar", table(systems, lang))])?,
     };
-    write_atomically(path, &bytes)
-}
-
-/// Writes bytes atomically (temporary file, fsync, rename).
-pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), IoError> {
-    use std::io::Write as _;
-    let ferr = |e: std::io::Error| IoError::File(format!("{}: {e}", path.display()));
-    let tmp = path.with_extension("tmp");
-    let mut f = std::fs::File::create(&tmp).map_err(ferr)?;
-    f.write_all(bytes)
-        .and_then(|()| f.sync_all())
-        .map_err(ferr)?;
-    std::fs::rename(&tmp, path).map_err(ferr)
+    write_atomically(path, &bytes).map_err(|e| IoError::File(e.to_string()))
 }
 
 /// Parses CSV text; the separator (comma or semicolon) follows from the header line.
@@ -545,7 +534,7 @@ impl Row<'_> {
             exit: exit?,
         };
         if let Err(m) = s.validate() {
-            self.err("name", m);
+            self.err("name", m.to_string());
             return None;
         }
         Some(s)

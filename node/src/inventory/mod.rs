@@ -2,8 +2,13 @@
 //! they are hosted, how they can be left; risk, exit scenarios and the annual switch-readiness
 //! check build on it. Everything here stays on the node; only privatised summaries
 //! (`inventory.*` metrics) can leave it.
+//!
+//! This module holds the records and their summary and imports nothing from the rest of the
+//! node (the store keeps these records); [`edit`] holds the rules for changing them, [`io`] the
+//! file formats, [`risk`] the dependency risk, [`alternatives`] the catalogue of alternatives.
 
 pub mod alternatives;
+pub mod edit;
 pub mod io;
 pub mod risk;
 
@@ -169,23 +174,34 @@ impl System {
     }
 
     /// Checks the record's own consistency.
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), RecordError> {
         if self.name.trim().is_empty() {
-            return Err("name must not be empty".into());
+            return Err(RecordError::EmptyName);
         }
         if self.name.len() > 200 {
-            return Err("name is longer than 200 characters".into());
+            return Err(RecordError::LongName);
         }
         if let Some(e) = &self.exit {
             if e.switch_months > 240 {
-                return Err(format!(
-                    "exit switch duration {} months is implausible",
-                    e.switch_months
-                ));
+                return Err(RecordError::SwitchMonths(e.switch_months));
             }
         }
         Ok(())
     }
+}
+
+/// A system record that is not consistent in itself.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RecordError {
+    /// The name is empty.
+    #[error("name must not be empty")]
+    EmptyName,
+    /// The name is too long.
+    #[error("name is longer than 200 characters")]
+    LongName,
+    /// The exit scenario's switch duration is implausible.
+    #[error("exit switch duration {0} months is implausible")]
+    SwitchMonths(u32),
 }
 
 /// Serde for optional dates as `YYYY-MM-DD` strings.

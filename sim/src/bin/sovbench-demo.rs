@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 use clap::Parser;
 use sovbench_core::i18n::Lang;
+use sovbench_node::{compare, peers};
 use sovbench_sim::federation::{start, FederationConfig};
 
 /// Runs a local demo federation: one aggregator and N simulated administrations, each a real
@@ -126,7 +127,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
     );
     let show = args.show.min(fed.population.len() - 1);
     let node = fed.node(show)?;
-    let cmp = node.compare(None).await?;
+    let cmp = compare::compare(&node, None).await?;
     let profile = node.profile()?;
     println!(
         "\n{} {} ({}, {}, {})",
@@ -136,12 +137,15 @@ async fn run(args: Args) -> anyhow::Result<()> {
         profile.state,
         profile.size_class.key()
     );
-    print!("{}", sovbench_node::cli::render_comparison(&cmp, lang));
+    print!(
+        "{}",
+        sovbench_node::present::compare::comparison(&cmp, lang)
+    );
     drop(node);
     let offering = fed.offering();
     if let Some(&i) = offering.first() {
         let node = fed.node(i)?;
-        let lists = node.peer_matches(5).await?;
+        let lists = peers::matches(&node, 5).await?;
         let offers = fed.aggregator.peers().overview().offer_count;
         println!(
             "\n{} ({} {}, {} {}); {} {}:",
@@ -156,7 +160,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
             lang.pick("Treffer für", "matches for"),
             node.profile()?.name
         );
-        sovbench_node::cli_peers::print_matches(&lists, lang);
+        print!("{}", sovbench_node::present::peers::matches(&lists, lang));
     }
     if let Some(path) = &args.export {
         let doc = sovbench_aggregator::publication::export_publication(&publication)?;

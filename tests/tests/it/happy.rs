@@ -2,6 +2,7 @@ use sovbench_aggregator::publication::{export_publication, verify_export};
 use sovbench_core::envelope;
 use sovbench_core::pb;
 use sovbench_node::model::DeliveryState;
+use sovbench_node::{compare, round};
 use sovbench_tests::Harness;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -16,7 +17,7 @@ async fn nodes_submit_aggregator_publishes_nodes_compare() {
     }
     // Five metrics at epsilon 1 each exceed the test policy's 2 per round: every node refuses
     // and nothing is recorded.
-    let err = nodes[0].submit().await.unwrap_err().to_string();
+    let err = round::submit(&nodes[0]).await.unwrap_err().to_string();
     assert!(
         err.contains("epsilon per round") && err.contains("at most 2"),
         "{err}"
@@ -27,14 +28,14 @@ async fn nodes_submit_aggregator_publishes_nodes_compare() {
 
     h.open_round("2026-q4b", 1.0, 2, 5);
     for n in &nodes {
-        let r = n.submit().await.unwrap();
+        let r = round::submit(&n).await.unwrap();
         let d = r.current.expect("released");
         assert_eq!(d.state, DeliveryState::Delivered, "{:?}", d.detail);
         assert_eq!(r.metrics.len(), 2);
         assert!((r.epsilon.unwrap() - 2.0).abs() < 1e-9);
         assert!(n.store().receipt("2026-q4b").unwrap().is_some());
         // A second submit finds nothing new to release.
-        let again = n.submit().await.unwrap();
+        let again = round::submit(&n).await.unwrap();
         assert!(again.current.is_none() && again.skipped.is_some());
     }
     assert!(
@@ -84,7 +85,7 @@ async fn nodes_submit_aggregator_publishes_nodes_compare() {
         .all(|c| c["estimate"].is_null()));
 
     // Compare: rows for each cohort of the node, own true values beside the estimates.
-    let cmp = nodes[6].compare(None).await.unwrap();
+    let cmp = compare::compare(&nodes[6], None).await.unwrap();
     assert_eq!(cmp.round_id, "2026-q4b");
     let cohorts: Vec<&str> = cmp.rows.iter().map(|r| r.cohort.as_str()).collect();
     assert!(cohorts.contains(&"all") && cohorts.contains(&"kind=stadt"));
@@ -94,7 +95,7 @@ async fn nodes_submit_aggregator_publishes_nodes_compare() {
         .find(|r| r.cohort == "all" && r.metric == "selftest.total")
         .unwrap();
     assert_eq!(total.own, Some(2.0 + 2.0 + 3.0 + 2.0 + 1.0));
-    let text = sovbench_node::cli::render_comparison(&cmp, sovbench_core::i18n::Lang::De);
+    let text = sovbench_node::present::compare::comparison(&cmp, sovbench_core::i18n::Lang::De);
     assert!(
         text.contains("Governance & Exit-Strategie") && text.contains("zu wenige Teilnehmende"),
         "{text}"
@@ -115,7 +116,7 @@ async fn a_node_refuses_rounds_signed_by_another_key() {
     let dir = node.dir().to_path_buf();
     drop(node);
     let node = sovbench_node::Node::open(&dir).unwrap();
-    let err = node.submit().await.unwrap_err().to_string();
+    let err = round::submit(&node).await.unwrap_err().to_string();
     assert!(err.contains("signature does not verify"), "{err}");
     assert!(node.store().ledger().unwrap().is_empty());
 }
@@ -139,7 +140,7 @@ async fn category_and_boolean_metrics_travel_end_to_end() {
         nodes.push(h.node("gemeinde", "DE-BY", 3_000, [s, s, s, s, s]));
     }
     for n in &nodes {
-        let r = n.submit().await.unwrap();
+        let r = round::submit(&n).await.unwrap();
         assert_eq!(r.metrics, vec!["selftest.band", "selftest.exit_strategy"]);
         let ledger = n.store().ledger().unwrap();
         assert_eq!(ledger[0].releases[0].mechanism, "randomized_response");
@@ -171,7 +172,7 @@ async fn category_and_boolean_metrics_travel_end_to_end() {
         assert_eq!(c.reporters, 12);
         assert_eq!(c.suppression, pb::Suppression::TooImprecise as i32, "{c:?}");
     }
-    let cmp = nodes[0].compare(None).await.unwrap();
+    let cmp = compare::compare(&nodes[0], None).await.unwrap();
     let own_band = cmp
         .rows
         .iter()

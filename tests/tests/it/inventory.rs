@@ -7,7 +7,7 @@ use sovbench_core::catalogue::{
 };
 use sovbench_core::envelope;
 use sovbench_core::pb;
-use sovbench_node::NodeError;
+use sovbench_node::{compare, round, NodeError};
 use sovbench_sim::federation::{start, FederationConfig};
 use sovbench_tests::Harness;
 
@@ -71,7 +71,7 @@ async fn inventory_metrics_are_published_and_compared() {
     }
     assert!(published >= 4, "{published} of 5 published");
     let node = fed.node(0).unwrap();
-    let cmp = node.compare(None).await.unwrap();
+    let cmp = compare::compare(&node, None).await.unwrap();
     let row = cmp
         .rows
         .iter()
@@ -97,7 +97,7 @@ async fn a_node_without_inventory_refuses_inventory_rounds_before_drawing() {
         })
         .unwrap();
     let node = h.node("gemeinde", "DE-NW", 8_000, [2, 2, 2, 2, 2]);
-    let err = node.submit().await.unwrap_err();
+    let err = round::submit(&node).await.unwrap_err();
     assert!(matches!(err, NodeError::NoInventory), "{err}");
     assert!(node.store().ledger().unwrap().is_empty());
 }
@@ -136,7 +136,7 @@ async fn path_metrics_travel_end_to_end_and_compare_shows_own_paths_only() {
                 notes: "bleibt lokal".into(),
             })
             .unwrap();
-        let r = n.submit().await.unwrap();
+        let r = round::submit(&n).await.unwrap();
         assert_eq!(r.metrics.len(), 1);
         nodes.push(n);
     }
@@ -156,7 +156,7 @@ async fn path_metrics_travel_end_to_end_and_compare_shows_own_paths_only() {
     assert!(all.contains(&"path.email_kalender.open_xchange=keiner"));
     // Eight reports cannot estimate anything to within 0.2: every cell is suppressed, honestly.
     assert!(p.cells.iter().all(|c| c.suppressed));
-    let cmp = nodes[0].compare(None).await.unwrap();
+    let cmp = compare::compare(&nodes[0], None).await.unwrap();
     assert!(cmp.rows.iter().any(|r| r.metric.starts_with(bbb)));
     assert!(
         !cmp.rows.iter().any(|r| r.metric.starts_with(ox)),

@@ -2,7 +2,7 @@
 //! same signed bytes, and is counted once.
 
 use sovbench_node::model::DeliveryState;
-use sovbench_node::node::Prepared;
+use sovbench_node::round::{self, policy, Prepared};
 use sovbench_node::{Node, NodeError};
 use sovbench_tests::Harness;
 
@@ -11,12 +11,12 @@ async fn aggregator_down_outbox_then_delivery_without_double_spend() {
     let mut h = Harness::start().await;
     h.open_round("r-out", 1.0, 1, 2);
     let node = h.node("landkreis", "DE-NI", 180_000, [2, 3, 2, 3, 2]);
-    let Prepared::Recorded { signed, .. } = node.prepare().await.unwrap() else {
+    let Prepared::Recorded { signed, .. } = round::prepare(&node).await.unwrap() else {
         panic!("nothing recorded")
     };
     h.stop().await;
     // Delivery fails: it stays queued, counted once.
-    let tries = node.flush_outbox().await.unwrap();
+    let tries = round::flush_outbox(&node).await.unwrap();
     assert_eq!(tries.len(), 1);
     assert_eq!(tries[0].state, DeliveryState::Pending);
     assert!(tries[0]
@@ -24,17 +24,17 @@ async fn aggregator_down_outbox_then_delivery_without_double_spend() {
         .as_deref()
         .unwrap_or("")
         .contains("unreachable"));
-    let r = node.submit().await.unwrap();
+    let r = round::submit(&node).await.unwrap();
     assert_eq!(r.retried[0].state, DeliveryState::Pending);
     assert!(r.current.is_none());
     let ledger = node.store().ledger().unwrap();
     assert_eq!(ledger.len(), 1);
     assert_eq!(ledger[0].state, DeliveryState::Pending);
     let now = sovbench_core::now_unix();
-    assert!((node.spent_in_year(now).unwrap() - 1.0).abs() < 1e-9);
+    assert!((policy::spent_in_year(&node.store().ledger().unwrap(), now) - 1.0).abs() < 1e-9);
 
     h.start_again().await;
-    let r = node.submit().await.unwrap();
+    let r = round::submit(&node).await.unwrap();
     assert_eq!(r.retried.len(), 1);
     assert_eq!(r.retried[0].state, DeliveryState::Delivered);
     assert!(r.current.is_none(), "no second release for the same round");
@@ -42,7 +42,7 @@ async fn aggregator_down_outbox_then_delivery_without_double_spend() {
     let ledger = node.store().ledger().unwrap();
     assert_eq!(ledger.len(), 1);
     assert_eq!(ledger[0].state, DeliveryState::Delivered);
-    assert!((node.spent_in_year(now).unwrap() - 1.0).abs() < 1e-9);
+    assert!((policy::spent_in_year(&node.store().ledger().unwrap(), now) - 1.0).abs() < 1e-9);
     // The aggregator holds exactly the bytes recorded before the first attempt.
     assert_eq!(
         ledger[0].payload_sha256,
@@ -57,12 +57,12 @@ async fn crash_between_ledger_write_and_send_resends_the_same_bytes() {
     h.open_round("r-crash", 1.0, 1, 2);
     let node = h.node("gemeinde", "DE-RP", 2_000, [1, 2, 1, 2, 1]);
     let dir = node.dir().to_path_buf();
-    let Prepared::Recorded { signed, .. } = node.prepare().await.unwrap() else {
+    let Prepared::Recorded { signed, .. } = round::prepare(&node).await.unwrap() else {
         panic!("nothing recorded")
     };
     drop(node); // the process dies before sending
     let node = Node::open(&dir).unwrap();
-    let r = node.submit().await.unwrap();
+    let r = round::submit(&node).await.unwrap();
     assert_eq!(r.retried.len(), 1);
     assert_eq!(r.retried[0].state, DeliveryState::Delivered);
     let ledger = node.store().ledger().unwrap();
@@ -88,7 +88,7 @@ async fn down_aggregator_with_nothing_queued_is_an_error_and_records_nothing() {
     h.open_round("r-down", 1.0, 1, 2);
     let node = h.node("stadt", "DE-BE", 3_600_000, [4, 4, 4, 4, 4]);
     h.stop().await;
-    let err = node.submit().await.unwrap_err();
+    let err = round::submit(&node).await.unwrap_err();
     assert!(matches!(err, NodeError::Unreachable { .. }), "{err}");
     assert!(node.store().ledger().unwrap().is_empty());
 }
@@ -99,11 +99,11 @@ async fn a_round_closed_before_delivery_is_refused_for_good_and_still_counted() 
     h.open_round("r-late", 1.0, 1, 2);
     let node = h.node("gemeinde", "DE-SH", 1_500, [2, 2, 2, 2, 2]);
     assert!(matches!(
-        node.prepare().await.unwrap(),
+        round::prepare(&node).await.unwrap(),
         Prepared::Recorded { .. }
     ));
     h.agg().close_round("r-late").await.unwrap();
-    let d = node.flush_outbox().await.unwrap();
+    let d = round::flush_outbox(&node).await.unwrap();
     assert_eq!(d[0].state, DeliveryState::Refused);
     assert!(
         d[0].detail.as_deref().unwrap_or("").contains("closed"),
@@ -113,7 +113,11 @@ async fn a_round_closed_before_delivery_is_refused_for_good_and_still_counted() 
     assert!(node.store().outbox().unwrap().is_empty());
     let ledger = node.store().ledger().unwrap();
     assert_eq!(ledger[0].state, DeliveryState::Refused);
-    assert!((node.spent_in_year(sovbench_core::now_unix()).unwrap() - 1.0).abs() < 1e-9);
+    assert!(
+        (policy::spent_in_year(&node.store().ledger().unwrap(), sovbench_core::now_unix()) - 1.0)
+            .abs()
+            < 1e-9
+    );
 }
 
 fn hex(b: &[u8]) -> String {

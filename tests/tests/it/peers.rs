@@ -10,7 +10,7 @@ use sovbench_core::pb;
 use sovbench_core::peers::{fresh_nonce, ContactCard};
 use sovbench_node::inventory::Category;
 use sovbench_node::migration::{MigrationPath, Stage, StageChange};
-use sovbench_node::{Node, NodeError};
+use sovbench_node::{peers, Node, NodeError};
 use sovbench_tests::{expect_code, Harness};
 use tonic::Code;
 
@@ -45,13 +45,13 @@ fn card(who: &str) -> ContactCard {
     }
 }
 
-fn refused(e: NodeError, code: &str, needle: &str) {
+fn refused(e: NodeError, code: Code, needle: &str) {
     match e {
         NodeError::Refused { code: c, message } => {
             assert_eq!(c, code, "{message}");
             assert!(message.contains(needle), "{message:?} lacks {needle:?}");
         }
-        other => panic!("expected a {code} refusal, got {other}"),
+        other => panic!("expected a {code:?} refusal, got {other}"),
     }
 }
 
@@ -66,23 +66,24 @@ async fn double_opt_in_from_offer_to_exchanged_cards_and_withdrawal() {
     add_path(&c, "Alfaview", Stage::Pilot);
 
     // Nothing without an explicit offer: no list, and no contact requests.
-    assert!(a.peer_matches(10).await.expect("matches").is_empty());
-    let e = a
-        .peer_offer("video-bigbluebutton", None)
+    assert!(peers::matches(&a, 10).await.expect("matches").is_empty());
+    let e = peers::offer(&a, "video-bigbluebutton", None)
         .await
         .expect_err("card needed");
     assert!(e.to_string().contains("contact card"), "{e}");
 
-    a.peer_offer("video-bigbluebutton", Some(card("A")))
+    peers::offer(&a, "video-bigbluebutton", Some(card("A")))
         .await
         .expect("offer a");
-    b.peer_offer(BBB, Some(card("B"))).await.expect("offer b");
-    c.peer_offer("video-alfaview", Some(card("C")))
+    peers::offer(&b, BBB, Some(card("B")))
+        .await
+        .expect("offer b");
+    peers::offer(&c, "video-alfaview", Some(card("C")))
         .await
         .expect("offer c");
 
     // Match: B (same path, same kind and size class, further along) before C (neighbouring path).
-    let lists = a.peer_matches(10).await.expect("matches");
+    let lists = peers::matches(&a, 10).await.expect("matches");
     assert_eq!(lists.len(), 1);
     let l = &lists[0];
     assert_eq!((l.path_id.as_str(), l.stage.as_str()), (BBB, "geplant"));
@@ -98,7 +99,7 @@ async fn double_opt_in_from_offer_to_exchanged_cards_and_withdrawal() {
     assert_eq!(mc.path_id, ALFAVIEW);
     assert_eq!(mc.score, 2, "{:?}", mc.parts);
     // Pseudonyms differ per viewer: B's pseudonym for C is not A's.
-    let from_b = b.peer_matches(10).await.expect("b matches");
+    let from_b = peers::matches(&b, 10).await.expect("b matches");
     let c_for_b = from_b[0]
         .matches
         .iter()
@@ -107,46 +108,46 @@ async fn double_opt_in_from_offer_to_exchanged_cards_and_withdrawal() {
     assert_ne!(c_for_b.pseudonym, mc.pseudonym);
 
     // Request, decline: the requester learns nothing.
-    let r1 = a
-        .peer_contact(&mb.pseudonym, None)
+    let r1 = peers::contact(&a, &mb.pseudonym, None)
         .await
         .expect("contact b");
     assert_eq!(
-        a.peer_contact(&mb.pseudonym, None).await.expect("again"),
+        peers::contact(&a, &mb.pseudonym, None)
+            .await
+            .expect("again"),
         r1,
         "asking again is the same request"
     );
-    let inc = b.peer_requests().await.expect("b requests");
+    let inc = peers::requests(&b).await.expect("b requests");
     assert_eq!(inc.incoming.len(), 1);
     let i = &inc.incoming[0];
     assert_eq!(i.request_id, r1);
     assert_eq!((i.stage.as_str(), i.kind.as_str()), ("geplant", "gemeinde"));
     assert!(i.card.is_none());
     assert_eq!(i.status, "no_answer_yet");
-    b.peer_answer(&r1, false).await.expect("decline");
-    let out = a.peer_requests().await.expect("a requests");
+    peers::answer(&b, &r1, false).await.expect("decline");
+    let out = peers::requests(&a).await.expect("a requests");
     assert_eq!(out.outgoing.len(), 1);
     assert_eq!(out.outgoing[0].status, "no_answer_yet");
     assert!(out.outgoing[0].card.is_none());
     assert_eq!(
-        b.peer_requests().await.expect("b").incoming[0].status,
+        peers::requests(&b).await.expect("b").incoming[0].status,
         "declined"
     );
     // A decline is final; the second opinion is refused.
-    let e = b.peer_answer(&r1, true).await.expect_err("answered");
+    let e = peers::answer(&b, &r1, true).await.expect_err("answered");
     assert!(e.to_string().contains("answered already"), "{e}");
 
     // Request, accept: both cards arrive, each side gets the other's.
-    let r2 = a
-        .peer_contact(&mc.pseudonym, None)
+    let r2 = peers::contact(&a, &mc.pseudonym, None)
         .await
         .expect("contact c");
-    let inc = c.peer_requests().await.expect("c requests");
+    let inc = peers::requests(&c).await.expect("c requests");
     assert_eq!(inc.incoming.len(), 1);
     assert_eq!(inc.incoming[0].path_id, ALFAVIEW);
     assert_eq!(inc.incoming[0].requester_path_id, BBB);
-    c.peer_answer(&r2, true).await.expect("accept");
-    let out = a.peer_requests().await.expect("a requests");
+    peers::answer(&c, &r2, true).await.expect("accept");
+    let out = peers::requests(&a).await.expect("a requests");
     let o = out
         .outgoing
         .iter()
@@ -155,27 +156,29 @@ async fn double_opt_in_from_offer_to_exchanged_cards_and_withdrawal() {
     assert_eq!(o.status, "accepted");
     assert_eq!(o.card.as_ref(), Some(&card("C")));
     assert!(o.own_card_sent);
-    let inc = c.peer_requests().await.expect("c requests");
+    let inc = peers::requests(&c).await.expect("c requests");
     assert_eq!(inc.incoming[0].card.as_ref(), Some(&card("A")));
     // B declined and never sees A's card; A never sees B's.
-    assert!(b.peer_requests().await.expect("b").incoming[0]
+    assert!(peers::requests(&b).await.expect("b").incoming[0]
         .card
         .is_none());
 
     // Withdrawing, offering again and asking again does not reveal the decline either: a new
     // request that reads "no answer yet", exactly as after no answer, and B is not asked again.
-    a.peer_withdraw(BBB).await.expect("a withdraws");
-    a.peer_offer(BBB, Some(card("A")))
+    peers::withdraw(&a, BBB).await.expect("a withdraws");
+    peers::offer(&a, BBB, Some(card("A")))
         .await
         .expect("a offers again");
-    let r1b = a.peer_contact(&mb.pseudonym, None).await.expect("again");
+    let r1b = peers::contact(&a, &mb.pseudonym, None)
+        .await
+        .expect("again");
     assert_ne!(r1b, r1);
-    let out = a.peer_requests().await.expect("a requests");
+    let out = peers::requests(&a).await.expect("a requests");
     for o in out.outgoing.iter().filter(|o| o.request_id != r2) {
         assert_eq!(o.status, "no_answer_yet");
         assert!(o.card.is_none());
     }
-    let inc = b.peer_requests().await.expect("b requests");
+    let inc = peers::requests(&b).await.expect("b requests");
     assert!(inc.incoming.is_empty(), "{:?}", inc.incoming);
 
     // The aggregator's store holds only ciphertext of the cards, and no local notes.
@@ -197,7 +200,7 @@ async fn double_opt_in_from_offer_to_exchanged_cards_and_withdrawal() {
     }
     // Offers and requests survive a restart.
     h.start_again().await;
-    let out = a.peer_requests().await.expect("after restart");
+    let out = peers::requests(&a).await.expect("after restart");
     assert_eq!(out.outgoing.len(), 3);
     assert_eq!(
         out.outgoing
@@ -208,20 +211,19 @@ async fn double_opt_in_from_offer_to_exchanged_cards_and_withdrawal() {
     );
 
     // Withdraw: B vanishes from every list at once, and cannot be contacted any more.
-    b.peer_withdraw("video-bigbluebutton")
+    peers::withdraw(&b, "video-bigbluebutton")
         .await
         .expect("withdraw");
-    let lists = a.peer_matches(10).await.expect("matches");
+    let lists = peers::matches(&a, 10).await.expect("matches");
     assert!(lists[0].matches.iter().all(|m| m.pseudonym != mb.pseudonym));
     assert_eq!(lists[0].matches.len(), 1);
-    let from_c = c.peer_matches(10).await.expect("c matches");
+    let from_c = peers::matches(&c, 10).await.expect("c matches");
     assert_eq!(from_c[0].matches.len(), 1, "only A is left for C");
-    let e = a
-        .peer_contact(&mb.pseudonym, Some(BBB))
+    let e = peers::contact(&a, &mb.pseudonym, Some(BBB))
         .await
         .expect_err("withdrawn");
-    refused(e, "NotFound", "no listed peer");
-    assert!(b.peer_matches(10).await.expect("b").is_empty());
+    refused(e, Code::NotFound, "no listed peer");
+    assert!(peers::matches(&b, 10).await.expect("b").is_empty());
 
     // The rate limit: a fourth node, two requests a day.
     h.agg().peers().set_limits(PeerLimits {
@@ -230,13 +232,15 @@ async fn double_opt_in_from_offer_to_exchanged_cards_and_withdrawal() {
     });
     let d = h.node("gemeinde", "DE-NI", 28_000, [1, 1, 1, 1, 1]);
     add_path(&d, "BigBlueButton", Stage::Erwogen);
-    d.peer_offer(BBB, Some(card("D"))).await.expect("offer d");
-    b.peer_offer(BBB, Some(card("B")))
+    peers::offer(&d, BBB, Some(card("D")))
+        .await
+        .expect("offer d");
+    peers::offer(&b, BBB, Some(card("B")))
         .await
         .expect("b offers again");
-    let e = a.peer_contact("abcdefghijkmnpqr", Some(BBB)).await;
-    refused(e.expect_err("unknown"), "NotFound", "no listed peer");
-    let list = a.peer_matches(10).await.expect("matches");
+    let e = peers::contact(&a, "abcdefghijkmnpqr", Some(BBB)).await;
+    refused(e.expect_err("unknown"), Code::NotFound, "no listed peer");
+    let list = peers::matches(&a, 10).await.expect("matches");
     let d_pseudonym = list[0]
         .matches
         .iter()
@@ -244,11 +248,10 @@ async fn double_opt_in_from_offer_to_exchanged_cards_and_withdrawal() {
         .expect("d listed")
         .pseudonym
         .clone();
-    let e = a
-        .peer_contact(&d_pseudonym, None)
+    let e = peers::contact(&a, &d_pseudonym, None)
         .await
         .expect_err("rate limit");
-    refused(e, "ResourceExhausted", "at most 2 contact requests");
+    refused(e, Code::ResourceExhausted, "at most 2 contact requests");
     h.stop().await;
 }
 

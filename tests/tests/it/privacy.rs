@@ -2,6 +2,7 @@
 
 use sovbench_core::i18n::Lang;
 use sovbench_node::model::DeliveryState;
+use sovbench_node::round::{self, policy};
 use sovbench_node::NodeError;
 use sovbench_tests::Harness;
 
@@ -11,7 +12,7 @@ async fn a_round_beyond_the_policy_is_refused_and_nothing_is_recorded_or_sent() 
     // Three releases of epsilon 1 each: 3 > the test policy's 2 per round.
     h.open_round("r-greedy", 1.0, 3, 5);
     let node = h.node("gemeinde", "DE-BB", 4_000, [2, 3, 2, 3, 2]);
-    let err = node.submit().await.unwrap_err();
+    let err = round::submit(&node).await.unwrap_err();
     let text = err.to_string();
     assert!(matches!(err, NodeError::Policy { .. }), "{text}");
     assert!(
@@ -34,14 +35,14 @@ async fn a_node_whose_yearly_budget_is_spent_refuses_further_rounds() {
     let node = h.node("stadt", "DE-HE", 60_000, [3, 3, 3, 3, 3]);
     for round in ["y1", "y2"] {
         h.open_round(round, 1.0, 2, 5);
-        let r = node.submit().await.unwrap();
+        let r = round::submit(&node).await.unwrap();
         assert_eq!(r.current.unwrap().state, DeliveryState::Delivered);
         h.agg().close_round(round).await.unwrap();
     }
     let now = sovbench_core::now_unix();
-    assert!((node.spent_in_year(now).unwrap() - 4.0).abs() < 1e-6);
+    assert!((policy::spent_in_year(&node.store().ledger().unwrap(), now) - 4.0).abs() < 1e-6);
     h.open_round("y3", 0.5, 1, 5);
-    let err = node.submit().await.unwrap_err().to_string();
+    let err = round::submit(&node).await.unwrap_err().to_string();
     assert!(
         err.contains("epsilon this year") && err.contains("at most 4"),
         "{err}"
@@ -59,7 +60,7 @@ async fn a_node_whose_yearly_budget_is_spent_refuses_further_rounds() {
     );
 
     // The report for the data protection officer lists both releases with the values sent.
-    let report = sovbench_node::privacy_report::render(&node, Lang::De, now).unwrap();
+    let report = sovbench_node::privacy::report::render(&node, Lang::De, now).unwrap();
     assert!(
         report.contains("Datenschutzbericht")
             && report.contains("Runde y1")
@@ -77,6 +78,6 @@ async fn a_node_whose_yearly_budget_is_spent_refuses_further_rounds() {
         }
     }
     assert!(report.contains("| 4.000 | 4.000 | 0.000 |"), "{report}");
-    let en = sovbench_node::privacy_report::render(&node, Lang::En, now).unwrap();
+    let en = sovbench_node::privacy::report::render(&node, Lang::En, now).unwrap();
     assert!(en.contains("privacy report") && en.contains("What the guarantee means"));
 }

@@ -9,6 +9,7 @@ use sovbench_core::cohort::{CohortAttributes, Kind, SizeClass};
 use sovbench_core::envelope::Identity;
 use sovbench_core::pb;
 use sovbench_node::model::DeliveryState;
+use sovbench_node::{compare, round};
 use sovbench_tests::{craft_submission, Harness};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -20,7 +21,7 @@ async fn restart_between_submit_and_publish_loses_nothing() {
         nodes.push(h.node("stadt", "DE-SN", 30_000 + i, [3, 3, 3, 3, 3]));
     }
     for n in &nodes {
-        let r = n.submit().await.unwrap();
+        let r = round::submit(&n).await.unwrap();
         assert_eq!(r.current.unwrap().state, DeliveryState::Delivered);
     }
     h.restart().await;
@@ -31,7 +32,9 @@ async fn restart_between_submit_and_publish_loses_nothing() {
     let second = h.agg().publish("r-restart").unwrap();
     assert_eq!(first.encode_to_vec(), second.encode_to_vec());
     // Nodes reach the restarted server on the same address and verify the publication.
-    let cmp = nodes[0].compare(Some("r-restart")).await.unwrap();
+    let cmp = compare::compare(&nodes[0], Some("r-restart"))
+        .await
+        .unwrap();
     assert_eq!(cmp.contributors, 6);
 }
 

@@ -2,6 +2,7 @@
 
 use sovbench_core::envelope;
 use sovbench_core::pb;
+use sovbench_node::{compare, peers};
 use sovbench_sim::federation::{start, FederationConfig};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -64,7 +65,7 @@ async fn simulated_federation_publishes_intervals_that_cover_the_truth() {
     }
     assert!(published >= 6, "{published}");
     let node = fed.node(3).unwrap();
-    let cmp = node.compare(None).await.unwrap();
+    let cmp = compare::compare(&node, None).await.unwrap();
     assert!(cmp
         .rows
         .iter()
@@ -132,7 +133,7 @@ async fn matching_lists_same_path_peers_first_ranked_by_the_documented_score() {
     let mut with_other_paths = 0;
     for &i in &offering {
         let node = fed.node(i).unwrap();
-        let lists = node.peer_matches(50).await.unwrap();
+        let lists = peers::matches(&node, 50).await.unwrap();
         assert!(!lists.is_empty());
         for l in &lists {
             let own = offers

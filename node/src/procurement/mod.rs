@@ -28,13 +28,19 @@
 //! | Quelloffenheit | open source 5, proprietary 0 |
 //! | API-Verfügbarkeit | API 5, none 0 |
 //!
-//! The total is the weighted mean, scaled to 0-100.
+//! The total is the weighted mean, scaled to 0-100. [`criteria`] changes the stored matrix.
+
+pub mod criteria;
 
 use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
+use sovbench_core::files::write_atomically;
 use sovbench_core::i18n::Lang;
 
+use crate::error::NodeError;
+use crate::inventory::io;
 use crate::inventory::{is_open_format, Hosting, Jurisdiction, Licence};
 
 /// A criterion with its weight.
@@ -133,45 +139,170 @@ pub struct Scored {
     pub parts: Vec<Part>,
 }
 
+/// A candidate file that cannot be scored.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum CandidateError {
+    /// Not valid TOML, or fields that a candidate does not have.
+    #[error("{0}")]
+    Syntax(String),
+    /// A closed value that is not known.
+    #[error("candidate {name:?}: {field} {value:?} unknown; use {allowed}")]
+    Unknown {
+        /// Candidate name.
+        name: String,
+        /// Field.
+        field: &'static str,
+        /// The value given.
+        value: String,
+        /// The accepted keys.
+        allowed: String,
+    },
+    /// An own criterion's score outside 0-5.
+    #[error("candidate {name:?}: score {key} = {value} must be between 0 and 5")]
+    Score {
+        /// Candidate name.
+        name: String,
+        /// Criterion key.
+        key: String,
+        /// The score given.
+        value: f64,
+    },
+    /// The file has no candidate.
+    #[error("no [[candidate]] in the file")]
+    Empty,
+}
+
 /// Parses a candidate file; errors name the candidate and field.
-pub fn parse_candidates(text: &str) -> Result<Vec<Candidate>, String> {
-    let f: CandidateFile = toml::from_str(text).map_err(|e| e.to_string())?;
+pub fn parse_candidates(text: &str) -> Result<Vec<Candidate>, CandidateError> {
+    let f: CandidateFile =
+        toml::from_str(text).map_err(|e| CandidateError::Syntax(e.to_string()))?;
     for c in &f.candidate {
+        let unknown = |field: &'static str, value: &str, allowed: String| CandidateError::Unknown {
+            name: c.name.clone(),
+            field,
+            value: value.to_string(),
+            allowed,
+        };
         if Jurisdiction::parse(&c.jurisdiction).is_none() {
-            return Err(format!(
-                "candidate {:?}: jurisdiction {:?} unknown; use {}",
-                c.name,
-                c.jurisdiction,
-                Jurisdiction::keys()
+            return Err(unknown(
+                "jurisdiction",
+                &c.jurisdiction,
+                Jurisdiction::keys(),
             ));
         }
         if Hosting::parse(&c.hosting).is_none() {
-            return Err(format!(
-                "candidate {:?}: hosting {:?} unknown; use {}",
-                c.name,
-                c.hosting,
-                Hosting::keys()
-            ));
+            return Err(unknown("hosting", &c.hosting, Hosting::keys()));
         }
         if Licence::parse(&c.licence).is_none() {
-            return Err(format!(
-                "candidate {:?}: licence {:?} unknown; use {}",
-                c.name,
-                c.licence,
-                Licence::keys()
-            ));
+            return Err(unknown("licence", &c.licence, Licence::keys()));
         }
         if let Some((k, v)) = c.scores.iter().find(|(_, v)| !(0.0..=5.0).contains(*v)) {
-            return Err(format!(
-                "candidate {:?}: score {k} = {v} must be between 0 and 5",
-                c.name
-            ));
+            return Err(CandidateError::Score {
+                name: c.name.clone(),
+                key: k.clone(),
+                value: *v,
+            });
         }
     }
     if f.candidate.is_empty() {
-        return Err("no [[candidate]] in the file".into());
+        return Err(CandidateError::Empty);
     }
     Ok(f.candidate)
+}
+
+/// Reads and parses a candidate file.
+pub fn read_candidates(path: &Path) -> Result<Vec<Candidate>, ProcurementError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ProcurementError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    parse_candidates(&text).map_err(|source| ProcurementError::Candidates {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+/// Writes a ranking as CSV or ODS (by extension; JSON writes the scored candidates).
+pub fn export(
+    path: &Path,
+    scored: &[Scored],
+    criteria: &[Criterion],
+    lang: Lang,
+) -> Result<(), ProcurementError> {
+    let t = table(scored, criteria, lang);
+    let bytes = match io::FileFormat::of(path)? {
+        io::FileFormat::Csv => io::table_to_csv(&t)?.into_bytes(),
+        io::FileFormat::Ods => io::to_ods(&[(lang.pick("Bewertung", "Scoring"), t)])?,
+        io::FileFormat::Json => serde_json::to_vec_pretty(scored)
+            .map_err(|e| ProcurementError::File(io::IoError::File(e.to_string())))?,
+    };
+    write_atomically(path, &bytes)
+        .map_err(|e| ProcurementError::File(io::IoError::File(e.to_string())))
+}
+
+/// A change of the criteria matrix that is not valid; nothing is stored.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CriteriaError {
+    /// The argument does not have the form asked for.
+    #[error("--{flag} {arg:?}: use {form}")]
+    Form {
+        /// `set` or `add`.
+        flag: &'static str,
+        /// The argument.
+        arg: String,
+        /// The form asked for.
+        form: &'static str,
+    },
+    /// The weight is not a number.
+    #[error("--{flag} {arg:?}: weight is not a number")]
+    NotANumber {
+        /// `set` or `add`.
+        flag: &'static str,
+        /// The argument.
+        arg: String,
+    },
+    /// A weight below zero (or not finite).
+    #[error("--set {0:?}: weight must be zero or positive")]
+    Negative(String),
+    /// No criterion with that key.
+    #[error("--set: no criterion {0:?}")]
+    NoSuchCriterion(String),
+    /// A criterion with that key exists.
+    #[error("--add: criterion {0:?} exists already")]
+    Exists(String),
+    /// Built-in criteria cannot be removed.
+    #[error("--remove {0}: built-in criteria stay; set their weight to 0 instead")]
+    BuiltIn(String),
+}
+
+/// A procurement command that could not be carried out.
+#[derive(Debug, thiserror::Error)]
+pub enum ProcurementError {
+    /// The candidate file could not be read.
+    #[error("reading {}: {source}", .path.display())]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// The error.
+        source: std::io::Error,
+    },
+    /// The candidate file is not valid.
+    #[error("{}: {source}", .path.display())]
+    Candidates {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        source: CandidateError,
+    },
+    /// Writing the ranking failed.
+    #[error(transparent)]
+    File(#[from] io::IoError),
+    /// A change of the criteria matrix is not valid.
+    #[error(transparent)]
+    Criteria(#[from] CriteriaError),
+    /// The store failed.
+    #[error(transparent)]
+    Node(#[from] NodeError),
 }
 
 fn hosting_score(h: Hosting) -> f64 {
@@ -373,8 +504,8 @@ api = true
 
     #[test]
     fn bad_candidate_files_name_the_problem() {
-        assert!(parse_candidates("[[candidate]]\nname = \"x\"\njurisdiction = \"mars\"\nhosting = \"eu_cloud\"\nlicence = \"oss\"\n").unwrap_err().contains("jurisdiction"));
-        assert!(parse_candidates("[[candidate]]\nname = \"x\"\njurisdiction = \"eu\"\nhosting = \"eu_cloud\"\nlicence = \"oss\"\n[candidate.scores]\na = 9\n").unwrap_err().contains("between 0 and 5"));
+        assert!(parse_candidates("[[candidate]]\nname = \"x\"\njurisdiction = \"mars\"\nhosting = \"eu_cloud\"\nlicence = \"oss\"\n").unwrap_err().to_string().contains("jurisdiction"));
+        assert!(parse_candidates("[[candidate]]\nname = \"x\"\njurisdiction = \"eu\"\nhosting = \"eu_cloud\"\nlicence = \"oss\"\n[candidate.scores]\na = 9\n").unwrap_err().to_string().contains("between 0 and 5"));
         assert!(parse_candidates("[[candidate]]\nname = \"x\"\nfarbe = 1\n").is_err());
     }
 

@@ -1,6 +1,11 @@
 //! Migration paths: from which product to which, how far, with which systems and workplaces; the
 //! stage history is kept. The stage of a path whose target is in the published path catalogue is
 //! what the `path.*` metrics release, privatised.
+//!
+//! This module holds the record and its rules and imports nothing from the rest of the node (the
+//! store keeps these records); [`edit`] records and moves paths in the store.
+
+pub mod edit;
 
 use serde::{Deserialize, Serialize};
 use sovbench_core::i18n::Lang;
@@ -8,6 +13,43 @@ use sovbench_core::i18n::Lang;
 use crate::inventory::Category;
 
 pub use sovbench_core::vocab::Stage;
+
+/// A stage change a path does not allow.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StageError {
+    /// The path is at that stage already.
+    #[error("path {id} is already at stage {}", .stage.key())]
+    Already {
+        /// Path id.
+        id: String,
+        /// Its stage.
+        stage: Stage,
+    },
+    /// Only a pilot or a rollout can be rolled back.
+    #[error("path {id} is {}; only a pilot or a rollout can be rolled back", .stage.key())]
+    NothingToRollBack {
+        /// Path id.
+        id: String,
+        /// Its stage.
+        stage: Stage,
+    },
+    /// A completed or rolled-back path ends.
+    #[error("path {id} is {}; record a new path to start again", .stage.key())]
+    Ended {
+        /// Path id.
+        id: String,
+        /// Its stage.
+        stage: Stage,
+    },
+    /// Nothing follows the path's stage.
+    #[error("path {id} is {}; nothing follows", .stage.key())]
+    NothingFollows {
+        /// Path id.
+        id: String,
+        /// Its stage.
+        stage: Stage,
+    },
+}
 
 /// One change of stage.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -48,31 +90,41 @@ impl MigrationPath {
     }
 
     /// Moves to `stage` on `on`; refuses to leave a final stage or to stand still.
-    pub fn change(&mut self, stage: Stage, on: i64) -> Result<(), String> {
+    pub fn change(&mut self, stage: Stage, on: i64) -> Result<(), StageError> {
+        let id = self.id.clone();
         if stage == self.stage {
-            return Err(format!(
-                "path {} is already at stage {}",
-                self.id,
-                stage.key()
-            ));
+            return Err(StageError::Already { id, stage });
         }
         if stage == Stage::Zurueckgerollt && !matches!(self.stage, Stage::Pilot | Stage::Rollout) {
-            return Err(format!(
-                "path {} is {}; only a pilot or a rollout can be rolled back",
-                self.id,
-                self.stage.key()
-            ));
+            return Err(StageError::NothingToRollBack {
+                id,
+                stage: self.stage,
+            });
         }
         if matches!(self.stage, Stage::Abgeschlossen | Stage::Zurueckgerollt) {
-            return Err(format!(
-                "path {} is {}; record a new path to start again",
-                self.id,
-                self.stage.key()
-            ));
+            return Err(StageError::Ended {
+                id,
+                stage: self.stage,
+            });
         }
         self.stage = stage;
         self.history.push(StageChange { stage, on });
         Ok(())
+    }
+
+    /// Moves to `to`, or to the next stage, on `on`.
+    pub fn advance(&mut self, to: Option<Stage>, on: i64) -> Result<(), StageError> {
+        let next = match to {
+            Some(t) => t,
+            None => self
+                .stage
+                .next()
+                .ok_or_else(|| StageError::NothingFollows {
+                    id: self.id.clone(),
+                    stage: self.stage,
+                })?,
+        };
+        self.change(next, on)
     }
 
     /// Date of the current stage.
@@ -155,15 +207,35 @@ mod tests {
         }
         assert_eq!(p.stage, Stage::Abgeschlossen);
         assert_eq!(p.history.len(), 5);
-        assert!(p.change(Stage::Zurueckgerollt, day + 1).is_err());
+        assert_eq!(
+            p.change(Stage::Zurueckgerollt, day + 1)
+                .unwrap_err()
+                .to_string(),
+            "path videokonferenzen-bigbluebutton is abgeschlossen; only a pilot or a rollout can be rolled back"
+        );
         let mut q = path();
         q.change(Stage::Pilot, 120).unwrap();
         q.change(Stage::Zurueckgerollt, 200).unwrap();
-        assert!(q.change(Stage::Rollout, 210).is_err());
-        assert!(path().change(Stage::Erwogen, 1).is_err());
+        assert!(matches!(
+            q.change(Stage::Rollout, 210),
+            Err(StageError::Ended { .. })
+        ));
+        assert!(matches!(
+            path().change(Stage::Erwogen, 1),
+            Err(StageError::Already { .. })
+        ));
         assert!(
             path().change(Stage::Zurueckgerollt, 1).is_err(),
             "nothing to roll back yet"
+        );
+        let mut r = path();
+        r.advance(None, 2).unwrap();
+        assert_eq!(r.stage, Stage::Geplant);
+        r.advance(Some(Stage::Rollout), 3).unwrap();
+        r.advance(None, 4).unwrap();
+        assert_eq!(
+            r.advance(None, 5).unwrap_err().to_string(),
+            "path videokonferenzen-bigbluebutton is abgeschlossen; nothing follows"
         );
     }
 

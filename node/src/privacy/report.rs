@@ -2,55 +2,17 @@
 //! exactly the values that left the node, the mechanism, its parameter and epsilon, the budget per
 //! year, and what the guarantee means in plain language. Markdown, German by default.
 
-use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use serde::Serialize;
 use sovbench_core::catalogue::{Catalogue, MechanismKind};
 use sovbench_core::envelope::fingerprint;
 use sovbench_core::i18n::Lang;
-use sovbench_core::time::{format_utc, year_of};
+use sovbench_core::time::format_utc;
 
-use crate::config::PrivacyPolicy;
 use crate::error::NodeError;
-use crate::model::{DeliveryState, LedgerEntry, Profile, ReleaseRecord};
+use crate::model::{DeliveryState, Profile, ReleaseRecord};
 use crate::node::Node;
-
-/// Budget of one calendar year.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct YearBudget {
-    /// Calendar year (UTC).
-    pub year: i64,
-    /// Epsilon spent (all recorded releases, delivered or not).
-    pub spent: f64,
-    /// The policy's yearly limit.
-    pub limit: f64,
-    /// What is left.
-    pub remaining: f64,
-    /// Rounds with a release in that year.
-    pub rounds: usize,
-}
-
-/// Budget per year over the ledger, always including the current year.
-pub fn budgets(ledger: &[LedgerEntry], policy: &PrivacyPolicy, now: i64) -> Vec<YearBudget> {
-    let mut by_year: BTreeMap<i64, (f64, usize)> = BTreeMap::new();
-    by_year.entry(year_of(now)).or_default();
-    for e in ledger {
-        let y = by_year.entry(year_of(e.recorded_at)).or_default();
-        y.0 += e.epsilon;
-        y.1 += 1;
-    }
-    by_year
-        .into_iter()
-        .map(|(year, (spent, rounds))| YearBudget {
-            year,
-            spent,
-            limit: policy.max_epsilon_per_year,
-            remaining: (policy.max_epsilon_per_year - spent).max(0.0),
-            rounds,
-        })
-        .collect()
-}
+use crate::round::policy::budgets;
 
 fn state_text(s: DeliveryState, lang: Lang) -> &'static str {
     match s {

@@ -1,0 +1,293 @@
+//! Command-line interface of `sovbench-node`: argument parsing ([`Cli`]) and dispatch ([`run`]).
+//! One file per command group parses its arguments, calls the domain and prints the result as
+//! text or, with `--json`, as the serialised structs of the domain (or of the small `*Json`
+//! structs beside the command). `main.rs` only calls [`main`]. A tokio runtime is built only for
+//! the commands that talk to the aggregator.
+
+mod inventory;
+mod migration;
+mod node;
+mod output;
+mod peers;
+mod privacy;
+mod procurement;
+mod readiness;
+mod report;
+mod round;
+mod selftest;
+
+use std::io::IsTerminal as _;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use clap::{Parser, Subcommand};
+use sovbench_core::i18n::Lang;
+
+use crate::node::Node;
+
+pub(crate) use output::{json_line, json_pretty, Out};
+
+const EXIT_CODES: &str = "Exit codes: 0 success; 1 error (the message says what and where); \
+2 invalid command line; 3 submission stored in the outbox but not yet delivered (aggregator \
+unreachable; run `submit` again or keep `serve` running).";
+
+/// sovbench node: the administration's own sovereignty data, kept locally; only signed,
+/// differentially private values leave it.
+#[derive(Debug, Parser)]
+#[command(name = "sovbench-node", version, after_help = EXIT_CODES)]
+pub struct Cli {
+    /// Data directory of the node (key, node.toml, store).
+    #[arg(long, global = true, env = "SOVBENCH_NODE_DATA", value_name = "DIR")]
+    pub data: Option<PathBuf>,
+    /// Machine-readable JSON output.
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// Output language: de (default) or en. Overrides `lang` in node.toml.
+    #[arg(long, global = true, env = "SOVBENCH_LANG", value_name = "de|en")]
+    pub lang: Option<Lang>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Commands of the node.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create the local store and the administration's Ed25519 identity, and record its profile.
+    ///
+    /// Prints the public key and its fingerprint: give both to the consortium's aggregator
+    /// operator for enrolment. Refuses to overwrite an existing identity.
+    Init {
+        /// Name of the administration.
+        #[arg(long)]
+        name: String,
+        /// Kind: gemeinde, stadt, landkreis, land, bund, it-dienstleister.
+        #[arg(long)]
+        kind: String,
+        /// Bundesland as ISO 3166-2:DE code, e.g. DE-NW.
+        #[arg(long)]
+        state: String,
+        /// Population (Gemeinde, Stadt, Landkreis, Land).
+        #[arg(long, conflicts_with = "staff", required_unless_present = "staff")]
+        population: Option<u64>,
+        /// Staff count (Bund, kommunaler IT-Dienstleister).
+        #[arg(long)]
+        staff: Option<u64>,
+        /// gRPC address of the aggregator, e.g. http://agg.example:7443.
+        #[arg(long)]
+        aggregator: Option<String>,
+        /// The aggregator's public key (base64), as printed by `sovbench-aggregator init`.
+        #[arg(long)]
+        aggregator_key: Option<String>,
+    },
+    /// Record the sovereignty self-test (five dimensions, each 1-5).
+    ///
+    /// With --file, reads a TOML or JSON file with the keys datenhoheit,
+    /// technologische_unabhaengigkeit, it_kompetenz, offene_standards, governance_exit.
+    /// Without, asks for each dimension, showing its statement. Nothing is stored unless all five
+    /// answers are valid.
+    Assess {
+        /// TOML or JSON file with the five answers.
+        #[arg(long, value_name = "FILE")]
+        file: Option<PathBuf>,
+        /// Show the history of self-tests instead of recording one.
+        #[arg(long, conflicts_with = "file")]
+        history: bool,
+    },
+    /// Take part in the aggregator's open round (and deliver anything waiting in the outbox).
+    ///
+    /// Verifies the round's signature, checks it against the privacy policy in node.toml,
+    /// privatises the requested values with OpenDP, records them in the ledger and the outbox,
+    /// signs and sends them, and keeps the signed receipt.
+    Submit,
+    /// Compare the administration's own values with the latest (or a given) publication.
+    Compare {
+        /// Round id of the publication (default: the latest).
+        #[arg(long)]
+        round: Option<String>,
+    },
+    /// Show profile, key fingerprint, latest self-test, privacy budget, ledger and outbox.
+    Status,
+    /// Show the privacy budget spent and remaining per calendar year; with --report, write the
+    /// report for the data protection officer (every release, the exact values sent, mechanisms,
+    /// epsilon, and what the guarantee means), in German or (--lang en) English.
+    Privacy {
+        /// Write the report (Markdown) to this file.
+        #[arg(long, value_name = "FILE")]
+        report: Option<PathBuf>,
+    },
+    /// The system inventory: add, edit, remove, list, show, import, export, risks, exit
+    /// scenarios, the catalogue of European alternatives.
+    Inventory {
+        #[command(subcommand)]
+        action: inventory::InventoryAction,
+    },
+    /// Migration paths: add, advance, rollback, list, show (stage history kept).
+    Migration {
+        #[command(subcommand)]
+        action: migration::MigrationAction,
+    },
+    /// Peer matching with double opt-in: find administrations on the same migration path.
+    ///
+    /// Without an action: the best matches for each path you offer, with pseudonym, stage, kind,
+    /// size class and an explained score. Nothing happens without an explicit `offer` per path;
+    /// contact cards are exchanged only after the other side accepted your request (or you
+    /// accepted theirs), end-to-end encrypted.
+    Peers {
+        #[command(subcommand)]
+        action: Option<peers::PeersAction>,
+        /// Matches listed per offered path (at most 50).
+        #[arg(long, default_value_t = 10)]
+        limit: u32,
+    },
+    /// Perform the annual switch-readiness check (Wechselbereitschaftsprüfung) on the inventory,
+    /// store its dated result and show what changed since the previous one.
+    Readiness,
+    /// Procurement criteria (weighted matrix) and scoring of candidate products for a tender.
+    Procurement {
+        #[command(subcommand)]
+        action: procurement::ProcurementAction,
+    },
+    /// Write a self-contained HTML report of the administration's status (self-test, inventory,
+    /// risks, switch readiness, procurement gaps, comparison with the cohorts).
+    Report {
+        /// Output file.
+        #[arg(long, default_value = "sovbench-bericht.html", value_name = "FILE")]
+        output: PathBuf,
+    },
+    /// Keep running: every INTERVAL seconds deliver the outbox, take part in open rounds, and
+    /// (if you offer paths) keep peer offers current and hand over contact cards for accepted
+    /// requests.
+    Serve {
+        /// Seconds between attempts.
+        #[arg(long, default_value_t = 300, value_name = "SECS")]
+        interval: u64,
+    },
+}
+
+/// Entry point used by the binary.
+pub fn main() -> ExitCode {
+    sovbench_core::quiet_on_broken_pipe();
+    let cli = Cli::parse();
+    init_tracing();
+    match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("sovbench-node: error: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("SOVBENCH_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if std::io::stderr().is_terminal() {
+        builder.init();
+    } else {
+        builder.json().init();
+    }
+}
+
+/// Default data directory: the per-user data folder, `sovbench-node` inside it.
+pub fn default_data_dir() -> PathBuf {
+    dirs::data_dir()
+        .unwrap_or_else(|| PathBuf::from("."))
+        .join("sovbench-node")
+}
+
+/// The runtime for the commands that talk to the aggregator.
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("starting the async runtime")
+}
+
+/// Runs a parsed command line.
+pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let dir = cli.data.clone().unwrap_or_else(default_data_dir);
+    let (lang, json) = (cli.lang, cli.json);
+    let open = || -> anyhow::Result<(Node, Out)> {
+        let node = Node::open(&dir)?;
+        let out = Out::of(lang, &node, json);
+        Ok((node, out))
+    };
+    match cli.command {
+        Command::Init {
+            name,
+            kind,
+            state,
+            population,
+            staff,
+            aggregator,
+            aggregator_key,
+        } => {
+            let size = population
+                .or(staff)
+                .context("give --population or --staff")?;
+            let args = node::InitArgs {
+                name,
+                kind,
+                state,
+                size,
+                aggregator,
+                aggregator_key,
+            };
+            node::init(&dir, args, lang, json)?;
+        }
+        Command::Assess { file, history } => {
+            let (node, out) = open()?;
+            selftest::assess(&node, file, history, out)?;
+        }
+        Command::Submit => {
+            let (node, out) = open()?;
+            return runtime()?.block_on(round::submit(&node, out));
+        }
+        Command::Compare { round } => {
+            let (node, out) = open()?;
+            runtime()?.block_on(round::compare(&node, round, out))?;
+        }
+        Command::Status => {
+            let (node, out) = open()?;
+            node::status(&node, out)?;
+        }
+        Command::Privacy { report } => {
+            let (node, out) = open()?;
+            privacy::privacy(&node, report, out)?;
+        }
+        Command::Inventory { action } => {
+            let (node, out) = open()?;
+            inventory::run(&node, action, out)?;
+        }
+        Command::Migration { action } => {
+            let (node, out) = open()?;
+            migration::run(&node, action, out)?;
+        }
+        Command::Peers { action, limit } => {
+            let (node, out) = open()?;
+            runtime()?.block_on(peers::run(&node, action, limit, out))?;
+        }
+        Command::Readiness => {
+            let (node, out) = open()?;
+            readiness::run(&node, out)?;
+        }
+        Command::Procurement { action } => {
+            let (node, out) = open()?;
+            procurement::run(&node, action, out)?;
+        }
+        Command::Report { output } => {
+            let (node, out) = open()?;
+            report::run(&node, &output, out)?;
+        }
+        Command::Serve { interval } => {
+            let (node, out) = open()?;
+            runtime()?.block_on(round::serve(&node, interval, out))?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,204 @@
+//! `sovbench-node init` and `sovbench-node status`: the node's identity, profile, privacy budget,
+//! ledger and outbox.
+
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+use sovbench_core::envelope::{b64, fingerprint};
+use sovbench_core::i18n::Lang;
+use sovbench_core::time::format_utc;
+
+use super::round::state_label;
+use super::{json_line, json_pretty, Out};
+use crate::config::PrivacyPolicy;
+use crate::model::{AssessmentRecord, LedgerEntry, Profile};
+use crate::node::{InitOptions, Node};
+use crate::round::policy;
+
+/// The arguments of `init`.
+#[derive(Debug)]
+pub(super) struct InitArgs {
+    pub name: String,
+    pub kind: String,
+    pub state: String,
+    pub size: u64,
+    pub aggregator: Option<String>,
+    pub aggregator_key: Option<String>,
+}
+
+/// `init --json`.
+#[derive(Serialize)]
+struct InitJson {
+    cohorts: Vec<String>,
+    data_dir: PathBuf,
+    fingerprint: String,
+    profile: Profile,
+    public_key: String,
+}
+
+/// `status --json`.
+#[derive(Serialize)]
+struct StatusJson {
+    aggregator_url: Option<String>,
+    epsilon_spent_this_year: f64,
+    fingerprint: String,
+    latest_assessment: Option<AssessmentRecord>,
+    ledger: Vec<LedgerEntry>,
+    outbox: Vec<String>,
+    policy: PrivacyPolicy,
+    profile: Profile,
+    public_key: String,
+}
+
+/// `sovbench-node init`.
+pub(super) fn init(
+    dir: &Path,
+    args: InitArgs,
+    lang: Option<Lang>,
+    json: bool,
+) -> anyhow::Result<()> {
+    let node = Node::init(
+        dir,
+        InitOptions {
+            name: args.name,
+            kind: args.kind,
+            state: args.state,
+            size: args.size,
+            aggregator_url: args.aggregator,
+            aggregator_key: args.aggregator_key,
+            policy: None,
+        },
+    )?;
+    let lang = lang.unwrap_or(node.config().lang);
+    let p = node.profile()?;
+    let key = b64(node.public_key());
+    let fp = fingerprint(node.public_key());
+    if json {
+        return json_line(&InitJson {
+            cohorts: p.cohort().cohorts(),
+            data_dir: node.dir().to_path_buf(),
+            fingerprint: fp,
+            profile: p,
+            public_key: key,
+        });
+    }
+    println!("{}", lang.pick("Knoten angelegt in", "Node created in"));
+    println!("  {}", node.dir().display());
+    println!(
+        "{}: {} ({}, {}, {})",
+        lang.pick("Verwaltung", "Administration"),
+        p.name,
+        p.kind.label(lang),
+        p.state,
+        p.size_class.key()
+    );
+    println!(
+        "{}: {key}",
+        lang.pick("Öffentlicher Schlüssel", "Public key")
+    );
+    println!("{}: {fp}", lang.pick("Fingerabdruck", "Fingerprint"));
+    println!();
+    println!(
+        "{}",
+        lang.pick(
+            "Zur Aufnahme in den Verbund dem Betreiber des Aggregators übergeben:",
+            "Give this to the aggregator operator for enrolment:"
+        )
+    );
+    println!(
+        "  sovbench-aggregator enrol --key {key} --name {:?} --kind {} --state {} --{} {}",
+        p.name,
+        p.kind.key(),
+        p.state,
+        if p.kind.is_territorial() {
+            "population"
+        } else {
+            "staff"
+        },
+        p.size
+    );
+    Ok(())
+}
+
+/// `sovbench-node status`.
+pub(super) fn status(node: &Node, out: Out) -> anyhow::Result<()> {
+    let lang = out.lang;
+    let p = node.profile()?;
+    let policy = &node.config().privacy;
+    let ledger = node.store().ledger()?;
+    let budget = policy::this_year(&ledger, policy, node.now());
+    let outbox: Vec<String> = node.store().outbox()?.into_iter().map(|(r, _)| r).collect();
+    let latest = node.store().latest_assessment()?;
+    if out.json {
+        return json_pretty(&StatusJson {
+            aggregator_url: node.config().aggregator_url.clone(),
+            epsilon_spent_this_year: budget.spent,
+            fingerprint: fingerprint(node.public_key()),
+            latest_assessment: latest,
+            ledger,
+            outbox,
+            policy: policy.clone(),
+            profile: p,
+            public_key: b64(node.public_key()),
+        });
+    }
+    println!(
+        "{} ({}, {}, {})",
+        p.name,
+        p.kind.label(lang),
+        p.state,
+        p.size_class.key()
+    );
+    println!(
+        "{}: {}",
+        lang.pick("Fingerabdruck", "Fingerprint"),
+        fingerprint(node.public_key())
+    );
+    println!(
+        "{}: {}",
+        lang.pick("Aggregator", "Aggregator"),
+        node.config().aggregator_url.as_deref().unwrap_or("-")
+    );
+    match latest.and_then(|r| r.assessment().map(|a| (r, a))) {
+        Some((r, a)) => println!(
+            "{}: {} / 25, {} ({})",
+            lang.pick("Letzter Selbsttest", "Latest self-test"),
+            a.total(),
+            a.band().label(lang),
+            format_utc(r.recorded_at())
+        ),
+        None => println!(
+            "{}",
+            lang.pick("Noch kein Selbsttest.", "No self-test yet.")
+        ),
+    }
+    println!(
+        "{}: {:.3} / {:.3} ({} {:.3})",
+        lang.pick(
+            "Datenschutzbudget dieses Jahr (Epsilon)",
+            "Privacy budget this year (epsilon)"
+        ),
+        budget.spent,
+        budget.limit,
+        lang.pick("verbleibend", "remaining"),
+        budget.remaining
+    );
+    for e in &ledger {
+        println!(
+            "  {} {}  eps {:.3}  {}  {}",
+            lang.pick("Runde", "round"),
+            e.round_id,
+            e.epsilon,
+            format_utc(e.recorded_at),
+            state_label(e.state, lang)
+        );
+    }
+    if !outbox.is_empty() {
+        println!(
+            "{}: {}",
+            lang.pick("Postausgang", "Outbox"),
+            outbox.join(", ")
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,247 @@
+//! `sovbench-node peers`: peer matching with double opt-in.
+
+use std::path::PathBuf;
+
+use anyhow::Context as _;
+use clap::Subcommand;
+use serde::Serialize;
+use sovbench_core::peers::ContactCard;
+
+use super::{json_line, json_pretty, Out};
+use crate::node::Node;
+use crate::peers::{self, LocalOffer, OfferReport, PathMatches, RequestsView};
+use crate::present::peers as present;
+
+/// `peers --json`: the match lists (and, with offers, the requests).
+#[derive(Serialize)]
+struct MatchesJson {
+    paths: Vec<PathMatches>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    requests: Option<RequestsView>,
+}
+
+/// `peers offer|offers|contact|decline|withdraw --json`: one key naming what happened.
+#[derive(Serialize)]
+#[serde(rename_all = "snake_case")]
+enum DoneJson {
+    Offered(OfferReport),
+    Offers(Vec<LocalOffer>),
+    RequestId(String),
+    Declined(String),
+    Withdrawn(String),
+}
+
+/// `peers accept --json`.
+#[derive(Serialize)]
+struct AcceptedJson {
+    accepted: String,
+    requests: RequestsView,
+}
+
+/// Peer matching actions. Without an action: the best matches for every offered path.
+#[derive(Debug, Subcommand)]
+pub enum PeersAction {
+    /// Make the administration findable for one migration path (explicit consent, per path).
+    ///
+    /// PATH is a migration id (`sovbench-node migration list`) or a catalogue path id
+    /// (path.<category>.<product>). The aggregator learns that you offer this path, your stage
+    /// and the cohort attributes of your enrolment; other administrations see only a pseudonym
+    /// that differs per path and per viewer. The contact card stays on this node until both sides
+    /// have said yes. Offering again updates the stage and, if given, the card.
+    Offer {
+        /// Migration id or catalogue path id.
+        path: String,
+        /// TOML file with the card: organisation, name, email, phone, note.
+        #[arg(long, value_name = "FILE")]
+        card: Option<PathBuf>,
+        /// Organisation (e.g. "Stadt Musterstadt, Amt für Digitalisierung").
+        #[arg(long)]
+        organisation: Option<String>,
+        /// Contact person or function.
+        #[arg(long)]
+        name: Option<String>,
+        /// E-mail address.
+        #[arg(long)]
+        email: Option<String>,
+        /// Telephone number.
+        #[arg(long)]
+        phone: Option<String>,
+        /// A note for the peer (what you would like to share or learn).
+        #[arg(long)]
+        note: Option<String>,
+    },
+    /// The administration's own offers and their contact cards.
+    Offers,
+    /// Ask a listed peer for contact (it sees the request and may accept or decline).
+    Contact {
+        /// The pseudonym from `sovbench-node peers`.
+        pseudonym: String,
+        /// Your path under which the peer was listed (default: from the last match list).
+        #[arg(long)]
+        path: Option<String>,
+    },
+    /// Incoming and outgoing contact requests, with the contact cards exchanged so far.
+    ///
+    /// Also hands over your card for requests the other side has accepted. A declined request
+    /// shows as "no answer yet": a requester never learns of a decline.
+    Requests,
+    /// Accept an incoming request: your card goes to the requester, and theirs to you.
+    Accept {
+        /// Request id from `sovbench-node peers requests`.
+        request_id: String,
+    },
+    /// Decline an incoming request. The requester keeps seeing "no answer yet".
+    Decline {
+        /// Request id from `sovbench-node peers requests`.
+        request_id: String,
+    },
+    /// Withdraw the offer of a path: you vanish from every match list at once, and unanswered
+    /// requests on it are closed.
+    Withdraw {
+        /// Migration id or catalogue path id.
+        path: String,
+    },
+}
+
+fn read_card(
+    file: Option<PathBuf>,
+    fields: [Option<String>; 5],
+) -> anyhow::Result<Option<ContactCard>> {
+    let mut card = match &file {
+        Some(f) => {
+            let text =
+                std::fs::read_to_string(f).with_context(|| format!("reading {}", f.display()))?;
+            Some(
+                toml::from_str::<ContactCard>(&text)
+                    .with_context(|| format!("{}: not a contact card", f.display()))?,
+            )
+        }
+        None => None,
+    };
+    let [organisation, name, email, phone, note] = fields;
+    if [&organisation, &name, &email, &phone, &note]
+        .iter()
+        .any(|f| f.is_some())
+    {
+        let c = card.get_or_insert_with(ContactCard::default);
+        let set = |slot: &mut String, v: Option<String>| {
+            if let Some(v) = v {
+                *slot = v.trim().to_string();
+            }
+        };
+        set(&mut c.organisation, organisation);
+        set(&mut c.name, name);
+        set(&mut c.email, email);
+        set(&mut c.phone, phone);
+        set(&mut c.note, note);
+    }
+    Ok(card)
+}
+
+/// Runs `sovbench-node peers [ACTION]`.
+pub(super) async fn run(
+    node: &Node,
+    action: Option<PeersAction>,
+    limit: u32,
+    out: Out,
+) -> anyhow::Result<()> {
+    let (lang, json_out) = (out.lang, out.json);
+    match action {
+        None => {
+            let offers = peers::offers(node)?;
+            if offers.is_empty() {
+                if json_out {
+                    json_line(&MatchesJson {
+                        paths: Vec::new(),
+                        requests: None,
+                    })?;
+                } else {
+                    print!("{}", present::no_offers(lang));
+                }
+                return Ok(());
+            }
+            let lists = peers::matches(node, limit).await?;
+            let requests = peers::requests(node).await?;
+            if json_out {
+                json_pretty(&MatchesJson {
+                    paths: lists,
+                    requests: Some(requests),
+                })?;
+            } else {
+                print!("{}", present::matches(&lists, lang));
+                print!("{}", present::pending_summary(&requests, lang));
+            }
+        }
+        Some(PeersAction::Offer {
+            path,
+            card,
+            organisation,
+            name,
+            email,
+            phone,
+            note,
+        }) => {
+            let card = read_card(card, [organisation, name, email, phone, note])?;
+            let r = peers::offer(node, &path, card).await?;
+            if json_out {
+                json_line(&DoneJson::Offered(r))?;
+            } else {
+                print!("{}", present::offered(&r, lang));
+            }
+        }
+        Some(PeersAction::Offers) => {
+            let offers = peers::offers(node)?;
+            if json_out {
+                json_pretty(&DoneJson::Offers(offers))?;
+            } else {
+                print!("{}", present::offers(&offers, lang));
+            }
+        }
+        Some(PeersAction::Contact { pseudonym, path }) => {
+            let id = peers::contact(node, &pseudonym, path.as_deref()).await?;
+            if json_out {
+                json_line(&DoneJson::RequestId(id))?;
+            } else {
+                print!("{}", present::contact_sent(&id, lang));
+            }
+        }
+        Some(PeersAction::Requests) => {
+            let view = peers::requests(node).await?;
+            if json_out {
+                json_pretty(&view)?;
+            } else {
+                print!("{}", present::requests(&view, lang));
+            }
+        }
+        Some(PeersAction::Accept { request_id }) => {
+            peers::answer(node, request_id.trim(), true).await?;
+            // Fetch again so that a card that is already there is opened and shown.
+            let view = peers::requests(node).await?;
+            if json_out {
+                json_line(&AcceptedJson {
+                    accepted: request_id,
+                    requests: view,
+                })?;
+            } else {
+                print!("{}", present::answered(&request_id, true, lang));
+            }
+        }
+        Some(PeersAction::Decline { request_id }) => {
+            peers::answer(node, request_id.trim(), false).await?;
+            if json_out {
+                json_line(&DoneJson::Declined(request_id))?;
+            } else {
+                print!("{}", present::answered(&request_id, false, lang));
+            }
+        }
+        Some(PeersAction::Withdraw { path }) => {
+            let id = peers::withdraw(node, &path).await?;
+            if json_out {
+                json_line(&DoneJson::Withdrawn(id))?;
+            } else {
+                print!("{}", present::withdrawn(&id, lang));
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,158 @@
+//! Comparing the administration with its cohorts: [`compare`] fetches a signed publication,
+//! verifies it (signature, the round asked for, the round parameters this node saw) and keeps it;
+//! [`comparison`] puts the administration's own values (which never leave the node) next to each
+//! published cell of its cohorts. Rendering is in [`crate::present::compare`].
+
+use prost::Message as _;
+use serde::Serialize;
+use sovbench_core::catalogue::Catalogue;
+use sovbench_core::cell::{CellId, Cohort};
+use sovbench_core::envelope;
+use sovbench_core::pb;
+
+use crate::error::NodeError;
+use crate::facts::Facts;
+use crate::node::Node;
+
+/// One line of a comparison.
+#[derive(Debug, Clone, Serialize)]
+pub struct ComparisonRow {
+    /// Cohort label.
+    pub cohort: String,
+    /// Metric id.
+    pub metric: String,
+    /// The administration's own true value (never sent).
+    pub own: Option<f64>,
+    /// The published cell.
+    pub estimate: Option<f64>,
+    /// Lower end of the 95% interval, clipped to the metric's range for display.
+    pub ci_low: Option<f64>,
+    /// Upper end of the 95% interval, clipped to the metric's range for display.
+    pub ci_high: Option<f64>,
+    /// Contributors in the cohort.
+    pub n: u32,
+    /// Whether the cell was suppressed, and why.
+    pub suppressed: Option<String>,
+    /// The published cell as received (for localised rendering).
+    #[serde(skip)]
+    pub cell: pb::Cell,
+    /// Lowest possible value of the metric.
+    pub range_low: f64,
+    /// Highest possible value of the metric.
+    pub range_high: f64,
+}
+
+/// The administration's standing against its cohorts in one publication.
+#[derive(Debug, Clone, Serialize)]
+pub struct Comparison {
+    /// Round id.
+    pub round_id: String,
+    /// When it was published (Unix seconds).
+    pub published_at: i64,
+    /// Contributors to the round.
+    pub contributors: u32,
+    /// The round's minimum cohort size k.
+    pub min_cohort: u32,
+    /// Rows, cohort by cohort.
+    pub rows: Vec<ComparisonRow>,
+}
+
+/// Fetches and verifies a publication (the latest for `None`) and compares the
+/// administration's own values with it.
+pub async fn compare(node: &Node, round: Option<&str>) -> Result<Comparison, NodeError> {
+    node.link().url()?;
+    let key = node.config().aggregator_key()?;
+    let msg = node.link().get_publication(round).await?;
+    let publication = match envelope::open_from(&msg, &key)?.body {
+        pb::payload::Body::Publication(p) => p,
+        other => {
+            return Err(NodeError::BadAnswer(format!(
+                "expected a publication, got a {}",
+                envelope::kind_name(&other)
+            )))
+        }
+    };
+    // A publication of another round, or of a round whose parameters differ from those this
+    // node saw, is not what was asked for (e.g. an old one replayed).
+    if let Some(r) = round {
+        if publication.round_id != r {
+            return Err(NodeError::BadAnswer(format!(
+                "asked for the publication of round {r}, got round {}",
+                publication.round_id
+            )));
+        }
+    }
+    if let Some(seen) = node.store().round(&publication.round_id)? {
+        if publication.round_params_hash != sovbench_core::sha256(&seen.payload) {
+            return Err(NodeError::BadAnswer(format!(
+                "publication of round {} refers to other round parameters than this node received",
+                publication.round_id
+            )));
+        }
+    }
+    node.store().put_publication(&publication.round_id, &msg)?;
+    comparison(node, &publication)
+}
+
+/// Compares the administration's own latest self-test with a verified publication.
+pub fn comparison(node: &Node, publication: &pb::Publication) -> Result<Comparison, NodeError> {
+    let profile = node.profile()?;
+    let facts = Facts::of(node)?;
+    let catalogue = Catalogue::shared();
+    let mut rows = Vec::new();
+    // Path statistics are shown for the paths the administration is on.
+    let own_paths: Vec<String> = facts
+        .paths
+        .iter()
+        .filter_map(|p| p.catalogue_item().map(|i| i.id))
+        .collect();
+    let relevant = |cell: &pb::Cell| {
+        let id = CellId::parse(&cell.metric);
+        !id.metric().starts_with("path.") || own_paths.iter().any(|p| p == id.metric())
+    };
+    for cohort in Cohort::of(&profile.cohort()) {
+        let label = cohort.to_string();
+        for cell in publication
+            .cells
+            .iter()
+            .filter(|c| c.cohort.parse::<Cohort>().as_ref() == Ok(&cohort) && relevant(c))
+        {
+            let (lo, hi) = catalogue.range(&cell.metric);
+            rows.push(ComparisonRow {
+                cohort: label.clone(),
+                metric: cell.metric.clone(),
+                own: facts.own_cell_value(&cell.metric),
+                estimate: (!cell.suppressed).then_some(cell.estimate),
+                ci_low: (!cell.suppressed).then_some(cell.ci_low.clamp(lo, hi)),
+                ci_high: (!cell.suppressed).then_some(cell.ci_high.clamp(lo, hi)),
+                cell: cell.clone(),
+                range_low: lo,
+                range_high: hi,
+                n: cell.n,
+                suppressed: cell.suppressed.then(|| cell.suppression_reason.clone()),
+            });
+        }
+    }
+    Ok(Comparison {
+        round_id: publication.round_id.clone(),
+        published_at: publication.published_at,
+        contributors: publication.contributors,
+        min_cohort: publication.min_cohort,
+        rows,
+    })
+}
+
+/// The latest publication the node has verified and kept, if any.
+pub fn latest_publication(node: &Node) -> Result<Option<pb::Publication>, NodeError> {
+    let Some(msg) = node.store().latest_publication()? else {
+        return Ok(None);
+    };
+    // A stored message that does not decode is skipped, as if there were none.
+    let body = pb::Payload::decode(msg.payload.as_slice())
+        .ok()
+        .and_then(|p| p.body);
+    Ok(match body {
+        Some(pb::payload::Body::Publication(p)) => Some(p),
+        _ => None,
+    })
+}

@@ -1,0 +1,526 @@
+//! Changing the inventory: the fields of a system as the user gives them ([`SystemFields`],
+//! validated and applied by [`apply`]), adding, editing and removing systems, exit scenarios
+//! ([`set_exit`]), the all-or-nothing import and the export, and the administration's own
+//! alternatives. Every problem names the flag or file it comes from.
+
+use std::path::{Path, PathBuf};
+
+use sovbench_core::i18n::Lang;
+
+use super::alternatives::{self, Alternative};
+use super::io::{self, IoError};
+use super::{
+    Category, ExitScenario, ExitStatus, Hosting, Jurisdiction, Licence, RecordError, Relevance,
+    System,
+};
+use crate::error::NodeError;
+use crate::node::Node;
+
+/// Fields of a system as given by the user; `add` requires those [`missing`] names, `edit`
+/// changes those given.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SystemFields {
+    /// Category key, label or synonym.
+    pub category: Option<String>,
+    /// Product.
+    pub product: Option<String>,
+    /// Vendor.
+    pub vendor: Option<String>,
+    /// Vendor's jurisdiction.
+    pub jurisdiction: Option<String>,
+    /// Hosting.
+    pub hosting: Option<String>,
+    /// Licence.
+    pub licence: Option<String>,
+    /// Open standards and export formats.
+    pub formats: Option<Vec<String>>,
+    /// API available: ja / nein.
+    pub api: Option<String>,
+    /// Contract end (YYYY-MM-DD); "-" clears it.
+    pub contract_end: Option<String>,
+    /// Notice period in months.
+    pub notice_months: Option<u32>,
+    /// Exit clause in the contract: ja / nein.
+    pub exit_clause: Option<String>,
+    /// Relevance.
+    pub relevance: Option<String>,
+    /// Number of users.
+    pub users: Option<u32>,
+}
+
+/// An exit scenario as given by the user.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExitEdit {
+    /// Alternatives considered.
+    pub alternatives: Vec<String>,
+    /// Estimated switch duration in months.
+    pub months: u32,
+    /// Data export formats to use.
+    pub formats: Vec<String>,
+    /// Migration cost per workplace in EUR.
+    pub cost_per_workplace: u32,
+    /// Status key: entwurf, abgestimmt, getestet.
+    pub status: String,
+}
+
+/// A value outside its closed set.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("--{field} {value:?} is not allowed; use one of: {allowed}")]
+pub struct NotAllowed {
+    /// The flag.
+    pub field: &'static str,
+    /// The value given.
+    pub value: String,
+    /// The accepted keys.
+    pub allowed: String,
+}
+
+/// Parses `value` of the flag `field` with `parse`; the error lists the accepted keys.
+pub fn choice<T>(
+    field: &'static str,
+    value: &str,
+    parse: fn(&str) -> Option<T>,
+    allowed: fn() -> String,
+) -> Result<T, NotAllowed> {
+    parse(value).ok_or_else(|| NotAllowed {
+        field,
+        value: value.to_string(),
+        allowed: allowed(),
+    })
+}
+
+/// Why an inventory change was refused; nothing is stored.
+#[derive(Debug, thiserror::Error)]
+pub enum EditError {
+    /// A value outside its closed set.
+    #[error(transparent)]
+    NotAllowed(#[from] NotAllowed),
+    /// Not a yes / no answer.
+    #[error("--{field} {value:?}: use ja or nein")]
+    NotYesNo {
+        /// The flag.
+        field: &'static str,
+        /// The value given.
+        value: String,
+    },
+    /// Not a date.
+    #[error("--contract-end {0:?}: use YYYY-MM-DD")]
+    NotADate(String),
+    /// `add` without all required fields.
+    #[error("inventory add needs {}", .0.join(", "))]
+    Missing(Vec<&'static str>),
+    /// `add` of a name that exists.
+    #[error("a system named {0:?} exists already; use `inventory edit`")]
+    Exists(String),
+    /// No system of that name.
+    #[error("no system named {0:?}")]
+    NoSuchSystem(String),
+    /// An import (without `--replace`) names systems that exist.
+    #[error("{} system(s) exist already, nothing imported: {} (use --replace to replace the whole inventory)", .0.len(), .0.join(", "))]
+    Clashes(Vec<String>),
+    /// An imported file has errors.
+    #[error("{}: {source}", .path.display())]
+    Import {
+        /// The file.
+        path: PathBuf,
+        /// Its errors, with line and column.
+        source: IoError,
+    },
+    /// Reading or writing a file failed.
+    #[error(transparent)]
+    File(IoError),
+    /// The record is not consistent in itself.
+    #[error(transparent)]
+    Record(#[from] RecordError),
+    /// The store failed.
+    #[error(transparent)]
+    Node(#[from] NodeError),
+}
+
+/// The required fields `f` lacks, as flags.
+pub fn missing(f: &SystemFields) -> Vec<&'static str> {
+    [
+        (f.category.is_none(), "--category"),
+        (f.jurisdiction.is_none(), "--jurisdiction"),
+        (f.hosting.is_none(), "--hosting"),
+        (f.licence.is_none(), "--licence"),
+        (f.api.is_none(), "--api"),
+        (f.exit_clause.is_none(), "--exit-clause"),
+        (f.relevance.is_none(), "--relevance"),
+        (f.users.is_none(), "--users"),
+    ]
+    .into_iter()
+    .filter_map(|(absent, flag)| absent.then_some(flag))
+    .collect()
+}
+
+fn yes_no(field: &'static str, v: &str) -> Result<bool, EditError> {
+    io::parse_bool(v).ok_or_else(|| EditError::NotYesNo {
+        field,
+        value: v.to_string(),
+    })
+}
+
+fn non_empty(items: Vec<String>) -> Vec<String> {
+    items
+        .into_iter()
+        .map(|x| x.trim().to_string())
+        .filter(|x| !x.is_empty())
+        .collect()
+}
+
+/// Applies the fields given to `s` and checks the result.
+pub fn apply(s: &mut System, f: SystemFields) -> Result<(), EditError> {
+    if let Some(v) = f.category {
+        s.category = choice("category", &v, Category::parse, Category::keys)?;
+    }
+    if let Some(v) = f.product {
+        s.product = v;
+    }
+    if let Some(v) = f.vendor {
+        s.vendor = v;
+    }
+    if let Some(v) = f.jurisdiction {
+        s.jurisdiction = choice("jurisdiction", &v, Jurisdiction::parse, Jurisdiction::keys)?;
+    }
+    if let Some(v) = f.hosting {
+        s.hosting = choice("hosting", &v, Hosting::parse, Hosting::keys)?;
+    }
+    if let Some(v) = f.licence {
+        s.licence = choice("licence", &v, Licence::parse, Licence::keys)?;
+    }
+    if let Some(v) = f.formats {
+        s.formats = non_empty(v);
+    }
+    if let Some(v) = f.api {
+        s.api = yes_no("api", &v)?;
+    }
+    if let Some(v) = f.contract_end {
+        s.contract_end = if v.trim() == "-" {
+            None
+        } else {
+            Some(sovbench_core::time::parse_date(&v).ok_or(EditError::NotADate(v))?)
+        };
+    }
+    if let Some(v) = f.notice_months {
+        s.notice_months = Some(v);
+    }
+    if let Some(v) = f.exit_clause {
+        s.exit_clause = yes_no("exit-clause", &v)?;
+    }
+    if let Some(v) = f.relevance {
+        s.relevance = choice("relevance", &v, Relevance::parse, Relevance::keys)?;
+    }
+    if let Some(v) = f.users {
+        s.users = v;
+    }
+    Ok(s.validate()?)
+}
+
+/// Adds a system; every required field must be given.
+pub fn add(node: &Node, name: &str, fields: SystemFields) -> Result<System, EditError> {
+    let store = node.store();
+    if store.system(name)?.is_some() {
+        return Err(EditError::Exists(name.to_string()));
+    }
+    let m = missing(&fields);
+    if !m.is_empty() {
+        return Err(EditError::Missing(m));
+    }
+    let mut s = System {
+        name: name.trim().to_string(),
+        category: Category::Sonstiges,
+        product: String::new(),
+        vendor: String::new(),
+        jurisdiction: Jurisdiction::EuEea,
+        hosting: Hosting::OwnDataCentre,
+        licence: Licence::Proprietary,
+        formats: Vec::new(),
+        api: false,
+        contract_end: None,
+        notice_months: None,
+        exit_clause: false,
+        relevance: Relevance::Mittel,
+        users: 0,
+        exit: None,
+    };
+    apply(&mut s, fields)?;
+    store.put_system(&s)?;
+    Ok(s)
+}
+
+/// One system, or an error naming it.
+pub fn get(node: &Node, name: &str) -> Result<System, EditError> {
+    node.store()
+        .system(name)?
+        .ok_or_else(|| EditError::NoSuchSystem(name.to_string()))
+}
+
+/// Changes the fields given of a system.
+pub fn edit(node: &Node, name: &str, fields: SystemFields) -> Result<System, EditError> {
+    let mut s = get(node, name)?;
+    apply(&mut s, fields)?;
+    node.store().put_system(&s)?;
+    Ok(s)
+}
+
+/// Removes a system.
+pub fn remove(node: &Node, name: &str) -> Result<(), EditError> {
+    if node.store().remove_system(name)? {
+        Ok(())
+    } else {
+        Err(EditError::NoSuchSystem(name.to_string()))
+    }
+}
+
+/// Defines or replaces the exit scenario of a system.
+pub fn set_exit(node: &Node, name: &str, exit: ExitEdit) -> Result<System, EditError> {
+    let mut s = get(node, name)?;
+    s.exit = Some(ExitScenario {
+        alternatives: exit
+            .alternatives
+            .into_iter()
+            .filter(|a| !a.trim().is_empty())
+            .collect(),
+        switch_months: exit.months,
+        export_formats: exit
+            .formats
+            .into_iter()
+            .filter(|a| !a.trim().is_empty())
+            .collect(),
+        cost_per_workplace: exit.cost_per_workplace,
+        status: choice("status", &exit.status, ExitStatus::parse, ExitStatus::keys)?,
+    });
+    s.validate()?;
+    node.store().put_system(&s)?;
+    Ok(s)
+}
+
+/// Imports systems from a file (CSV, JSON or ODS by extension): every row or, if any row has an
+/// error or (without `replace`) a name exists already, nothing. Returns the number imported.
+pub fn import(node: &Node, path: &Path, replace: bool) -> Result<usize, EditError> {
+    let systems = io::read_file(path).map_err(|e| match e {
+        IoError::Invalid(_) => EditError::Import {
+            path: path.to_path_buf(),
+            source: e,
+        },
+        other => EditError::File(other),
+    })?;
+    let store = node.store();
+    if !replace {
+        let mut clashes = Vec::new();
+        for s in &systems {
+            if store.system(&s.name)?.is_some() {
+                clashes.push(s.name.clone());
+            }
+        }
+        if !clashes.is_empty() {
+            return Err(EditError::Clashes(clashes));
+        }
+    }
+    store.put_systems(&systems, replace)?;
+    Ok(systems.len())
+}
+
+/// Exports the inventory to a file (CSV, JSON or ODS by extension, column names in `lang`);
+/// returns the number of systems written.
+pub fn export(node: &Node, path: &Path, lang: Lang) -> Result<usize, EditError> {
+    let systems = node.store().systems()?;
+    io::write_file(path, &systems, lang).map_err(EditError::File)?;
+    Ok(systems.len())
+}
+
+/// The catalogue of alternatives with the administration's own, for one category or all; with
+/// `add`, first adds an own alternative to `category`.
+pub fn list_alternatives(
+    node: &Node,
+    category: Option<&str>,
+    add: Option<String>,
+) -> Result<Vec<Alternative>, EditError> {
+    let cat = category
+        .map(|c| choice("category", c, Category::parse, Category::keys))
+        .transpose()?;
+    if let (Some(product), Some(category)) = (add, cat) {
+        node.store().add_alternative(&Alternative {
+            category,
+            product,
+            source: "user".into(),
+        })?;
+    }
+    let own = node.store().alternatives()?;
+    Ok(match cat {
+        Some(c) => alternatives::for_category(c, &own),
+        None => alternatives::builtin().into_iter().chain(own).collect(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::node::testing::{node, sample_inventory};
+
+    #[test]
+    fn import_export_and_broken_files_store_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let n = node(&dir.path().join("n"));
+        assert_eq!(import(&n, &sample_inventory(), false).unwrap(), 60);
+        assert_eq!(n.store().systems().unwrap().len(), 60);
+        // Importing the same names again is refused as a whole.
+        let e = import(&n, &sample_inventory(), false).unwrap_err();
+        assert!(e.to_string().contains("exist already"), "{e}");
+        assert_eq!(n.store().systems().unwrap().len(), 60);
+        // A broken file: nothing of it is stored, the error names line and column.
+        let bad = dir.path().join("kaputt.csv");
+        std::fs::write(&bad, "name,category,jurisdiction,hosting,licence,api,exit_clause,relevance,users\nNeu,textverarbeitung,eu,eigenes_rz,open_source,ja,ja,hoch,5\nKaputt,textverarbeitung,eu,eigenes_rz,open_source,ja,ja,sehr hoch,5\n").unwrap();
+        let e = import(&n, &bad, false).unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("line 3, column 8 (relevance / Relevanz)"),
+            "{e}"
+        );
+        assert!(e.to_string().starts_with(&bad.display().to_string()), "{e}");
+        assert!(n.store().system("Neu").unwrap().is_none());
+        // Export and re-import with --replace gives the same inventory.
+        for ext in ["csv", "json", "ods"] {
+            let out = dir.path().join(format!("export.{ext}"));
+            assert_eq!(export(&n, &out, Lang::En).unwrap(), 60);
+            let before = n.store().systems().unwrap();
+            assert_eq!(import(&n, &out, true).unwrap(), 60);
+            assert_eq!(n.store().systems().unwrap(), before, "{ext}");
+        }
+        let e = export(&n, &dir.path().join("x.txt"), Lang::De).unwrap_err();
+        assert!(e.to_string().contains("unsupported file type"), "{e}");
+    }
+
+    fn fields() -> SystemFields {
+        SystemFields {
+            category: Some("videokonferenzen".into()),
+            jurisdiction: Some("us".into()),
+            hosting: Some("nicht_eu_anbieter_eu_region".into()),
+            licence: Some("proprietaer".into()),
+            api: Some("ja".into()),
+            exit_clause: Some("nein".into()),
+            relevance: Some("hoch".into()),
+            users: Some(300),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn add_edit_exit_and_remove() {
+        let dir = tempfile::tempdir().unwrap();
+        let n = node(&dir.path().join("n"));
+        let s = add(&n, "Video", fields()).unwrap();
+        assert_eq!(
+            (s.category, s.relevance, s.users, s.api, s.exit_clause),
+            (
+                Category::Videokonferenzen,
+                Relevance::Hoch,
+                300,
+                true,
+                false
+            )
+        );
+        let e = add(&n, "Video", fields()).unwrap_err();
+        assert!(e.to_string().contains("exists already"));
+        let e = add(&n, "Halb", SystemFields::default()).unwrap_err();
+        assert!(
+            e.to_string().contains("--category") && e.to_string().contains("--users"),
+            "{e}"
+        );
+        assert!(n.store().system("Halb").unwrap().is_none());
+        let bad = SystemFields {
+            relevance: Some("egal".into()),
+            ..Default::default()
+        };
+        let e = edit(&n, "Video", bad).unwrap_err();
+        assert!(
+            e.to_string().contains("kritisch, hoch, mittel, niedrig"),
+            "{e}"
+        );
+        assert_eq!(get(&n, "Video").unwrap().relevance, Relevance::Hoch);
+        let clause = SystemFields {
+            exit_clause: Some("ja".into()),
+            ..Default::default()
+        };
+        assert!(edit(&n, "Video", clause).unwrap().exit_clause);
+        let exit = ExitEdit {
+            alternatives: vec!["BigBlueButton".into(), " ".into()],
+            months: 6,
+            formats: vec![],
+            cost_per_workplace: 5_000,
+            status: "abgestimmt".into(),
+        };
+        set_exit(&n, "Video", exit.clone()).unwrap();
+        let s = n.store().system("Video").unwrap().unwrap();
+        assert!(s.exit_clause);
+        let x = s.exit.unwrap();
+        assert_eq!(x.alternatives, vec!["BigBlueButton".to_string()]);
+        assert_eq!(x.status, ExitStatus::Abgestimmt);
+        assert_eq!(x.estimated_cost(300), 1_500_000);
+        let e = set_exit(
+            &n,
+            "Video",
+            ExitEdit {
+                months: 300,
+                ..exit
+            },
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("implausible"), "{e}");
+        remove(&n, "Video").unwrap();
+        let e = remove(&n, "Video").unwrap_err();
+        assert_eq!(e.to_string(), "no system named \"Video\"");
+    }
+
+    #[test]
+    fn field_values_are_checked_and_dates_cleared() {
+        let mut s = System {
+            contract_end: Some(1),
+            ..crate::inventory::tests::system("Mail")
+        };
+        let f = SystemFields {
+            contract_end: Some("-".into()),
+            formats: Some(vec![" ODF ".into(), String::new()]),
+            ..Default::default()
+        };
+        apply(&mut s, f).unwrap();
+        assert_eq!(
+            (s.contract_end, s.formats.clone()),
+            (None, vec!["ODF".into()])
+        );
+        for (f, needle) in [
+            (
+                SystemFields {
+                    api: Some("vielleicht".into()),
+                    ..Default::default()
+                },
+                "--api \"vielleicht\": use ja or nein",
+            ),
+            (
+                SystemFields {
+                    contract_end: Some("31.13.2027".into()),
+                    ..Default::default()
+                },
+                "--contract-end \"31.13.2027\": use YYYY-MM-DD",
+            ),
+            (
+                SystemFields {
+                    hosting: Some("mond".into()),
+                    ..Default::default()
+                },
+                "--hosting \"mond\" is not allowed; use one of: eigenes_rz",
+            ),
+        ] {
+            let e = apply(&mut s, f).unwrap_err().to_string();
+            assert!(e.starts_with(needle), "{e}");
+        }
+        let all = list_alternatives(
+            &node(&tempfile::tempdir().unwrap().path().join("n")),
+            None,
+            None,
+        )
+        .unwrap();
+        assert!(all.iter().all(|a| a.source != "user"));
+    }
+}

@@ -1,0 +1,343 @@
+//! The node's link to the aggregator: one gRPC channel per [`crate::Node`], connected on first
+//! use and reused for every call (tonic reconnects it when the connection drops), and the one
+//! place where a `tonic::Status` becomes a [`NodeError`] ([`status_error`]).
+
+use std::time::Duration;
+
+use sovbench_core::pb;
+use sovbench_core::pb::aggregator_client::AggregatorClient;
+use tokio::sync::OnceCell;
+use tonic::transport::{Channel, Endpoint};
+use tonic::Code;
+
+use crate::error::NodeError;
+
+/// Largest answer the node accepts (publications with many cells).
+const MAX_DECODING_BYTES: usize = 16 * 1024 * 1024;
+
+/// The aggregator calls, for [`status_error`]: some status codes mean something else depending
+/// on the call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Call {
+    /// `GetRound` for the open round: `NotFound` means there is none.
+    OpenRound,
+    /// `GetRound` for a named round.
+    Round,
+    /// `Submit`.
+    Submit,
+    /// `GetPublication`.
+    Publication,
+    /// A peer-matching call: nothing is queued, so the rate limit is a refusal, not a retry.
+    Peer(PeerRpc),
+}
+
+/// The peer-matching calls of the aggregator's service.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PeerRpc {
+    /// `PeerOffer`.
+    Offer,
+    /// `PeerWithdraw`.
+    Withdraw,
+    /// `PeerMatches`.
+    Matches,
+    /// `PeerContact`.
+    Contact,
+    /// `PeerRequests`.
+    Requests,
+    /// `PeerAnswer`.
+    Answer,
+    /// `PeerCard`.
+    Card,
+}
+
+/// Maps a gRPC status of `call` to a node error: transport-level trouble and an overloaded or
+/// failing aggregator are transient ([`NodeError::Unreachable`], the submission stays in the
+/// outbox), everything else is a refusal with its typed code.
+pub fn status_error(url: &str, call: Call, s: tonic::Status) -> NodeError {
+    let unreachable = |s: &tonic::Status| NodeError::Unreachable {
+        url: url.to_string(),
+        reason: format!("{:?}: {}", s.code(), s.message()),
+    };
+    let refused = |s: &tonic::Status| NodeError::Refused {
+        code: s.code(),
+        message: s.message().to_string(),
+    };
+    match s.code() {
+        Code::NotFound if call == Call::OpenRound => NodeError::NoOpenRound,
+        // Peer calls are not queued: the rate limit is reported as it is.
+        Code::ResourceExhausted if matches!(call, Call::Peer(_)) => refused(&s),
+        // Busy (queue full) and internal failures (e.g. a failed fsync) are worth retrying.
+        Code::Unavailable
+        | Code::DeadlineExceeded
+        | Code::Cancelled
+        | Code::Unknown
+        | Code::ResourceExhausted
+        | Code::Internal => unreachable(&s),
+        Code::Ok
+        | Code::InvalidArgument
+        | Code::NotFound
+        | Code::AlreadyExists
+        | Code::PermissionDenied
+        | Code::FailedPrecondition
+        | Code::Aborted
+        | Code::OutOfRange
+        | Code::Unimplemented
+        | Code::DataLoss
+        | Code::Unauthenticated => refused(&s),
+    }
+}
+
+/// The gRPC link to the configured aggregator.
+#[derive(Debug)]
+pub struct Link {
+    url: Option<String>,
+    client: OnceCell<AggregatorClient<Channel>>,
+}
+
+impl Link {
+    /// A link to `url` (none configured: every call fails with a configuration error). Nothing
+    /// is connected until the first call.
+    pub fn new(url: Option<String>) -> Link {
+        Link {
+            url,
+            client: OnceCell::new(),
+        }
+    }
+
+    /// The aggregator's address, or a clear error.
+    pub fn url(&self) -> Result<&str, NodeError> {
+        self.url.as_deref().ok_or_else(|| {
+            NodeError::Config(
+                "aggregator_url is not set in node.toml (or pass --aggregator at init)".into(),
+            )
+        })
+    }
+
+    /// The shared client; connects on first use. A failed connection is not kept: the next call
+    /// tries again.
+    async fn client(&self) -> Result<AggregatorClient<Channel>, NodeError> {
+        let url = self.url()?;
+        self.client.get_or_try_init(|| connect(url)).await.cloned()
+    }
+
+    /// The client for `url`: the shared one for the configured aggregator; a connection of its
+    /// own for another address (a submission recorded before the configuration changed goes where
+    /// it was recorded for).
+    async fn client_for(&self, url: &str) -> Result<AggregatorClient<Channel>, NodeError> {
+        if self.url.as_deref() == Some(url) {
+            self.client().await
+        } else {
+            connect(url).await
+        }
+    }
+
+    /// Fetches the signed parameters of a round (the open one for `None`).
+    pub async fn get_round(&self, round: Option<&str>) -> Result<pb::SignedMessage, NodeError> {
+        let call = if round.is_none() {
+            Call::OpenRound
+        } else {
+            Call::Round
+        };
+        let req = pb::GetRoundRequest {
+            round_id: round.unwrap_or_default().to_string(),
+        };
+        let res = self.client().await?.get_round(req).await;
+        self.answer(self.url()?, call, res)
+    }
+
+    /// Sends a signed submission to `url` (where its ledger entry says it goes); returns the
+    /// signed receipt.
+    pub async fn submit(
+        &self,
+        url: &str,
+        msg: pb::SignedMessage,
+    ) -> Result<pb::SignedMessage, NodeError> {
+        let res = self.client_for(url).await?.submit(msg).await;
+        self.answer(url, Call::Submit, res)
+    }
+
+    /// Fetches a signed publication (the latest for `None`).
+    pub async fn get_publication(
+        &self,
+        round: Option<&str>,
+    ) -> Result<pb::SignedMessage, NodeError> {
+        let req = pb::GetPublicationRequest {
+            round_id: round.unwrap_or_default().to_string(),
+        };
+        let res = self.client().await?.get_publication(req).await;
+        self.answer(self.url()?, Call::Publication, res)
+    }
+
+    /// Sends a signed peer message; returns the aggregator's signed answer. Unlike submissions,
+    /// nothing is queued: a refusal, including the rate limit (`ResourceExhausted`), is reported.
+    pub async fn peer(
+        &self,
+        rpc: PeerRpc,
+        msg: pb::SignedMessage,
+    ) -> Result<pb::SignedMessage, NodeError> {
+        let mut c = self.client().await?;
+        let res = match rpc {
+            PeerRpc::Offer => c.peer_offer(msg).await,
+            PeerRpc::Withdraw => c.peer_withdraw(msg).await,
+            PeerRpc::Matches => c.peer_matches(msg).await,
+            PeerRpc::Contact => c.peer_contact(msg).await,
+            PeerRpc::Requests => c.peer_requests(msg).await,
+            PeerRpc::Answer => c.peer_answer(msg).await,
+            PeerRpc::Card => c.peer_card(msg).await,
+        };
+        self.answer(self.url()?, Call::Peer(rpc), res)
+    }
+
+    fn answer(
+        &self,
+        url: &str,
+        call: Call,
+        res: Result<tonic::Response<pb::SignedMessage>, tonic::Status>,
+    ) -> Result<pb::SignedMessage, NodeError> {
+        res.map(tonic::Response::into_inner)
+            .map_err(|s| status_error(url, call, s))
+    }
+}
+
+/// Connects to the aggregator at `url`.
+async fn connect(url: &str) -> Result<AggregatorClient<Channel>, NodeError> {
+    let endpoint = Endpoint::from_shared(url.to_string())
+        .map_err(|e| NodeError::Config(format!("aggregator address {url:?} is invalid: {e}")))?
+        .connect_timeout(Duration::from_secs(5))
+        .timeout(Duration::from_secs(30));
+    let channel = endpoint
+        .connect()
+        .await
+        .map_err(|e| NodeError::Unreachable {
+            url: url.to_string(),
+            reason: error_chain(&e),
+        })?;
+    Ok(AggregatorClient::new(channel)
+        .max_decoding_message_size(MAX_DECODING_BYTES)
+        .max_encoding_message_size(sovbench_proto::MAX_MESSAGE_BYTES))
+}
+
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut src = e.source();
+    while let Some(s) = src {
+        out.push_str(": ");
+        out.push_str(&s.to_string());
+        src = s.source();
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const URL: &str = "http://127.0.0.1:1";
+
+    /// Every gRPC status code, so that a new one in tonic shows up here.
+    const ALL_CODES: [Code; 17] = [
+        Code::Ok,
+        Code::Cancelled,
+        Code::Unknown,
+        Code::InvalidArgument,
+        Code::DeadlineExceeded,
+        Code::NotFound,
+        Code::AlreadyExists,
+        Code::PermissionDenied,
+        Code::ResourceExhausted,
+        Code::FailedPrecondition,
+        Code::Aborted,
+        Code::OutOfRange,
+        Code::Unimplemented,
+        Code::Internal,
+        Code::Unavailable,
+        Code::DataLoss,
+        Code::Unauthenticated,
+    ];
+
+    const TRANSIENT: [Code; 6] = [
+        Code::Unavailable,
+        Code::DeadlineExceeded,
+        Code::Cancelled,
+        Code::Unknown,
+        Code::ResourceExhausted,
+        Code::Internal,
+    ];
+
+    fn map(call: Call, code: Code) -> NodeError {
+        status_error(URL, call, tonic::Status::new(code, "the reason"))
+    }
+
+    #[test]
+    fn transient_codes_are_unreachable_and_retried() {
+        for code in TRANSIENT {
+            let e = map(Call::Submit, code);
+            assert!(e.is_transient(), "{code:?}: {e}");
+            match e {
+                NodeError::Unreachable { url, reason } => {
+                    assert_eq!(url, URL);
+                    assert_eq!(reason, format!("{code:?}: the reason"));
+                }
+                other => panic!("{code:?}: {other}"),
+            }
+        }
+    }
+
+    #[test]
+    fn every_other_code_is_a_refusal_with_its_typed_code() {
+        for code in ALL_CODES.into_iter().filter(|c| !TRANSIENT.contains(c)) {
+            match map(Call::Submit, code) {
+                NodeError::Refused { code: c, message } => {
+                    assert_eq!(c, code);
+                    assert_eq!(message, "the reason");
+                }
+                other => panic!("{code:?}: {other}"),
+            }
+        }
+        let text = map(Call::Round, Code::NotFound).to_string();
+        assert_eq!(text, "aggregator refused: NotFound: the reason");
+    }
+
+    #[test]
+    fn not_found_for_the_open_round_means_there_is_none() {
+        assert!(matches!(
+            map(Call::OpenRound, Code::NotFound),
+            NodeError::NoOpenRound
+        ));
+        assert!(matches!(
+            map(Call::Round, Code::NotFound),
+            NodeError::Refused {
+                code: Code::NotFound,
+                ..
+            }
+        ));
+        assert!(map(Call::OpenRound, Code::Unavailable).is_transient());
+    }
+
+    #[test]
+    fn the_peer_rate_limit_is_a_refusal_not_a_retry() {
+        let e = map(Call::Peer(PeerRpc::Matches), Code::ResourceExhausted);
+        assert!(
+            matches!(
+                e,
+                NodeError::Refused {
+                    code: Code::ResourceExhausted,
+                    ..
+                }
+            ),
+            "{e}"
+        );
+        assert!(map(Call::Peer(PeerRpc::Offer), Code::Unavailable).is_transient());
+        assert!(map(Call::Submit, Code::ResourceExhausted).is_transient());
+    }
+
+    #[tokio::test]
+    async fn without_an_address_every_call_is_a_configuration_error() {
+        let link = Link::new(None);
+        let e = link.get_round(None).await.expect_err("no address");
+        assert!(e.to_string().contains("aggregator_url is not set"), "{e}");
+        let link = Link::new(Some("not a url".into()));
+        let e = link.get_publication(None).await.expect_err("bad address");
+        assert!(matches!(e, NodeError::Config(_)), "{e}");
+    }
+}
