@@ -3,6 +3,7 @@
 //!
 //! | file | commands |
 //! |---|---|
+//! | [`context`] | (what every command gets: output settings, an async runtime) |
 //! | [`keys`] | `init`, `key` |
 //! | [`enrol`] | `enrol` (also `--list`, `--revoke`) |
 //! | [`round`] | `round open`, `round close`, `round list` |
@@ -10,6 +11,7 @@
 //! | [`peers`] | `peers` |
 //! | [`serve`] | `serve` |
 
+pub mod context;
 pub mod enrol;
 pub mod keys;
 pub mod peers;
@@ -25,6 +27,7 @@ use clap::{Parser, Subcommand};
 use sovbench_core::i18n::Lang;
 
 use crate::aggregator::Aggregator;
+use context::Output;
 
 pub use round::{parse_duration, RoundAction};
 pub use serve::shutdown_signal;
@@ -90,15 +93,6 @@ pub enum Command {
     Serve(serve::ServeArgs),
 }
 
-/// What every command needs besides its own arguments.
-#[derive(Debug, Clone, Copy)]
-pub struct Output {
-    /// Machine-readable JSON instead of text.
-    pub json: bool,
-    /// Language of the text.
-    pub lang: Lang,
-}
-
 /// Entry point used by the binary.
 pub fn main() -> ExitCode {
     sovbench_core::quiet_on_broken_pipe();
@@ -152,13 +146,4 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Serve(args) => serve::run(Aggregator::open(&dir)?, args)?,
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// A tokio runtime for the commands that wait on the commit worker or serve.
-fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
-    use anyhow::Context as _;
-    tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("starting the async runtime")
 }

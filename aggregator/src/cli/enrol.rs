@@ -5,7 +5,7 @@ use sovbench_core::cohort::{parse_state, CohortAttributes, Kind, SizeClass};
 use sovbench_core::envelope;
 use sovbench_core::time::format_utc;
 
-use super::Output;
+use super::context::Output;
 use crate::aggregator::Aggregator;
 
 /// Arguments of `enrol`.

@@ -5,7 +5,7 @@ use std::path::Path;
 use serde_json::json;
 use sovbench_core::envelope::{b64, fingerprint};
 
-use super::Output;
+use super::context::Output;
 use crate::aggregator::Aggregator;
 
 /// Arguments of `init`.

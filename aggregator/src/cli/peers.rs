@@ -1,6 +1,6 @@
 //! `peers`: the operator's overview of peer matching. Names no administration.
 
-use super::Output;
+use super::context::Output;
 use crate::aggregator::Aggregator;
 
 /// Runs `peers`.

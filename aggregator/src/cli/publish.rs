@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use anyhow::Context as _;
 use sovbench_core::files::write_atomically;
 
-use super::Output;
+use super::context::Output;
 use crate::aggregator::Aggregator;
 use crate::publication::{export_publication, render_text};
 

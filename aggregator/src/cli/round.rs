@@ -5,7 +5,7 @@ use clap::Subcommand;
 use serde_json::json;
 use sovbench_core::time::format_utc;
 
-use super::Output;
+use super::context::{runtime, Output};
 use crate::aggregator::Aggregator;
 use crate::rounds::RoundSpec;
 
@@ -92,7 +92,7 @@ pub fn run(agg: &Aggregator, action: RoundAction, out: Output) -> anyhow::Result
             }
         }
         RoundAction::Close { id } => {
-            let changed = super::runtime()?.block_on(agg.close_round(&id))?;
+            let changed = runtime()?.block_on(agg.close_round(&id))?;
             if out.json {
                 println!("{}", json!({"round_id": id, "closed_now": changed}));
             } else if changed {

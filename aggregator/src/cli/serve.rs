@@ -5,6 +5,7 @@ use std::sync::Arc;
 use anyhow::Context as _;
 use sovbench_core::envelope::b64;
 
+use super::context::runtime;
 use crate::aggregator::Aggregator;
 use crate::peers::PeerLimits;
 use crate::service::{serve, ServeOptions};
@@ -22,7 +23,7 @@ pub struct ServeArgs {
 
 /// Runs `serve`.
 pub fn run(agg: Aggregator, args: ServeArgs) -> anyhow::Result<()> {
-    let rt = super::runtime()?;
+    let rt = runtime()?;
     let agg = Arc::new(agg);
     agg.peers().set_limits(PeerLimits {
         requests_per_day: args.peer_requests_per_day,

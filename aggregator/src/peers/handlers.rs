@@ -1,5 +1,5 @@
 //! The seven peer-matching handlers of the [`Desk`]: each takes a node's signed message, admits
-//! it ([`Desk::admit`](super::Desk)), makes its change durably and returns a signed answer.
+//! it (`Desk::admit`), makes its change durably and returns a signed answer.
 //!
 //! | handler | message | answer |
 //! |---|---|---|
@@ -15,7 +15,7 @@ use sovbench_core::envelope;
 use sovbench_core::pb;
 use sovbench_core::vocab::Stage;
 
-use super::{check_card, check_key, check_path, close_pending, Desk, DEFAULT_MATCHES};
+use super::desk::{check_card, check_key, check_path, close_pending, Desk, DEFAULT_MATCHES};
 use crate::admission::wrong_kind;
 use crate::error::AggError;
 use crate::model::{ContactStatus, StoredOffer, StoredRequest};
@@ -100,16 +100,14 @@ impl Desk {
                     .collect(),
             })
             .collect();
-        Ok(self
-            .identity
-            .seal(pb::payload::Body::PeerMatches(pb::PeerMatches {
-                path_id: m.path_id.clone(),
-                stage,
-                matches,
-                candidates: candidates as u32,
-                computed_at: self.clock.now(),
-                query_hash: call.payload_hash.to_vec(),
-            })))
+        Ok(self.seal(pb::payload::Body::PeerMatches(pb::PeerMatches {
+            path_id: m.path_id.clone(),
+            stage,
+            matches,
+            candidates: candidates as u32,
+            computed_at: self.clock.now(),
+            query_hash: call.payload_hash.to_vec(),
+        })))
     }
 
     /// A signed `PeerContact`: records a contact request (rate-limited); the ack carries its id.
@@ -360,13 +358,11 @@ impl Desk {
             }
         }
         drop(state);
-        Ok(self
-            .identity
-            .seal(pb::payload::Body::PeerRequests(pb::PeerRequests {
-                incoming,
-                outgoing,
-                computed_at: self.clock.now(),
-                query_hash: call.payload_hash.to_vec(),
-            })))
+        Ok(self.seal(pb::payload::Body::PeerRequests(pb::PeerRequests {
+            incoming,
+            outgoing,
+            computed_at: self.clock.now(),
+            query_hash: call.payload_hash.to_vec(),
+        })))
     }
 }

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use super::Desk;
+use super::desk::Desk;
 use crate::model::ContactStatus;
 
 /// What the operator sees of peer matching.

@@ -1,9 +1,16 @@
 //! The desk's handlers together, on a real store with a test clock.
 
-use super::*;
+use std::sync::Arc;
+
+use super::desk::{Desk, PeerLimits};
+use crate::error::AggError;
+use crate::model::Enrolment;
+use crate::store::Store;
 use sovbench_core::clock::TestClock;
 use sovbench_core::cohort::{CohortAttributes, Kind, SizeClass};
 use sovbench_core::envelope::{self, Identity};
+use sovbench_core::pb;
+use sovbench_core::peers as core_peers;
 
 const BBB: &str = "path.videokonferenzen.bigbluebutton";
 
