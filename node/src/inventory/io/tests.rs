@@ -1,4 +1,7 @@
+//! Tests of the inventory file formats: the sample files, round trips, errors with line and column.
+
 use super::*;
+use crate::inventory::{Category, Hosting};
 
 fn sample() -> Vec<System> {
     let text = std::fs::read_to_string(
