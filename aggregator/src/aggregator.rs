@@ -131,9 +131,7 @@ impl Aggregator {
         size: u64,
     ) -> Result<Enrolment, AggError> {
         let entry = (public_key.to_vec(), name.to_string(), attributes, size);
-        self.enrol_many(vec![entry])?
-            .pop()
-            .ok_or_else(|| AggError::Storage("enrolment not returned".into()))
+        enrolment::enrol(&self.store, entry, self.now())
     }
 
     /// Enrols many keys with one durable commit: `(raw key, name, attributes, size)`.

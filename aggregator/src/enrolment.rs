@@ -16,6 +16,13 @@ use crate::store::Store;
 /// or staff count.
 pub type NewEnrolment = (Vec<u8>, String, CohortAttributes, u64);
 
+/// Enrols (or re-enrols, lifting a revocation) one key at `now`.
+pub fn enrol(store: &Store, entry: NewEnrolment, now: i64) -> Result<Enrolment, AggError> {
+    enrol_many(store, vec![entry], now)?
+        .pop()
+        .ok_or_else(|| AggError::Storage("enrolment not returned".into()))
+}
+
 /// Enrols (or re-enrols, lifting a revocation) many keys with one durable commit, at `now`.
 pub fn enrol_many(
     store: &Store,
