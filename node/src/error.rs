@@ -55,9 +55,6 @@ pub enum NodeError {
     /// The round asks for inventory metrics and there is no inventory.
     #[error("no system inventory recorded yet; add systems with `sovbench-node inventory add` or `inventory import`")]
     NoInventory,
-    /// An inventory operation failed.
-    #[error("inventory: {0}")]
-    Inventory(String),
     /// A round asks for more than the node's privacy policy allows.
     #[error("round {round} refused by the privacy policy: {parameter} is {value}, the policy allows {limit}")]
     Policy {
