@@ -60,6 +60,7 @@ pub struct Comparison {
 /// Fetches and verifies a publication (the latest for `None`) and compares the
 /// administration's own values with it.
 pub async fn compare(node: &Node, round: Option<&str>) -> Result<Comparison, NodeError> {
+    // The address is checked before the key, so that a node without either hears of the address.
     node.link().url()?;
     let key = node.config().aggregator_key()?;
     let msg = node.link().get_publication(round).await?;

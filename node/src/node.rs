@@ -1,7 +1,7 @@
 //! The node itself: creating it (`init`) and opening it, and the handles every operation works
-//! with: its data directory, configuration, store, identity (signing only through
-//! [`Node::seal`]), clock and link to the aggregator. The operations live in their concept's
-//! module (`selftest`, `round`, `compare`, `peers`, ...) and use only this public API.
+//! with: its data directory, configuration, store, identity (used only to sign, through the
+//! crate-internal `Node::seal`), clock and link to the aggregator. The operations live in their
+//! concept's module (`selftest`, `round`, `compare`, `peers`, ...) and use only this API.
 
 use std::path::{Path, PathBuf};
 

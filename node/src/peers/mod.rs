@@ -9,7 +9,7 @@
 //! administration consents to per path.
 //!
 //! The operations are free functions over a [`Node`], which they use only through its public
-//! API: [`offer`], [`offers`], [`withdraw`], [`matches`], [`contact`], [`requests`], [`answer`],
+//! API: [`offer`], [`offers`], [`withdraw`], [`matches()`], [`contact`], [`requests`], [`answer`],
 //! and [`refresh_offers`] for the daemon. [`model`] holds the stored records, [`views`] what the
 //! operations return for display.
 
@@ -97,6 +97,7 @@ async fn send(
     rpc: PeerRpc,
     body: pb::payload::Body,
 ) -> Result<(pb::payload::Body, [u8; 32]), NodeError> {
+    // The address is checked before the key, so that a node without either hears of the address.
     node.link().url()?;
     let key = node.config().aggregator_key()?;
     let (msg, hash) = seal(node, body);
