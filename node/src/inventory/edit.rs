@@ -161,7 +161,8 @@ fn yes_no(field: &'static str, v: &str) -> Result<bool, EditError> {
     })
 }
 
-fn non_empty(items: Vec<String>) -> Vec<String> {
+/// The items trimmed, empty ones dropped (lists given with `,`).
+pub fn non_empty(items: Vec<String>) -> Vec<String> {
     items
         .into_iter()
         .map(|x| x.trim().to_string())

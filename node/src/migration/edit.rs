@@ -4,7 +4,7 @@
 
 use super::{new_id, MigrationPath, Stage, StageChange, StageError};
 use crate::error::NodeError;
-use crate::inventory::edit::{choice, NotAllowed};
+use crate::inventory::edit::{choice, non_empty, NotAllowed};
 use crate::inventory::Category;
 use crate::node::Node;
 
@@ -70,12 +70,7 @@ pub fn add(node: &Node, new: NewPath) -> Result<MigrationPath, MigrationError> {
     let store = node.store();
     let category = choice("category", &new.category, Category::parse, Category::keys)?;
     let stage = choice("stage", &new.stage, Stage::parse, Stage::keys)?;
-    let systems: Vec<String> = new
-        .systems
-        .into_iter()
-        .map(|x| x.trim().to_string())
-        .filter(|x| !x.is_empty())
-        .collect();
+    let systems = non_empty(new.systems);
     let mut unknown = Vec::new();
     for name in &systems {
         if store.system(name)?.is_none() {
