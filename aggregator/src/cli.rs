@@ -19,7 +19,6 @@ pub mod publish;
 pub mod round;
 pub mod serve;
 
-use std::io::IsTerminal as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -97,7 +96,7 @@ pub enum Command {
 pub fn main() -> ExitCode {
     sovbench_core::quiet_on_broken_pipe();
     let cli = Cli::parse();
-    init_tracing();
+    sovbench_core::logging::init_tracing("info");
     match run(cli) {
         Ok(code) => code,
         Err(e) => {
@@ -109,19 +108,6 @@ pub fn main() -> ExitCode {
 
 /// Logs to stderr: human-readable on a terminal, JSON otherwise; the filter from `SOVBENCH_LOG`
 /// (default `info`).
-fn init_tracing() {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("SOVBENCH_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
-    if std::io::stderr().is_terminal() {
-        builder.init();
-    } else {
-        builder.json().init();
-    }
-}
-
 /// Default data directory: the per-user data folder, `sovbench-aggregator` inside it.
 pub fn default_data_dir() -> PathBuf {
     dirs::data_dir()

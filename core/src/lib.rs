@@ -27,6 +27,7 @@ pub mod envelope;
 pub mod files;
 pub mod i18n;
 pub mod kv;
+pub mod logging;
 pub mod paths;
 pub mod peers;
 pub mod selftest;

@@ -16,7 +16,6 @@ mod report;
 mod round;
 mod selftest;
 
-use std::io::IsTerminal as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -169,26 +168,13 @@ pub enum Command {
 pub fn main() -> ExitCode {
     sovbench_core::quiet_on_broken_pipe();
     let cli = Cli::parse();
-    init_tracing();
+    sovbench_core::logging::init_tracing("warn");
     match run(cli) {
         Ok(code) => code,
         Err(e) => {
             eprintln!("sovbench-node: error: {e:#}");
             ExitCode::from(1)
         }
-    }
-}
-
-fn init_tracing() {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("SOVBENCH_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
-    if std::io::stderr().is_terminal() {
-        builder.init();
-    } else {
-        builder.json().init();
     }
 }
 

@@ -28,14 +28,14 @@ async fn nodes_submit_aggregator_publishes_nodes_compare() {
 
     h.open_round("2026-q4b", 1.0, 2, 5);
     for n in &nodes {
-        let r = round::submit(&n).await.unwrap();
+        let r = round::submit(n).await.unwrap();
         let d = r.current.expect("released");
         assert_eq!(d.state, DeliveryState::Delivered, "{:?}", d.detail);
         assert_eq!(r.metrics.len(), 2);
         assert!((r.epsilon.unwrap() - 2.0).abs() < 1e-9);
         assert!(n.store().receipt("2026-q4b").unwrap().is_some());
         // A second submit finds nothing new to release.
-        let again = round::submit(&n).await.unwrap();
+        let again = round::submit(n).await.unwrap();
         assert!(again.current.is_none() && again.skipped.is_some());
     }
     assert!(
@@ -140,7 +140,7 @@ async fn category_and_boolean_metrics_travel_end_to_end() {
         nodes.push(h.node("gemeinde", "DE-BY", 3_000, [s, s, s, s, s]));
     }
     for n in &nodes {
-        let r = round::submit(&n).await.unwrap();
+        let r = round::submit(n).await.unwrap();
         assert_eq!(r.metrics, vec!["selftest.band", "selftest.exit_strategy"]);
         let ledger = n.store().ledger().unwrap();
         assert_eq!(ledger[0].releases[0].mechanism, "randomized_response");

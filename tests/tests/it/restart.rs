@@ -21,7 +21,7 @@ async fn restart_between_submit_and_publish_loses_nothing() {
         nodes.push(h.node("stadt", "DE-SN", 30_000 + i, [3, 3, 3, 3, 3]));
     }
     for n in &nodes {
-        let r = round::submit(&n).await.unwrap();
+        let r = round::submit(n).await.unwrap();
         assert_eq!(r.current.unwrap().state, DeliveryState::Delivered);
     }
     h.restart().await;
