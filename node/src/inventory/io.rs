@@ -19,7 +19,7 @@
 //! | notice_months | Kuendigungsfrist_Monate | whole months |
 //! | exit_clause* | Ausstiegsklausel | ja/nein |
 //! | relevance* | Relevanz | `kritisch`, `hoch`, `mittel`, `niedrig` |
-//! | users* | Nutzende | number of users |
+//! | users* | Nutzende | number of users (numbers: `1.234`, `1 234`, `1,234`; see `io/numbers.rs`) |
 //! | exit_alternatives | Exit_Alternativen | separated like formats |
 //! | exit_months | Exit_Wechseldauer_Monate | required when any exit column is filled |
 //! | exit_formats | Exit_Exportformate | |
@@ -35,6 +35,7 @@ use sovbench_core::i18n::Lang;
 use super::System;
 
 mod columns;
+mod numbers;
 mod rows;
 
 pub use columns::{ImportError, COLUMNS};
@@ -386,7 +387,7 @@ pub fn ods_rows(wb: &spreadsheet_ods::WorkBook) -> Vec<(usize, Vec<String>)> {
                     Value::Text(s) => s.clone(),
                     Value::Boolean(b) => (if *b { "ja" } else { "nein" }).to_string(),
                     Value::Number(n) if n.fract() == 0.0 => format!("{}", *n as i64),
-                    Value::Number(n) => n.to_string(),
+                    Value::Number(n) => numbers::spreadsheet_number(*n),
                     Value::DateTime(d) => d.format("%Y-%m-%d").to_string(),
                     other => other.as_str_or("").to_string(),
                 })

@@ -92,14 +92,15 @@ impl Row<'_> {
             None => Some(None),
             Some((_, v)) => {
                 let v = v.to_string();
-                match v
-                    .trim_end_matches(".0")
-                    .replace(['.', ' '], "")
-                    .parse::<u32>()
-                {
+                let what = if key == "exit_cost_per_workplace" {
+                    "euros per workplace"
+                } else {
+                    "this column"
+                };
+                match super::numbers::parse_whole(&v, what) {
                     Ok(n) => Some(Some(n)),
-                    Err(_) => {
-                        self.err(key, format!("{v:?} is not a whole number"));
+                    Err(message) => {
+                        self.err(key, message);
                         None
                     }
                 }

@@ -118,3 +118,41 @@ fn broken_files_report_line_and_column_and_store_nothing() {
         .iter()
         .any(|x| x.message.contains("empty")));
 }
+
+#[test]
+fn decimal_and_thousands_separators_in_csv_are_read_or_refused_with_line_and_column() {
+    // German spreadsheet export: semicolons, decimal comma, thousands dots.
+    let head = "Name;Kategorie;Rechtsraum;Hosting;Lizenz;API;Ausstiegsklausel;Relevanz;Nutzende;Exit_Wechseldauer_Monate;Exit_Kosten_je_Arbeitsplatz\n";
+    let ok = parse_csv(&format!(
+        "{head}Mail;email_kalender;us;eu_cloud;proprietaer;ja;nein;hoch;1.234;9;6.000,00\n\
+         Chat;kollaboration_chat;us;eu_cloud;proprietaer;ja;nein;hoch;1 500;6;5500\n"
+    ))
+    .unwrap();
+    assert_eq!(ok[0].users, 1234);
+    assert_eq!(ok[0].exit.as_ref().unwrap().cost_per_workplace, 6000);
+    assert_eq!(ok[1].users, 1500);
+    // English export with quoted thousands commas.
+    let en = "name,category,jurisdiction,hosting,licence,api,exit_clause,relevance,users,exit_months,exit_cost_per_workplace\n\
+              Mail,email_kalender,us,eu_cloud,proprietaer,yes,no,hoch,\"1,234\",9,\"6,000.00\"\n";
+    let ok = parse_csv(en).unwrap();
+    assert_eq!(ok[0].users, 1234);
+    assert_eq!(ok[0].exit.as_ref().unwrap().cost_per_workplace, 6000);
+    // The old reader dropped every '.': "12.50" users became 1250, "12,50" euros a refusal
+    // at best. Fractions in whole-number columns are refused, naming line and column.
+    let e = errors(parse_csv(&format!(
+        "{head}Mail;email_kalender;us;eu_cloud;proprietaer;ja;nein;hoch;12.50;9;12,50\n"
+    )));
+    assert_eq!(e.len(), 2, "{e:?}");
+    assert_eq!((e[0].line, e[0].column), (2, 9), "{e:?}");
+    assert!(
+        e[0].message.contains("\"12.50\" is not a whole number"),
+        "{}",
+        e[0]
+    );
+    assert_eq!((e[1].line, e[1].column), (2, 11), "{e:?}");
+    assert!(e[1].message.contains("euros per workplace"), "{}", e[1]);
+    let e = errors(parse_csv(&format!(
+        "{head}Mail;email_kalender;us;eu_cloud;proprietaer;ja;nein;hoch;1.23.456;9;6000\n"
+    )));
+    assert_eq!((e[0].line, e[0].column), (2, 9), "{e:?}");
+}
