@@ -238,8 +238,8 @@ pub async fn prepare(node: &Node) -> Result<Prepared, NodeError> {
     }
     let now = node.now();
     let catalogue = Catalogue::shared();
-    let spent = policy::spent_in_year(&store.ledger()?, now);
-    let defs = policy::check_round(&params, &node.config().privacy, catalogue, spent, now)?;
+    let budget = policy::budget(&store.ledger()?, &node.config().privacy, now);
+    let defs = policy::check_round(&params, &node.config().privacy, catalogue, &budget, now)?;
     let facts = Facts::of(node)?;
     // Every metric of the round must have a value here before anything is drawn, so that
     // which metrics are released never depends on which values exist.
