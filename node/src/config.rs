@@ -8,8 +8,9 @@
 //!
 //! [privacy]
 //! max_epsilon_per_round = 2.0
-//! max_epsilon_per_year = 4.0
+//! max_epsilon_per_year = 4.0     # in any 365 days, not per calendar year
 //! min_cohort = 10
+//! # max_epsilon_lifetime = 20.0   # optional cap over the node's lifetime (none by default)
 //! ```
 //!
 //! See `docs/samples/node.toml`, which a unit test parses.
@@ -31,15 +32,20 @@ pub const CONFIG_FILE: &str = "node.toml";
 pub struct PrivacyPolicy {
     /// Largest total epsilon one round may cost this node.
     pub max_epsilon_per_round: f64,
-    /// Largest total epsilon over all rounds of one calendar year (UTC).
+    /// Largest total epsilon over all rounds of any 365 days (a rolling window, so that no
+    /// New Year doubles it).
     pub max_epsilon_per_year: f64,
     /// Smallest cohort minimum k a round must promise.
     pub min_cohort: u32,
+    /// Largest total epsilon over the node's lifetime, if set (none by default: the rolling
+    /// window alone bounds what any year of releases can reveal).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_epsilon_lifetime: Option<f64>,
 }
 
 /// Default largest epsilon per round.
 pub const DEFAULT_MAX_EPSILON_PER_ROUND: f64 = 2.0;
-/// Default largest epsilon per calendar year.
+/// Default largest epsilon in any 365 days.
 pub const DEFAULT_MAX_EPSILON_PER_YEAR: f64 = 4.0;
 /// Default smallest accepted cohort minimum.
 pub const DEFAULT_MIN_COHORT: u32 = 10;
@@ -50,6 +56,7 @@ impl Default for PrivacyPolicy {
             max_epsilon_per_round: DEFAULT_MAX_EPSILON_PER_ROUND,
             max_epsilon_per_year: DEFAULT_MAX_EPSILON_PER_YEAR,
             min_cohort: DEFAULT_MIN_COHORT,
+            max_epsilon_lifetime: None,
         }
     }
 }
@@ -116,6 +123,14 @@ impl NodeConfig {
                     .into(),
             ));
         }
+        if let Some(l) = p.max_epsilon_lifetime {
+            if !(l.is_finite() && l >= p.max_epsilon_per_year) {
+                return Err(NodeError::Config(
+                    "privacy.max_epsilon_lifetime must be at least privacy.max_epsilon_per_year"
+                        .into(),
+                ));
+            }
+        }
         if p.min_cohort < 2 {
             return Err(NodeError::Config(
                 "privacy.min_cohort must be at least 2".into(),
@@ -163,7 +178,14 @@ mod tests {
     fn sample_config_in_docs_parses() {
         let text = include_str!("../../docs/samples/node.toml");
         let cfg = NodeConfig::parse(text).unwrap();
-        assert_eq!(cfg.privacy, PrivacyPolicy::default());
+        // The sample sets the documented lifetime cap; everything else is the default.
+        assert_eq!(
+            cfg.privacy,
+            PrivacyPolicy {
+                max_epsilon_lifetime: Some(20.0),
+                ..PrivacyPolicy::default()
+            }
+        );
         assert_eq!(cfg.lang, Lang::De);
     }
 
@@ -173,6 +195,10 @@ mod tests {
         assert!(NodeConfig::parse("[privacy]\nmax_epsilon_per_round = -1.0").is_err());
         assert!(NodeConfig::parse("[privacy]\nmax_epsilon_per_year = 0.5").is_err());
         assert!(NodeConfig::parse("aggregator_key = \"AAAA\"").is_err());
+        assert!(NodeConfig::parse("[privacy]\nmax_epsilon_lifetime = 3.0").is_err());
+        let c = NodeConfig::parse("[privacy]\nmax_epsilon_lifetime = 20.0").unwrap();
+        assert_eq!(c.privacy.max_epsilon_lifetime, Some(20.0));
+        assert_eq!(NodeConfig::parse(&toml::to_string(&c).unwrap()).unwrap(), c);
         assert_eq!(NodeConfig::parse("").unwrap(), NodeConfig::default());
     }
 }

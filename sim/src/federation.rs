@@ -11,6 +11,7 @@ use sovbench_aggregator::estimate::cohort_labels;
 use sovbench_aggregator::service::{serve, ServeOptions};
 use sovbench_aggregator::{Aggregator, RoundSpec};
 use sovbench_core::catalogue::Catalogue;
+use sovbench_core::clock::{SharedClock, TestClock};
 use sovbench_core::cohort::CohortAttributes;
 use sovbench_core::envelope::b64;
 use sovbench_core::pb;
@@ -80,6 +81,9 @@ pub struct Federation {
     pub seed: u64,
     /// Share of administrations offering their paths for peer matching.
     pub peer_share: f64,
+    /// The one time the whole federation runs at (its start): the aggregator, every node and
+    /// the ground truth see the same day, even if a run crosses midnight or New Year.
+    pub clock: SharedClock,
     server: Loopback,
     _tmp: Option<tempfile::TempDir>,
 }
@@ -103,7 +107,12 @@ pub async fn start(cfg: &FederationConfig) -> anyhow::Result<Federation> {
             (Some(t), p)
         }
     };
-    let agg = Arc::new(Aggregator::init(&base.join("aggregator"), "Demo-Verbund")?);
+    let (_, clock) = TestClock::shared(sovbench_core::now_unix());
+    let agg = Arc::new(Aggregator::init_with_clock(
+        &base.join("aggregator"),
+        "Demo-Verbund",
+        clock.clone(),
+    )?);
     let server = Loopback::start(agg.clone()).await?;
     let url = server.url.clone();
     let round_id = format!("demo-{}", cfg.seed);
@@ -113,7 +122,7 @@ pub async fn start(cfg: &FederationConfig) -> anyhow::Result<Federation> {
         epsilon_per_release: cfg.epsilon,
         releases_per_node: cfg.releases_per_node,
         min_cohort: cfg.min_cohort,
-        closes_at: sovbench_core::now_unix() + 3_600,
+        closes_at: clock.now() + 3_600,
     })?;
     let population = generate(cfg.nodes, cfg.seed);
     let agg_key = b64(agg.public_key());
@@ -130,6 +139,7 @@ pub async fn start(cfg: &FederationConfig) -> anyhow::Result<Federation> {
             }),
         max_epsilon_per_year: (cfg.epsilon * 5.0).max(4.0),
         min_cohort: cfg.min_cohort.min(10),
+        max_epsilon_lifetime: None,
     };
     for (i, admin) in population.iter().enumerate() {
         let dir = base.join("nodes").join(format!("node-{i:05}"));
@@ -143,11 +153,14 @@ pub async fn start(cfg: &FederationConfig) -> anyhow::Result<Federation> {
             offers_peers: crate::population::offers_peers(i, cfg.seed, cfg.peer_share),
         };
         let (agg, url, key, sem) = (agg.clone(), url.clone(), agg_key.clone(), sem.clone());
+        let clock = clock.clone();
         tasks.spawn(async move {
             let _permit = sem.acquire_owned().await?;
             let handle = tokio::runtime::Handle::current();
-            tokio::task::spawn_blocking(move || handle.block_on(run_node(sim, &agg, &url, &key)))
-                .await?
+            tokio::task::spawn_blocking(move || {
+                handle.block_on(run_node(sim, &agg, &url, &key, clock))
+            })
+            .await?
         });
     }
     while let Some(res) = tasks.join_next().await {
@@ -163,6 +176,7 @@ pub async fn start(cfg: &FederationConfig) -> anyhow::Result<Federation> {
         submit_time,
         seed: cfg.seed,
         peer_share: cfg.peer_share,
+        clock,
         server,
         _tmp: tmp,
     })
@@ -178,7 +192,13 @@ struct SimNode {
     offers_peers: bool,
 }
 
-async fn run_node(sim: SimNode, agg: &Aggregator, url: &str, key: &str) -> anyhow::Result<()> {
+async fn run_node(
+    sim: SimNode,
+    agg: &Aggregator,
+    url: &str,
+    key: &str,
+    clock: SharedClock,
+) -> anyhow::Result<()> {
     let SimNode {
         dir,
         admin,
@@ -187,7 +207,7 @@ async fn run_node(sim: SimNode, agg: &Aggregator, url: &str, key: &str) -> anyho
         policy,
         offers_peers,
     } = sim;
-    let node = Node::init(
+    let node = Node::init_with_clock(
         &dir,
         InitOptions {
             name: admin.name.clone(),
@@ -198,6 +218,7 @@ async fn run_node(sim: SimNode, agg: &Aggregator, url: &str, key: &str) -> anyho
             aggregator_key: Some(key.to_string()),
             policy: Some(policy),
         },
+        clock,
     )?;
     // Enrolment is the operator's step; in the demo the aggregator is in the same process.
     agg.enrol(
@@ -238,13 +259,17 @@ impl Federation {
     /// Opens the node of administration `i` again (e.g. to compare).
     pub fn node(&self, i: usize) -> anyhow::Result<Node> {
         let dir = self.node_dirs.get(i).context("no such node")?;
-        Ok(Node::open(dir)?)
+        Ok(Node::open_with_clock(dir, self.clock.clone())?)
     }
 
     /// The true cohort values of the population for the cells of a publication: for each cohort
     /// and metric, the mean over the contributing administrations.
     pub fn truth(&self) -> Value {
-        truth_json(&self.population, self.seed)
+        truth_json(
+            &self.population,
+            self.seed,
+            self.clock.now().div_euclid(86_400),
+        )
     }
 
     /// Indices of the administrations that offered their catalogue paths for peer matching.
@@ -302,10 +327,10 @@ impl Loopback {
 }
 
 /// True values per cohort and metric (`cells` with `cohort`, `metric`, `value`, `n`), from each
-/// administration's self-test and the inventory the simulation gave it.
-pub fn truth_json(population: &[Administration], seed: u64) -> Value {
+/// administration's self-test and the inventory the simulation gave it, as of `today` (days
+/// since 1970-01-01; the day the nodes summarised their inventories).
+pub fn truth_json(population: &[Administration], seed: u64, today: i64) -> Value {
     let catalogue = Catalogue::shared();
-    let today = sovbench_core::now_unix().div_euclid(86_400);
     let facts: Vec<Facts> = population
         .iter()
         .enumerate()

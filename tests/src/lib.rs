@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use sovbench_aggregator::service::{serve, ServeOptions};
 use sovbench_aggregator::{Aggregator, RoundSpec};
+use sovbench_core::clock::{SharedClock, SystemClock, TestClock};
 use sovbench_core::envelope::b64;
 use sovbench_core::pb;
 use sovbench_core::selftest::Assessment;
@@ -27,15 +28,30 @@ pub struct Harness {
     stop: Option<oneshot::Sender<()>>,
     server: Option<JoinHandle<()>>,
     nodes: usize,
+    /// The clock the aggregator and every node of the harness share.
+    pub clock: SharedClock,
 }
 
 impl Harness {
     /// Initialises an aggregator in a temporary folder and serves it on `127.0.0.1:0`.
     pub async fn start() -> Harness {
+        Harness::start_with_clock(SystemClock::shared()).await
+    }
+
+    /// [`Harness::start`] with a test clock at `unix_secs` that the aggregator and all nodes
+    /// share, so that a test never depends on the day it runs (midnight, New Year).
+    pub async fn start_at(unix_secs: i64) -> (Harness, Arc<TestClock>) {
+        let (handle, clock) = TestClock::shared(unix_secs);
+        (Harness::start_with_clock(clock).await, handle)
+    }
+
+    async fn start_with_clock(clock: SharedClock) -> Harness {
         let tmp = tempfile::tempdir().expect("temp dir");
         let agg_dir = tmp.path().join("aggregator");
-        let agg = Aggregator::init(&agg_dir, "Test-Verbund").expect("init aggregator");
+        let agg = Aggregator::init_with_clock(&agg_dir, "Test-Verbund", clock.clone())
+            .expect("init aggregator");
         let mut h = Harness {
+            clock,
             tmp,
             agg_dir,
             agg: Some(Arc::new(agg)),
@@ -111,7 +127,8 @@ impl Harness {
     /// After [`Harness::stop`]: opens the store again and serves on the same address.
     pub async fn start_again(&mut self) {
         self.agg = Some(Arc::new(
-            Aggregator::open(&self.agg_dir).expect("reopen aggregator"),
+            Aggregator::open_with_clock(&self.agg_dir, self.clock.clone())
+                .expect("reopen aggregator"),
         ));
         self.serve().await;
     }
@@ -125,7 +142,7 @@ impl Harness {
                 epsilon_per_release: epsilon,
                 releases_per_node: releases,
                 min_cohort: k,
-                closes_at: sovbench_core::now_unix() + 3_600,
+                closes_at: self.clock.now() + 3_600,
             })
             .expect("open round")
     }
@@ -134,7 +151,7 @@ impl Harness {
     pub fn new_node(&mut self, kind: &str, state: &str, size: u64, scores: [i64; 5]) -> Node {
         self.nodes += 1;
         let dir = self.tmp.path().join(format!("node-{}", self.nodes));
-        let node = Node::init(
+        let node = Node::init_with_clock(
             &dir,
             InitOptions {
                 name: format!("Testverwaltung {}", self.nodes),
@@ -147,8 +164,10 @@ impl Harness {
                     max_epsilon_per_round: 2.0,
                     max_epsilon_per_year: 4.0,
                     min_cohort: 2,
+                    max_epsilon_lifetime: None,
                 }),
             },
+            self.clock.clone(),
         )
         .expect("init node");
         selftest::record(&node, Assessment::from_scores(scores).expect("scores")).expect("assess");

@@ -40,7 +40,7 @@ struct InitJson {
 #[derive(Serialize)]
 struct StatusJson {
     aggregator_url: Option<String>,
-    epsilon_spent_this_year: f64,
+    budget: policy::Budget,
     fingerprint: String,
     latest_assessment: Option<AssessmentRecord>,
     ledger: Vec<LedgerEntry>,
@@ -126,13 +126,13 @@ pub(super) fn status(node: &Node, out: Out) -> anyhow::Result<()> {
     let p = node.profile()?;
     let policy = &node.config().privacy;
     let ledger = node.store().ledger()?;
-    let budget = policy::this_year(&ledger, policy, node.now());
+    let budget = policy::budget(&ledger, policy, node.now());
     let outbox: Vec<String> = node.store().outbox()?.into_iter().map(|(r, _)| r).collect();
     let latest = node.store().latest_assessment()?;
     if out.json {
         return json_pretty(&StatusJson {
             aggregator_url: node.config().aggregator_url.clone(),
-            epsilon_spent_this_year: budget.spent,
+            budget,
             fingerprint: fingerprint(node.public_key()),
             latest_assessment: latest,
             ledger,
@@ -172,17 +172,9 @@ pub(super) fn status(node: &Node, out: Out) -> anyhow::Result<()> {
             lang.pick("Noch kein Selbsttest.", "No self-test yet.")
         ),
     }
-    println!(
-        "{}: {:.3} / {:.3} ({} {:.3})",
-        lang.pick(
-            "Datenschutzbudget dieses Jahr (Epsilon)",
-            "Privacy budget this year (epsilon)"
-        ),
-        budget.spent,
-        budget.limit,
-        lang.pick("verbleibend", "remaining"),
-        budget.remaining
-    );
+    for line in crate::privacy::report::budget_lines(&budget, lang) {
+        println!("{line}");
+    }
     for e in &ledger {
         println!(
             "  {} {}  eps {:.3}  {}  {}",

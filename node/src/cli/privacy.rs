@@ -1,5 +1,5 @@
-//! `sovbench-node privacy`: the privacy budget per calendar year, and the report for the data
-//! protection officer.
+//! `sovbench-node privacy`: the privacy budget (the last 365 days, the lifetime total, when budget
+//! frees up, the history per calendar year), and the report for the data protection officer.
 
 use std::path::PathBuf;
 
@@ -9,21 +9,39 @@ use sovbench_core::files::write_atomically;
 use super::{json_pretty, Out};
 use crate::config::PrivacyPolicy;
 use crate::node::Node;
-use crate::round::policy::{budgets, YearBudget};
+use crate::round::policy::{budget, by_year, Budget};
+
+/// Epsilon and rounds of one calendar year, for the history.
+#[derive(Serialize)]
+struct YearSpent {
+    year: i64,
+    spent: f64,
+    rounds: usize,
+}
 
 /// `privacy --json`.
 #[derive(Serialize)]
 struct PrivacyJson {
     policy: PrivacyPolicy,
     report: Option<PathBuf>,
-    years: Vec<YearBudget>,
+    budget: Budget,
+    years: Vec<YearSpent>,
 }
 
 /// Prints the budget per year; with `report`, writes the report (Markdown) there.
 pub(super) fn privacy(node: &Node, report: Option<PathBuf>, out: Out) -> anyhow::Result<()> {
     let lang = out.lang;
     let now = node.now();
-    let years = budgets(&node.store().ledger()?, &node.config().privacy, now);
+    let ledger = node.store().ledger()?;
+    let budget = budget(&ledger, &node.config().privacy, now);
+    let years: Vec<YearSpent> = by_year(&ledger)
+        .into_iter()
+        .map(|(year, (spent, rounds))| YearSpent {
+            year,
+            spent,
+            rounds,
+        })
+        .collect();
     if let Some(path) = &report {
         let text = crate::privacy::report::render(node, lang, now)?;
         write_atomically(path, text.as_bytes())?;
@@ -32,22 +50,24 @@ pub(super) fn privacy(node: &Node, report: Option<PathBuf>, out: Out) -> anyhow:
         return json_pretty(&PrivacyJson {
             policy: node.config().privacy.clone(),
             report,
+            budget,
             years,
         });
     }
-    println!(
-        "{:<6} {:>8} {:>12} {:>10} {:>12}",
-        lang.pick("Jahr", "Year"),
-        lang.pick("Runden", "Rounds"),
-        lang.pick("verbraucht", "spent"),
-        lang.pick("Grenze", "limit"),
-        lang.pick("verbleibend", "remaining")
-    );
-    for b in years {
+    for line in crate::privacy::report::budget_lines(&budget, lang) {
+        println!("{line}");
+    }
+    if !years.is_empty() {
+        println!();
         println!(
-            "{:<6} {:>8} {:>12.3} {:>10.3} {:>12.3}",
-            b.year, b.rounds, b.spent, b.limit, b.remaining
+            "{:<6} {:>8} {:>12}",
+            lang.pick("Jahr", "Year"),
+            lang.pick("Runden", "Rounds"),
+            lang.pick("verbraucht", "spent"),
         );
+        for y in years {
+            println!("{:<6} {:>8} {:>12.3}", y.year, y.rounds, y.spent);
+        }
     }
     if let Some(path) = report {
         println!(

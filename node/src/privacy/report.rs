@@ -1,6 +1,8 @@
 //! The privacy report for the data protection officer (Datenschutzbeauftragte): every release,
-//! exactly the values that left the node, the mechanism, its parameter and epsilon, the budget per
-//! year, and what the guarantee means in plain language. Markdown, German by default.
+//! exactly the values that left the node, the mechanism, its parameter and epsilon, the budget (the
+//! last 365 days, when it frees up, the lifetime total), and what the guarantee means in plain
+//! language. Markdown, German by default. [`budget_lines`] is the budget as `status` and `privacy`
+//! print it.
 
 use std::fmt::Write as _;
 
@@ -12,7 +14,57 @@ use sovbench_core::time::format_utc;
 use crate::error::NodeError;
 use crate::model::{DeliveryState, Profile, ReleaseRecord};
 use crate::node::Node;
-use crate::round::policy::budgets;
+use crate::round::policy::{budget, by_year, Budget};
+
+/// The budget in a few lines (de/en): spent and remaining in the last 365 days, when budget
+/// frees up, and the lifetime total.
+pub fn budget_lines(b: &Budget, lang: Lang) -> Vec<String> {
+    let l = |de: &'static str, en: &'static str| lang.pick(de, en);
+    let mut lines = vec![format!(
+        "{} ({} {}): ε {:.3} / {:.3} {} {} {}, {} {:.3}",
+        l(
+            "Datenschutzbudget der letzten 365 Tage",
+            "Privacy budget of the last 365 days"
+        ),
+        l("seit", "since"),
+        format_utc(b.window_start),
+        b.spent,
+        b.limit,
+        l("verbraucht in", "spent in"),
+        b.rounds,
+        l("Runden", "rounds"),
+        l("verbleibend", "remaining"),
+        b.remaining
+    )];
+    for f in &b.frees_up {
+        lines.push(format!(
+            "  {} {}: ε {:.3}",
+            l("wird wieder frei am", "frees up on"),
+            format_utc(f.at),
+            f.epsilon
+        ));
+    }
+    lines.push(match (b.lifetime_limit, b.lifetime_remaining) {
+        (Some(cap), Some(rem)) => format!(
+            "{}: ε {:.3} / {:.3}, {} {:.3}",
+            l("Insgesamt seit Beginn", "Lifetime total"),
+            b.lifetime_spent,
+            cap,
+            l("verbleibend", "remaining"),
+            rem
+        ),
+        _ => format!(
+            "{}: ε {:.3} ({})",
+            l("Insgesamt seit Beginn", "Lifetime total"),
+            b.lifetime_spent,
+            l(
+                "keine Obergrenze festgelegt: privacy.max_epsilon_lifetime",
+                "no cap set: privacy.max_epsilon_lifetime"
+            )
+        ),
+    });
+    lines
+}
 
 fn state_text(s: DeliveryState, lang: Lang) -> &'static str {
     match s {
@@ -118,13 +170,28 @@ pub fn render(node: &Node, lang: Lang, now: i64) -> Result<String, NodeError> {
     );
     let _ = writeln!(
         o,
-        "- {} ε = {} {}\n- {} ε = {} {}\n- {} k ≥ {}\n",
+        "- {} ε = {} {}\n- {} ε = {} {}\n- {}\n- {} k ≥ {}\n",
         l("höchstens", "at most"),
         policy.max_epsilon_per_round,
         l("je Runde", "per round"),
         l("höchstens", "at most"),
         policy.max_epsilon_per_year,
-        l("je Kalenderjahr (UTC)", "per calendar year (UTC)"),
+        l(
+            "in jeweils 365 Tagen (gleitendes Fenster: eine Freigabe zählt 365 Tage lang, kein Jahreswechsel setzt das Budget zurück)",
+            "in any 365 days (a rolling window: a release counts for 365 days, no New Year resets the budget)"
+        ),
+        match policy.max_epsilon_lifetime {
+            Some(cap) => format!(
+                "{} ε = {cap} {}",
+                l("höchstens", "at most"),
+                l("insgesamt über die Lebensdauer des Knotens", "in total over the node's lifetime")
+            ),
+            None => l(
+                "keine Obergrenze über die Lebensdauer (privacy.max_epsilon_lifetime nicht gesetzt)",
+                "no cap over the node's lifetime (privacy.max_epsilon_lifetime not set)"
+            )
+            .to_string(),
+        },
         l(
             "nur Runden, deren veröffentlichte Zellen mindestens so viele Teilnehmende haben:",
             "only rounds whose published cells have at least this many contributors:"
@@ -140,21 +207,18 @@ pub fn render(node: &Node, lang: Lang, now: i64) -> Result<String, NodeError> {
         )
     );
     let _ = writeln!(o, "## {}\n", l("Verbrauchtes Budget", "Budget spent"));
+    for line in budget_lines(&budget(&ledger, policy, now), lang) {
+        let _ = writeln!(o, "- {}", line.trim_start());
+    }
     let _ = writeln!(
         o,
-        "| {} | {} | {} | {} | {} |\n|---|---|---|---|---|",
-        l("Jahr", "Year"),
+        "\n| {} | {} | {} |\n|---|---|---|",
+        l("Kalenderjahr (UTC)", "Calendar year (UTC)"),
         l("Runden", "Rounds"),
         l("verbraucht (ε)", "spent (ε)"),
-        l("Grenze (ε)", "limit (ε)"),
-        l("verbleibend (ε)", "remaining (ε)")
     );
-    for b in budgets(&ledger, policy, now) {
-        let _ = writeln!(
-            o,
-            "| {} | {} | {:.3} | {:.3} | {:.3} |",
-            b.year, b.rounds, b.spent, b.limit, b.remaining
-        );
+    for (year, (spent, rounds)) in by_year(&ledger) {
+        let _ = writeln!(o, "| {year} | {rounds} | {spent:.3} |");
     }
     let _ = writeln!(
         o,

@@ -1,79 +1,131 @@
 //! The node's privacy policy applied: whether a round may be taken part in ([`check_round`]) and
-//! the privacy budget per calendar year (UTC). The yearly sum over the ledger is computed in one
-//! place ([`by_year`]); the round check, `status`, `privacy` and the report for the data
-//! protection officer all use it.
+//! the privacy budget. The budget is a rolling window of the last 365 days (not a calendar year,
+//! which would let two yearly budgets be spent around New Year), plus an optional cap over the
+//! node's lifetime. Both are computed from the ledger in one place ([`budget`]); the round check,
+//! `status`, `privacy` and the report for the data protection officer all use it. [`by_year`]
+//! only sums the history per calendar year for display.
 
 use std::collections::BTreeMap;
 
 use serde::Serialize;
 use sovbench_core::catalogue::{Catalogue, MetricDef};
 use sovbench_core::pb;
-use sovbench_core::time::year_of;
+use sovbench_core::time::{format_utc, year_of};
 
 use crate::config::PrivacyPolicy;
 use crate::error::NodeError;
 use crate::model::LedgerEntry;
 
-/// Budget of one calendar year.
+/// Length of the budget window in days.
+pub const WINDOW_DAYS: i64 = 365;
+/// Length of the budget window in seconds.
+pub const WINDOW_SECS: i64 = WINDOW_DAYS * 86_400;
+
+/// Epsilon that leaves the window at a time: a release recorded at `t` counts until
+/// `t + WINDOW_SECS`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct YearBudget {
-    /// Calendar year (UTC).
-    pub year: i64,
-    /// Epsilon spent (all recorded releases, delivered or not).
-    pub spent: f64,
-    /// The policy's yearly limit.
-    pub limit: f64,
-    /// What is left.
-    pub remaining: f64,
-    /// Rounds with a release in that year.
-    pub rounds: usize,
+pub struct Freeing {
+    /// When the epsilon stops counting (Unix seconds).
+    pub at: i64,
+    /// How much.
+    pub epsilon: f64,
 }
 
-impl YearBudget {
-    fn new(year: i64, (spent, rounds): (f64, usize), policy: &PrivacyPolicy) -> YearBudget {
-        YearBudget {
-            year,
-            spent,
-            limit: policy.max_epsilon_per_year,
-            remaining: (policy.max_epsilon_per_year - spent).max(0.0),
-            rounds,
+/// The privacy budget at one time: the rolling window and the lifetime total.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Budget {
+    /// The time it was computed for (Unix seconds).
+    pub now: i64,
+    /// The window's length in days.
+    pub window_days: i64,
+    /// Releases recorded after this time count (Unix seconds, exclusive).
+    pub window_start: i64,
+    /// Epsilon spent in the window (all recorded releases, delivered or not).
+    pub spent: f64,
+    /// Rounds with a release in the window.
+    pub rounds: usize,
+    /// The policy's limit for any 365 days (`privacy.max_epsilon_per_year`).
+    pub limit: f64,
+    /// What is left in the window.
+    pub remaining: f64,
+    /// When the window's releases stop counting, earliest first.
+    pub frees_up: Vec<Freeing>,
+    /// Epsilon spent over the node's lifetime.
+    pub lifetime_spent: f64,
+    /// The policy's lifetime cap (`privacy.max_epsilon_lifetime`), if any.
+    pub lifetime_limit: Option<f64>,
+    /// What is left of the lifetime cap, if any.
+    pub lifetime_remaining: Option<f64>,
+}
+
+impl Budget {
+    /// The earliest time at which a round costing `epsilon` fits into the window, if it ever
+    /// does (not if it exceeds the limit itself or the lifetime cap).
+    pub fn fits_from(&self, epsilon: f64) -> Option<i64> {
+        if epsilon > self.limit + 1e-12
+            || self.lifetime_remaining.is_some_and(|r| epsilon > r + 1e-12)
+        {
+            return None;
         }
+        let mut spent = self.spent;
+        if spent + epsilon <= self.limit + 1e-12 {
+            return Some(self.now);
+        }
+        for f in &self.frees_up {
+            spent -= f.epsilon;
+            if spent + epsilon <= self.limit + 1e-12 {
+                return Some(f.at);
+            }
+        }
+        None
+    }
+}
+
+/// The budget at `now`: epsilon of the releases recorded in the last 365 days and over the
+/// node's lifetime, against the policy. The one budget computation of the node.
+pub fn budget(ledger: &[LedgerEntry], policy: &PrivacyPolicy, now: i64) -> Budget {
+    let window_start = now - WINDOW_SECS;
+    // Sums start at 0.0 (not Rust's float sum, which starts at -0.0 and would print "-0").
+    let (mut spent, mut rounds, mut lifetime) = (0.0, 0, 0.0);
+    let mut frees_up = Vec::new();
+    for e in ledger {
+        lifetime += e.epsilon;
+        if e.recorded_at > window_start {
+            spent += e.epsilon;
+            rounds += 1;
+            frees_up.push(Freeing {
+                at: e.recorded_at + WINDOW_SECS,
+                epsilon: e.epsilon,
+            });
+        }
+    }
+    frees_up.sort_by_key(|f| f.at);
+    let lifetime_limit = policy.max_epsilon_lifetime;
+    Budget {
+        now,
+        window_days: WINDOW_DAYS,
+        window_start,
+        spent,
+        rounds,
+        limit: policy.max_epsilon_per_year,
+        remaining: (policy.max_epsilon_per_year - spent).max(0.0),
+        frees_up,
+        lifetime_spent: lifetime,
+        lifetime_limit,
+        lifetime_remaining: lifetime_limit.map(|l| (l - lifetime).max(0.0)),
     }
 }
 
 /// Epsilon spent and rounds released per calendar year (UTC) of the ledger entries' recording
-/// time; every release counts, delivered or not.
+/// time: history for display. Limits apply to the rolling window ([`budget`]), not to these.
 pub fn by_year(ledger: &[LedgerEntry]) -> BTreeMap<i64, (f64, usize)> {
     let mut years: BTreeMap<i64, (f64, usize)> = BTreeMap::new();
     for e in ledger {
-        // Starts at 0.0 (not Rust's float sum, which starts at -0.0 and would print "-0").
         let y = years.entry(year_of(e.recorded_at)).or_insert((0.0, 0));
         y.0 += e.epsilon;
         y.1 += 1;
     }
     years
-}
-
-/// Epsilon spent in the calendar year (UTC) of `now`.
-pub fn spent_in_year(ledger: &[LedgerEntry], now: i64) -> f64 {
-    by_year(ledger).get(&year_of(now)).map_or(0.0, |y| y.0)
-}
-
-/// Budget per year over the ledger, always including the year of `now`.
-pub fn budgets(ledger: &[LedgerEntry], policy: &PrivacyPolicy, now: i64) -> Vec<YearBudget> {
-    let mut years = by_year(ledger);
-    years.entry(year_of(now)).or_insert((0.0, 0));
-    years
-        .into_iter()
-        .map(|(year, sum)| YearBudget::new(year, sum, policy))
-        .collect()
-}
-
-/// The budget of the year of `now`.
-pub fn this_year(ledger: &[LedgerEntry], policy: &PrivacyPolicy, now: i64) -> YearBudget {
-    let year = year_of(now);
-    let sum = by_year(ledger).get(&year).copied().unwrap_or((0.0, 0));
-    YearBudget::new(year, sum, policy)
 }
 
 /// Checks a round against the catalogue, the protocol and the node's privacy policy; returns the
@@ -82,7 +134,7 @@ pub fn check_round<'c>(
     params: &pb::RoundParams,
     policy: &PrivacyPolicy,
     catalogue: &'c Catalogue,
-    spent_this_year: f64,
+    budget: &Budget,
     now: i64,
 ) -> Result<Vec<&'c MetricDef>, NodeError> {
     let bad = |reason: String| NodeError::BadRound {
@@ -167,18 +219,37 @@ pub fn check_round<'c>(
             format!("at least {} (privacy.min_cohort)", policy.min_cohort),
         ));
     }
-    if spent_this_year + round_eps > policy.max_epsilon_per_year + 1e-12 {
+    if budget.spent + round_eps > budget.limit + 1e-12 {
+        let when = match budget.fits_from(round_eps) {
+            Some(t) => format!("; a round like this fits again from {}", format_utc(t)),
+            None => String::new(),
+        };
         return Err(policy_err(
-            "epsilon this year",
+            "epsilon in the last 365 days",
             format!(
-                "{} ({spent_this_year} spent + {round_eps} for this round)",
-                spent_this_year + round_eps
+                "{} ({} spent since {} + {round_eps} for this round)",
+                budget.spent + round_eps,
+                budget.spent,
+                format_utc(budget.window_start)
             ),
             format!(
-                "at most {} (privacy.max_epsilon_per_year)",
-                policy.max_epsilon_per_year
+                "at most {} (privacy.max_epsilon_per_year, any 365 days){when}",
+                budget.limit
             ),
         ));
+    }
+    if let Some(cap) = budget.lifetime_limit {
+        if budget.lifetime_spent + round_eps > cap + 1e-12 {
+            return Err(policy_err(
+                "epsilon over the node's lifetime",
+                format!(
+                    "{} ({} spent + {round_eps} for this round)",
+                    budget.lifetime_spent + round_eps,
+                    budget.lifetime_spent
+                ),
+                format!("at most {cap} (privacy.max_epsilon_lifetime)"),
+            ));
+        }
     }
     Ok(defs)
 }
@@ -190,6 +261,14 @@ fn short_hex(b: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn none() -> Budget {
+        budget(&[], &PrivacyPolicy::default(), 1)
+    }
+
+    fn spent(eps: f64) -> Budget {
+        budget(&[entry("old", 0, eps)], &PrivacyPolicy::default(), 1)
+    }
 
     fn round(eps: f64, m: u32, k: u32) -> pb::RoundParams {
         let c = Catalogue::current();
@@ -212,12 +291,12 @@ mod tests {
         let c = Catalogue::current();
         let p = PrivacyPolicy::default();
         assert_eq!(
-            check_round(&round(1.0, 1, 10), &p, &c, 0.0, 1)
+            check_round(&round(1.0, 1, 10), &p, &c, &none(), 1)
                 .unwrap()
                 .len(),
             5
         );
-        let e = check_round(&round(1.0, 0, 10), &p, &c, 0.0, 1)
+        let e = check_round(&round(1.0, 0, 10), &p, &c, &none(), 1)
             .unwrap_err()
             .to_string();
         assert!(
@@ -226,17 +305,17 @@ mod tests {
                 && e.contains("at most 2"),
             "{e}"
         );
-        let e = check_round(&round(1.0, 1, 5), &p, &c, 0.0, 1)
+        let e = check_round(&round(1.0, 1, 5), &p, &c, &none(), 1)
             .unwrap_err()
             .to_string();
         assert!(
             e.contains("minimum cohort size k is 5") && e.contains("at least 10"),
             "{e}"
         );
-        let e = check_round(&round(2.0, 1, 10), &p, &c, 3.0, 1)
+        let e = check_round(&round(2.0, 1, 10), &p, &c, &spent(3.0), 1)
             .unwrap_err()
             .to_string();
-        assert!(e.contains("epsilon this year"), "{e}");
+        assert!(e.contains("epsilon in the last 365 days"), "{e}");
     }
 
     #[test]
@@ -245,21 +324,21 @@ mod tests {
         let p = PrivacyPolicy::default();
         let mut r = round(1.0, 1, 10);
         r.catalogue_hash = vec![0; 32];
-        assert!(check_round(&r, &p, &c, 0.0, 1)
+        assert!(check_round(&r, &p, &c, &none(), 1)
             .unwrap_err()
             .to_string()
             .contains("catalogue"));
         let r = round(1.0, 1, 10);
-        assert!(check_round(&r, &p, &c, 0.0, 2_000_000_000)
+        assert!(check_round(&r, &p, &c, &none(), 2_000_000_000)
             .unwrap_err()
             .to_string()
             .contains("closed"));
         let mut r = round(1.0, 1, 10);
         r.metrics[0].upper = 7;
-        assert!(check_round(&r, &p, &c, 0.0, 1).is_err());
+        assert!(check_round(&r, &p, &c, &none(), 1).is_err());
         let mut r = round(1.0, 1, 10);
         r.metrics.push(r.metrics[0].clone());
-        assert!(check_round(&r, &p, &c, 0.0, 1)
+        assert!(check_round(&r, &p, &c, &none(), 1)
             .unwrap_err()
             .to_string()
             .contains("twice"));
@@ -277,33 +356,79 @@ mod tests {
         }
     }
 
+    // 2026-12-31T23:59:59Z and 2027-01-01T00:00:00Z.
+    const DEC: i64 = 1_798_761_599;
+    const JAN: i64 = 1_798_761_600;
+    const DAY: i64 = 86_400;
+
     #[test]
-    fn the_budget_is_summed_per_calendar_year_in_one_place() {
-        // 2026-12-31T23:59:59Z and 2027-01-01T00:00:00Z.
-        let (dec, jan) = (1_798_761_599, 1_798_761_600);
-        let ledger = [
-            entry("a", dec - 86_400, 1.5),
-            entry("b", dec, 1.0),
-            entry("c", jan, 2.0),
-        ];
+    fn the_budget_is_a_rolling_365_day_window_not_a_calendar_year() {
+        // The old budget reset on 1 January: 4 spent on 31 December and 4 more on 1 January
+        // were both allowed. The window counts both.
         let p = PrivacyPolicy::default();
-        assert_eq!(spent_in_year(&ledger, dec), 2.5);
-        assert_eq!(spent_in_year(&ledger, jan), 2.0);
-        assert_eq!(spent_in_year(&[], jan).to_string(), "0", "no negative zero");
-        let years = budgets(&ledger, &p, jan + 366 * 86_400);
-        let rows: Vec<(i64, f64, usize, f64)> = years
-            .iter()
-            .map(|b| (b.year, b.spent, b.rounds, b.remaining))
-            .collect();
-        assert_eq!(
-            rows,
-            vec![
-                (2026, 2.5, 2, 1.5),
-                (2027, 2.0, 1, 2.0),
-                (2028, 0.0, 0, 4.0)
-            ]
+        let ledger = [entry("dec-a", DEC - DAY, 2.0), entry("dec-b", DEC, 2.0)];
+        let b = budget(&ledger, &p, JAN);
+        assert_eq!((b.spent, b.rounds, b.remaining), (4.0, 2, 0.0));
+        let e = check_round(&round(2.0, 1, 10), &p, &Catalogue::current(), &b, 1)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("epsilon in the last 365 days is 6")
+                && e.contains("at most 4 (privacy.max_epsilon_per_year, any 365 days)")
+                && e.contains("fits again from 2027-12-30"),
+            "{e}"
         );
-        assert_eq!(this_year(&ledger, &p, dec), years[0]);
-        assert_eq!(this_year(&[], &p, dec).remaining, 4.0);
+        // The first release frees up 365 days after it was recorded, the second a second later.
+        assert_eq!(b.fits_from(2.0), Some(DEC - DAY + WINDOW_SECS));
+        assert_eq!(b.fits_from(4.0), Some(DEC + WINDOW_SECS));
+        assert_eq!(b.fits_from(4.5), None, "more than the limit never fits");
+        let later = budget(&ledger, &p, DEC - DAY + WINDOW_SECS);
+        assert_eq!((later.spent, later.rounds), (2.0, 1));
+        assert!(check_round(&round(2.0, 1, 10), &p, &Catalogue::current(), &later, 1).is_ok());
+        assert_eq!(budget(&ledger, &p, DEC + WINDOW_SECS).spent, 0.0);
+        assert_eq!(
+            budget(&[], &p, JAN).spent.to_string(),
+            "0",
+            "no negative zero"
+        );
+        // History per calendar year, for display only.
+        let years: Vec<(i64, f64, usize)> = by_year(&[entry("x", DEC, 1.5), entry("y", JAN, 2.0)])
+            .into_iter()
+            .map(|(y, (e, n))| (y, e, n))
+            .collect();
+        assert_eq!(years, vec![(2026, 1.5, 1), (2027, 2.0, 1)]);
+    }
+
+    #[test]
+    fn the_optional_lifetime_cap_refuses_once_reached() {
+        let p = PrivacyPolicy {
+            max_epsilon_lifetime: Some(6.0),
+            ..PrivacyPolicy::default()
+        };
+        let ledger = [
+            entry("a", 0, 2.0),
+            entry("b", DAY, 2.0),
+            entry("c", 2 * DAY, 1.0),
+        ];
+        let now = 3 * WINDOW_SECS;
+        let b = budget(&ledger, &p, now);
+        assert_eq!(
+            (b.spent, b.lifetime_spent, b.lifetime_remaining),
+            (0.0, 5.0, Some(1.0))
+        );
+        assert!(check_round(&round(1.0, 1, 10), &p, &Catalogue::current(), &b, 1).is_ok());
+        let e = check_round(&round(2.0, 1, 10), &p, &Catalogue::current(), &b, 1)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("epsilon over the node's lifetime is 7")
+                && e.contains("at most 6 (privacy.max_epsilon_lifetime)"),
+            "{e}"
+        );
+        assert_eq!(b.fits_from(2.0), None);
+        assert_eq!(
+            budget(&ledger, &PrivacyPolicy::default(), now).lifetime_remaining,
+            None
+        );
     }
 }

@@ -60,10 +60,12 @@ fn every_offline_command_prints_json() {
     let a = json(&d, &["assess", "--file", &file("selbsttest.toml")]);
     assert_eq!(a["total"], 11);
     assert_eq!(json(&d, &["assess", "--history"])[0]["scores"][0], 2);
-    assert_eq!(json(&d, &["status"])["epsilon_spent_this_year"], 0.0);
+    assert_eq!(json(&d, &["status"])["budget"]["spent"], 0.0);
     let report = out("datenschutz.md");
     let p = json(&d, &["privacy", "--report", &report]);
-    assert_eq!(p["years"][0]["rounds"], 0);
+    assert_eq!(p["budget"]["rounds"], 0);
+    assert_eq!(p["budget"]["window_days"], 365);
+    assert_eq!(p["years"].as_array().map(Vec::len), Some(0));
     assert!(std::fs::read_to_string(&report)
         .expect("report")
         .contains("Datenschutzbericht"));
@@ -199,7 +201,8 @@ fn text_output_and_exit_codes_without_an_aggregator() {
     let out = run(&d, &["status"]);
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(
-        text.contains("Datenschutzbudget dieses Jahr (Epsilon): 0.000 / 4.000"),
+        text.contains("Datenschutzbudget der letzten 365 Tage")
+            && text.contains("ε 0.000 / 4.000 verbraucht in 0 Runden"),
         "{text}"
     );
     for cmd in ["submit", "compare"] {

@@ -1,5 +1,6 @@
 //! The node's privacy policy and budget, end to end against a real aggregator.
 
+use sovbench_core::clock::Clock;
 use sovbench_core::i18n::Lang;
 use sovbench_node::model::DeliveryState;
 use sovbench_node::round::{self, policy};
@@ -28,10 +29,15 @@ async fn a_round_beyond_the_policy_is_refused_and_nothing_is_recorded_or_sent() 
     assert_eq!(h.agg().rounds().unwrap()[0].submissions, 0);
 }
 
+/// 2026-12-31T12:00:00Z: the budget test starts half a day before New Year.
+const NEW_YEARS_EVE: i64 = 1_798_718_400;
+const DAY: i64 = 86_400;
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_node_whose_yearly_budget_is_spent_refuses_further_rounds() {
-    let mut h = Harness::start().await;
-    // The test policy allows 2 per round and 4 per year: two rounds of 2 spend the year.
+async fn a_spent_budget_stays_spent_across_new_year_until_365_days_have_passed() {
+    // One clock for the aggregator and the node: the test does not depend on the day it runs.
+    let (mut h, clock) = Harness::start_at(NEW_YEARS_EVE).await;
+    // The test policy allows 2 per round and 4 in any 365 days: two rounds of 2 spend it.
     let node = h.node("stadt", "DE-HE", 60_000, [3, 3, 3, 3, 3]);
     for round in ["y1", "y2"] {
         h.open_round(round, 1.0, 2, 5);
@@ -39,27 +45,35 @@ async fn a_node_whose_yearly_budget_is_spent_refuses_further_rounds() {
         assert_eq!(r.current.unwrap().state, DeliveryState::Delivered);
         h.agg().close_round(round).await.unwrap();
     }
-    let now = sovbench_core::now_unix();
-    assert!((policy::spent_in_year(&node.store().ledger().unwrap(), now) - 4.0).abs() < 1e-6);
+    let budget = |now| policy::budget(&node.store().ledger().unwrap(), &node.config().privacy, now);
+    assert!((budget(clock.now()).spent - 4.0).abs() < 1e-6);
+
+    // New Year's Day. A budget per calendar year (the old rule) would start again at 0 here
+    // and take part: 8 within two days. The rolling window refuses.
+    clock.advance(DAY);
     h.open_round("y3", 0.5, 1, 5);
     let err = round::submit(&node).await.unwrap_err().to_string();
     assert!(
-        err.contains("epsilon this year") && err.contains("at most 4"),
+        err.contains("epsilon in the last 365 days")
+            && err.contains("at most 4")
+            && err.contains("fits again from 2027-12-31 12:00 UTC"),
         "{err}"
     );
     assert_eq!(node.store().ledger().unwrap().len(), 2);
-    assert_eq!(
+    let y3 = |h: &Harness| {
         h.agg()
             .rounds()
             .unwrap()
             .iter()
             .find(|r| r.round_id == "y3")
             .unwrap()
-            .submissions,
-        0
-    );
+            .submissions
+    };
+    assert_eq!(y3(&h), 0);
 
-    // The report for the data protection officer lists both releases with the values sent.
+    // The report for the data protection officer lists both releases with the values sent,
+    // the window and when the budget frees up.
+    let now = clock.now();
     let report = sovbench_node::privacy::report::render(&node, Lang::De, now).unwrap();
     assert!(
         report.contains("Datenschutzbericht")
@@ -77,7 +91,22 @@ async fn a_node_whose_yearly_budget_is_spent_refuses_further_rounds() {
             );
         }
     }
-    assert!(report.contains("| 4.000 | 4.000 | 0.000 |"), "{report}");
+    assert!(
+        report.contains("Datenschutzbudget der letzten 365 Tage")
+            && report.contains("ε 4.000 / 4.000 verbraucht in 2 Runden, verbleibend 0.000")
+            && report.contains("wird wieder frei am 2027-12-31 12:00 UTC: ε 2.000")
+            && report.contains("| 2026 | 2 | 4.000 |"),
+        "{report}"
+    );
     let en = sovbench_node::privacy::report::render(&node, Lang::En, now).unwrap();
     assert!(en.contains("privacy report") && en.contains("What the guarantee means"));
+    assert!(en.contains("frees up on 2027-12-31 12:00 UTC"), "{en}");
+
+    // 365 days after the releases, the budget is free again.
+    h.agg().close_round("y3").await.unwrap();
+    clock.set(NEW_YEARS_EVE + 365 * DAY + 1);
+    assert_eq!(budget(clock.now()).spent, 0.0);
+    h.open_round("y4", 1.0, 2, 5);
+    let r = round::submit(&node).await.unwrap();
+    assert_eq!(r.current.unwrap().state, DeliveryState::Delivered);
 }
