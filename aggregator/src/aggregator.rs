@@ -5,13 +5,14 @@
 //! [`crate::peers`].
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use sovbench_core::clock::{SharedClock, SystemClock};
 use sovbench_core::cohort::CohortAttributes;
 use sovbench_core::envelope::{EnvelopeError, Identity};
 use sovbench_core::pb;
 
+use crate::acks::{self, AckLog};
 use crate::commit::Committer;
 use crate::enrolment::{self, NewEnrolment};
 use crate::error::AggError;
@@ -19,7 +20,7 @@ use crate::model::Enrolment;
 use crate::peers::Desk;
 use crate::publication;
 use crate::rounds::{self, RoundInfo, RoundSpec};
-use crate::store::Store;
+use crate::store::{CommitHook, Store};
 use crate::submission;
 
 /// File name of the aggregator's Ed25519 key (PKCS#8, mode 0600) inside the data directory.
@@ -34,6 +35,7 @@ pub struct Aggregator {
     store: Store,
     identity: Arc<Identity>,
     clock: SharedClock,
+    acks: Arc<Mutex<AckLog>>,
     committer: Committer,
     desk: Desk,
 }
@@ -69,7 +71,8 @@ impl Aggregator {
         Aggregator::from_parts(dir, store, clock)
     }
 
-    /// Opens the aggregator in `dir`.
+    /// Opens the aggregator in `dir`. Refuses to start ([`AggError::StoreDamaged`]) when the
+    /// store holds less than its acknowledgement record ([`crate::acks`]) says was acknowledged.
     pub fn open(dir: &Path) -> Result<Aggregator, AggError> {
         Aggregator::open_with_clock(dir, SystemClock::shared())
     }
@@ -85,16 +88,31 @@ impl Aggregator {
 
     fn from_parts(dir: &Path, store: Store, clock: SharedClock) -> Result<Aggregator, AggError> {
         let identity = Arc::new(Identity::load_file(&dir.join(KEY_FILE))?);
-        let committer = Committer::start(store.clone(), identity.clone())?;
+        let recorded = acks::read(dir)?;
+        acks::verify(&store, &recorded)?;
+        let acks = Arc::new(Mutex::new(AckLog::open(dir, &store, &recorded)?));
+        let committer = Committer::start(store.clone(), identity.clone(), acks.clone())?;
         let desk = Desk::open(store.clone(), identity.clone(), clock.clone())?;
         Ok(Aggregator {
             dir: dir.to_path_buf(),
             store,
             identity,
             clock,
+            acks,
             committer,
             desk,
         })
+    }
+
+    /// **For tests only**: runs `hook` before every durable commit of the store, so that a test
+    /// can make commits slow or fail ([`Store::set_commit_hook`]); `None` removes it.
+    pub fn set_commit_hook(&self, hook: Option<CommitHook>) {
+        self.store.set_commit_hook(hook);
+    }
+
+    /// Bytes the store takes on disk.
+    pub fn store_bytes(&self) -> u64 {
+        self.store.disk_bytes()
     }
 
     /// Data directory.
@@ -142,7 +160,7 @@ impl Aggregator {
     /// Revokes a node's key: its further submissions are refused, its peer offers vanish from
     /// every match list and its unanswered contact requests are closed.
     pub fn revoke(&self, public_key: &[u8]) -> Result<Enrolment, AggError> {
-        enrolment::revoke(&self.store, &self.desk, public_key, self.now())
+        enrolment::revoke(&self.committer, &self.desk, public_key, self.now())
     }
 
     /// All enrolments.
@@ -158,6 +176,11 @@ impl Aggregator {
     /// Rounds that are still marked open but whose closing time `now` has passed.
     pub fn due_rounds(&self, now: i64) -> Result<Vec<String>, AggError> {
         rounds::due_rounds(&self.store, now)
+    }
+
+    /// Rounds that are closed but not yet published.
+    pub fn unpublished_rounds(&self) -> Result<Vec<String>, AggError> {
+        rounds::unpublished(&self.store)
     }
 
     /// The decoded parameters of a round (our own signed message).
@@ -180,6 +203,14 @@ impl Aggregator {
         rounds::list(&self.store)
     }
 
+    /// Whether the store holds a submission of the key `node_key` (raw) to the round.
+    pub fn submission_stored(&self, round_id: &str, node_key: &[u8]) -> Result<bool, AggError> {
+        Ok(self
+            .store
+            .submission(&crate::store::submission_key(round_id, node_key))?
+            .is_some())
+    }
+
     /// Checks a signed submission and stores it durably; returns the signed receipt.
     pub async fn submit(&self, msg: pb::SignedMessage) -> Result<pb::SignedMessage, AggError> {
         submission::submit(&self.store, &self.committer, msg, self.now()).await
@@ -188,7 +219,13 @@ impl Aggregator {
     /// Computes, signs and stores the benchmark of a closed round. Publishing a round again
     /// returns the stored publication.
     pub fn publish(&self, round_id: &str) -> Result<pb::SignedMessage, AggError> {
-        publication::publish(&self.store, &self.identity, round_id, self.now())
+        publication::publish(
+            &self.store,
+            &self.identity,
+            &self.acks,
+            round_id,
+            self.now(),
+        )
     }
 
     /// A stored publication (the latest for `None`).
@@ -218,7 +255,9 @@ mod tests {
             state: "DE-SH".into(),
             size: SizeClass::Pop50kTo100k,
         };
-        let e = agg.enrol(&[7; 32], "A", attrs.clone(), 60_000).unwrap();
+        // A real key: enrolment refuses keys that are not valid Ed25519 points.
+        let key = sovbench_core::envelope::Identity::generate().unwrap().0.public_key().to_vec();
+        let e = agg.enrol(&key, "A", attrs.clone(), 60_000).unwrap();
         assert_eq!(e.enrolled_at, 1_790_000_000);
         assert!(matches!(
             agg.enrol(&[7; 31], "B", attrs, 1),
@@ -237,7 +276,7 @@ mod tests {
         assert_eq!(p.opens_at, 1_790_000_000);
         handle.advance(60);
         assert_eq!(
-            agg.revoke(&[7; 32]).unwrap().revoked_at,
+            agg.revoke(&key).unwrap().revoked_at,
             Some(1_790_000_060)
         );
         assert!(agg.signed_round(None).is_ok());

@@ -1,11 +1,19 @@
-//! Group commit: one worker thread owns every write of submissions and every round close, so
-//! that duplicate checks, the round's open state and the durable commit are decided in one place
-//! and in one order. Concurrent submissions that arrive while a commit is under way are written
-//! together and share one `fsync`; each caller gets its answer only after that commit.
+//! Group commit: one worker thread owns every write of submissions, every round close and every
+//! revocation, so that duplicate checks, revocation, the round's open state and the durable
+//! commit are decided in one place and in one order. Concurrent submissions that arrive while a
+//! commit is under way are written together and share one `fsync`.
+//!
+//! Nothing is answered from memory: every receipt, a retry's too, goes out only after a
+//! successful durable commit (flush and `fsync`) of the group it arrived in, and after the
+//! acknowledgement record ([`crate::acks`]) holds the round's new count. A group with only
+//! retries still commits, since what they were answered from may not be durable yet (a commit
+//! that failed leaves its writes in sled's memory). A close or a revocation first commits and
+//! answers everything that arrived before it; whatever arrives after it sees the closed round or
+//! the revoked key.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TrySendError};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 
 use prost::Message as _;
@@ -13,8 +21,9 @@ use sovbench_core::envelope::{fingerprint, Identity};
 use sovbench_core::pb;
 use tokio::sync::oneshot;
 
+use crate::acks::{self, AckLog};
 use crate::error::AggError;
-use crate::model::{RoundState, RoundStatus, StoredSubmission};
+use crate::model::{Enrolment, RoundState, RoundStatus, StoredSubmission};
 use crate::store::{submission_key, Store, SubmissionBatch};
 
 /// Most submissions in one group commit.
@@ -28,16 +37,17 @@ pub struct PendingSubmission {
     pub round_id: String,
     /// Raw public key of the node.
     pub node_key: Vec<u8>,
-    /// The record to store (its `receipt` is filled in by the worker).
+    /// The record to store (its acknowledged count, digest and group are filled in by the
+    /// worker).
     pub record: StoredSubmission,
 }
 
+type Reply = oneshot::Sender<Result<pb::SignedMessage, AggError>>;
+
 enum Op {
-    Submit(
-        PendingSubmission,
-        oneshot::Sender<Result<pb::SignedMessage, AggError>>,
-    ),
+    Submit(PendingSubmission, Reply),
     Close(String, i64, oneshot::Sender<Result<bool, AggError>>),
+    Revoke(Vec<u8>, i64, SyncSender<Result<Enrolment, AggError>>),
 }
 
 /// Handle to the commit worker. Dropping it stops the worker after the queue is drained.
@@ -53,12 +63,21 @@ impl std::fmt::Debug for Committer {
 }
 
 impl Committer {
-    /// Starts the worker.
-    pub fn start(store: Store, identity: Arc<Identity>) -> Result<Committer, AggError> {
+    /// Starts the worker; it appends to the acknowledgement record `acks`.
+    pub fn start(
+        store: Store,
+        identity: Arc<Identity>,
+        acks: Arc<Mutex<AckLog>>,
+    ) -> Result<Committer, AggError> {
         let (tx, rx) = sync_channel(QUEUE);
+        let worker = Worker {
+            store,
+            identity,
+            acks,
+        };
         let worker = std::thread::Builder::new()
             .name("sovbench-commit".into())
-            .spawn(move || run(store, identity, rx))
+            .spawn(move || worker.run(rx))
             .map_err(|e| AggError::Storage(format!("starting the commit worker: {e}")))?;
         Ok(Committer {
             tx: Some(tx),
@@ -75,7 +94,7 @@ impl Committer {
     }
 
     /// Stores a submission durably and returns its signed receipt; an identical resubmission
-    /// returns the stored receipt, a different one is refused.
+    /// gets the stored receipt (after a durable commit), a different one is refused.
     pub async fn submit(&self, p: PendingSubmission) -> Result<pb::SignedMessage, AggError> {
         let (tx, rx) = oneshot::channel();
         self.send(Op::Submit(p, tx))?;
@@ -88,6 +107,14 @@ impl Committer {
         self.send(Op::Close(round_id.to_string(), now, tx))?;
         rx.await.map_err(|_| AggError::ShuttingDown)?
     }
+
+    /// Revokes a key at `now` (durably), after everything queued before it is committed and
+    /// answered; blocks the calling thread until then. Submissions decided after it are refused.
+    pub fn revoke(&self, key: &[u8], now: i64) -> Result<Enrolment, AggError> {
+        let (tx, rx) = sync_channel(1);
+        self.send(Op::Revoke(key.to_vec(), now, tx))?;
+        rx.recv().map_err(|_| AggError::ShuttingDown)?
+    }
 }
 
 impl Drop for Committer {
@@ -99,142 +126,222 @@ impl Drop for Committer {
     }
 }
 
-fn run(store: Store, identity: Arc<Identity>, rx: Receiver<Op>) {
-    while let Ok(first) = rx.recv() {
-        let mut ops = vec![first];
-        while ops.len() < MAX_BATCH {
-            match rx.try_recv() {
-                Ok(op) => ops.push(op),
-                Err(_) => break,
-            }
-        }
-        process(&store, &identity, ops);
-    }
+struct Worker {
+    store: Store,
+    identity: Arc<Identity>,
+    acks: Arc<Mutex<AckLog>>,
 }
 
-type Reply = oneshot::Sender<Result<pb::SignedMessage, AggError>>;
-
-fn process(store: &Store, identity: &Identity, ops: Vec<Op>) {
-    let mut batch = SubmissionBatch::default();
-    let mut in_batch: HashMap<Vec<u8>, (Vec<u8>, pb::SignedMessage)> = HashMap::new();
-    let mut waiting: Vec<(Reply, pb::SignedMessage)> = Vec::new();
-    for op in ops {
-        match op {
-            Op::Submit(p, reply) => match decide(store, identity, &mut in_batch, &mut batch, p) {
-                Ok(Decision::Stored(receipt)) => waiting.push((reply, receipt)),
-                // A copy of a submission stored earlier is answered at once; a copy of one in this
-                // batch only after the batch is durable.
-                Ok(Decision::Duplicate(receipt, true)) => {
-                    let _ = reply.send(Ok(receipt));
-                }
-                Ok(Decision::Duplicate(receipt, false)) => waiting.push((reply, receipt)),
-                Err(e) => {
-                    let _ = reply.send(Err(e));
-                }
-            },
-            Op::Close(round_id, now, reply) => {
-                // Everything accepted before the close is stored before the round's state changes.
-                // Submitters are answered by the commit of their batch alone, whatever the close.
-                let flushed = std::mem::take(&mut batch);
-                let committed = store.commit_submissions(flushed);
-                answer(
-                    &mut waiting,
-                    &committed.as_ref().map(|_| ()).map_err(|e| e.to_string()),
-                );
-                in_batch.clear();
-                let _ = reply.send(committed.and_then(|()| close(store, &round_id, now)));
-            }
-        }
-    }
-    let res = store.commit_submissions(batch);
-    answer(&mut waiting, &res.map_err(|e| e.to_string()));
+/// What one group commit holds.
+#[derive(Default)]
+struct Group {
+    batch: SubmissionBatch,
+    /// Submissions of this group by key: payload hash and receipt.
+    in_batch: HashMap<Vec<u8>, (Vec<u8>, pb::SignedMessage)>,
+    /// Callers waiting for the commit, with their receipts.
+    waiting: Vec<(Reply, pb::SignedMessage)>,
+    /// Rounds whose acknowledged count this group records.
+    rounds: BTreeSet<String>,
+    seq: Option<u64>,
 }
 
-fn answer(waiting: &mut Vec<(Reply, pb::SignedMessage)>, res: &Result<(), String>) {
-    for (reply, receipt) in waiting.drain(..) {
-        let _ = reply.send(match res {
-            Ok(()) => Ok(receipt),
-            Err(e) => Err(AggError::Storage(e.clone())),
+impl Worker {
+    fn run(self, rx: Receiver<Op>) {
+        while let Ok(first) = rx.recv() {
+            let mut ops = vec![first];
+            while ops.len() < MAX_BATCH {
+                match rx.try_recv() {
+                    Ok(op) => ops.push(op),
+                    Err(_) => break,
+                }
+            }
+            self.process(ops);
+        }
+    }
+
+    fn acks(&self) -> Result<MutexGuard<'_, AckLog>, AggError> {
+        self.acks
+            .lock()
+            .map_err(|_| AggError::Storage("acknowledgement record poisoned".into()))
+    }
+
+    fn process(&self, ops: Vec<Op>) {
+        let mut group = Group::default();
+        for op in ops {
+            match op {
+                Op::Submit(p, reply) => match self.decide(&mut group, p) {
+                    Ok(receipt) => group.waiting.push((reply, receipt)),
+                    Err(e) => {
+                        let _ = reply.send(Err(e));
+                    }
+                },
+                Op::Close(round_id, now, reply) => {
+                    // Everything accepted before the close is stored and answered first.
+                    self.commit(&mut group);
+                    let _ = reply.send(self.close(&round_id, now));
+                }
+                Op::Revoke(key, now, reply) => {
+                    self.commit(&mut group);
+                    let _ = reply.send(self.revoke(&key, now));
+                }
+            }
+        }
+        self.commit(&mut group);
+    }
+
+    /// Commits the group durably, records the acknowledged counts, then answers its callers.
+    fn commit(&self, group: &mut Group) {
+        let g = std::mem::take(group);
+        if g.waiting.is_empty() && g.batch.is_empty() {
+            return;
+        }
+        let res = self.store.commit_submissions(g.batch).and_then(|()| {
+            let seq = g.seq.unwrap_or(0);
+            self.acks()?.acknowledge(seq, g.rounds.iter())
         });
-    }
-}
-
-enum Decision {
-    Stored(pb::SignedMessage),
-    /// A copy: the receipt, and whether the original is durable already.
-    Duplicate(pb::SignedMessage, bool),
-}
-
-fn decide(
-    store: &Store,
-    identity: &Identity,
-    in_batch: &mut HashMap<Vec<u8>, (Vec<u8>, pb::SignedMessage)>,
-    batch: &mut SubmissionBatch,
-    mut p: PendingSubmission,
-) -> Result<Decision, AggError> {
-    let key = submission_key(&p.round_id, &p.node_key);
-    let conflict = || AggError::Conflict {
-        key: fingerprint(&p.node_key),
-        round: p.round_id.clone(),
-    };
-    if let Some((hash, receipt)) = in_batch.get(&key) {
-        return if *hash == p.record.payload_hash {
-            Ok(Decision::Duplicate(receipt.clone(), false))
-        } else {
-            Err(conflict())
-        };
-    }
-    if let Some(existing) = store.submission(&key)? {
-        return if existing.payload_hash == p.record.payload_hash {
-            Ok(Decision::Duplicate(
-                pb::SignedMessage::decode(existing.receipt.as_slice())?,
-                true,
-            ))
-        } else {
-            Err(conflict())
-        };
-    }
-    match store.round_state(&p.round_id)? {
-        Some(RoundState {
-            status: RoundStatus::Open,
-            ..
-        }) => {}
-        Some(s) => {
-            return Err(AggError::RoundClosed {
-                round: p.round_id.clone(),
-                at: s
-                    .closed_at
-                    .map(sovbench_core::time::format_utc)
-                    .unwrap_or_else(|| "an earlier time".into()),
-            })
+        if let Err(e) = &res {
+            tracing::error!(error = %e, "group commit failed; nobody of the group is acknowledged");
+            // The running counts follow what the store holds (a failed flush may still have
+            // applied the batch in memory; a later commit makes it durable).
+            if let Ok(mut acks) = self.acks() {
+                for round in &g.rounds {
+                    if let Err(e) = acks.recount(&self.store, round) {
+                        tracing::error!(round = %round, error = %e, "recounting");
+                    }
+                }
+            }
         }
-        None => return Err(AggError::UnknownRound(p.round_id.clone())),
+        for (reply, receipt) in g.waiting {
+            let _ = reply.send(match &res {
+                Ok(()) => Ok(receipt),
+                Err(e) => Err(AggError::Storage(e.to_string())),
+            });
+        }
     }
-    let receipt = identity.seal(pb::payload::Body::Receipt(pb::Receipt {
-        round_id: p.round_id.clone(),
-        submission_hash: p.record.payload_hash.clone(),
-        node_key: p.node_key.clone(),
-        stored_at: p.record.stored_at,
-    }));
-    p.record.receipt = receipt.encode_to_vec();
-    batch.insert(&key, &p.record)?;
-    in_batch.insert(key, (p.record.payload_hash.clone(), receipt.clone()));
-    Ok(Decision::Stored(receipt))
+
+    /// Decides a submission: refused, a copy of one stored or in this group (its receipt), or
+    /// new (counted, added to the group). Answered only after the group's commit.
+    fn decide(
+        &self,
+        group: &mut Group,
+        mut p: PendingSubmission,
+    ) -> Result<pb::SignedMessage, AggError> {
+        let store = &self.store;
+        let key = submission_key(&p.round_id, &p.node_key);
+        let conflict = || AggError::Conflict {
+            key: fingerprint(&p.node_key),
+            round: p.round_id.clone(),
+        };
+        // Revocations pass through this worker, so this check and a revocation are ordered.
+        match store.enrolment(&p.node_key)? {
+            Some(Enrolment {
+                revoked_at: Some(_),
+                fingerprint,
+                ..
+            }) => return Err(AggError::Revoked(fingerprint)),
+            Some(_) => {}
+            None => return Err(AggError::UnknownKey(fingerprint(&p.node_key))),
+        }
+        if let Some((hash, receipt)) = group.in_batch.get(&key) {
+            return if *hash == p.record.payload_hash {
+                Ok(receipt.clone())
+            } else {
+                Err(conflict())
+            };
+        }
+        if let Some(existing) = store.submission(&key)? {
+            if existing.payload_hash != p.record.payload_hash {
+                return Err(conflict());
+            }
+            group.rounds.insert(p.round_id.clone());
+            return self.receipt(&p.round_id, &p.node_key, &existing);
+        }
+        match store.round_state(&p.round_id)? {
+            Some(RoundState {
+                status: RoundStatus::Open,
+                ..
+            }) => {}
+            Some(s) => {
+                return Err(AggError::RoundClosed {
+                    round: p.round_id.clone(),
+                    at: s
+                        .closed_at
+                        .map(sovbench_core::time::format_utc)
+                        .unwrap_or_else(|| "an earlier time".into()),
+                })
+            }
+            None => return Err(AggError::UnknownRound(p.round_id.clone())),
+        }
+        let signature = acks::signature_hash(&p.record.message)?;
+        let mut acks = self.acks()?;
+        let seq = *group.seq.get_or_insert_with(|| acks.take_seq());
+        let (count, digest) = acks.count(&p.round_id, &signature);
+        drop(acks);
+        p.record.seq = seq;
+        p.record.acknowledged = count;
+        p.record.acknowledged_digest = digest.to_vec();
+        let receipt = self.receipt(&p.round_id, &p.node_key, &p.record)?;
+        group.batch.insert(&key, &p.record);
+        group
+            .in_batch
+            .insert(key, (p.record.payload_hash.clone(), receipt.clone()));
+        group.rounds.insert(p.round_id);
+        Ok(receipt)
+    }
+
+    /// The signed receipt of a stored submission: as stored by older versions, or signed again
+    /// from its fields (the same bytes every time: Ed25519 is deterministic).
+    fn receipt(
+        &self,
+        round_id: &str,
+        node_key: &[u8],
+        s: &StoredSubmission,
+    ) -> Result<pb::SignedMessage, AggError> {
+        if !s.receipt.is_empty() {
+            return Ok(pb::SignedMessage::decode(s.receipt.as_slice())?);
+        }
+        Ok(self.identity.seal(pb::payload::Body::Receipt(pb::Receipt {
+            round_id: round_id.to_string(),
+            submission_hash: s.payload_hash.clone(),
+            node_key: node_key.to_vec(),
+            stored_at: s.stored_at,
+            acknowledged: s.acknowledged,
+            acknowledged_digest: s.acknowledged_digest.clone(),
+            signature_sha256: acks::signature_hash(&s.message)?.to_vec(),
+        })))
+    }
+
+    fn close(&self, round_id: &str, now: i64) -> Result<bool, AggError> {
+        let state = self
+            .store
+            .round_state(round_id)?
+            .ok_or_else(|| AggError::UnknownRound(round_id.to_string()))?;
+        if state.status != RoundStatus::Open {
+            return Ok(false);
+        }
+        self.store.set_round_state(
+            round_id,
+            &RoundState {
+                status: RoundStatus::Closed,
+                closed_at: Some(now),
+            },
+        )?;
+        self.acks()?.closed(round_id)?;
+        Ok(true)
+    }
+
+    fn revoke(&self, key: &[u8], now: i64) -> Result<Enrolment, AggError> {
+        let mut e = self
+            .store
+            .enrolment(key)?
+            .ok_or_else(|| AggError::UnknownKey(fingerprint(key)))?;
+        if e.revoked_at.is_none() {
+            e.revoked_at = Some(now);
+            self.store.put_enrolment(key, &e)?;
+        }
+        Ok(e)
+    }
 }
 
-fn close(store: &Store, round_id: &str, now: i64) -> Result<bool, AggError> {
-    let state = store
-        .round_state(round_id)?
-        .ok_or_else(|| AggError::UnknownRound(round_id.to_string()))?;
-    if state.status != RoundStatus::Open {
-        return Ok(false);
-    }
-    store.set_round_state(
-        round_id,
-        &RoundState {
-            status: RoundStatus::Closed,
-            closed_at: Some(now),
-        },
-    )?;
-    Ok(true)
-}
+#[cfg(test)]
+mod tests;

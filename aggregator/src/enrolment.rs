@@ -7,6 +7,7 @@
 use sovbench_core::cohort::CohortAttributes;
 use sovbench_core::envelope::{self, fingerprint};
 
+use crate::commit::Committer;
 use crate::error::AggError;
 use crate::model::Enrolment;
 use crate::peers::Desk;
@@ -50,23 +51,16 @@ pub fn enrol_many(
 }
 
 /// Revokes a node's key at `now`: its further submissions are refused, its peer offers vanish
-/// from every match list and its unanswered contact requests are closed.
+/// from every match list and its unanswered contact requests are closed. The revocation itself
+/// goes through the commit worker: every submission it acknowledges, it acknowledges before this
+/// returns; every submission it decides afterwards is refused.
 pub fn revoke(
-    store: &Store,
+    committer: &Committer,
     desk: &Desk,
     public_key: &[u8],
     now: i64,
 ) -> Result<Enrolment, AggError> {
-    desk.revoke_with(public_key, || {
-        let mut e = store
-            .enrolment(public_key)?
-            .ok_or_else(|| AggError::UnknownKey(fingerprint(public_key)))?;
-        if e.revoked_at.is_none() {
-            e.revoked_at = Some(now);
-            store.put_enrolment(public_key, &e)?;
-        }
-        Ok(e)
-    })
+    desk.revoke_with(public_key, || committer.revoke(public_key, now))
 }
 
 /// All enrolments, revoked ones included.

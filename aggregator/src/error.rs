@@ -211,6 +211,26 @@ pub enum AggError {
     Io {
         /// The file.
         path: String,
+    /// The store holds less or other than the acknowledgement record says was acknowledged
+    /// (see [`crate::acks`]); the aggregator refuses to start.
+    #[error(
+        "round {round}: {detail}; the store is damaged (restore it from a backup, see \
+         docs/OPERATIONS.md, \"The aggregator refuses to start\")"
+    )]
+    StoreDamaged {
+        /// Round id.
+        round: String,
+        /// What differs.
+        detail: String,
+    },
+    /// The acknowledgement record cannot be read.
+    #[error("acknowledgement record {path}: {detail}")]
+    AckRecord {
+        /// The file.
+        path: String,
+        /// What is wrong.
+        detail: String,
+    },
         /// The error.
         source: std::io::Error,
     },
@@ -276,7 +296,9 @@ impl From<AggError> for tonic::Status {
             | AggError::Json(_)
             | AggError::Decode(_)
             | AggError::Cohort(_)
-            | AggError::Io { .. } => Code::Internal,
+            | AggError::Io { .. }
+            | AggError::AckRecord { .. } => Code::Internal,
+            AggError::StoreDamaged { .. } => Code::DataLoss,
         };
         if code == Code::Internal {
             tracing::error!(error = %e, "internal error");

@@ -18,7 +18,8 @@
 //! | [`rounds`] | [`RoundSpec`], [`RoundInfo`]; open, find, close and list rounds |
 //! | [`admission`] | size, signature over the exact bytes, message kind, enrolment and revocation checks |
 //! | [`submission`] | the checks of a submission against its round, and its hand-over to the commit worker |
-//! | [`commit`] | the group-commit worker: duplicate checks, round close, durable writes |
+//! | [`commit`] | the group-commit worker: duplicate and revocation checks, round close, revocation, durable writes; answers only after a durable commit |
+//! | [`acks`] | the acknowledgement record `acks.log` (counts, digests, round states) and its comparison with the store at start |
 //! | [`publication`] | publish a closed round, find publications, render them as text and JSON export |
 //! | [`estimate`] | estimators, variances, 95% intervals; suppression and cohort fallback |
 //! | [`peers`] | peer matching: the desk, its match index (`book`), seven handlers, the overview |
@@ -36,6 +37,7 @@
 //! # Ok(()) }
 //! ```
 
+pub mod acks;
 pub mod admission;
 pub mod aggregator;
 pub mod cli;

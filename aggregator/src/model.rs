@@ -44,12 +44,16 @@ pub struct RoundState {
     pub closed_at: Option<i64>,
 }
 
-/// A durably stored submission.
+/// A durably stored submission. Stored compactly (see [`crate::store`]); records of older
+/// versions, stored as JSON with the whole signed receipt, still read.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StoredSubmission {
     /// The encoded `SignedMessage` exactly as received.
     pub message: Vec<u8>,
-    /// The encoded signed receipt returned to the node.
+    /// The encoded signed receipt, as older versions stored it; empty in the compact format,
+    /// where the receipt is signed again from the fields below (Ed25519 is deterministic, so the
+    /// bytes are the same every time).
+    #[serde(default)]
     pub receipt: Vec<u8>,
     /// SHA-256 of the submission payload bytes.
     pub payload_hash: Vec<u8>,
@@ -57,6 +61,38 @@ pub struct StoredSubmission {
     pub attributes: CohortAttributes,
     /// When stored (Unix seconds).
     pub stored_at: i64,
+    /// Acknowledged submissions of the round, this one included, when it was acknowledged (0 in
+    /// records of older versions).
+    #[serde(default)]
+    pub acknowledged: u64,
+    /// The round's acknowledged digest then (sum of SHA-256(signature) mod 2^256).
+    #[serde(default)]
+    pub acknowledged_digest: Vec<u8>,
+    /// Number of the group commit that stored it (0 in records of older versions); the
+    /// acknowledgement record names the last group commit of each round ([`crate::acks`]).
+    #[serde(default)]
+    pub seq: u64,
+}
+
+impl StoredSubmission {
+    /// A new record of a checked submission, before the commit worker numbers it.
+    pub fn new(
+        message: Vec<u8>,
+        payload_hash: Vec<u8>,
+        attributes: CohortAttributes,
+        stored_at: i64,
+    ) -> StoredSubmission {
+        StoredSubmission {
+            message,
+            receipt: Vec::new(),
+            payload_hash,
+            attributes,
+            stored_at,
+            acknowledged: 0,
+            acknowledged_digest: Vec::new(),
+            seq: 0,
+        }
+    }
 }
 
 /// A node's offer to be found for one path (peer matching).

@@ -16,6 +16,9 @@ use sovbench_core::i18n::Lang;
 use sovbench_core::pb;
 use sovbench_core::time::format_utc;
 
+use std::sync::Mutex;
+
+use crate::acks::AckLog;
 use crate::admission::wrong_kind;
 use crate::error::AggError;
 use crate::estimate::{compute_cells, Contribution};
@@ -28,9 +31,15 @@ use crate::store::Store;
 pub fn publish(
     store: &Store,
     identity: &Identity,
+    acks: &Mutex<AckLog>,
     round_id: &str,
     now: i64,
 ) -> Result<pb::SignedMessage, AggError> {
+    let record = |p: &pb::SignedMessage| -> Result<(), AggError> {
+        acks.lock()
+            .map_err(|_| AggError::Storage("acknowledgement record poisoned".into()))?
+            .published(round_id, &sovbench_core::sha256(&p.payload))
+    };
     let state = store
         .round_state(round_id)?
         .ok_or_else(|| AggError::UnknownRound(round_id.to_string()))?;
@@ -49,6 +58,7 @@ pub fn publish(
             // Stored but the state not yet updated (a crash in between): the same bytes.
             if let Some(p) = store.publication(round_id)? {
                 store.set_round_state(round_id, &published)?;
+                record(&p)?;
                 return Ok(p);
             }
         }
@@ -58,16 +68,19 @@ pub fn publish(
         .round(round_id)?
         .ok_or_else(|| AggError::UnknownRound(round_id.to_string()))?;
     let mut contributions = Vec::new();
+    let mut signatures = Vec::new();
     for s in store.submissions(round_id)? {
         let msg = pb::SignedMessage::decode(s.message.as_slice())?;
         // Verified again: what is published rests only on validly signed bytes.
         if let pb::payload::Body::Submission(sub) = envelope::open(&msg)?.body {
+            signatures.push(sovbench_core::sha256(&msg.signature).to_vec());
             contributions.push(Contribution {
                 attributes: s.attributes,
                 releases: sub.releases,
             });
         }
     }
+    signatures.sort();
     let cells = compute_cells(&params, &contributions, Catalogue::shared());
     let publication = pb::Publication {
         round_id: round_id.to_string(),
@@ -77,10 +90,12 @@ pub fn publish(
         cells,
         confidence: 0.95,
         min_cohort: params.min_cohort,
+        submission_signatures_sha256: signatures,
     };
     let msg = identity.seal(pb::payload::Body::Publication(publication));
     store.put_publication(round_id, &msg)?;
     store.set_round_state(round_id, &published)?;
+    record(&msg)?;
     Ok(msg)
 }
 

@@ -171,6 +171,16 @@ pub fn due_rounds(store: &Store, now: i64) -> Result<Vec<String>, AggError> {
     Ok(due)
 }
 
+/// Rounds that are closed but not published (e.g. an automatic publication failed).
+pub fn unpublished(store: &Store) -> Result<Vec<String>, AggError> {
+    Ok(store
+        .round_states()?
+        .into_iter()
+        .filter(|(_, st)| st.status == RoundStatus::Closed)
+        .map(|(id, _)| id)
+        .collect())
+}
+
 /// The decoded parameters of a round (our own signed message).
 pub fn round_params(store: &Store, round_id: &str) -> Result<pb::RoundParams, AggError> {
     let msg = store

@@ -6,7 +6,7 @@
 //! | `enrolments` | raw 32-byte public key | [`Enrolment`] as JSON |
 //! | `rounds` | round id (UTF-8) | the signed round parameters (`SignedMessage`, protobuf) |
 //! | `round_state` | round id | [`RoundState`] as JSON |
-//! | `submissions` | round id, `0x00`, raw public key | [`StoredSubmission`] as JSON |
+//! | `submissions` | round id, `0x00`, raw public key | [`StoredSubmission`]: `0x01` then a private protobuf message (older versions: JSON) |
 //! | `publications` | round id | the signed publication (`SignedMessage`, protobuf) |
 //! | `meta` | `b"pseudonym_secret"` | 32 random bytes: the HMAC key of peer pseudonyms |
 //! | `offers` | path id, `0x00`, raw public key | [`StoredOffer`] as JSON |
@@ -16,16 +16,33 @@
 //! Durability: [`Store::commit`] flushes sled and then `fsync`s its data file. sled 0.34's flush
 //! only issues `sync_file_range`, which survives a killed process but neither flushes the drive's
 //! write cache nor the file's metadata; the added `fsync` makes an acknowledged write survive
-//! power loss as well (see docs/PROTOCOL.md).
+//! power loss as well (see docs/PROTOCOL.md). [`Store::set_commit_hook`] lets tests make commits
+//! slow or fail.
+//!
+//! Submissions are stored compactly: the received bytes as bytes, the cohort attributes as their
+//! keys, and instead of the signed receipt only the fields that are not in the submission (storage
+//! time, acknowledged count and digest); the receipt is signed again when a retry asks for it,
+//! which gives the same bytes because Ed25519 signatures are deterministic. The payload hash is
+//! computed again on reading. Records that older versions stored as JSON (bytes as arrays of
+//! numbers, the whole receipt) are read as they are; the first byte tells the formats apart (`{`
+//! or `0x01`).
 
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
+use prost::Message as _;
 use sled::Transactional as _;
 use sovbench_core::kv::{self, get_json, get_msg, pair_key, put_json, put_msg};
 use sovbench_core::pb;
 
+use sovbench_core::cohort::{CohortAttributes, Kind, SizeClass};
+
 use crate::error::AggError;
 use crate::model::{Enrolment, RoundState, StoredOffer, StoredRequest, StoredSubmission};
+
+/// A function run before every durable commit; an error fails the commit without writing.
+/// Test-only (see [`Store::set_commit_hook`]).
+pub type CommitHook = Arc<dyn Fn() -> Result<(), String> + Send + Sync>;
 
 /// Cache of the sled database.
 const CACHE_BYTES: u64 = 256 * 1024 * 1024;
@@ -44,6 +61,7 @@ pub struct Store {
     offers: kv::Tree,
     peer_requests: kv::Tree,
     peer_nonces: kv::Tree,
+    hook: Arc<Mutex<Option<CommitHook>>>,
 }
 
 impl std::fmt::Debug for Store {
@@ -87,10 +105,9 @@ pub struct SubmissionBatch {
 
 impl SubmissionBatch {
     /// Adds a submission.
-    pub fn insert(&mut self, key: &[u8], s: &StoredSubmission) -> Result<(), AggError> {
-        self.batch.insert(key, serde_json::to_vec(s)?);
+    pub fn insert(&mut self, key: &[u8], s: &StoredSubmission) {
+        self.batch.insert(key, encode_submission(s));
         self.len += 1;
-        Ok(())
     }
 
     /// Number of submissions in the batch.
@@ -121,13 +138,27 @@ impl Store {
             offers: t("offers")?,
             peer_requests: t("peer_requests")?,
             peer_nonces: t("peer_nonces")?,
+            hook: Arc::new(Mutex::new(None)),
             db,
         })
     }
 
     /// Makes everything written so far durable: sled flush, then `fsync` of the data file.
     pub fn commit(&self) -> Result<(), AggError> {
+        let hook = self.hook.lock().map(|h| h.clone()).unwrap_or_default();
+        if let Some(hook) = hook {
+            hook().map_err(|e| AggError::Storage(format!("commit: {e}")))?;
+        }
         Ok(kv::commit(&self.db, &self.path)?)
+    }
+
+    /// **For tests only**: runs `hook` before every durable commit of this store (and its
+    /// clones); an error fails the commit before anything is flushed, as a failing `fsync` would.
+    /// Tests use it to make commits slow (sleep, then `Ok`) or fail. `None` removes it.
+    pub fn set_commit_hook(&self, hook: Option<CommitHook>) {
+        if let Ok(mut h) = self.hook.lock() {
+            *h = hook;
+        }
     }
 
     /// The consortium's name.
@@ -214,7 +245,10 @@ impl Store {
 
     /// A stored submission.
     pub fn submission(&self, key: &[u8]) -> Result<Option<StoredSubmission>, AggError> {
-        Ok(get_json(&self.submissions, key)?)
+        match self.submissions.get(key)? {
+            Some(v) => Ok(Some(decode_submission(&v)?)),
+            None => Ok(None),
+        }
     }
 
     /// All submissions of a round.
@@ -222,7 +256,7 @@ impl Store {
         self.submissions
             .scan_prefix(round_prefix(round_id))
             .values()
-            .map(|v| Ok(serde_json::from_slice(&v?)?))
+            .map(|v| decode_submission(&v?))
             .collect()
     }
 
@@ -231,13 +265,18 @@ impl Store {
         self.submissions.scan_prefix(round_prefix(round_id)).count()
     }
 
-    /// Writes a batch of submissions and commits durably (one fsync for the whole group).
+    /// Writes a batch of submissions and commits durably (one fsync for the whole group). An
+    /// empty batch still commits: whatever was written before becomes durable.
     pub fn commit_submissions(&self, batch: SubmissionBatch) -> Result<(), AggError> {
-        if batch.is_empty() {
-            return Ok(());
+        if !batch.is_empty() {
+            self.submissions.apply_batch(batch.batch)?;
         }
-        self.submissions.apply_batch(batch.batch)?;
         self.commit()
+    }
+
+    /// Bytes the store takes on disk (every file under its folder).
+    pub fn disk_bytes(&self) -> u64 {
+        dir_bytes(&self.path)
     }
 
     /// Stores a publication durably and marks it as the latest.
@@ -259,6 +298,94 @@ impl Store {
             None => Ok(None),
         }
     }
+}
+
+/// The total size of the files under `dir`.
+pub fn dir_bytes(dir: &Path) -> u64 {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return 0;
+    };
+    entries
+        .flatten()
+        .map(|e| match e.metadata() {
+            Ok(m) if m.is_dir() => dir_bytes(&e.path()),
+            Ok(m) => m.len(),
+            Err(_) => 0,
+        })
+        .sum()
+}
+
+/// First byte of a compactly stored submission (JSON records start with `{`).
+const COMPACT: u8 = 0x01;
+
+/// The compact stored form of a submission (private to the store, not a wire message).
+#[derive(Clone, PartialEq, prost::Message)]
+struct CompactSubmission {
+    /// The encoded `SignedMessage` exactly as received.
+    #[prost(bytes = "vec", tag = "1")]
+    message: Vec<u8>,
+    #[prost(string, tag = "2")]
+    kind: String,
+    #[prost(string, tag = "3")]
+    state: String,
+    #[prost(string, tag = "4")]
+    size: String,
+    #[prost(int64, tag = "5")]
+    stored_at: i64,
+    #[prost(uint64, tag = "6")]
+    acknowledged: u64,
+    #[prost(bytes = "vec", tag = "7")]
+    acknowledged_digest: Vec<u8>,
+    #[prost(uint64, tag = "8")]
+    seq: u64,
+    /// A whole signed receipt (only for records migrated from the JSON format).
+    #[prost(bytes = "vec", tag = "9")]
+    receipt: Vec<u8>,
+}
+
+fn encode_submission(s: &StoredSubmission) -> Vec<u8> {
+    let c = CompactSubmission {
+        message: s.message.clone(),
+        kind: s.attributes.kind.key().to_string(),
+        state: s.attributes.state.clone(),
+        size: s.attributes.size.key().to_string(),
+        stored_at: s.stored_at,
+        acknowledged: s.acknowledged,
+        acknowledged_digest: s.acknowledged_digest.clone(),
+        seq: s.seq,
+        receipt: s.receipt.clone(),
+    };
+    let mut out = vec![COMPACT];
+    out.extend_from_slice(&c.encode_to_vec());
+    out
+}
+
+fn decode_submission(bytes: &[u8]) -> Result<StoredSubmission, AggError> {
+    let Some((&COMPACT, rest)) = bytes.split_first() else {
+        return Ok(serde_json::from_slice(bytes)?);
+    };
+    let c = CompactSubmission::decode(rest)?;
+    let bad = |what: &str, v: &str| AggError::Storage(format!("stored submission: {what} {v:?}"));
+    let kind = Kind::ALL
+        .into_iter()
+        .find(|k| k.key() == c.kind)
+        .ok_or_else(|| bad("unknown kind", &c.kind))?;
+    let size = SizeClass::from_key(&c.size).ok_or_else(|| bad("unknown size class", &c.size))?;
+    let signed = pb::SignedMessage::decode(c.message.as_slice())?;
+    Ok(StoredSubmission {
+        payload_hash: sovbench_core::sha256(&signed.payload).to_vec(),
+        message: c.message,
+        receipt: c.receipt,
+        attributes: CohortAttributes {
+            kind,
+            state: c.state,
+            size,
+        },
+        stored_at: c.stored_at,
+        acknowledged: c.acknowledged,
+        acknowledged_digest: c.acknowledged_digest,
+        seq: c.seq,
+    })
 }
 
 /// Peer matching.
@@ -356,20 +483,62 @@ impl From<sled::Error> for AggError {
 mod tests {
     use super::*;
     use crate::model::RoundStatus;
-    use sovbench_core::cohort::{CohortAttributes, Kind, SizeClass};
 
     fn sub(b: u8) -> StoredSubmission {
+        let payload = vec![b; 100];
+        let message = pb::SignedMessage {
+            payload: payload.clone(),
+            signature: vec![b; 64],
+            signer: vec![b; 32],
+        };
         StoredSubmission {
-            message: vec![b],
-            receipt: vec![b, b],
-            payload_hash: vec![b; 32],
-            attributes: CohortAttributes {
-                kind: Kind::Gemeinde,
-                state: "DE-NW".into(),
-                size: SizeClass::Pop5kTo20k,
-            },
-            stored_at: 1,
+            acknowledged: b as u64,
+            acknowledged_digest: vec![b; 32],
+            seq: 9,
+            ..StoredSubmission::new(
+                message.encode_to_vec(),
+                sovbench_core::sha256(&payload).to_vec(),
+                CohortAttributes {
+                    kind: Kind::Gemeinde,
+                    state: "DE-NW".into(),
+                    size: SizeClass::Pop5kTo20k,
+                },
+                1,
+            )
         }
+    }
+
+    /// Records of older versions (JSON, bytes as arrays of numbers, the whole receipt) still
+    /// read; new records take little more than the received bytes.
+    #[test]
+    fn old_json_records_read_and_new_ones_are_compact() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = Store::open(dir.path()).unwrap();
+        let old = StoredSubmission {
+            receipt: vec![5; 150],
+            acknowledged: 0,
+            acknowledged_digest: Vec::new(),
+            seq: 0,
+            ..sub(5)
+        };
+        let mut json = serde_json::to_value(&old).unwrap();
+        for field in ["acknowledged", "acknowledged_digest", "seq"] {
+            json.as_object_mut().unwrap().remove(field);
+        }
+        let key = submission_key("r", &[5; 32]);
+        s.submissions
+            .insert(&key, serde_json::to_vec(&json).unwrap())
+            .unwrap();
+        assert_eq!(s.submission(&key).unwrap(), Some(old));
+        let new = sub(6);
+        let encoded = encode_submission(&new);
+        assert_eq!(decode_submission(&encoded).unwrap(), new);
+        // message (≈200 bytes) + attributes, times, count, digest: under 1.5 times the message.
+        assert!(
+            encoded.len() * 2 < new.message.len() * 3,
+            "{}",
+            encoded.len()
+        );
     }
 
     #[test]
@@ -378,9 +547,9 @@ mod tests {
         {
             let s = Store::open(dir.path()).unwrap();
             let mut b = SubmissionBatch::default();
-            b.insert(&submission_key("r1", &[1; 32]), &sub(1)).unwrap();
-            b.insert(&submission_key("r1", &[2; 32]), &sub(2)).unwrap();
-            b.insert(&submission_key("r10", &[1; 32]), &sub(3)).unwrap();
+            b.insert(&submission_key("r1", &[1; 32]), &sub(1));
+            b.insert(&submission_key("r1", &[2; 32]), &sub(2));
+            b.insert(&submission_key("r10", &[1; 32]), &sub(3));
             s.commit_submissions(b).unwrap();
             let st = RoundState {
                 status: RoundStatus::Open,

@@ -35,16 +35,38 @@ pub async fn submit(
     // An identical retry gets the stored receipt, even after the round closed; a different
     // second submission is refused. (The commit worker checks again, race-free.)
     let key = submission_key(&sub.round_id, &verified.signer);
-    if let Some(existing) = store.submission(&key)? {
-        if existing.payload_hash == verified.payload_hash {
-            return Ok(pb::SignedMessage::decode(existing.receipt.as_slice())?);
+    // The stored bytes may not be durable yet (or a commit failed): the commit worker answers
+    // the retry, after a durable commit.
+    let retry = match store.submission(&key)? {
+        Some(existing) if existing.payload_hash == verified.payload_hash => true,
+        Some(_) => {
+            return Err(AggError::Conflict {
+                key: enrolment.fingerprint,
+                round: sub.round_id,
+            })
         }
-        return Err(AggError::Conflict {
-            key: enrolment.fingerprint,
-            round: sub.round_id,
-        });
+        None => false,
+    };
+    if !retry {
+        check_open_round(store, &sub, now)?;
     }
     let round_msg = store
+    committer
+        .submit(PendingSubmission {
+            round_id: sub.round_id.clone(),
+            node_key: verified.signer.clone(),
+            record: StoredSubmission::new(
+                msg.encode_to_vec(),
+                verified.payload_hash.to_vec(),
+                enrolment.attributes,
+                now,
+            ),
+        })
+        .await
+}
+
+/// Checks that the submission's round exists, is open at `now` and matches the submission.
+fn check_open_round(store: &Store, sub: &pb::Submission, now: i64) -> Result<(), AggError> {
         .round(&sub.round_id)?
         .ok_or_else(|| AggError::UnknownRound(sub.round_id.clone()))?;
     let params = round_params(store, &sub.round_id)?;
@@ -57,20 +79,7 @@ pub async fn submit(
             at: sovbench_core::time::format_utc(state.closed_at.unwrap_or(params.closes_at)),
         });
     }
-    check_submission(&params, &round_msg, &sub)?;
-    committer
-        .submit(PendingSubmission {
-            round_id: sub.round_id.clone(),
-            node_key: verified.signer.clone(),
-            record: StoredSubmission {
-                message: msg.encode_to_vec(),
-                receipt: Vec::new(),
-                payload_hash: verified.payload_hash.to_vec(),
-                attributes: enrolment.attributes,
-                stored_at: now,
-            },
-        })
-        .await
+    check_submission(&params, &round_msg, sub)
 }
 
 /// Checks that a submission matches its round exactly.

@@ -312,6 +312,7 @@ mod tests {
         let good = a.seal(receipt());
         assert!(open_from(&good, b.public_key()).is_err());
         assert!(open_from(&good, a.public_key()).is_ok());
+            ..Default::default()
     }
 
     #[test]

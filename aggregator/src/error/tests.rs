@@ -56,10 +56,12 @@ fn variant(e: &AggError) -> &'static str {
         AggError::RequestState { .. } => "RequestState",
         AggError::Io { .. } => "Io",
     }
+        AggError::StoreDamaged { .. } => "StoreDamaged",
+        AggError::AckRecord { .. } => "AckRecord",
 }
 
 /// Number of arms of [`variant`].
-const VARIANTS: usize = 47;
+const VARIANTS: usize = 50;
 
 fn json_error() -> serde_json::Error {
     serde_json::from_str::<u8>("x").expect_err("not a number")
@@ -93,6 +95,8 @@ code_tests! {
     locked_is_internal: AggError::Locked("/d".into()) => Internal;
     storage_is_internal: AggError::Storage("disk".into()) => Internal;
     json_is_internal: AggError::Json(json_error()) => Internal;
+    store_damaged_is_data_loss: AggError::StoreDamaged { round: "r".into(), detail: "d".into() } => DataLoss;
+    ack_record_is_internal: AggError::AckRecord { path: "/a".into(), detail: "d".into() } => Internal;
     decode_is_internal: AggError::Decode(decode_error()) => Internal;
     envelope_decode_is_invalid_argument: AggError::Envelope(EnvelopeError::Decode(decode_error())) => InvalidArgument;
     envelope_version_is_invalid_argument: AggError::Envelope(EnvelopeError::Version(9, 1)) => InvalidArgument;
