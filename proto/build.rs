@@ -7,6 +7,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     let fds = protox::compile(files, ["proto"])?;
     tonic_prost_build::configure()
+        // Requests that do not decode are the caller's fault: INVALID_ARGUMENT, not INTERNAL.
+        .codec_path("crate::codec::ProstCodec")
         .build_server(true)
         .build_client(true)
         .compile_fds(fds)?;

@@ -35,6 +35,9 @@ pub fn enrol_many(
         if key.len() != envelope::PUBLIC_KEY_LEN {
             return Err(AggError::BadPublicKey(key.len()));
         }
+        // 32 bytes are not enough: a small-order or non-canonical key would let trivial
+        // signatures verify (see `envelope::check_public_key`).
+        envelope::check_public_key(&key).map_err(AggError::WeakPublicKey)?;
         let e = Enrolment {
             public_key: envelope::b64(&key),
             fingerprint: fingerprint(&key),
@@ -66,4 +69,46 @@ pub fn revoke(
 /// All enrolments, revoked ones included.
 pub fn enrolled(store: &Store) -> Result<Vec<Enrolment>, AggError> {
     store.enrolments()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sovbench_core::cohort::{Kind, SizeClass};
+    use sovbench_core::envelope::{EnvelopeError, Identity};
+
+    fn attrs() -> CohortAttributes {
+        CohortAttributes {
+            kind: Kind::Gemeinde,
+            state: "DE-NW".into(),
+            size: SizeClass::Pop5kTo20k,
+        }
+    }
+
+    /// Old behaviour: any 32 bytes were enrolled, e.g. the identity point, under which the
+    /// all-zero-but-one signature verifies for every message.
+    #[test]
+    fn small_order_and_non_canonical_keys_are_not_enrolled() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = Store::open(dir.path()).expect("store");
+        let mut identity = vec![0u8; 32];
+        identity[0] = 1;
+        let mut negative_zero = identity.clone();
+        negative_zero[31] |= 0x80;
+        for key in [identity, vec![0u8; 32], negative_zero] {
+            let e = enrol(&store, (key, "X".into(), attrs(), 1), 1).expect_err("weak key");
+            assert!(
+                matches!(e, AggError::WeakPublicKey(EnvelopeError::WeakKey { .. })),
+                "{e}"
+            );
+        }
+        assert!(enrolled(&store).expect("list").is_empty());
+        let (id, _) = Identity::generate().expect("identity");
+        enrol(
+            &store,
+            (id.public_key().to_vec(), "A".into(), attrs(), 1),
+            1,
+        )
+        .expect("valid key");
+    }
 }

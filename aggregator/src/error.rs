@@ -3,6 +3,7 @@
 //! reach the wire without a deliberate code; `error/tests.rs` checks each variant's code.
 
 use sovbench_core::cohort::CohortError;
+use sovbench_core::display::echo;
 use sovbench_core::envelope::EnvelopeError;
 use sovbench_core::kv::KvError;
 use sovbench_core::peers::{PeerError, MAX_SEALED_CARD};
@@ -53,13 +54,13 @@ pub enum AggError {
         got: &'static str,
     },
     /// There is no round with that id.
-    #[error("round {0} does not exist")]
+    #[error("round {} does not exist", echo(.0))]
     UnknownRound(String),
     /// No round is open.
     #[error("no round is open")]
     NoOpenRound,
     /// The round is closed.
-    #[error("round {round} closed at {at}")]
+    #[error("round {} closed at {at}", echo(.round))]
     RoundClosed {
         /// Round id.
         round: String,
@@ -67,10 +68,10 @@ pub enum AggError {
         at: String,
     },
     /// The round is still open (for publishing).
-    #[error("round {0} is still open; close it before publishing")]
+    #[error("round {} is still open; close it before publishing", echo(.0))]
     RoundOpen(String),
     /// The submission's parameters differ from the round's.
-    #[error("submission does not match round {round}: {detail}")]
+    #[error("submission does not match round {}: {detail}", echo(.round))]
     ParamsMismatch {
         /// Round id.
         round: String,
@@ -78,7 +79,7 @@ pub enum AggError {
         detail: String,
     },
     /// The node already submitted something else for this round.
-    #[error("key {key} already submitted a different submission to round {round}")]
+    #[error("key {key} already submitted a different submission to round {}", echo(.round))]
     Conflict {
         /// Fingerprint of the node.
         key: String,
@@ -100,17 +101,21 @@ pub enum AggError {
     /// A key to enrol is not a raw Ed25519 public key; holds its length in bytes.
     #[error("public key must be 32 bytes (base64 of the raw Ed25519 key), got {0}")]
     BadPublicKey(usize),
+    /// A key to enrol is 32 bytes but not a usable Ed25519 public key (off the curve,
+    /// non-canonical, or of small order).
+    #[error("refusing to enrol: {0}")]
+    WeakPublicKey(EnvelopeError),
     /// A new round's id does not follow the grammar.
-    #[error("round id {0:?} must be 1-64 letters, digits, '.', '_' or '-'")]
+    #[error("round id {:?} must be 1-64 letters, digits, '.', '_' or '-'", echo(.0))]
     BadRoundId(String),
     /// A new round's id is taken.
-    #[error("round {0} exists already")]
+    #[error("round {} exists already", echo(.0))]
     RoundExists(String),
     /// A new round was asked for while this one is open.
-    #[error("round {0} is still open; close it first (one round is open at a time)")]
+    #[error("round {} is still open; close it first (one round is open at a time)", echo(.0))]
     AnotherRoundOpen(String),
     /// A new round names a metric the catalogue does not know.
-    #[error("unknown metric {metric}; known: {known}")]
+    #[error("unknown metric {}; known: {known}", echo(.metric))]
     UnknownMetric {
         /// The metric id given.
         metric: String,
@@ -118,7 +123,7 @@ pub enum AggError {
         known: String,
     },
     /// A new round names a metric twice.
-    #[error("metric {0} given twice")]
+    #[error("metric {} given twice", echo(.0))]
     DuplicateMetric(String),
     /// A new round's epsilon per release is not a positive number.
     #[error("epsilon per release must be a positive number, got {0}")]
@@ -138,10 +143,10 @@ pub enum AggError {
     #[error("closing time must be in the future")]
     ClosesInThePast(i64),
     /// A peer message names a path outside the published path catalogue.
-    #[error("{0:?} is not a path of the published path catalogue")]
+    #[error("{:?} is not a path of the published path catalogue", echo(.0))]
     UnknownPath(String),
     /// A peer offer names an unknown migration stage.
-    #[error("unknown stage {0:?}; stages: {stages}", stages = Stage::keys())]
+    #[error("unknown stage {:?}; stages: {stages}", echo(.0), stages = Stage::keys())]
     UnknownStage(String),
     /// A peer message's X25519 key field has the wrong length.
     #[error("{field} must be a 32-byte X25519 public key, got {len} bytes")]
@@ -167,7 +172,7 @@ pub enum AggError {
         detail: String,
     },
     /// No publication is available.
-    #[error("no publication {0}")]
+    #[error("no publication {}", echo(.0))]
     NoPublication(String),
     /// A peer message is malformed or outside the replay window.
     #[error(transparent)]
@@ -180,13 +185,13 @@ pub enum AggError {
     #[error("query issued at {0}, before the aggregator started at {1}; send a new one")]
     IssuedBeforeStart(i64, i64),
     /// The signer has no offer for the path it asks about.
-    #[error("you do not offer {0}; offer it first (`sovbench-node peers offer`)")]
+    #[error("you do not offer {}; offer it first (`sovbench-node peers offer`)", echo(.0))]
     NotOffered(String),
     /// No listed peer has this pseudonym for the signer.
-    #[error("no listed peer {0} for you on {1} (withdrawn, or not from your match list)")]
+    #[error("no listed peer {} for you on {} (withdrawn, or not from your match list)", echo(.0), echo(.1))]
     UnknownPeer(String, String),
     /// No request with this id concerns the signer.
-    #[error("no contact request {0} for you")]
+    #[error("no contact request {} for you", echo(.0))]
     UnknownRequest(String),
     /// The signer sent too many contact requests.
     #[error(
@@ -199,18 +204,13 @@ pub enum AggError {
         next: String,
     },
     /// The request cannot take this step in its state.
-    #[error("contact request {id}: {reason}")]
+    #[error("contact request {}: {reason}", echo(.id))]
     RequestState {
         /// Request id.
         id: String,
         /// Why not.
         reason: String,
     },
-    /// A file could not be read or written.
-    #[error("{path}: {source}")]
-    Io {
-        /// The file.
-        path: String,
     /// The store holds less or other than the acknowledgement record says was acknowledged
     /// (see [`crate::acks`]); the aggregator refuses to start.
     #[error(
@@ -231,6 +231,11 @@ pub enum AggError {
         /// What is wrong.
         detail: String,
     },
+    /// A file could not be read or written.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: String,
         /// The error.
         source: std::io::Error,
     },
@@ -248,6 +253,9 @@ impl From<KvError> for AggError {
     }
 }
 
+/// What a client is told about an internal error.
+pub const INTERNAL_MESSAGE: &str = "internal error (see the aggregator's log)";
+
 impl From<AggError> for tonic::Status {
     fn from(e: AggError) -> Self {
         let code = match &e {
@@ -257,6 +265,7 @@ impl From<AggError> for tonic::Status {
             | AggError::ParamsMismatch { .. }
             | AggError::EmptyConsortium
             | AggError::BadPublicKey(_)
+            | AggError::WeakPublicKey(_)
             | AggError::BadRoundId(_)
             | AggError::RoundExists(_)
             | AggError::AnotherRoundOpen(_)
@@ -301,7 +310,9 @@ impl From<AggError> for tonic::Status {
             AggError::StoreDamaged { .. } => Code::DataLoss,
         };
         if code == Code::Internal {
+            // The text may name the server's store path or key file: log it, do not send it.
             tracing::error!(error = %e, "internal error");
+            return tonic::Status::new(code, INTERNAL_MESSAGE);
         }
         tonic::Status::new(code, e.to_string())
     }
@@ -313,7 +324,9 @@ fn envelope_code(e: &EnvelopeError) -> Code {
         EnvelopeError::Decode(_) | EnvelopeError::Version(..) | EnvelopeError::WrongKind { .. } => {
             Code::InvalidArgument
         }
-        EnvelopeError::BadSignature(_) | EnvelopeError::BadSignerLength(_) => Code::Unauthenticated,
+        EnvelopeError::BadSignature(_)
+        | EnvelopeError::BadSignerLength(_)
+        | EnvelopeError::WeakKey { .. } => Code::Unauthenticated,
         // Our own key file and random generator: not the caller's fault.
         EnvelopeError::KeyFile { .. }
         | EnvelopeError::KeyExists(_)

@@ -9,6 +9,7 @@
 
 use prost::Message as _;
 use sovbench_core::catalogue::MechanismKind;
+use sovbench_core::display::echo;
 use sovbench_core::pb;
 
 use crate::admission::{enrolled, open_checked, wrong_kind};
@@ -34,9 +35,9 @@ pub async fn submit(
     let enrolment = enrolled(store, &verified.signer)?;
     // An identical retry gets the stored receipt, even after the round closed; a different
     // second submission is refused. (The commit worker checks again, race-free.)
-    let key = submission_key(&sub.round_id, &verified.signer);
     // The stored bytes may not be durable yet (or a commit failed): the commit worker answers
     // the retry, after a durable commit.
+    let key = submission_key(&sub.round_id, &verified.signer);
     let retry = match store.submission(&key)? {
         Some(existing) if existing.payload_hash == verified.payload_hash => true,
         Some(_) => {
@@ -50,7 +51,6 @@ pub async fn submit(
     if !retry {
         check_open_round(store, &sub, now)?;
     }
-    let round_msg = store
     committer
         .submit(PendingSubmission {
             round_id: sub.round_id.clone(),
@@ -67,6 +67,7 @@ pub async fn submit(
 
 /// Checks that the submission's round exists, is open at `now` and matches the submission.
 fn check_open_round(store: &Store, sub: &pb::Submission, now: i64) -> Result<(), AggError> {
+    let round_msg = store
         .round(&sub.round_id)?
         .ok_or_else(|| AggError::UnknownRound(sub.round_id.clone()))?;
     let params = round_params(store, &sub.round_id)?;
@@ -116,9 +117,17 @@ pub fn check_submission(
             .metrics
             .iter()
             .find(|m| m.id == r.metric)
-            .ok_or_else(|| mismatch(format!("metric {} is not part of the round", r.metric)))?;
+            .ok_or_else(|| {
+                mismatch(format!(
+                    "metric {} is not part of the round",
+                    echo(&r.metric)
+                ))
+            })?;
         if seen.contains(&r.metric.as_str()) {
-            return Err(mismatch(format!("metric {} released twice", r.metric)));
+            return Err(mismatch(format!(
+                "metric {} released twice",
+                echo(&r.metric)
+            )));
         }
         seen.push(r.metric.as_str());
         if r.mechanism != spec.mechanism {
@@ -142,6 +151,20 @@ pub fn check_submission(
     Ok(())
 }
 
+/// `ln(1/β)` for the tail probability β = 2^-40 of [`laplace_bounds`].
+pub const LN_INV_BETA: f64 = 40.0 * std::f64::consts::LN_2;
+
+/// The values a discrete Laplace release of a true value in `[lower, upper]` at `scale` takes
+/// with probability at least 1 − 2^-40: `[lower − T, upper + T]` with `T = ⌈scale · ln 2^40⌉`.
+/// (`P(|Z| > T) = 2a^(T+1) / (1 + a) < a^T = e^(−T/scale) ≤ 2^-40` for `a = e^(−1/scale)`.) An
+/// honest node is refused wrongly about once in 10^12 releases.
+pub fn laplace_bounds(lower: i64, upper: i64, scale: f64) -> (i128, i128) {
+    // Float-to-integer casts saturate (NaN gives 0), so no scale can overflow here.
+    let t = (scale * LN_INV_BETA).ceil().max(0.0) as i128;
+    let t = t.min(i128::from(i64::MAX));
+    (i128::from(lower) - t, i128::from(upper) + t)
+}
+
 /// Plausibility of one release's mechanism parameter and value. The guarantee itself is the
 /// node's (it ran the OpenDP measurement); these checks keep wrong parameters from distorting the
 /// intervals: the parameter must be at least as noisy as the claimed epsilon requires.
@@ -158,9 +181,17 @@ pub fn check_release(spec: &pb::MetricSpec, r: &pb::Release) -> Result<(), Strin
                     r.scale
                 ));
             }
-            // A discrete Laplace value beyond 10^7 is not a plausible draw at any sane scale.
-            if r.value.abs() > 10_000_000 {
-                return Err(format!("implausible value {}", r.value));
+            // The true value lies in [lower, upper] (clamped on the node), and the noise exceeds
+            // the tail bound T = scale · ln(1/β) with probability below β = 2^-40: anything
+            // outside [lower − T, upper + T] is not a draw of this mechanism. (i128 and a
+            // saturating float cast: no overflow for any i64 value or scale.)
+            let (lo, hi) = laplace_bounds(spec.lower, spec.upper, r.scale);
+            if !(lo..=hi).contains(&i128::from(r.value)) {
+                return Err(format!(
+                    "value {} is outside [{lo}, {hi}], the range a discrete Laplace draw at \
+                     scale {} produces (tail bound for probability 2^-40)",
+                    r.value, r.scale
+                ));
             }
         }
         Some(MechanismKind::RandomizedResponseBool) => {
@@ -224,6 +255,44 @@ mod tests {
             upper: 5,
             categories: (0..k).map(|i| i.to_string()).collect(),
         }
+    }
+
+    /// Old behaviour: `value.abs() > 10^7` let i64::MIN through (abs wraps in release builds)
+    /// and accepted 10^7 for a 1-5 score, enough for one node to move a mean to millions.
+    #[test]
+    fn laplace_values_beyond_the_tail_bound_are_refused() {
+        let lap = spec(pb::Mechanism::DiscreteLaplace, 0);
+        let ok = pb::Release {
+            mechanism: pb::Mechanism::DiscreteLaplace as i32,
+            scale: 4.0,
+            epsilon: 1.0,
+            value: 3,
+            ..Default::default()
+        };
+        // T = ⌈4 · 40 ln 2⌉ = ⌈110.9⌉ = 111: accepted exactly on [1 − 111, 5 + 111].
+        assert_eq!(laplace_bounds(1, 5, 4.0), (-110, 116));
+        for (value, accepted) in [
+            (-110, true),
+            (116, true),
+            (-111, false),
+            (117, false),
+            (10_000_000, false),
+            (i64::MIN, false),
+            (i64::MIN + 1, false),
+            (i64::MAX, false),
+        ] {
+            let r = pb::Release {
+                value,
+                ..ok.clone()
+            };
+            assert_eq!(check_release(&lap, &r).is_ok(), accepted, "{value}");
+        }
+        // No overflow at extreme scales or bounds.
+        assert_eq!(
+            laplace_bounds(i64::MIN, i64::MAX, 1e300).0,
+            i128::from(i64::MIN) - i128::from(i64::MAX)
+        );
+        assert_eq!(laplace_bounds(0, 0, f64::NAN), (0, 0));
     }
 
     #[test]

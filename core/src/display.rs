@@ -3,6 +3,19 @@
 use crate::i18n::Lang;
 use crate::pb;
 
+/// Characters of a client-supplied string that error messages repeat.
+pub const ECHO_CHARS: usize = 64;
+
+/// A client-supplied string as error messages repeat it: at most [`ECHO_CHARS`] characters, with
+/// "…" when cut. Status messages travel in HTTP/2 headers, which clients limit (often to 8 KiB);
+/// repeating a 60 KB id would turn a refusal into a transport error.
+pub fn echo(s: &str) -> String {
+    match s.char_indices().nth(ECHO_CHARS) {
+        None => s.to_string(),
+        Some((cut, _)) => format!("{}…", &s[..cut]),
+    }
+}
+
 /// Localised reason for a suppressed cell.
 pub fn suppression_text(cell: &pb::Cell, lang: Lang, k: Option<u32>) -> String {
     let text = match pb::Suppression::try_from(cell.suppression).unwrap_or(pb::Suppression::None) {
@@ -24,6 +37,12 @@ pub fn suppression_text(cell: &pb::Cell, lang: Lang, k: Option<u32>) -> String {
             .pick(
                 "zu ungenau (Intervall zu breit)",
                 "too imprecise (interval too wide)",
+            )
+            .to_string(),
+        pb::Suppression::Implausible => lang
+            .pick(
+                "unplausibel (Schätzwert außerhalb des möglichen Bereichs)",
+                "implausible (estimate outside the possible range)",
             )
             .to_string(),
         pb::Suppression::None => cell.suppression_reason.clone(),
@@ -69,6 +88,17 @@ pub fn thousands(n: u64, lang: Lang) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn echo_cuts_long_client_strings_at_a_character_boundary() {
+        assert_eq!(echo("r-1"), "r-1");
+        let exact = "x".repeat(ECHO_CHARS);
+        assert_eq!(echo(&exact), exact);
+        let long = "ä".repeat(60_000);
+        let e = echo(&long);
+        assert_eq!(e.chars().count(), ECHO_CHARS + 1);
+        assert!(e.ends_with('…'));
+    }
 
     #[test]
     fn thousands_separators() {

@@ -26,6 +26,16 @@ pub enum EnvelopeError {
     /// The signer field is not a 32-byte Ed25519 key.
     #[error("signer must be a raw 32-byte Ed25519 public key, got {0} bytes")]
     BadSignerLength(usize),
+    /// A 32-byte key that is not a usable Ed25519 public key: not a point on the curve, not in
+    /// canonical encoding, or of small order (any "signature" would verify under such a key for
+    /// many messages).
+    #[error("public key {key} is not a valid Ed25519 public key: {reason}")]
+    WeakKey {
+        /// Fingerprint of the key.
+        key: String,
+        /// Why it is refused.
+        reason: &'static str,
+    },
     /// The payload verified but is not a valid `Payload`.
     #[error("payload is not a valid sovbench message: {0}")]
     Decode(#[from] prost::DecodeError),
@@ -203,11 +213,39 @@ pub fn open_from(
     open(msg)
 }
 
-/// Verifies an Ed25519 signature over `bytes`.
+/// Checks that `key` is a raw Ed25519 public key fit to be trusted: 32 bytes that decode to a
+/// point on the curve, in canonical encoding (the point re-encodes to the same bytes), and not of
+/// small order. Small-order keys (the 8 points of the torsion subgroup) let a trivial signature
+/// verify for many messages; non-canonical encodings give one key several spellings. Keys made
+/// by `init` (ring) always pass; an operator-supplied key (enrolment, `--aggregator-key`) must be
+/// checked with this before it is stored.
+pub fn check_public_key(key: &[u8]) -> Result<(), EnvelopeError> {
+    use curve25519_dalek::edwards::CompressedEdwardsY;
+    let bytes: [u8; PUBLIC_KEY_LEN] = key
+        .try_into()
+        .map_err(|_| EnvelopeError::BadSignerLength(key.len()))?;
+    let weak = |reason| EnvelopeError::WeakKey {
+        key: fingerprint(key),
+        reason,
+    };
+    let point = CompressedEdwardsY(bytes)
+        .decompress()
+        .ok_or_else(|| weak("not a point on the curve"))?;
+    if point.compress().to_bytes() != bytes {
+        return Err(weak("not in canonical encoding"));
+    }
+    if point.is_small_order() {
+        return Err(weak("a point of small order"));
+    }
+    Ok(())
+}
+
+/// Verifies an Ed25519 signature over `bytes`. The signer key must pass [`check_public_key`].
 pub fn verify_bytes(signer: &[u8], bytes: &[u8], sig: &[u8]) -> Result<(), EnvelopeError> {
     if signer.len() != PUBLIC_KEY_LEN {
         return Err(EnvelopeError::BadSignerLength(signer.len()));
     }
+    check_public_key(signer)?;
     UnparsedPublicKey::new(&signature::ED25519, signer)
         .verify(bytes, sig)
         .map_err(|_| EnvelopeError::BadSignature(fingerprint(signer)))
@@ -274,6 +312,7 @@ mod tests {
             submission_hash: vec![1; 32],
             node_key: vec![2; 32],
             stored_at: 7,
+            ..Default::default()
         })
     }
 
@@ -312,7 +351,6 @@ mod tests {
         let good = a.seal(receipt());
         assert!(open_from(&good, b.public_key()).is_err());
         assert!(open_from(&good, a.public_key()).is_ok());
-            ..Default::default()
     }
 
     #[test]
@@ -343,6 +381,88 @@ mod tests {
         assert_eq!(id.public_key(), again.public_key());
         assert!(!format!("{id:?}").contains("pair"));
         std::fs::remove_file(&path).unwrap();
+    }
+
+    /// The eight points of small order in canonical encoding (the 8-torsion subgroup: the
+    /// identity, the point of order 2, two of order 4, four of order 8), as listed in the
+    /// literature on Ed25519 validation criteria.
+    const SMALL_ORDER: [&str; 8] = [
+        "0100000000000000000000000000000000000000000000000000000000000000",
+        "ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+        "0000000000000000000000000000000000000000000000000000000000000000",
+        "0000000000000000000000000000000000000000000000000000000000000080",
+        "26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05",
+        "26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc85",
+        "c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a",
+        "c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac03fa",
+    ];
+
+    #[test]
+    fn small_order_and_non_canonical_keys_are_refused() {
+        for (i, p) in SMALL_ORDER.iter().enumerate() {
+            let key = hex::decode(p).unwrap();
+            assert!(
+                matches!(check_public_key(&key), Err(EnvelopeError::WeakKey { .. })),
+                "small-order point {i}"
+            );
+        }
+        // The identity (y = 1) with the all-zero signature: R = identity, s = 0 satisfies
+        // [s]B = R + [k]A for every message, so ring accepts it; the envelope must not.
+        let mut identity = [0u8; 32];
+        identity[0] = 1;
+        let mut sig = vec![0u8; 64];
+        sig[0] = 1;
+        assert!(matches!(
+            verify_bytes(&identity, b"anything at all", &sig),
+            Err(EnvelopeError::WeakKey { .. })
+        ));
+        let (id, _) = Identity::generate().unwrap();
+        assert!(check_public_key(id.public_key()).is_ok());
+        // y = p + 1 (p = 2^255 - 19) spells the identity non-canonically, and the identity with
+        // the sign bit of x = 0 set ("negative zero") is non-canonical as well.
+        let mut p_plus_1 = [0xffu8; 32];
+        p_plus_1[0] = 0xee; // p = 2^255 - 19 = 0x7fff…ffed; p + 1 = …ffee
+        p_plus_1[31] = 0x7f;
+        assert!(check_public_key(&p_plus_1).is_err());
+        let mut neg_identity = identity;
+        neg_identity[31] |= 0x80;
+        assert!(matches!(
+            check_public_key(&neg_identity),
+            Err(EnvelopeError::WeakKey {
+                reason: "not in canonical encoding",
+                ..
+            })
+        ));
+        // A non-canonical encoding of a point of large order: a canonical y below 19 whose
+        // point is not small order, re-spelt as y + p.
+        let noncanonical = (2u8..19)
+            .filter_map(|y| {
+                let mut canon = [0u8; 32];
+                canon[0] = y;
+                let pt = curve25519_dalek::edwards::CompressedEdwardsY(canon).decompress()?;
+                if pt.is_small_order() {
+                    return None;
+                }
+                // y + p = y + 2^255 - 19: low byte y - 19 + 256 with a borrow through the middle.
+                let mut alt = [0xffu8; 32];
+                alt[0] = y.wrapping_sub(19);
+                alt[31] = 0x7f;
+                Some((canon, alt))
+            })
+            .next()
+            .expect("some small y is on the curve");
+        assert!(check_public_key(&noncanonical.0).is_ok());
+        assert!(matches!(
+            check_public_key(&noncanonical.1),
+            Err(EnvelopeError::WeakKey {
+                reason: "not in canonical encoding",
+                ..
+            })
+        ));
+        assert!(matches!(
+            check_public_key(&[1u8; 31]),
+            Err(EnvelopeError::BadSignerLength(31))
+        ));
     }
 
     #[test]

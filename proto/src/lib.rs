@@ -11,6 +11,8 @@
 //! assert!(req.round_id.is_empty());
 //! ```
 
+pub mod codec;
+
 /// Generated protobuf and gRPC code, package `sovbench.v1`.
 #[allow(missing_docs, clippy::all, clippy::pedantic)]
 pub mod pb {

@@ -30,6 +30,7 @@ fn variant(e: &AggError) -> &'static str {
         AggError::ShuttingDown => "ShuttingDown",
         AggError::EmptyConsortium => "EmptyConsortium",
         AggError::BadPublicKey(_) => "BadPublicKey",
+        AggError::WeakPublicKey(_) => "WeakPublicKey",
         AggError::BadRoundId(_) => "BadRoundId",
         AggError::RoundExists(_) => "RoundExists",
         AggError::AnotherRoundOpen(_) => "AnotherRoundOpen",
@@ -55,9 +56,9 @@ fn variant(e: &AggError) -> &'static str {
         AggError::RateLimited { .. } => "RateLimited",
         AggError::RequestState { .. } => "RequestState",
         AggError::Io { .. } => "Io",
-    }
         AggError::StoreDamaged { .. } => "StoreDamaged",
         AggError::AckRecord { .. } => "AckRecord",
+    }
 }
 
 /// Number of arms of [`variant`].
@@ -94,9 +95,9 @@ code_tests! {
     already_initialised_is_internal: AggError::AlreadyInitialised("/d".into()) => Internal;
     locked_is_internal: AggError::Locked("/d".into()) => Internal;
     storage_is_internal: AggError::Storage("disk".into()) => Internal;
-    json_is_internal: AggError::Json(json_error()) => Internal;
     store_damaged_is_data_loss: AggError::StoreDamaged { round: "r".into(), detail: "d".into() } => DataLoss;
     ack_record_is_internal: AggError::AckRecord { path: "/a".into(), detail: "d".into() } => Internal;
+    json_is_internal: AggError::Json(json_error()) => Internal;
     decode_is_internal: AggError::Decode(decode_error()) => Internal;
     envelope_decode_is_invalid_argument: AggError::Envelope(EnvelopeError::Decode(decode_error())) => InvalidArgument;
     envelope_version_is_invalid_argument: AggError::Envelope(EnvelopeError::Version(9, 1)) => InvalidArgument;
@@ -119,6 +120,8 @@ code_tests! {
     shutting_down_is_unavailable: AggError::ShuttingDown => Unavailable;
     empty_consortium_is_invalid_argument: AggError::EmptyConsortium => InvalidArgument;
     bad_public_key_is_invalid_argument: AggError::BadPublicKey(31) => InvalidArgument;
+    weak_public_key_is_invalid_argument: AggError::WeakPublicKey(EnvelopeError::WeakKey { key: "ab".into(), reason: "a point of small order" }) => InvalidArgument;
+    weak_signer_key_is_unauthenticated: AggError::Envelope(EnvelopeError::WeakKey { key: "ab".into(), reason: "a point of small order" }) => Unauthenticated;
     bad_round_id_is_invalid_argument: AggError::BadRoundId("a b".into()) => InvalidArgument;
     round_exists_is_invalid_argument: AggError::RoundExists("r".into()) => InvalidArgument;
     another_round_open_is_invalid_argument: AggError::AnotherRoundOpen("r".into()) => InvalidArgument;
@@ -172,5 +175,78 @@ fn messages_name_the_input_and_are_lowercase() {
         let text = e.to_string();
         assert!(text.starts_with(|c: char| c.is_lowercase()), "{text}");
         assert!(!text.ends_with('.'), "{text}");
+    }
+}
+
+/// Every variant that repeats a client-supplied string cuts it (`echo`): a 60 KB id must not
+/// turn a refusal into a status the client's 8 KiB metadata limit rejects. Old behaviour: the
+/// whole id was repeated.
+#[test]
+fn client_supplied_strings_are_cut_in_every_message() {
+    let long = "x".repeat(60_000);
+    let l = || long.clone();
+    for e in [
+        AggError::UnknownRound(l()),
+        AggError::RoundClosed {
+            round: l(),
+            at: "now".into(),
+        },
+        AggError::RoundOpen(l()),
+        AggError::ParamsMismatch {
+            round: l(),
+            detail: "d".into(),
+        },
+        AggError::Conflict {
+            key: "ab".into(),
+            round: l(),
+        },
+        AggError::BadRoundId(l()),
+        AggError::RoundExists(l()),
+        AggError::AnotherRoundOpen(l()),
+        AggError::UnknownMetric {
+            metric: l(),
+            known: "a, b".into(),
+        },
+        AggError::DuplicateMetric(l()),
+        AggError::UnknownPath(l()),
+        AggError::UnknownStage(l()),
+        AggError::NoPublication(l()),
+        AggError::NotOffered(l()),
+        AggError::UnknownPeer(l(), l()),
+        AggError::UnknownRequest(l()),
+        AggError::RequestState {
+            id: l(),
+            reason: "r".into(),
+        },
+    ] {
+        let name = variant(&e);
+        let status = tonic::Status::from(e);
+        assert!(
+            status.message().len() < 600,
+            "{name}: {} bytes",
+            status.message().len()
+        );
+        assert!(status.message().contains('…'), "{name}");
+    }
+}
+
+/// Internal errors may name the server's files: the client gets a fixed text. Old behaviour:
+/// "storage: /var/lib/sovbench/db: …" went to the client.
+#[test]
+fn internal_errors_do_not_reach_the_client() {
+    for e in [
+        AggError::Storage("/srv/secret/path/db: i/o error".into()),
+        AggError::Locked("/srv/secret/path".into()),
+        AggError::Io {
+            path: "/srv/secret/path/f".into(),
+            source: std::io::Error::other("x"),
+        },
+        AggError::Envelope(EnvelopeError::KeyInvalid(
+            "/srv/secret/path/aggregator.key".into(),
+        )),
+    ] {
+        let status = tonic::Status::from(e);
+        assert_eq!(status.code(), Code::Internal);
+        assert_eq!(status.message(), INTERNAL_MESSAGE);
     }
 }
