@@ -256,7 +256,11 @@ mod tests {
             size: SizeClass::Pop50kTo100k,
         };
         // A real key: enrolment refuses keys that are not valid Ed25519 points.
-        let key = sovbench_core::envelope::Identity::generate().unwrap().0.public_key().to_vec();
+        let key = sovbench_core::envelope::Identity::generate()
+            .unwrap()
+            .0
+            .public_key()
+            .to_vec();
         let e = agg.enrol(&key, "A", attrs.clone(), 60_000).unwrap();
         assert_eq!(e.enrolled_at, 1_790_000_000);
         assert!(matches!(
@@ -275,10 +279,7 @@ mod tests {
             .unwrap();
         assert_eq!(p.opens_at, 1_790_000_000);
         handle.advance(60);
-        assert_eq!(
-            agg.revoke(&key).unwrap().revoked_at,
-            Some(1_790_000_060)
-        );
+        assert_eq!(agg.revoke(&key).unwrap().revoked_at, Some(1_790_000_060));
         assert!(agg.signed_round(None).is_ok());
         handle.advance(600);
         assert!(matches!(agg.signed_round(None), Err(AggError::NoOpenRound)));
