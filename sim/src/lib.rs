@@ -4,6 +4,9 @@
 //!   answers, calibrated to the figures of the report.
 //! - [`federation`]: a whole federation on loopback: a real aggregator on `127.0.0.1:0` and N real
 //!   nodes, each with its own store and key, all going through the real gRPC path.
+//! - [`coverage`]: how often a publication's intervals contain the true values.
+//! - [`durability`]: store size against raw bytes, and the kill loop (SIGKILL at random moments
+//!   while nodes submit; nothing lost, nothing counted twice).
 //!
 //! ```no_run
 //! # async fn demo() -> anyhow::Result<()> {
@@ -15,6 +18,8 @@
 //! ```
 
 pub mod bench;
+pub mod coverage;
+pub mod durability;
 pub mod federation;
 pub mod population;
 pub mod utility;

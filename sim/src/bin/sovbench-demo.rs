@@ -64,6 +64,11 @@ struct Args {
     /// Keep the aggregator serving after publishing, until Ctrl-C.
     #[arg(long)]
     serve: bool,
+    /// Compare the published 95% intervals with the population's true values and fail (exit
+    /// code 1) if they miss more often than chance allows, or if fewer than this many cells are
+    /// published (CI runs the demo with it).
+    #[arg(long, value_name = "MIN_CELLS")]
+    check_coverage: Option<usize>,
 }
 
 fn main() -> ExitCode {
@@ -176,6 +181,22 @@ async fn run(args: Args) -> anyhow::Result<()> {
             serde_json::to_string_pretty(&fed.truth())?.as_bytes(),
         )
         .with_context(|| format!("writing {}", path.display()))?;
+    }
+    if let Some(min_cells) = args.check_coverage {
+        let doc = sovbench_aggregator::publication::export_publication(&publication)?;
+        let c = sovbench_sim::coverage::coverage(&doc["benchmark"], &fed.truth());
+        println!(
+            "\n{}: {} / {} {} ({:.1}%)",
+            lang.pick(
+                "Abdeckung der 95%-Intervalle",
+                "Coverage of the 95% intervals"
+            ),
+            c.covered,
+            c.cells,
+            lang.pick("Zellen", "cells"),
+            100.0 * c.share()
+        );
+        c.check(min_cells).map_err(anyhow::Error::msg)?;
     }
     let secs = fed.submit_time.as_secs_f64();
     println!(
