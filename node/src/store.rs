@@ -21,6 +21,7 @@
 //! | `peer_out` | path id, `0x00`, pseudonym | [`OutgoingContact`] (with its X25519 secret) as JSON |
 //! | `peer_in` | request id | [`IncomingContact`] (with its X25519 secret) as JSON |
 //! | `peer_seen` | pseudonym | the path id under which the last match list showed it |
+//! | `peer_stages` | path id, `0x00`, sequence number (big-endian `u64`) | [`StageSent`]: every stage sent for an offer, as JSON |
 //!
 //! Opening (with lock detection), typed JSON and protobuf values and the durable commit come from
 //! [`sovbench_core::kv`], which the aggregator's store shares. Durability: [`Store::commit`]
@@ -43,7 +44,7 @@ use crate::inventory::alternatives::Alternative;
 use crate::inventory::System;
 use crate::migration::MigrationPath;
 use crate::model::{AssessmentRecord, LedgerEntry, Profile};
-use crate::peers::model::{IncomingContact, LocalOffer, OutgoingContact};
+use crate::peers::model::{IncomingContact, LocalOffer, OutgoingContact, StageSent};
 use crate::procurement::Criterion;
 use crate::readiness::ReadinessResult;
 
@@ -70,6 +71,7 @@ pub struct Store {
     peer_out: Tree,
     peer_in: Tree,
     peer_seen: Tree,
+    peer_stages: Tree,
 }
 
 const PROFILE: &[u8] = b"profile";
@@ -104,6 +106,7 @@ impl Store {
             peer_out: t("peer_out")?,
             peer_in: t("peer_in")?,
             peer_seen: t("peer_seen")?,
+            peer_stages: t("peer_stages")?,
             db,
         })
     }
@@ -377,6 +380,27 @@ impl Store {
             .remove(path_id.as_bytes())
             .map_err(storage)?;
         self.commit()
+    }
+
+    /// Logs a stage about to be sent durably; returns the entry's key for
+    /// [`Store::put_stage_sent`].
+    pub fn log_stage_sent(&self, e: &StageSent) -> Result<Vec<u8>, NodeError> {
+        let seq = self.db.generate_id().map_err(storage)?;
+        let key = pair_key(e.path_id.as_bytes(), &seq.to_be_bytes());
+        put_json(&self.peer_stages, &key, e)?;
+        self.commit()?;
+        Ok(key)
+    }
+
+    /// Updates a logged stage (e.g. once acknowledged) durably.
+    pub fn put_stage_sent(&self, key: &[u8], e: &StageSent) -> Result<(), NodeError> {
+        put_json(&self.peer_stages, key, e)?;
+        self.commit()
+    }
+
+    /// Every stage sent, by path and in the order sent.
+    pub fn stages_sent(&self) -> Result<Vec<StageSent>, NodeError> {
+        Ok(all_json(&self.peer_stages)?)
     }
 
     /// Outgoing contact requests.

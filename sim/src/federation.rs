@@ -243,7 +243,13 @@ async fn run_node(
     }
     if offers_peers {
         for p in paths.iter().filter(|p| p.catalogue_item().is_some()) {
-            peers::offer(&node, &p.id, Some(crate::population::card_for(&admin))).await?;
+            peers::offer(
+                &node,
+                &p.id,
+                Some(crate::population::card_for(&admin)),
+                None,
+            )
+            .await?;
         }
     }
     Ok(())

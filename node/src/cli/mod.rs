@@ -28,8 +28,9 @@ use crate::node::Node;
 pub(crate) use output::{json_line, json_pretty, Out};
 
 const EXIT_CODES: &str = "Exit codes: 0 success; 1 error (the message says what and where); \
-2 invalid command line; 3 submission stored in the outbox but not yet delivered (aggregator \
-unreachable; run `submit` again or keep `serve` running).";
+2 invalid command line; 3 submission stored in the outbox, or a peer-offer withdrawal recorded, \
+but not yet delivered (aggregator unreachable; any later command that talks to the aggregator, \
+or `serve`, sends it).";
 
 /// sovbench node: the administration's own sovereignty data, kept locally; only signed,
 /// differentially private values leave it.
@@ -232,11 +233,17 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Submit => {
             let (node, out) = open()?;
-            return runtime()?.block_on(round::submit(&node, out));
+            return runtime()?.block_on(async {
+                crate::peers::deliver_pending(&node).await;
+                round::submit(&node, out).await
+            });
         }
         Command::Compare { round } => {
             let (node, out) = open()?;
-            runtime()?.block_on(round::compare(&node, round, out))?;
+            runtime()?.block_on(async {
+                crate::peers::deliver_pending(&node).await;
+                round::compare(&node, round, out).await
+            })?;
         }
         Command::Status => {
             let (node, out) = open()?;
@@ -256,7 +263,14 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Peers { action, limit } => {
             let (node, out) = open()?;
-            runtime()?.block_on(peers::run(&node, action, limit, out))?;
+            let pending = runtime()?.block_on(async {
+                crate::peers::deliver_pending(&node).await;
+                peers::run(&node, action, limit, out).await
+            })?;
+            if pending {
+                // A withdrawal the aggregator has not acknowledged yet, like a queued release.
+                return Ok(ExitCode::from(3));
+            }
         }
         Command::Readiness => {
             let (node, out) = open()?;

@@ -9,7 +9,10 @@ use sovbench_core::peers::ContactCard;
 
 use super::{json_line, json_pretty, Out};
 use crate::node::Node;
-use crate::peers::{self, LocalOffer, OfferReport, PathMatches, RequestsView};
+use crate::peers::{
+    self, LocalOffer, OfferReport, PathMatches, RequestsView, StageSent, StageSharing,
+    WithdrawReport,
+};
 use crate::present::peers as present;
 
 /// `peers --json`: the match lists (and, with offers, the requests).
@@ -18,6 +21,16 @@ struct MatchesJson {
     paths: Vec<PathMatches>,
     #[serde(skip_serializing_if = "Option::is_none")]
     requests: Option<RequestsView>,
+    /// Paths whose withdrawal the aggregator has not acknowledged yet.
+    withdrawals_pending: Vec<String>,
+}
+
+/// `peers offers --json`: the offers (with pending withdrawals and held stage changes) and
+/// every stage sent.
+#[derive(Serialize)]
+struct OffersJson {
+    offers: Vec<LocalOffer>,
+    stages_sent: Vec<StageSent>,
 }
 
 /// `peers offer|offers|contact|decline|withdraw --json`: one key naming what happened.
@@ -25,10 +38,10 @@ struct MatchesJson {
 #[serde(rename_all = "snake_case")]
 enum DoneJson {
     Offered(OfferReport),
-    Offers(Vec<LocalOffer>),
+    Confirmed(OfferReport),
     RequestId(String),
     Declined(String),
-    Withdrawn(String),
+    Withdrawn(WithdrawReport),
 }
 
 /// `peers accept --json`.
@@ -48,9 +61,15 @@ pub enum PeersAction {
     /// and the cohort attributes of your enrolment; other administrations see only a pseudonym
     /// that differs per path and per viewer. The contact card stays on this node until both sides
     /// have said yes. Offering again updates the stage and, if given, the card.
+    /// Later stage changes (including a roll-back) leave the node only as
+    /// --share-stage-changes allows: `ask` (default) holds them until `peers confirm PATH`.
     Offer {
         /// Migration id or catalogue path id.
         path: String,
+        /// When a changed stage may be sent: ask (hold until `peers confirm`), always, never
+        /// (default: the earlier offer's setting, else ask).
+        #[arg(long, value_name = "ask|always|never", value_parser = parse_sharing)]
+        share_stage_changes: Option<StageSharing>,
         /// TOML file with the card: organisation, name, email, phone, note.
         #[arg(long, value_name = "FILE")]
         card: Option<PathBuf>,
@@ -70,8 +89,14 @@ pub enum PeersAction {
         #[arg(long)]
         note: Option<String>,
     },
-    /// The administration's own offers and their contact cards.
+    /// The administration's own offers, their contact cards, held stage changes, pending
+    /// withdrawals and every stage sent.
     Offers,
+    /// Send a held stage change of an offered path (your consent to disclose it).
+    Confirm {
+        /// Migration id or catalogue path id.
+        path: String,
+    },
     /// Ask a listed peer for contact (it sees the request and may accept or decline).
     Contact {
         /// The pseudonym from `sovbench-node peers`.
@@ -96,11 +121,17 @@ pub enum PeersAction {
         request_id: String,
     },
     /// Withdraw the offer of a path: you vanish from every match list at once, and unanswered
-    /// requests on it are closed.
+    /// requests on it are closed. If the aggregator cannot be reached, the withdrawal stays
+    /// pending (exit code 3) and `serve` and every later command that talks to the aggregator
+    /// send it.
     Withdraw {
         /// Migration id or catalogue path id.
         path: String,
     },
+}
+
+fn parse_sharing(s: &str) -> Result<StageSharing, String> {
+    StageSharing::parse(s).ok_or_else(|| format!("{s:?}: use ask, always or never"))
 }
 
 fn read_card(
@@ -138,13 +169,22 @@ fn read_card(
     Ok(card)
 }
 
-/// Runs `sovbench-node peers [ACTION]`.
+fn pending_withdrawals(node: &Node) -> anyhow::Result<Vec<String>> {
+    Ok(peers::offers(node)?
+        .into_iter()
+        .filter(|o| o.withdrawing)
+        .map(|o| o.path_id)
+        .collect())
+}
+
+/// Runs `sovbench-node peers [ACTION]`; `Ok(true)` if something is still pending (a
+/// withdrawal the aggregator has not acknowledged).
 pub(super) async fn run(
     node: &Node,
     action: Option<PeersAction>,
     limit: u32,
     out: Out,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<bool> {
     let (lang, json_out) = (out.lang, out.json);
     match action {
         None => {
@@ -154,26 +194,31 @@ pub(super) async fn run(
                     json_line(&MatchesJson {
                         paths: Vec::new(),
                         requests: None,
+                        withdrawals_pending: Vec::new(),
                     })?;
                 } else {
                     print!("{}", present::no_offers(lang));
                 }
-                return Ok(());
+                return Ok(false);
             }
             let lists = peers::matches(node, limit).await?;
             let requests = peers::requests(node).await?;
+            let pending = pending_withdrawals(node)?;
             if json_out {
                 json_pretty(&MatchesJson {
                     paths: lists,
                     requests: Some(requests),
+                    withdrawals_pending: pending,
                 })?;
             } else {
+                print!("{}", present::withdrawals_pending(&pending, lang));
                 print!("{}", present::matches(&lists, lang));
                 print!("{}", present::pending_summary(&requests, lang));
             }
         }
         Some(PeersAction::Offer {
             path,
+            share_stage_changes,
             card,
             organisation,
             name,
@@ -182,7 +227,7 @@ pub(super) async fn run(
             note,
         }) => {
             let card = read_card(card, [organisation, name, email, phone, note])?;
-            let r = peers::offer(node, &path, card).await?;
+            let r = peers::offer(node, &path, card, share_stage_changes).await?;
             if json_out {
                 json_line(&DoneJson::Offered(r))?;
             } else {
@@ -191,10 +236,22 @@ pub(super) async fn run(
         }
         Some(PeersAction::Offers) => {
             let offers = peers::offers(node)?;
+            let stages_sent = peers::stages_sent(node)?;
             if json_out {
-                json_pretty(&DoneJson::Offers(offers))?;
+                json_pretty(&OffersJson {
+                    offers,
+                    stages_sent,
+                })?;
             } else {
-                print!("{}", present::offers(&offers, lang));
+                print!("{}", present::offers(&offers, &stages_sent, lang));
+            }
+        }
+        Some(PeersAction::Confirm { path }) => {
+            let r = peers::confirm(node, &path).await?;
+            if json_out {
+                json_line(&DoneJson::Confirmed(r))?;
+            } else {
+                print!("{}", present::offered(&r, lang));
             }
         }
         Some(PeersAction::Contact { pseudonym, path }) => {
@@ -235,13 +292,15 @@ pub(super) async fn run(
             }
         }
         Some(PeersAction::Withdraw { path }) => {
-            let id = peers::withdraw(node, &path).await?;
+            let r = peers::withdraw(node, &path).await?;
+            let pending = r.pending;
             if json_out {
-                json_line(&DoneJson::Withdrawn(id))?;
+                json_line(&DoneJson::Withdrawn(r))?;
             } else {
-                print!("{}", present::withdrawn(&id, lang));
+                print!("{}", present::withdrawn(&r, lang));
             }
+            return Ok(pending);
         }
     }
-    Ok(())
+    Ok(!pending_withdrawals(node)?.is_empty())
 }

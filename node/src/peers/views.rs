@@ -6,7 +6,9 @@ use serde::Serialize;
 use sovbench_core::pb;
 use sovbench_core::peers::ContactCard;
 
-/// What `peers offer` did.
+use super::model::StageSharing;
+
+/// What `peers offer` or `peers confirm` did.
 #[derive(Debug, Clone, Serialize)]
 pub struct OfferReport {
     /// Catalogue path id.
@@ -15,6 +17,21 @@ pub struct OfferReport {
     pub stage: String,
     /// Whether this replaced an earlier offer.
     pub updated: bool,
+    /// When later stage changes may be sent.
+    pub share_stage_changes: StageSharing,
+}
+
+/// What `peers withdraw` did.
+#[derive(Debug, Clone, Serialize)]
+pub struct WithdrawReport {
+    /// Catalogue path id.
+    pub path_id: String,
+    /// The aggregator has not acknowledged the withdrawal yet: it is re-sent by `serve` and by
+    /// every later command that talks to the aggregator, and the offer may still be listed.
+    pub pending: bool,
+    /// Why it is pending.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
 }
 
 /// One listed peer.

@@ -11,7 +11,9 @@ use sovbench_core::pb;
 use sovbench_core::peers::{reason_text, ContactCard};
 use sovbench_core::time::format_utc;
 
-use crate::peers::{LocalOffer, OfferReport, PathMatches, RequestsView};
+use crate::peers::{
+    LocalOffer, OfferReport, PathMatches, RequestsView, StageSent, StageSharing, WithdrawReport,
+};
 
 /// The label of a catalogue path, or its id.
 pub fn path_label(id: &str, lang: Lang) -> String {
@@ -276,6 +278,7 @@ pub fn offered(r: &OfferReport, lang: Lang) -> String {
         lang.pick("Phase", "stage"),
         stage_label(&r.stage, lang)
     );
+    let _ = writeln!(o, "{}.", sharing_label(r.share_stage_changes, lang));
     let _ = writeln!(
         o,
         "{}",
@@ -287,13 +290,50 @@ pub fn offered(r: &OfferReport, lang: Lang) -> String {
     o
 }
 
-/// The administration's own offers with their cards.
-pub fn offers(offers: &[LocalOffer], lang: Lang) -> String {
+fn sharing_label(s: StageSharing, lang: Lang) -> &'static str {
+    match s {
+        StageSharing::Ask => lang.pick(
+            "Stufenänderungen erst nach Bestätigung senden (`peers confirm`)",
+            "send stage changes only once confirmed (`peers confirm`)",
+        ),
+        StageSharing::Always => lang.pick(
+            "Stufenänderungen automatisch senden",
+            "send stage changes automatically",
+        ),
+        StageSharing::Never => lang.pick("Stufenänderungen nie senden", "never send stage changes"),
+    }
+}
+
+/// The line naming withdrawals the aggregator has not acknowledged (nothing if none).
+pub fn withdrawals_pending(paths: &[String], lang: Lang) -> String {
+    let mut o = String::new();
+    for p in paths {
+        let _ = writeln!(
+            o,
+            "{}: {} — {}",
+            lang.pick("Rücknahme ausstehend", "Withdrawal pending"),
+            path_label(p, lang),
+            lang.pick(
+                "noch nicht vom Aggregator bestätigt; das Angebot kann bis dahin noch gelistet sein. `serve` und jeder weitere Befehl mit dem Aggregator senden sie erneut.",
+                "not yet acknowledged by the aggregator; until then the offer may still be listed. `serve` and every later command that talks to the aggregator send it again."
+            )
+        );
+    }
+    o
+}
+
+/// The administration's own offers with their cards, held stage changes, pending withdrawals
+/// and the stages sent for each.
+pub fn offers(offers: &[LocalOffer], sent: &[StageSent], lang: Lang) -> String {
     let mut o = String::new();
     if offers.is_empty() {
         let _ = writeln!(o, "{}", lang.pick("Keine Angebote.", "No offers."));
     }
     for x in offers {
+        if x.withdrawing {
+            o.push_str(&withdrawals_pending(std::slice::from_ref(&x.path_id), lang));
+            continue;
+        }
         let _ = writeln!(
             o,
             "{} ({}, {}: {}, {} {})",
@@ -304,7 +344,53 @@ pub fn offers(offers: &[LocalOffer], lang: Lang) -> String {
             lang.pick("seit", "since"),
             format_utc(x.offered_at)
         );
+        let _ = writeln!(o, "    {}", sharing_label(x.share_stage_changes, lang));
+        if let Some(h) = &x.held_stage {
+            let _ = writeln!(
+                o,
+                "    {}: {} → {} ({})",
+                lang.pick("Stufenänderung zurückgehalten", "Stage change held back"),
+                stage_label(&x.stage, lang),
+                stage_label(h, lang),
+                if x.share_stage_changes == StageSharing::Never {
+                    lang.pick(
+                        "wird nicht gesendet; `peers offer` erneut, um sie zu senden",
+                        "not sent; `peers offer` again to send it",
+                    )
+                } else {
+                    lang.pick(
+                        "senden mit `sovbench-node peers confirm PFAD`",
+                        "send with `sovbench-node peers confirm PATH`",
+                    )
+                }
+            );
+        }
         o.push_str(&card(&x.card, lang, "    "));
+    }
+    if !sent.is_empty() {
+        let _ = writeln!(
+            o,
+            "{}",
+            lang.pick(
+                "Gesendete Stufen (was der Aggregator erfahren hat):",
+                "Stages sent (what the aggregator learnt):"
+            )
+        );
+        for e in sent {
+            let _ = writeln!(
+                o,
+                "    {}  {}  {}  ({}{})",
+                format_utc(e.sent_at),
+                path_label(&e.path_id, lang),
+                stage_label(&e.stage, lang),
+                e.why,
+                if e.acknowledged {
+                    ""
+                } else {
+                    lang.pick(", unbestätigt", ", unacknowledged")
+                }
+            );
+        }
     }
     o
 }
@@ -343,12 +429,19 @@ pub fn answered(request_id: &str, accepted: bool, lang: Lang) -> String {
     format!("{what} {request_id}. {meaning}\n")
 }
 
-/// An offer withdrawn.
-pub fn withdrawn(path_id: &str, lang: Lang) -> String {
+/// An offer withdrawn, or its withdrawal pending.
+pub fn withdrawn(r: &WithdrawReport, lang: Lang) -> String {
+    if r.pending {
+        return format!(
+            "{}{}\n",
+            withdrawals_pending(std::slice::from_ref(&r.path_id), lang),
+            r.detail.as_deref().unwrap_or("")
+        );
+    }
     format!(
         "{} {}. {}\n",
         lang.pick("Zurückgezogen:", "Withdrawn:"),
-        path_label(path_id, lang),
+        path_label(&r.path_id, lang),
         lang.pick(
             "Sie erscheinen in keiner Trefferliste mehr; offene Anfragen dazu sind geschlossen.",
             "You no longer appear in any match list; open requests on it are closed."

@@ -319,15 +319,192 @@ from the values (benchmarks, comparisons) costs no further budget."
             "Each bit is flipped with probability f/2."
         )
     );
+    let _ = writeln!(o, "## {}\n", l("Wer was weiß", "Who knows what"));
+    let _ = writeln!(
+        o,
+        "| {} | {} |\n|---|---|",
+        l("wer", "who"),
+        l("was", "what")
+    );
+    let rows: [(&str, &str); 5] = [
+        (
+            l("Aggregator, aus der Aufnahme", "Aggregator, from enrolment"),
+            l(
+                "Name der Verwaltung, **genaue Einwohner- bzw. Beschäftigtenzahl**, Art der Verwaltung, Bundesland, Größenklasse und der öffentliche Schlüssel dieses Knotens (der Betreiber hat sie bei der Aufnahme eingetragen)",
+                "the administration's name, its **exact population or staff count**, kind of administration, Bundesland, size class and this node's public key (entered by the operator at enrolment)",
+            ),
+        ),
+        (
+            l("Aggregator, aus den Runden", "Aggregator, from rounds"),
+            l(
+                "an welchen Runden der Knoten teilgenommen hat und wann (Signaturzeit), und die verrauschten Werte (unten vollständig aufgeführt)",
+                "which rounds the node took part in and when (signing time), and the noisy values (all listed below)",
+            ),
+        ),
+        (
+            l("Aggregator, aus der Partnersuche", "Aggregator, from peer matching"),
+            l(
+                "nur bei Angeboten: den Katalogpfad und die Phase, bei jeder gesendeten Änderung (Protokoll unten); wer wen um Kontakt gebeten hat und ob zugesagt wurde",
+                "only with offers: the catalogue path and the stage, at every change sent (log below); who asked whom for contact and whether the answer was yes",
+            ),
+        ),
+        (
+            l("andere Verwaltungen", "other administrations"),
+            l(
+                "nur wer selbst einen Pfad derselben Kategorie anbietet: einen pseudonymen Listeneintrag (Pseudonym je Betrachter und Pfad, Pfad, Phase, Art, Größenklasse, Punktzahl); nach beiderseitigem Ja die Kontaktkarte, Ende-zu-Ende verschlüsselt",
+                "only those offering a path of the same category themselves: a pseudonymous list entry (pseudonym per viewer and path, path, stage, kind, size class, score); after a double yes the contact card, end-to-end encrypted",
+            ),
+        ),
+        (
+            l("Öffentlichkeit", "the public"),
+            l(
+                "nur veröffentlichte Kohortenschätzungen mit der Zahl der Teilnehmenden je Kohorte",
+                "only published cohort estimates with the number of contributors per cohort",
+            ),
+        ),
+    ];
+    for (who, what) in rows {
+        let _ = writeln!(o, "| {who} | {what} |");
+    }
+    let _ = writeln!(o);
+    let stages = node.store().stages_sent()?;
+    let offers = node.store().peer_offers()?;
+    let _ = writeln!(
+        o,
+        "### {}\n",
+        l(
+            "Partnersuche: gesendete Phasen",
+            "Peer matching: stages sent"
+        )
+    );
+    if stages.is_empty() && offers.is_empty() {
+        let _ = writeln!(
+            o,
+            "{}\n",
+            l(
+                "Keine Angebote: für die Partnersuche wurde nichts gesendet.",
+                "No offers: nothing was sent for peer matching."
+            )
+        );
+    } else {
+        let _ = writeln!(
+            o,
+            "| {} | {} | {} | {} |\n|---|---|---|---|",
+            l("Zeit", "Time"),
+            l("Pfad", "Path"),
+            l("Phase", "Stage"),
+            l("Anlass", "Why")
+        );
+        for e in &stages {
+            let _ = writeln!(
+                o,
+                "| {} | `{}` | {} | {}{} |",
+                format_utc(e.sent_at),
+                e.path_id,
+                e.stage,
+                e.why,
+                if e.acknowledged {
+                    ""
+                } else {
+                    l(" (unbestätigt)", " (unacknowledged)")
+                }
+            );
+        }
+        for x in &offers {
+            if x.withdrawing {
+                let _ = writeln!(
+                    o,
+                    "\n- `{}`: {}",
+                    x.path_id,
+                    l(
+                        "Rücknahme ausstehend (noch nicht vom Aggregator bestätigt)",
+                        "withdrawal pending (not yet acknowledged by the aggregator)"
+                    )
+                );
+            } else if let Some(h) = &x.held_stage {
+                let _ = writeln!(
+                    o,
+                    "\n- `{}`: {} `{h}` {}",
+                    x.path_id,
+                    l("Phase", "stage"),
+                    l("zurückgehalten, nicht gesendet", "held back, not sent")
+                );
+            }
+        }
+        let _ = writeln!(o);
+    }
     let _ = writeln!(
         o,
         "## {}\n",
         l("Was den Knoten nie verlässt", "What never leaves the node")
     );
     let _ = writeln!(o, "{}", l(
-        "Die Antworten des Selbsttests und ihre Historie, der Name und die genaue Einwohner- bzw. Beschäftigtenzahl, \
-alle übrigen lokalen Daten. Der Aggregator kennt aus der Aufnahme nur Art der Verwaltung, Bundesland und Größenklasse.",
-        "The self-test answers and their history, the name and the exact population or staff count, all other \
-local data. From enrolment the aggregator knows only the kind of administration, the Bundesland and the size class."));
+        "Die Antworten des Selbsttests und ihre Historie, das Inventar, die Migrationspfade mit Notizen und Daten (außer der Phase angebotener Pfade, s. o.), die Kontaktkarte vor einem beiderseitigen Ja und alle übrigen lokalen Daten. \
+Name und genaue Einwohner- bzw. Beschäftigtenzahl verlässt der Knoten nicht, der Aggregator kennt sie aber aus der Aufnahme (s. o.).",
+        "The self-test answers and their history, the inventory, the migration paths with notes and dates (except the stage of offered paths, see above), the contact card before a double yes, and all other local data. \
+The node never sends the name and the exact population or staff count, but the aggregator knows them from enrolment (see above)."));
     Ok(o)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::peers::model::{LocalOffer, StageSent, StageSharing};
+
+    #[test]
+    fn the_report_says_what_the_aggregator_knows_and_lists_every_stage_sent() {
+        let dir = tempfile::tempdir().unwrap();
+        let node = crate::node::testing::node(dir.path());
+        let sent = |stage: &str, why: &str, at: i64| StageSent {
+            path_id: "path.videokonferenzen.bigbluebutton".into(),
+            stage: stage.into(),
+            sent_at: at,
+            why: why.into(),
+            acknowledged: true,
+        };
+        node.store()
+            .log_stage_sent(&sent("pilot", "offer", 1_790_000_000))
+            .unwrap();
+        node.store()
+            .log_stage_sent(&sent("zurueckgerollt", "confirm", 1_790_086_400))
+            .unwrap();
+        node.store()
+            .put_peer_offer(&LocalOffer {
+                path_id: "path.videokonferenzen.alfaview".into(),
+                migration_id: "video-alfaview".into(),
+                stage: "geplant".into(),
+                card: Default::default(),
+                offered_at: 0,
+                acknowledged: true,
+                withdrawing: true,
+                share_stage_changes: StageSharing::Ask,
+                held_stage: None,
+            })
+            .unwrap();
+        let de = render(&node, Lang::De, 1_790_100_000).unwrap();
+        // The old report claimed the aggregator knew only kind, Bundesland and size class.
+        assert!(!de.contains("kennt aus der Aufnahme nur"), "{de}");
+        assert!(
+            de.contains("Name der Verwaltung, **genaue Einwohner- bzw. Beschäftigtenzahl**")
+                && de.contains("öffentliche Schlüssel")
+                && de.contains("wann (Signaturzeit)")
+                && de.contains("pseudonymen Listeneintrag")
+                && de.contains("nach beiderseitigem Ja die Kontaktkarte"),
+            "{de}"
+        );
+        assert!(
+            de.contains(
+                "| 2026-09-21 14:13 UTC | `path.videokonferenzen.bigbluebutton` | pilot | offer |"
+            ) && de.contains("| zurueckgerollt | confirm |")
+                && de.contains("`path.videokonferenzen.alfaview`: Rücknahme ausstehend"),
+            "{de}"
+        );
+        let en = render(&node, Lang::En, 1_790_100_000).unwrap();
+        assert!(
+            en.contains("exact population or staff count")
+                && en.contains("Peer matching: stages sent")
+                && en.contains("withdrawal pending"),
+            "{en}"
+        );
+    }
 }

@@ -10,6 +10,7 @@ use sovbench_core::pb;
 use sovbench_core::peers::{fresh_nonce, ContactCard};
 use sovbench_node::inventory::Category;
 use sovbench_node::migration::{MigrationPath, Stage, StageChange};
+use sovbench_node::peers::StageSharing;
 use sovbench_node::{peers, Node, NodeError};
 use sovbench_tests::{expect_code, Harness};
 use tonic::Code;
@@ -67,18 +68,18 @@ async fn double_opt_in_from_offer_to_exchanged_cards_and_withdrawal() {
 
     // Nothing without an explicit offer: no list, and no contact requests.
     assert!(peers::matches(&a, 10).await.expect("matches").is_empty());
-    let e = peers::offer(&a, "video-bigbluebutton", None)
+    let e = peers::offer(&a, "video-bigbluebutton", None, None)
         .await
         .expect_err("card needed");
     assert!(e.to_string().contains("contact card"), "{e}");
 
-    peers::offer(&a, "video-bigbluebutton", Some(card("A")))
+    peers::offer(&a, "video-bigbluebutton", Some(card("A")), None)
         .await
         .expect("offer a");
-    peers::offer(&b, BBB, Some(card("B")))
+    peers::offer(&b, BBB, Some(card("B")), None)
         .await
         .expect("offer b");
-    peers::offer(&c, "video-alfaview", Some(card("C")))
+    peers::offer(&c, "video-alfaview", Some(card("C")), None)
         .await
         .expect("offer c");
 
@@ -166,7 +167,7 @@ async fn double_opt_in_from_offer_to_exchanged_cards_and_withdrawal() {
     // Withdrawing, offering again and asking again does not reveal the decline either: a new
     // request that reads "no answer yet", exactly as after no answer, and B is not asked again.
     peers::withdraw(&a, BBB).await.expect("a withdraws");
-    peers::offer(&a, BBB, Some(card("A")))
+    peers::offer(&a, BBB, Some(card("A")), None)
         .await
         .expect("a offers again");
     let r1b = peers::contact(&a, &mb.pseudonym, None)
@@ -232,10 +233,10 @@ async fn double_opt_in_from_offer_to_exchanged_cards_and_withdrawal() {
     });
     let d = h.node("gemeinde", "DE-NI", 28_000, [1, 1, 1, 1, 1]);
     add_path(&d, "BigBlueButton", Stage::Erwogen);
-    peers::offer(&d, BBB, Some(card("D")))
+    peers::offer(&d, BBB, Some(card("D")), None)
         .await
         .expect("offer d");
-    peers::offer(&b, BBB, Some(card("B")))
+    peers::offer(&b, BBB, Some(card("B")), None)
         .await
         .expect("b offers again");
     let e = peers::contact(&a, "abcdefghijkmnpqr", Some(BBB)).await;
@@ -252,6 +253,139 @@ async fn double_opt_in_from_offer_to_exchanged_cards_and_withdrawal() {
         .await
         .expect_err("rate limit");
     refused(e, Code::ResourceExhausted, "at most 2 contact requests");
+    h.stop().await;
+}
+
+/// The stage of the first peer `viewer` sees on its first offered path.
+async fn seen_stage(viewer: &Node) -> Option<String> {
+    let lists = peers::matches(viewer, 10).await.expect("matches");
+    lists[0].matches.first().map(|m| m.stage.clone())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_withdrawal_made_while_the_aggregator_is_down_stays_pending_until_delivered() {
+    let mut h = Harness::start().await;
+    let a = h.node("gemeinde", "DE-NW", 30_000, [2, 2, 3, 2, 1]);
+    let b = h.node("gemeinde", "DE-HE", 25_000, [3, 3, 3, 3, 3]);
+    let c = h.node("gemeinde", "DE-SN", 22_000, [3, 3, 3, 3, 3]);
+    for (n, who, stage) in [
+        (&a, "A", Stage::Geplant),
+        (&b, "B", Stage::Rollout),
+        (&c, "C", Stage::Pilot),
+    ] {
+        add_path(n, "BigBlueButton", stage);
+        peers::offer(n, BBB, Some(card(who)), None)
+            .await
+            .expect("offer");
+    }
+    assert_eq!(peers::matches(&a, 10).await.expect("a")[0].matches.len(), 2);
+
+    // The aggregator is down when B and C withdraw: recorded, pending, not an error. (Before,
+    // the send failed, the offer was skipped by every refresh and stayed listed for good.)
+    h.stop().await;
+    for n in [&b, &c] {
+        let r = peers::withdraw(n, BBB).await.expect("withdrawal recorded");
+        assert!(r.pending && r.detail.is_some(), "{r:?}");
+        let o = peers::offers(n).expect("offers");
+        assert!(o.len() == 1 && o[0].withdrawing, "{o:?}");
+    }
+    // Still down: a refresh keeps it pending.
+    assert!(peers::refresh_offers(&b).await.is_err());
+    assert!(peers::offers(&b).expect("offers")[0].withdrawing);
+    let text = sovbench_node::present::peers::offers(
+        &peers::offers(&b).expect("offers"),
+        &[],
+        sovbench_core::i18n::Lang::De,
+    );
+    assert!(text.contains("Rücknahme ausstehend"), "{text}");
+
+    // The aggregator is back: until B's and C's nodes talk to it, they are still listed.
+    h.start_again().await;
+    assert_eq!(peers::matches(&a, 10).await.expect("a")[0].matches.len(), 2);
+    // B: the daemon's next cycle delivers it.
+    sovbench_node::daemon::cycle(&b).await;
+    assert!(peers::offers(&b).expect("offers").is_empty());
+    // C: the next command that talks to the aggregator (here `peers`) delivers it.
+    assert!(peers::matches(&c, 10).await.expect("c").is_empty());
+    assert!(peers::offers(&c).expect("offers").is_empty());
+    // Both are gone from A's list.
+    assert!(peers::matches(&a, 10).await.expect("a")[0]
+        .matches
+        .is_empty());
+    h.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stage_change_and_a_roll_back_leave_the_node_only_with_consent() {
+    let mut h = Harness::start().await;
+    let a = h.node("gemeinde", "DE-NW", 30_000, [2, 2, 3, 2, 1]);
+    let b = h.node("gemeinde", "DE-HE", 25_000, [3, 3, 3, 3, 3]);
+    let a_path = add_path(&a, "BigBlueButton", Stage::Rollout);
+    add_path(&b, "BigBlueButton", Stage::Geplant);
+    let r = peers::offer(&a, BBB, Some(card("A")), None)
+        .await
+        .expect("a");
+    assert_eq!(
+        r.share_stage_changes,
+        StageSharing::Ask,
+        "ask is the default"
+    );
+    peers::offer(&b, BBB, Some(card("B")), Some(StageSharing::Always))
+        .await
+        .expect("b");
+    assert_eq!(seen_stage(&b).await.as_deref(), Some("rollout"));
+
+    // A rolls back locally. Neither `peers` nor the daemon sends it (before, both did).
+    sovbench_node::migration::edit::rollback(&a, &a_path, None).expect("rollback");
+    peers::matches(&a, 10).await.expect("a");
+    sovbench_node::daemon::cycle(&a).await;
+    assert_eq!(seen_stage(&b).await.as_deref(), Some("rollout"));
+    let o = &peers::offers(&a).expect("offers")[0];
+    assert_eq!(
+        (o.stage.as_str(), o.held_stage.as_deref()),
+        ("rollout", Some("zurueckgerollt"))
+    );
+    let text = sovbench_node::present::peers::offers(
+        std::slice::from_ref(o),
+        &peers::stages_sent(&a).expect("log"),
+        sovbench_core::i18n::Lang::En,
+    );
+    assert!(
+        text.contains("Stage change held back") && text.contains("peers confirm"),
+        "{text}"
+    );
+    // Every stage sent is logged: so far only the offer.
+    let log: Vec<(String, String, bool)> = peers::stages_sent(&a)
+        .expect("log")
+        .into_iter()
+        .map(|e| (e.stage, e.why, e.acknowledged))
+        .collect();
+    assert_eq!(log, vec![("rollout".into(), "offer".into(), true)]);
+
+    // With consent it leaves, and is logged.
+    peers::confirm(&a, BBB).await.expect("confirm");
+    assert_eq!(seen_stage(&b).await.as_deref(), Some("zurueckgerollt"));
+    assert_eq!(peers::offers(&a).expect("offers")[0].held_stage, None);
+    let log = peers::stages_sent(&a).expect("log");
+    assert_eq!(
+        (log[1].stage.as_str(), log[1].why.as_str()),
+        ("zurueckgerollt", "confirm")
+    );
+    assert!(
+        peers::confirm(&a, BBB).await.is_err(),
+        "nothing held any more"
+    );
+
+    // B chose `always`: its advance is sent by the next refresh, and logged as such.
+    sovbench_node::migration::edit::advance(&b, "video-bigbluebutton", None, None)
+        .expect("advance");
+    sovbench_node::daemon::cycle(&b).await;
+    assert_eq!(seen_stage(&a).await.as_deref(), Some("pilot"));
+    let log = peers::stages_sent(&b).expect("log");
+    assert_eq!(
+        (log.len(), log[1].stage.as_str(), log[1].why.as_str()),
+        (2, "pilot", "always")
+    );
     h.stop().await;
 }
 
