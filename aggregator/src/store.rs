@@ -343,6 +343,11 @@ struct CompactSubmission {
     receipt: Vec<u8>,
 }
 
+/// Bytes of a submission record as stored (without sled's own overhead).
+pub fn encoded_len(s: &StoredSubmission) -> usize {
+    encode_submission(s).len()
+}
+
 fn encode_submission(s: &StoredSubmission) -> Vec<u8> {
     let c = CompactSubmission {
         message: s.message.clone(),

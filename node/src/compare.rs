@@ -1,5 +1,6 @@
 //! Comparing the administration with its cohorts: [`compare`] fetches a signed publication,
-//! verifies it (signature, the round asked for, the round parameters this node saw) and keeps it;
+//! verifies it (signature, the round asked for, the round parameters this node saw, and that it
+//! counts this node's acknowledged submission: [`check_included`]) and keeps it;
 //! [`comparison`] puts the administration's own values (which never leave the node) next to each
 //! published cell of its cohorts. Rendering is in [`crate::present::compare`].
 
@@ -91,8 +92,37 @@ pub async fn compare(node: &Node, round: Option<&str>) -> Result<Comparison, Nod
             )));
         }
     }
+    check_included(node, &publication)?;
     node.store().put_publication(&publication.round_id, &msg)?;
     comparison(node, &publication)
+}
+
+/// Checks that a publication counts this node's submission if the aggregator acknowledged one
+/// for its round: the signature hash named in the kept receipt (checked against the signature
+/// sent when the receipt arrived) must be in the publication's sorted list. Nothing to check
+/// without a receipt, or for receipts and publications of aggregators before the list existed.
+pub fn check_included(node: &Node, publication: &pb::Publication) -> Result<(), NodeError> {
+    let Some(receipt) = node.store().receipt(&publication.round_id)? else {
+        return Ok(());
+    };
+    let key = node.config().aggregator_key()?;
+    let pb::payload::Body::Receipt(r) = envelope::open_from(&receipt, &key)?.body else {
+        return Err(NodeError::Storage(format!(
+            "the kept receipt of round {} is not a receipt",
+            publication.round_id
+        )));
+    };
+    if r.signature_sha256.is_empty() {
+        return Ok(());
+    }
+    let listed = &publication.submission_signatures_sha256;
+    if !listed.contains(&r.signature_sha256) {
+        return Err(NodeError::NotInPublication {
+            round: publication.round_id.clone(),
+            signature: hex::encode(&r.signature_sha256[..8.min(r.signature_sha256.len())]),
+        });
+    }
+    Ok(())
 }
 
 /// Compares the administration's own latest self-test with a verified publication.

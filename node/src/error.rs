@@ -100,6 +100,19 @@ pub enum NodeError {
     /// The aggregator's answer is not what the protocol promises.
     #[error("aggregator answer rejected: {0}")]
     BadAnswer(String),
+    /// The publication of a round this node took part in does not count the node's submission,
+    /// although the aggregator acknowledged it with a signed receipt.
+    #[error(
+        "the publication of round {round} does not count this node's submission, which the \
+         aggregator acknowledged (signature hash {signature}); keep the receipt and report this \
+         to the aggregator's operator"
+    )]
+    NotInPublication {
+        /// Round id.
+        round: String,
+        /// SHA-256 of the node's signature (hex, first 8 bytes).
+        signature: String,
+    },
     /// Peer matching: a local precondition or a card problem.
     #[error("peers: {0}")]
     Peers(String),

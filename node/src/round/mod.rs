@@ -116,11 +116,13 @@ async fn deliver(
         NodeError::Storage(format!("outbox entry {round_id} has no ledger entry"))
     })?;
     let payload_hash = sovbench_core::sha256(&msg.payload);
+    let signature_hash = sovbench_core::sha256(&msg.signature);
     match node.link().submit(&entry.aggregator, msg).await {
         Ok(receipt) => {
             // A receipt that does not verify leaves the submission queued (and the other
             // queued submissions unaffected): the next attempt sends the same bytes again.
-            if let Err(e) = check_receipt(node, round_id, &payload_hash, &receipt) {
+            if let Err(e) = check_receipt(node, round_id, &payload_hash, &signature_hash, &receipt)
+            {
                 return Ok(Delivery {
                     round_id: round_id.to_string(),
                     state: DeliveryState::Pending,
@@ -156,15 +158,19 @@ fn check_receipt(
     node: &Node,
     round_id: &str,
     payload_hash: &[u8; 32],
+    signature_hash: &[u8; 32],
     receipt: &pb::SignedMessage,
 ) -> Result<(), NodeError> {
     let key = node.config().aggregator_key()?;
     let v = envelope::open_from(receipt, &key)?;
     match v.body {
+        // The signature hash is what `compare` looks for in the publication (empty from
+        // aggregators before it was added).
         pb::payload::Body::Receipt(r)
             if r.round_id == round_id
                 && r.submission_hash == payload_hash
-                && r.node_key == node.public_key() =>
+                && r.node_key == node.public_key()
+                && (r.signature_sha256.is_empty() || r.signature_sha256 == signature_hash) =>
         {
             Ok(())
         }

@@ -4,6 +4,9 @@
 //! - `utility`: the 95% half-width of a dimension mean against cohort size and yearly epsilon.
 //! - `inventory`: import of a 10,000-system inventory and the switch-readiness check.
 //! - `matching`: peer matching lists for 10,000 offering administrations.
+//! - `disk`: the store's size against the raw signed bytes after 20,000 submissions and ten rounds.
+//! - `kill-loop`: SIGKILL of a child aggregator at random moments while nodes submit; counts
+//!   what was lost or counted twice (0 and 0 expected).
 
 use std::process::ExitCode;
 
@@ -75,6 +78,58 @@ enum Command {
         #[arg(long, default_value_t = 42)]
         seed: u64,
     },
+    /// NODES enrolled identities submit once per round for ROUNDS rounds (each closed and
+    /// published); store size (sled folder plus acks.log) against the raw signed bytes after the
+    /// first and the last round.
+    Disk {
+        /// Submissions per round.
+        #[arg(long, default_value_t = 20_000)]
+        nodes: usize,
+        /// Rounds.
+        #[arg(long, default_value_t = 10)]
+        rounds: usize,
+    },
+    /// KILLS SIGKILLs of a child aggregator process at random moments while NODES real nodes
+    /// submit (at most PER_ROUND per round), each restart on the same port; after every round
+    /// the store is opened and checked: every acknowledged submission stored and published once,
+    /// every ledger exact.
+    KillLoop {
+        /// Kills at random moments.
+        #[arg(long, default_value_t = 50)]
+        kills: usize,
+        /// Nodes.
+        #[arg(long, default_value_t = 8)]
+        nodes: usize,
+        /// Kills per round.
+        #[arg(long, default_value_t = 5)]
+        per_round: usize,
+        /// Extra milliseconds per commit (so that kills land during commits).
+        #[arg(long, default_value_t = 10)]
+        commit_delay_ms: u64,
+        /// Seed of the kill moments.
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+    },
+    /// The child process of `kill-loop` (not for direct use).
+    #[command(hide = true)]
+    ChildAggregator {
+        #[arg(long)]
+        dir: std::path::PathBuf,
+        #[arg(long)]
+        addr: String,
+        #[arg(long, default_value_t = 0)]
+        commit_delay_ms: u64,
+    },
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, ExitCode> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| {
+            eprintln!("sovbench-bench: error: {e}");
+            ExitCode::from(1)
+        })
 }
 
 fn main() -> ExitCode {
@@ -171,6 +226,87 @@ fn main() -> ExitCode {
                     "simulated / theory (theory when splitting epsilon over all five dimensions)\n"
                 );
                 print!("{}", sovbench_sim::utility::render(&table));
+            }
+        }
+        Command::Disk { nodes, rounds } => {
+            let rt = match runtime() {
+                Ok(rt) => rt,
+                Err(code) => return code,
+            };
+            match rt.block_on(sovbench_sim::durability::disk(nodes, rounds.max(1))) {
+                Ok(d) if args.json => println!("{}", serde_json::json!(d)),
+                Ok(d) => println!(
+                    "{} submissions: store {:.1} MB for {:.1} MB raw signed bytes ({:.2}x); after {} rounds: {:.1} MB for {:.1} MB ({:.2}x); one record {} bytes (old JSON format {} bytes)",
+                    d.nodes,
+                    d.stored_first as f64 / 1e6,
+                    d.raw_first as f64 / 1e6,
+                    d.ratio_first,
+                    d.rounds,
+                    d.stored_all as f64 / 1e6,
+                    d.raw_all as f64 / 1e6,
+                    d.ratio_all,
+                    d.new_record_bytes,
+                    d.old_record_bytes
+                ),
+                Err(e) => {
+                    eprintln!("sovbench-bench: error: {e:#}");
+                    return ExitCode::from(1);
+                }
+            }
+        }
+        Command::KillLoop {
+            kills,
+            nodes,
+            per_round,
+            commit_delay_ms,
+            seed,
+        } => {
+            let rt = match runtime() {
+                Ok(rt) => rt,
+                Err(code) => return code,
+            };
+            let spawn =
+                move |dir: &std::path::Path, addr: &str| -> anyhow::Result<std::process::Child> {
+                    Ok(std::process::Command::new(std::env::current_exe()?)
+                        .arg("child-aggregator")
+                        .arg("--dir")
+                        .arg(dir)
+                        .args(["--addr", addr])
+                        .args(["--commit-delay-ms", &commit_delay_ms.to_string()])
+                        .stdout(std::process::Stdio::piped())
+                        .stderr(std::process::Stdio::inherit())
+                        .spawn()?)
+                };
+            match rt.block_on(sovbench_sim::durability::kill_loop(
+                kills, nodes, per_round, seed, &spawn,
+            )) {
+                Ok(k) if args.json => println!("{}", serde_json::json!(k)),
+                Ok(k) => println!(
+                    "{} kills ({} with submissions in flight) over {} rounds, {} nodes: {} acknowledged, {} lost, {} counted twice, {} ledger errors; restart p50 {:.0} ms; {:.1} s",
+                    k.kills, k.kills_in_flight, k.rounds, k.nodes, k.acknowledged, k.lost, k.counted_twice, k.ledger_errors, k.restart_p50_ms, k.seconds
+                ),
+                Err(e) => {
+                    eprintln!("sovbench-bench: error: {e:#}");
+                    return ExitCode::from(1);
+                }
+            }
+        }
+        Command::ChildAggregator {
+            dir,
+            addr,
+            commit_delay_ms,
+        } => {
+            let rt = match runtime() {
+                Ok(rt) => rt,
+                Err(code) => return code,
+            };
+            if let Err(e) = rt.block_on(sovbench_sim::durability::serve_child(
+                &dir,
+                &addr,
+                std::time::Duration::from_millis(commit_delay_ms),
+            )) {
+                eprintln!("sovbench-bench child-aggregator: error: {e:#}");
+                return ExitCode::from(1);
             }
         }
     }
