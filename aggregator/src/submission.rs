@@ -246,6 +246,102 @@ pub fn check_release(spec: &pb::MetricSpec, r: &pb::Release) -> Result<(), Strin
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    fn fixed_round() -> (pb::RoundParams, pb::SignedMessage) {
+        let c = sovbench_core::catalogue::Catalogue::current();
+        let params = pb::RoundParams {
+            round_id: "prop".into(),
+            metrics: [
+                "selftest.datenhoheit",
+                "selftest.band",
+                "selftest.exit_strategy",
+            ]
+            .iter()
+            .map(|id| c.metric(id).expect("catalogue metric").spec())
+            .collect(),
+            epsilon_per_release: 1.0,
+            releases_per_node: 1,
+            min_cohort: 2,
+            ..Default::default()
+        };
+        let (id, _) = sovbench_core::envelope::Identity::generate().expect("identity");
+        let msg = id.seal(pb::payload::Body::Round(params.clone()));
+        (params, msg)
+    }
+
+    fn release() -> impl Strategy<Value = pb::Release> {
+        (
+            prop::sample::select(vec![
+                "selftest.datenhoheit",
+                "selftest.band",
+                "selftest.exit_strategy",
+                "selftest.it_kompetenz",
+                "",
+            ]),
+            0i32..6,
+            prop_oneof![any::<i64>(), -200i64..200, Just(i64::MIN), Just(i64::MAX)],
+            prop_oneof![Just(4.0f64), Just(4.000_001), any::<f64>(), Just(f64::NAN)],
+            prop_oneof![Just(1.0f64), any::<f64>(), Just(0.999_999_5)],
+            prop_oneof![
+                Just(1f64.exp() / (1.0 + 1f64.exp())),
+                Just(1f64.exp() / (1f64.exp() + 2.0)),
+                any::<f64>()
+            ],
+            proptest::collection::vec(any::<bool>(), 0..4),
+        )
+            .prop_map(
+                |(metric, mechanism, value, scale, epsilon, probability, bits)| pb::Release {
+                    metric: metric.into(),
+                    mechanism,
+                    value,
+                    scale,
+                    epsilon,
+                    probability,
+                    bits,
+                },
+            )
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(20_000))]
+        /// Any submission, crafted or arbitrary: the check never panics, and what it accepts has
+        /// exactly the round's shape and plausible values (the in-`cargo test` twin of the
+        /// `submission_check` fuzz target).
+        #[test]
+        fn whatever_passes_the_check_has_the_rounds_shape(
+            releases in proptest::collection::vec(release(), 0..3),
+            right_hash in any::<bool>(),
+            nonce in proptest::collection::vec(any::<u8>(), 0..80),
+        ) {
+            let (params, msg) = fixed_round();
+            let sub = pb::Submission {
+                round_id: "prop".into(),
+                round_params_hash: if right_hash {
+                    sovbench_core::sha256(&msg.payload).to_vec()
+                } else {
+                    vec![0; 32]
+                },
+                releases,
+                created_at: 0,
+                nonce,
+            };
+            if check_submission(&params, &msg, &sub).is_ok() {
+                prop_assert!(right_hash);
+                prop_assert_eq!(sub.releases.len(), 1);
+                prop_assert!(sub.nonce.len() <= 64);
+                let r = &sub.releases[0];
+                let spec = params.metrics.iter().find(|m| m.id == r.metric).expect("known");
+                prop_assert_eq!(r.mechanism, spec.mechanism);
+                prop_assert!((r.epsilon - 1.0).abs() <= 1e-6);
+                if MechanismKind::from_pb(r.mechanism) == Some(MechanismKind::DiscreteLaplace) {
+                    prop_assert!((-110..=116).contains(&r.value), "{}", r.value);
+                } else {
+                    prop_assert!((0..3).contains(&r.value), "{}", r.value);
+                }
+            }
+        }
+    }
 
     fn spec(mech: pb::Mechanism, k: usize) -> pb::MetricSpec {
         pb::MetricSpec {

@@ -5,6 +5,7 @@ mod durability; // damaged store refused, inclusion in the publication, the kill
 mod happy; // the federation end to end: submit, publish, compare, export
 mod inventory; // inventory metrics through the round path
 mod outbox; // aggregator down: outbox, later delivery, no double spend
+mod parsers; // every text parser, mutated samples: no panic, round trips (fuzz twins)
 mod peers; // peer matching with double opt-in: offer, match, request, answer, cards, withdraw
 mod privacy; // policy refusals, yearly budget, the report for the data protection officer
 mod refusals; // forged, unknown, revoked, replayed, closed, garbage, oversized

@@ -235,3 +235,108 @@ async fn concurrent_duplicates_from_one_node_store_exactly_one() {
     assert!(ok >= 1 && conflict >= 1, "ok {ok} conflict {conflict}");
     assert_eq!(h.agg().rounds().unwrap()[0].submissions, 1);
 }
+
+/// Sends raw bytes as the body of an RPC that expects a `SignedMessage`.
+async fn raw_call(
+    url: String,
+    path: &'static str,
+    body: Vec<u8>,
+) -> Result<pb::SignedMessage, tonic::Status> {
+    use tonic::codec::{Codec, EncodeBuf, Encoder};
+
+    struct RawEncoder;
+    impl Encoder for RawEncoder {
+        type Item = Vec<u8>;
+        type Error = tonic::Status;
+        fn encode(&mut self, item: Vec<u8>, buf: &mut EncodeBuf<'_>) -> Result<(), tonic::Status> {
+            use prost::bytes::BufMut as _;
+            buf.put_slice(&item);
+            Ok(())
+        }
+    }
+    #[derive(Default)]
+    struct RawCodec;
+    impl Codec for RawCodec {
+        type Encode = Vec<u8>;
+        type Decode = pb::SignedMessage;
+        type Encoder = RawEncoder;
+        type Decoder = sovbench_proto::codec::InvalidArgumentDecoder<pb::SignedMessage>;
+        fn encoder(&mut self) -> RawEncoder {
+            RawEncoder
+        }
+        fn decoder(&mut self) -> Self::Decoder {
+            sovbench_proto::codec::ProstCodec::<pb::SignedMessage, pb::SignedMessage>::default()
+                .decoder()
+        }
+    }
+
+    let channel = tonic::transport::Channel::from_shared(url)
+        .expect("url")
+        .connect()
+        .await
+        .expect("connect");
+    let mut grpc = tonic::client::Grpc::new(channel);
+    grpc.ready().await.expect("ready");
+    grpc.unary(
+        tonic::Request::new(body),
+        tonic::codegen::http::uri::PathAndQuery::from_static(path),
+        RawCodec,
+    )
+    .await
+    .map(tonic::Response::into_inner)
+}
+
+/// 10.10 and 10.1 on the wire. Old behaviours: a body that is not a `SignedMessage` got
+/// INTERNAL (tonic-prost's decode error); a 60 KB round id came back whole in the NOT_FOUND
+/// message; an enrolled node's value i64::MIN was accepted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bodies_that_do_not_decode_long_ids_and_impossible_values_are_refused_plainly() {
+    let h = Harness::start().await;
+    let params = h.open_round("r-wire", 1.0, 1, 2);
+    let round = h.agg().signed_round(Some("r-wire")).unwrap();
+
+    // Field 1 with wire type 7 does not exist: not a protobuf message at all.
+    for body in [
+        vec![0x0f, 0xff, 0xff],
+        vec![0x0a, 0xff, 0xff, 0xff, 0xff, 0x0f],
+    ] {
+        expect_code(
+            raw_call(h.url(), "/sovbench.v1.Aggregator/Submit", body).await,
+            Code::InvalidArgument,
+            "does not decode",
+        );
+    }
+    let member = Identity::generate().unwrap().0;
+    h.agg()
+        .enrol(member.public_key(), "Mitglied", attrs(), 9_000)
+        .unwrap();
+
+    let mut c = h.client().await;
+    let long = "x".repeat(60_000);
+    match c
+        .get_round(pb::GetRoundRequest {
+            round_id: long.clone(),
+        })
+        .await
+    {
+        Ok(r) => panic!("expected NOT_FOUND, got {r:?}"),
+        Err(s) => {
+            assert_eq!(s.code(), Code::NotFound, "{}", s.message().len());
+            assert!(s.message().len() < 200, "{} bytes", s.message().len());
+            assert!(s.message().contains('…'));
+        }
+    }
+
+    for value in [i64::MIN, i64::MAX, 10_000_000, 117] {
+        expect_code(
+            c.submit(member.seal(submission(&round, &params, value)))
+                .await,
+            Code::InvalidArgument,
+            "outside",
+        );
+    }
+    let ok = member.seal(submission(&round, &params, 116));
+    c.submit(ok)
+        .await
+        .expect("the largest plausible value is accepted");
+}
