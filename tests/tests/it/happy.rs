@@ -1,4 +1,5 @@
 use sovbench_aggregator::publication::{export_publication, verify_export};
+use sovbench_core::clock::Clock;
 use sovbench_core::envelope;
 use sovbench_core::pb;
 use sovbench_node::model::DeliveryState;
@@ -7,11 +8,14 @@ use sovbench_tests::Harness;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn nodes_submit_aggregator_publishes_nodes_compare() {
-    let mut h = Harness::start().await;
+    // A fixed time, shared by the aggregator and the nodes (2026-11-26T12:00Z).
+    let (mut h, _clock) = Harness::start_at(1_795_694_400).await;
     h.open_round("2026-q4", 1.0, 0, 5);
+    // 40 administrations: two towns (a cohort below k) and 38 municipalities, enough for a
+    // publishable share at epsilon 2 (below).
     let mut nodes = Vec::new();
-    for i in 0..8i64 {
-        let kind = if i < 6 { "gemeinde" } else { "stadt" };
+    for i in 0..40i64 {
+        let kind = if i < 2 { "stadt" } else { "gemeinde" };
         let s = 1 + i % 5;
         nodes.push(h.node(kind, "DE-NW", 5_000 + i as u64 * 1_000, [s, s, 3, 2, 1]));
     }
@@ -48,17 +52,22 @@ async fn nodes_submit_aggregator_publishes_nodes_compare() {
     let pb::payload::Body::Publication(p) = v.body else {
         panic!("not a publication")
     };
-    assert_eq!(p.contributors, 8);
+    assert_eq!(p.contributors, 40);
     assert_eq!(p.min_cohort, 5);
     let all: Vec<_> = p.cells.iter().filter(|c| c.cohort == "all").collect();
     assert_eq!(all.len(), 6, "five dimensions and the total");
-    // 8 nodes x 2 releases over 5 metrics: some metric may have fewer than two reports; the
-    // total is published only if every dimension is.
+    // 40 nodes x 2 releases over 5 metrics at epsilon 1: about 16 discrete-Laplace reports per
+    // dimension, each with noise variance about 32, give half-widths near 2.8 points, far beyond
+    // the usefulness limit of 1: every dimension (and so the total) is suppressed as too
+    // imprecise, with no numbers.
     for c in &all {
-        assert_eq!(c.n, 8);
-        if !c.suppressed {
-            assert!(c.ci_low < c.estimate && c.estimate < c.ci_high, "{c:?}");
-        }
+        assert_eq!(c.n, 40);
+        assert!(c.suppressed, "{c:?}");
+        assert_eq!(c.suppression, pb::Suppression::TooImprecise as i32, "{c:?}");
+        assert!(
+            c.estimate == 0.0 && c.ci_low == 0.0 && c.ci_high == 0.0,
+            "{c:?}"
+        );
     }
     // kind=stadt has 2 contributors < k = 5: suppressed, numbers withheld.
     for c in p.cells.iter().filter(|c| c.cohort == "kind=stadt") {
@@ -68,7 +77,6 @@ async fn nodes_submit_aggregator_publishes_nodes_compare() {
         );
         assert_eq!(c.suppression, pb::Suppression::BelowMinCohort as i32);
     }
-
     // The export verifies with the raw key over the exact payload bytes.
     let doc = export_publication(&msg).unwrap();
     assert_eq!(verify_export(&doc).unwrap(), p);
@@ -84,8 +92,69 @@ async fn nodes_submit_aggregator_publishes_nodes_compare() {
         .filter(|c| c["suppressed"] == true)
         .all(|c| c["estimate"].is_null()));
 
+    // A round that publishes: one boolean metric at epsilon 2 (the exit strategy; every node's
+    // Governance score is 2, so the true share is 0). Each unbiased report has variance
+    // p(1-p)/(2p-1)^2 = 0.18 (p = e^2/(1+e^2)); with 40 reports the 95% half-width is about
+    // 0.13 < 0.2, the usefulness limit. The estimated variance would have to exceed 0.42 to
+    // suppress the cell: at least 17 of 40 flipped answers where 4.8 are expected (probability
+    // below 1e-6).
+    h.agg()
+        .open_round(sovbench_aggregator::RoundSpec {
+            round_id: "2026-q4c".into(),
+            metrics: vec!["selftest.exit_strategy".into()],
+            epsilon_per_release: 2.0,
+            releases_per_node: 0,
+            min_cohort: 5,
+            closes_at: h.clock.now() + 600,
+        })
+        .unwrap();
+    for n in &nodes {
+        let r = round::submit(n).await.unwrap();
+        assert_eq!(r.current.expect("released").state, DeliveryState::Delivered);
+    }
+    h.agg().close_round("2026-q4c").await.unwrap();
+    let msg = h.agg().publish("2026-q4c").unwrap();
+    let pb::payload::Body::Publication(q) = envelope::open(&msg).unwrap().body else {
+        panic!("not a publication")
+    };
+    let exit = q
+        .cells
+        .iter()
+        .find(|c| c.cohort == "all" && c.metric == "selftest.exit_strategy")
+        .expect("exit cell");
+    assert!(!exit.suppressed, "{exit:?}");
+    assert_eq!((exit.n, exit.reporters), (40, 40));
+    assert!(
+        exit.ci_low < exit.estimate && exit.estimate < exit.ci_high,
+        "{exit:?}"
+    );
+    let half = (exit.ci_high - exit.ci_low) / 2.0;
+    assert!(half <= 0.2, "half-width {half} within the usefulness limit");
+    // The estimate is unbiased for the true share 0; six standard errors (half / 1.96) bound
+    // a miss with probability below 2e-9.
+    assert!(exit.estimate.abs() < 6.0 * half / 1.96, "{exit:?}");
+    // Every cell of the round is either published with its interval within the limit, or
+    // suppressed without numbers and with a reason; the towns are below k.
+    for c in &q.cells {
+        if c.suppressed {
+            assert!(
+                c.estimate == 0.0 && c.ci_low == 0.0 && c.ci_high == 0.0,
+                "{c:?}"
+            );
+            assert_ne!(c.suppression, pb::Suppression::None as i32, "{c:?}");
+        } else {
+            assert!(c.ci_high - c.ci_low <= 0.4 + 1e-9, "{c:?}");
+        }
+    }
+    let stadt = q
+        .cells
+        .iter()
+        .find(|c| c.cohort == "kind=stadt")
+        .expect("town cell");
+    assert_eq!(stadt.suppression, pb::Suppression::BelowMinCohort as i32);
+
     // Compare: rows for each cohort of the node, own true values beside the estimates.
-    let cmp = compare::compare(&nodes[6], None).await.unwrap();
+    let cmp = compare::compare(&nodes[0], Some("2026-q4b")).await.unwrap();
     assert_eq!(cmp.round_id, "2026-q4b");
     let cohorts: Vec<&str> = cmp.rows.iter().map(|r| r.cohort.as_str()).collect();
     assert!(cohorts.contains(&"all") && cohorts.contains(&"kind=stadt"));
@@ -94,7 +163,7 @@ async fn nodes_submit_aggregator_publishes_nodes_compare() {
         .iter()
         .find(|r| r.cohort == "all" && r.metric == "selftest.total")
         .unwrap();
-    assert_eq!(total.own, Some(2.0 + 2.0 + 3.0 + 2.0 + 1.0));
+    assert_eq!(total.own, Some(1.0 + 1.0 + 3.0 + 2.0 + 1.0));
     let text = sovbench_node::present::compare::comparison(&cmp, sovbench_core::i18n::Lang::De);
     assert!(
         text.contains("Governance & Exit-Strategie") && text.contains("zu wenige Teilnehmende"),
@@ -131,7 +200,7 @@ async fn category_and_boolean_metrics_travel_end_to_end() {
             epsilon_per_release: 1.0,
             releases_per_node: 0,
             min_cohort: 5,
-            closes_at: sovbench_core::now_unix() + 600,
+            closes_at: h.clock.now() + 600,
         })
         .unwrap();
     let mut nodes = Vec::new();
