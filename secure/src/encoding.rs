@@ -1,0 +1,182 @@
+//! What a node encrypts for one metric, and what the aggregator checks.
+//!
+//! Every true value is brought onto a small non-negative integer grid (the same clamping as in
+//! mode `direct`) and encrypted under the committee key with a zero-knowledge proof that it lies
+//! in the metric's range, so that no node can move a sum by more than its range:
+//!
+//! | metric type | plaintext | proof | cells |
+//! |---|---|---|---|
+//! | bounded integer [a, b] | v − a in 0..=b − a | range proof (ring decomposition) | 1 |
+//! | share on a grid g | round(share · g) in 0..=g | range proof | 1 |
+//! | yes / no | 0 or 1 | bit proof | 1 |
+//! | category of k (path stages included) | one-hot | every option a bit, exactly one set | k |
+//! | set of k items | k bits | every option a bit | k |
+//!
+//! A copied ciphertext cannot be re-randomised without a new proof, which needs the plaintext;
+//! the aggregator and the trustees therefore refuse any ciphertext that appears twice in a round.
+
+use elastic_elgamal::app::{ChoiceParams, EncryptedChoice, MultiChoice, SingleChoice};
+use elastic_elgamal::{RangeDecomposition, RangeProof, RingProof};
+use serde::{Deserialize, Serialize};
+use sovbench_core::catalogue::{MetricDef, TrueValue, ValueType};
+
+use crate::{Ciphertext, Group, PublicKey, SecureError};
+
+/// One metric's encrypted value with its proof.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub enum Encrypted {
+    /// A bounded integer or a share on its grid.
+    Range(Ciphertext, RangeProof<Group>),
+    /// Yes / no.
+    Bit(Ciphertext, RingProof<Group>),
+    /// One of k categories.
+    OneHot(EncryptedChoice<Group, SingleChoice>),
+    /// Any subset of k items.
+    Items(EncryptedChoice<Group, MultiChoice>),
+}
+
+/// The largest plaintext of a range metric: `b − a` (integers) or the grid (shares).
+fn range_max(def: &MetricDef) -> Result<u64, SecureError> {
+    u64::try_from(def.upper - def.lower)
+        .ok()
+        .filter(|m| (1..=1 << 20).contains(m))
+        .ok_or_else(|| SecureError::Unsupported(def.id.clone()))
+}
+
+fn bad_value(def: &MetricDef, truth: &TrueValue, expected: &str) -> SecureError {
+    SecureError::Value {
+        metric: def.id.clone(),
+        value: format!("{truth:?}"),
+        expected: expected.to_string(),
+    }
+}
+
+/// The plaintext of a true value: one integer (range and bit metrics) or one bit per option.
+pub fn plaintext(def: &MetricDef, truth: &TrueValue) -> Result<Vec<u64>, SecureError> {
+    match (def.value_type, truth) {
+        (ValueType::BoundedInteger, TrueValue::Int(v)) => {
+            Ok(vec![(def.clamp_value(*v) - def.lower) as u64])
+        }
+        (ValueType::BoundedShare, TrueValue::Share(s)) if s.is_finite() => {
+            let grid = range_max(def)? as f64;
+            Ok(vec![(s.clamp(0.0, 1.0) * grid).round() as u64])
+        }
+        (ValueType::Boolean, TrueValue::Bool(b)) => Ok(vec![u64::from(*b)]),
+        (ValueType::Category, TrueValue::Category(key)) => {
+            let i = def
+                .category_index(key)
+                .ok_or_else(|| bad_value(def, truth, "one of the metric's categories"))?;
+            Ok((0..def.categories.len())
+                .map(|j| u64::from(i == j))
+                .collect())
+        }
+        (ValueType::SetOfItems, TrueValue::Set(items)) => {
+            if let Some(unknown) = items.iter().find(|i| def.category_index(i).is_none()) {
+                return Err(bad_value(
+                    def,
+                    &TrueValue::Category(unknown.clone()),
+                    "an item of the metric",
+                ));
+            }
+            Ok(def
+                .categories
+                .iter()
+                .map(|c| u64::from(items.contains(&c.key)))
+                .collect())
+        }
+        _ => Err(bad_value(def, truth, "a value of the metric's type")),
+    }
+}
+
+/// Encrypts a node's true value of `def` under the committee key, with its proof.
+pub fn encrypt<R: rand::CryptoRng + rand::RngCore>(
+    key: &PublicKey,
+    def: &MetricDef,
+    truth: &TrueValue,
+    rng: &mut R,
+) -> Result<Encrypted, SecureError> {
+    let plain = plaintext(def, truth)?;
+    Ok(match def.value_type {
+        ValueType::BoundedInteger | ValueType::BoundedShare => {
+            let range = RangeDecomposition::optimal(range_max(def)? + 1).into();
+            let (c, proof) = key.encrypt_range(&range, plain[0], rng);
+            Encrypted::Range(c, proof)
+        }
+        ValueType::Boolean => {
+            let (c, proof) = key.encrypt_bool(plain[0] == 1, rng);
+            Encrypted::Bit(c, proof)
+        }
+        ValueType::Category => {
+            let params = ChoiceParams::single(key.clone(), def.categories.len());
+            let choice = plain.iter().position(|&b| b == 1).unwrap_or(0);
+            Encrypted::OneHot(EncryptedChoice::single(&params, choice, rng))
+        }
+        ValueType::SetOfItems => {
+            let params = ChoiceParams::multi(key.clone(), def.categories.len());
+            let bits: Vec<bool> = plain.iter().map(|&b| b == 1).collect();
+            Encrypted::Items(EncryptedChoice::new(&params, &bits, rng))
+        }
+    })
+}
+
+impl Encrypted {
+    /// Encoding for the wire: JSON with base64url group elements and scalars (the range proof's
+    /// serde form uses a flattened map, which compact binary formats do not support).
+    pub fn to_bytes(&self) -> Result<Vec<u8>, SecureError> {
+        serde_json::to_vec(self).map_err(|_| SecureError::Malformed("encoding".into()))
+    }
+
+    /// Decodes an encoding made by [`Encrypted::to_bytes`]; nothing is checked yet.
+    pub fn from_bytes(metric: &str, bytes: &[u8]) -> Result<Encrypted, SecureError> {
+        serde_json::from_slice(bytes).map_err(|_| SecureError::Malformed(metric.to_string()))
+    }
+
+    /// Checks the proof against the committee key and the metric; returns the ciphertexts to add
+    /// into the metric's cells (one, or one per category or item). The checks of the underlying
+    /// crate run behind a panic guard: a malformed value from the network is refused, never a
+    /// crash.
+    pub fn verify(&self, key: &PublicKey, def: &MetricDef) -> Result<Vec<Ciphertext>, SecureError> {
+        let proof_err = || SecureError::Proof(def.id.clone());
+        let shape_err = || SecureError::Shape(def.id.clone());
+        let k = def.categories.len();
+        let run = || -> Result<Vec<Ciphertext>, SecureError> {
+            match (self, def.value_type) {
+                (
+                    Encrypted::Range(c, proof),
+                    ValueType::BoundedInteger | ValueType::BoundedShare,
+                ) => {
+                    let range = RangeDecomposition::optimal(range_max(def)? + 1).into();
+                    key.verify_range(&range, *c, proof)
+                        .map_err(|_| proof_err())?;
+                    Ok(vec![*c])
+                }
+                (Encrypted::Bit(c, proof), ValueType::Boolean) => {
+                    key.verify_bool(*c, proof).map_err(|_| proof_err())?;
+                    Ok(vec![*c])
+                }
+                (Encrypted::OneHot(choice), ValueType::Category) if choice.len() == k && k >= 1 => {
+                    let params = ChoiceParams::single(key.clone(), k);
+                    choice
+                        .verify(&params)
+                        .map(<[_]>::to_vec)
+                        .map_err(|_| proof_err())
+                }
+                (Encrypted::Items(choice), ValueType::SetOfItems)
+                    if choice.len() == k && k >= 1 =>
+                {
+                    let params = ChoiceParams::multi(key.clone(), k);
+                    choice
+                        .verify(&params)
+                        .map(<[_]>::to_vec)
+                        .map_err(|_| proof_err())
+                }
+                _ => Err(shape_err()),
+            }
+        };
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(run))
+            .unwrap_or_else(|_| Err(proof_err()))
+    }
+}
+
+#[cfg(test)]
+mod tests;
