@@ -145,6 +145,10 @@ impl NodeConfig {
                     raw.len()
                 )));
             }
+            // A small-order or non-canonical key would let anyone forge "aggregator" signatures.
+            sovbench_core::envelope::check_public_key(&raw).map_err(|e| {
+                NodeError::Config(format!("aggregator_key in node.toml is not usable: {e}"))
+            })?;
         }
         Ok(())
     }
@@ -200,5 +204,26 @@ mod tests {
         assert_eq!(c.privacy.max_epsilon_lifetime, Some(20.0));
         assert_eq!(NodeConfig::parse(&toml::to_string(&c).unwrap()).unwrap(), c);
         assert_eq!(NodeConfig::parse("").unwrap(), NodeConfig::default());
+    }
+
+    #[test]
+    fn weak_aggregator_keys_are_refused() {
+        // The identity point (small order) and a non-canonical encoding (y = p, i.e. 2^255 − 19).
+        let mut identity = [0u8; 32];
+        identity[0] = 1;
+        let mut p = [0xffu8; 32];
+        p[0] = 0xed;
+        p[31] = 0x7f;
+        for key in [identity, p] {
+            let text = format!("aggregator_key = \"{}\"", sovbench_core::envelope::b64(&key));
+            let err = NodeConfig::parse(&text).expect_err("weak key");
+            assert!(err.to_string().contains("aggregator_key"), "{err}");
+        }
+        let real = sovbench_core::envelope::Identity::generate().unwrap().0;
+        let text = format!(
+            "aggregator_key = \"{}\"",
+            sovbench_core::envelope::b64(real.public_key())
+        );
+        assert!(NodeConfig::parse(&text).is_ok());
     }
 }
