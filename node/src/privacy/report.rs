@@ -202,6 +202,14 @@ pub fn render(node: &Node, lang: Lang, now: i64) -> Result<String, NodeError> {
         o,
         "{}\n",
         l(
+            "Die Mindestgröße k ist eine Qualitätsregel, keine Datenschutzgarantie: Weil Kohorten sich überschneiden, lässt sich die Teilnehmerzahl einer unterdrückten Zelle aus veröffentlichten Zellen errechnen. Geschützt ist jeder Wert durch die differenzielle Privatsphäre (ε je Wert, siehe unten), unabhängig von der Größe der Kohorte.",
+            "The minimum cohort size k is a quality rule, not a privacy guarantee: because cohorts overlap, the number of contributors of a suppressed cell can be computed from published cells. Every value is protected by differential privacy (ε per value, see below), whatever the size of the cohort."
+        )
+    );
+    let _ = writeln!(
+        o,
+        "{}\n",
+        l(
             "Runden, die mehr verlangen, lehnt der Knoten ab, bevor irgendein Wert berechnet oder gesendet wird.",
             "The node refuses rounds that ask for more before any value is computed or sent."
         )
@@ -482,6 +490,10 @@ mod tests {
             })
             .unwrap();
         let de = render(&node, Lang::De, 1_790_100_000).unwrap();
+        assert!(de.contains("keine Datenschutzgarantie"), "{de}");
+        assert!(render(&node, Lang::En, 1_790_100_000)
+            .unwrap()
+            .contains("not a privacy guarantee"));
         // The old report claimed the aggregator knew only kind, Bundesland and size class.
         assert!(!de.contains("kennt aus der Aufnahme nur"), "{de}");
         assert!(
