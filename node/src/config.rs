@@ -215,7 +215,10 @@ mod tests {
         p[0] = 0xed;
         p[31] = 0x7f;
         for key in [identity, p] {
-            let text = format!("aggregator_key = \"{}\"", sovbench_core::envelope::b64(&key));
+            let text = format!(
+                "aggregator_key = \"{}\"",
+                sovbench_core::envelope::b64(&key)
+            );
             let err = NodeConfig::parse(&text).expect_err("weak key");
             assert!(err.to_string().contains("aggregator_key"), "{err}");
         }
