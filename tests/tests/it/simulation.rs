@@ -7,8 +7,10 @@ use sovbench_sim::federation::{start, FederationConfig};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn simulated_federation_publishes_intervals_that_cover_the_truth() {
+    // The population and the choice of released metrics are seeded; OpenDP's noise cannot be
+    // (it comes from OpenSSL), so every guard below holds with a stated probability.
     let cfg = FederationConfig {
-        nodes: 300,
+        nodes: 600,
         seed: 7,
         epsilon: 2.0,
         releases_per_node: 1,
@@ -24,7 +26,7 @@ async fn simulated_federation_publishes_intervals_that_cover_the_truth() {
     let pb::payload::Body::Publication(p) = v.body else {
         panic!()
     };
-    assert_eq!(p.contributors, 300);
+    assert_eq!(p.contributors, 600);
     let truth = fed.truth();
     let truth_cells = truth["cells"].as_array().unwrap();
     let mut published = 0;
@@ -47,13 +49,14 @@ async fn simulated_federation_publishes_intervals_that_cover_the_truth() {
         if !c.suppressed {
             published += 1;
             // Coverage itself is tested over 1,500 rounds with the estimators. Here, one round
-            // only guards against gross errors: the truth must lie within twice the half-width
-            // (a normal deviation beyond 3.92 standard errors has probability below 1e-4 per
-            // cell).
+            // only guards against gross errors: the truth must lie within three times the
+            // half-width (a normal deviation beyond 5.88 standard errors has probability below
+            // 5e-9 per cell, below 1e-6 over the fewer than 200 cells; two half-widths, as
+            // before, failed a correct run with probability about 1e-4 per cell).
             let value = t["value"].as_f64().unwrap();
             let half = (c.ci_high - c.ci_low) / 2.0;
             assert!(
-                (c.estimate - value).abs() <= 2.0 * half,
+                (c.estimate - value).abs() <= 3.0 * half,
                 "{} {}: estimate {} truth {value} half-width {half}",
                 c.cohort,
                 c.metric,
@@ -63,6 +66,12 @@ async fn simulated_federation_publishes_intervals_that_cover_the_truth() {
             assert!(c.n >= 10);
         }
     }
+    // At least the five all-cohort dimensions and their total. With 600 administrations each
+    // dimension has about 120 reports at epsilon 2 (noise variance about 7.8 each) and a 95%
+    // half-width near 0.5 against the limit of 1 (the total: near 1.2 against 4); suppressing
+    // one would take an estimated variance four times the expected one, over ten standard
+    // deviations of the sample variance. (With 300 administrations, as before, half-widths of
+    // 0.64-0.89 were observed: a few percent of runs could lose a cell.)
     assert!(published >= 6, "{published}");
     let node = fed.node(3).unwrap();
     let cmp = compare::compare(&node, None).await.unwrap();
