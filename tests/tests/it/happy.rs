@@ -1,5 +1,4 @@
 use sovbench_aggregator::publication::{export_publication, verify_export};
-use sovbench_core::clock::Clock;
 use sovbench_core::envelope;
 use sovbench_core::pb;
 use sovbench_node::model::DeliveryState;

@@ -5,7 +5,6 @@ use sovbench_core::catalogue::{
     INVENTORY_CONTRACTS_24M, INVENTORY_CRITICAL_WITH_EXIT, INVENTORY_NON_EU, INVENTORY_OPEN_FORMAT,
     INVENTORY_OPEN_SOURCE,
 };
-use sovbench_core::clock::Clock;
 use sovbench_core::envelope;
 use sovbench_core::pb;
 use sovbench_node::{compare, round, NodeError};

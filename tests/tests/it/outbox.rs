@@ -121,7 +121,7 @@ async fn a_round_closed_before_delivery_is_refused_for_good_and_still_counted() 
 /// Epsilon in the node's budget window, read with the node's own clock (the harness's).
 fn spent(node: &Node) -> f64 {
     policy::budget(
-        &node.store().ledger().unwrap(),
+        &node.store().ledger().expect("ledger"),
         &node.config().privacy,
         node.now(),
     )
