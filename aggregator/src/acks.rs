@@ -117,7 +117,7 @@ pub fn read(dir: &Path) -> Result<BTreeMap<String, Recorded>, AggError> {
         match f.as_slice() {
             ["ack", round, seq, count, digest] => {
                 let r = rounds.entry(round.to_string()).or_default();
-                r.seq = seq.parse().map_err(|_| bad(i + 1, line))?;
+                r.seq = r.seq.max(seq.parse().map_err(|_| bad(i + 1, line))?);
                 r.acknowledged = count.parse().map_err(|_| bad(i + 1, line))?;
                 r.digest = hex32(digest).ok_or_else(|| bad(i + 1, line))?;
             }

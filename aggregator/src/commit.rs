@@ -196,8 +196,13 @@ impl Worker {
             return;
         }
         let res = self.store.commit_submissions(g.batch).and_then(|()| {
-            let seq = g.seq.unwrap_or(0);
-            self.acks()?.acknowledge(seq, g.rounds.iter())
+            let mut acks = self.acks()?;
+            // A group of retries alone has no number yet; it records under a new one.
+            let seq = match g.seq {
+                Some(seq) => seq,
+                None => acks.take_seq(),
+            };
+            acks.acknowledge(seq, g.rounds.iter())
         });
         if let Err(e) = &res {
             tracing::error!(error = %e, "group commit failed; nobody of the group is acknowledged");
@@ -300,13 +305,20 @@ impl Worker {
         if !s.receipt.is_empty() {
             return Ok(pb::SignedMessage::decode(s.receipt.as_slice())?);
         }
+        let mut digest = s.acknowledged_digest.clone();
+        if digest.is_empty() && s.acknowledged > 0 {
+            // Not stored: the sum over the round's submissions acknowledged up to this one.
+            let subs = self.store.submissions(round_id)?;
+            let upto = subs.iter().filter(|o| o.acknowledged <= s.acknowledged);
+            digest = acks::tally(upto)?.1.to_vec();
+        }
         Ok(self.identity.seal(pb::payload::Body::Receipt(pb::Receipt {
             round_id: round_id.to_string(),
             submission_hash: s.payload_hash.clone(),
             node_key: node_key.to_vec(),
             stored_at: s.stored_at,
             acknowledged: s.acknowledged,
-            acknowledged_digest: s.acknowledged_digest.clone(),
+            acknowledged_digest: digest,
             signature_sha256: acks::signature_hash(&s.message)?.to_vec(),
         })))
     }

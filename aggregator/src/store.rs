@@ -106,7 +106,7 @@ pub struct SubmissionBatch {
 impl SubmissionBatch {
     /// Adds a submission.
     pub fn insert(&mut self, key: &[u8], s: &StoredSubmission) {
-        self.batch.insert(key, encode_submission(s));
+        self.batch.insert(key, encode_submission(key, s));
         self.len += 1;
     }
 
@@ -246,7 +246,7 @@ impl Store {
     /// A stored submission.
     pub fn submission(&self, key: &[u8]) -> Result<Option<StoredSubmission>, AggError> {
         match self.submissions.get(key)? {
-            Some(v) => Ok(Some(decode_submission(&v)?)),
+            Some(v) => Ok(Some(decode_submission(key, &v)?)),
             None => Ok(None),
         }
     }
@@ -255,8 +255,10 @@ impl Store {
     pub fn submissions(&self, round_id: &str) -> Result<Vec<StoredSubmission>, AggError> {
         self.submissions
             .scan_prefix(round_prefix(round_id))
-            .values()
-            .map(|v| decode_submission(&v?))
+            .map(|kv| {
+                let (k, v) = kv?;
+                decode_submission(&k, &v)
+            })
             .collect()
     }
 
@@ -318,10 +320,14 @@ pub fn dir_bytes(dir: &Path) -> u64 {
 /// First byte of a compactly stored submission (JSON records start with `{`).
 const COMPACT: u8 = 0x01;
 
-/// The compact stored form of a submission (private to the store, not a wire message).
+/// The compact stored form of a submission (private to the store, not a wire message). The
+/// received envelope is kept as its payload and signature: the signer is the end of the record's
+/// key, and the signature covers the payload alone, so nothing that is verified is lost. The
+/// receipt's digest is not kept either: it is the sum over the round's submissions acknowledged
+/// up to this one, computed again when a retry asks for its receipt.
 #[derive(Clone, PartialEq, prost::Message)]
 struct CompactSubmission {
-    /// The encoded `SignedMessage` exactly as received.
+    /// A whole encoded `SignedMessage` (only when the signer is not the key's).
     #[prost(bytes = "vec", tag = "1")]
     message: Vec<u8>,
     #[prost(string, tag = "2")]
@@ -334,38 +340,57 @@ struct CompactSubmission {
     stored_at: i64,
     #[prost(uint64, tag = "6")]
     acknowledged: u64,
-    #[prost(bytes = "vec", tag = "7")]
-    acknowledged_digest: Vec<u8>,
     #[prost(uint64, tag = "8")]
     seq: u64,
-    /// A whole signed receipt (only for records migrated from the JSON format).
+    /// A whole signed receipt (only for records of older versions written again).
     #[prost(bytes = "vec", tag = "9")]
     receipt: Vec<u8>,
+    /// The received payload bytes.
+    #[prost(bytes = "vec", tag = "10")]
+    payload: Vec<u8>,
+    /// The received signature.
+    #[prost(bytes = "vec", tag = "11")]
+    signature: Vec<u8>,
 }
 
-/// Bytes of a submission record as stored (without sled's own overhead).
-pub fn encoded_len(s: &StoredSubmission) -> usize {
-    encode_submission(s).len()
+/// Bytes of a submission record as stored under `key` (without sled's own overhead).
+pub fn encoded_len(key: &[u8], s: &StoredSubmission) -> usize {
+    encode_submission(key, s).len()
 }
 
-fn encode_submission(s: &StoredSubmission) -> Vec<u8> {
-    let c = CompactSubmission {
-        message: s.message.clone(),
+/// The node's raw public key at the end of a submission key.
+fn signer_of(key: &[u8]) -> &[u8] {
+    &key[key
+        .len()
+        .saturating_sub(sovbench_core::envelope::PUBLIC_KEY_LEN)..]
+}
+
+fn encode_submission(key: &[u8], s: &StoredSubmission) -> Vec<u8> {
+    let mut c = CompactSubmission {
+        message: Vec::new(),
         kind: s.attributes.kind.key().to_string(),
         state: s.attributes.state.clone(),
         size: s.attributes.size.key().to_string(),
         stored_at: s.stored_at,
         acknowledged: s.acknowledged,
-        acknowledged_digest: s.acknowledged_digest.clone(),
         seq: s.seq,
         receipt: s.receipt.clone(),
+        payload: Vec::new(),
+        signature: Vec::new(),
     };
+    match pb::SignedMessage::decode(s.message.as_slice()) {
+        Ok(m) if m.signer == signer_of(key) => {
+            c.payload = m.payload;
+            c.signature = m.signature;
+        }
+        _ => c.message = s.message.clone(),
+    }
     let mut out = vec![COMPACT];
     out.extend_from_slice(&c.encode_to_vec());
     out
 }
 
-fn decode_submission(bytes: &[u8]) -> Result<StoredSubmission, AggError> {
+fn decode_submission(key: &[u8], bytes: &[u8]) -> Result<StoredSubmission, AggError> {
     let Some((&COMPACT, rest)) = bytes.split_first() else {
         return Ok(serde_json::from_slice(bytes)?);
     };
@@ -376,10 +401,18 @@ fn decode_submission(bytes: &[u8]) -> Result<StoredSubmission, AggError> {
         .find(|k| k.key() == c.kind)
         .ok_or_else(|| bad("unknown kind", &c.kind))?;
     let size = SizeClass::from_key(&c.size).ok_or_else(|| bad("unknown size class", &c.size))?;
-    let signed = pb::SignedMessage::decode(c.message.as_slice())?;
+    let signed = if c.message.is_empty() {
+        pb::SignedMessage {
+            payload: c.payload,
+            signature: c.signature,
+            signer: signer_of(key).to_vec(),
+        }
+    } else {
+        pb::SignedMessage::decode(c.message.as_slice())?
+    };
     Ok(StoredSubmission {
         payload_hash: sovbench_core::sha256(&signed.payload).to_vec(),
-        message: c.message,
+        message: signed.encode_to_vec(),
         receipt: c.receipt,
         attributes: CohortAttributes {
             kind,
@@ -388,7 +421,7 @@ fn decode_submission(bytes: &[u8]) -> Result<StoredSubmission, AggError> {
         },
         stored_at: c.stored_at,
         acknowledged: c.acknowledged,
-        acknowledged_digest: c.acknowledged_digest,
+        acknowledged_digest: Vec::new(),
         seq: c.seq,
     })
 }
@@ -498,7 +531,6 @@ mod tests {
         };
         StoredSubmission {
             acknowledged: b as u64,
-            acknowledged_digest: vec![b; 32],
             seq: 9,
             ..StoredSubmission::new(
                 message.encode_to_vec(),
@@ -536,13 +568,22 @@ mod tests {
             .unwrap();
         assert_eq!(s.submission(&key).unwrap(), Some(old));
         let new = sub(6);
-        let encoded = encode_submission(&new);
-        assert_eq!(decode_submission(&encoded).unwrap(), new);
-        // message (≈200 bytes) + attributes, times, count, digest: under 1.5 times the message.
-        assert!(
-            encoded.len() * 2 < new.message.len() * 3,
-            "{}",
-            encoded.len()
+        let key = submission_key("r", &[6; 32]);
+        let encoded = encode_submission(&key, &new);
+        // The digest is not stored (computed again for a retry's receipt).
+        let expected = StoredSubmission {
+            acknowledged_digest: Vec::new(),
+            ..new.clone()
+        };
+        assert_eq!(decode_submission(&key, &encoded).unwrap(), expected);
+        // The envelope without the signer (it is in the key), attributes, time, count, group:
+        // at most the received bytes plus 30.
+        assert!(encoded.len() <= new.message.len() + 30, "{}", encoded.len());
+        // A record whose signer is not the key's keeps the whole envelope.
+        let other = submission_key("r", &[7; 32]);
+        assert_eq!(
+            decode_submission(&other, &encode_submission(&other, &new)).unwrap(),
+            expected
         );
     }
 

@@ -165,14 +165,17 @@ fn record_sizes(msg: &pb::SignedMessage, receipt: &pb::SignedMessage) -> (usize,
         )
     };
     let old = serde_json::to_vec(&record).map(|v| v.len()).unwrap_or(0);
-    let new =
-        sovbench_aggregator::store::encoded_len(&sovbench_aggregator::model::StoredSubmission {
+    let key = sovbench_aggregator::store::submission_key("disk-0", &msg.signer);
+    let new = sovbench_aggregator::store::encoded_len(
+        &key,
+        &sovbench_aggregator::model::StoredSubmission {
             receipt: Vec::new(),
             acknowledged: 20_000,
             acknowledged_digest: vec![0xa5; 32],
             seq: 40,
             ..record
-        });
+        },
+    );
     (old, new)
 }
 
@@ -283,8 +286,9 @@ pub struct KillLoop {
 }
 
 /// Runs `kills` SIGKILLs of a child aggregator at random moments (seeded) while `nodes` real
-/// nodes submit, at most `per_round` kills per round; every commit takes `commit_delay` longer,
-/// so that kills land while commits are under way. After each round the aggregator is opened in
+/// nodes submit, at most `per_round` kills per round, each 1-30 ms after the previous start (a
+/// round's submissions take about that long; `spawn` may slow commits down so that more kills
+/// land while commits are under way). After each round the aggregator is opened in
 /// this process (refusing a damaged store), the round closed and published, and every node's
 /// ledger, receipt and inclusion checked.
 pub async fn kill_loop(
@@ -383,7 +387,7 @@ pub async fn kill_loop(
             }));
         }
         for _ in 0..per_round.min(kills - report.kills) {
-            tokio::time::sleep(Duration::from_millis(rng.gen_range(5..120))).await;
+            tokio::time::sleep(Duration::from_millis(rng.gen_range(1..30))).await;
             if tasks.iter().any(|t| !t.is_finished()) {
                 report.kills_in_flight += 1;
             }

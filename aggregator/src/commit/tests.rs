@@ -305,3 +305,88 @@ async fn a_store_that_lost_acknowledged_submissions_is_refused() {
     std::fs::write(&acks, &good).unwrap();
     Aggregator::open(&dir).unwrap();
 }
+
+/// A group of retries alone, after a restart, records under a new group number. Old behaviour
+/// caught (found by the kill loop): it recorded under number 0, and the next start compared no
+/// stored submission with the recorded count and refused the store as damaged.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_retry_after_a_restart_keeps_the_record_consistent() {
+    let f = fixture(2);
+    let a = submission(&f.round, &f.members[0], 3);
+    let first = f.agg.submit(a.clone()).await.unwrap();
+    let dir = f.agg.dir().to_path_buf();
+    drop(f.agg);
+    let agg = Aggregator::open(&dir).unwrap();
+    assert_eq!(
+        agg.submit(a.clone()).await.unwrap().encode_to_vec(),
+        first.encode_to_vec()
+    );
+    drop(agg);
+    let agg = Aggregator::open(&dir).unwrap();
+    let b = submission(&f.round, &f.members[1], 1);
+    assert_eq!(receipt(&agg.submit(b).await.unwrap()).acknowledged, 2);
+}
+
+/// The two races of a revocation, made deterministic with a slow commit: a submission queued
+/// before the revocation is acknowledged before the revocation returns (old behaviour caught:
+/// the revocation wrote the enrolment at once and the queued submission was stored after it
+/// returned; or the worker revoked without committing its group first), and a submission that
+/// passed admission before the revocation but reaches the worker after it is refused (old
+/// behaviour caught: the worker did not check revocation again).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_revocation_is_ordered_with_the_submissions_in_flight() {
+    let f = fixture(4);
+    // Only the commit worker's commits are slow (the peer desk's commit of a revocation is not).
+    f.agg.set_commit_hook(Some(Arc::new(|| {
+        if std::thread::current().name() == Some("sovbench-commit") {
+            std::thread::sleep(Duration::from_millis(150));
+        }
+        Ok(())
+    })));
+    let (a, b, c, d) = (&f.members[0], &f.members[1], &f.members[2], &f.members[3]);
+    let acked_b = Arc::new(AtomicBool::new(false));
+    let submit = |m: &Identity, acked: Option<Arc<AtomicBool>>| {
+        let agg = f.agg.clone();
+        let msg = submission(&f.round, m, 2);
+        tokio::spawn(async move {
+            let r = agg.submit(msg).await;
+            if let (Ok(_), Some(flag)) = (&r, acked) {
+                flag.store(true, Ordering::SeqCst);
+            }
+            r
+        })
+    };
+    let revoke = |m: &Identity, acked: Arc<AtomicBool>| {
+        let agg = f.agg.clone();
+        let key = m.public_key().to_vec();
+        tokio::task::spawn_blocking(move || {
+            agg.revoke(&key).unwrap();
+            acked.load(Ordering::SeqCst)
+        })
+    };
+    let pause = || tokio::time::sleep(Duration::from_millis(20));
+    // A's commit keeps the worker busy for 150 ms while B's submission and then B's revocation
+    // queue up behind it: B is acknowledged, and before the revocation returns.
+    let sa = submit(a, None);
+    pause().await;
+    let sb = submit(b, Some(acked_b.clone()));
+    pause().await;
+    let rb = revoke(b, acked_b);
+    sa.await.unwrap().unwrap();
+    assert!(
+        rb.await.unwrap(),
+        "B's submission, queued before its revocation, acknowledged after it returned"
+    );
+    sb.await.unwrap().unwrap();
+    // D's commit keeps the worker busy while C's revocation and then C's submission (admitted
+    // while C was not yet revoked) queue up: C's submission is refused.
+    let sd = submit(d, None);
+    pause().await;
+    let rc = revoke(c, Arc::new(AtomicBool::new(false)));
+    pause().await;
+    let sc = submit(c, None);
+    sd.await.unwrap().unwrap();
+    rc.await.unwrap();
+    assert!(matches!(sc.await.unwrap(), Err(AggError::Revoked(_))));
+    assert!(!f.agg.submission_stored("r", c.public_key()).unwrap());
+}
