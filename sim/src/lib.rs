@@ -22,4 +22,5 @@ pub mod coverage;
 pub mod durability;
 pub mod federation;
 pub mod population;
+pub mod secure;
 pub mod utility;

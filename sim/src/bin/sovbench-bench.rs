@@ -5,6 +5,8 @@
 //! - `inventory`: import of a 10,000-system inventory and the switch-readiness check.
 //! - `matching`: peer matching lists for 10,000 offering administrations.
 //! - `disk`: the store's size against the raw signed bytes after 20,000 submissions and ten rounds.
+//! - `secure`: encrypted aggregation (not yet wired into rounds): node encryption, aggregator
+//!   ingest with proof verification, a trustee's check and shares, the publication.
 //! - `kill-loop`: SIGKILL of a child aggregator at random moments while nodes submit; counts
 //!   what was lost or counted twice (0 and 0 expected).
 
@@ -110,6 +112,23 @@ enum Command {
         #[arg(long, default_value_t = 42)]
         seed: u64,
     },
+    /// Encrypted aggregation of the five self-test dimensions for ADMINISTRATIONS administrations
+    /// and a committee of TRUSTEES with threshold THRESHOLD: node CPU per submission, aggregator
+    /// ingest with proof verification, one trustee's bulletin check and shares, the publication.
+    Secure {
+        /// Administrations.
+        #[arg(long, default_value_t = 11_000)]
+        administrations: usize,
+        /// Trustees m.
+        #[arg(long, default_value_t = 5)]
+        trustees: usize,
+        /// Threshold t.
+        #[arg(long, default_value_t = 3)]
+        threshold: usize,
+        /// Threads.
+        #[arg(long, default_value_t = 2)]
+        threads: usize,
+    },
     /// The child process of `kill-loop` (not for direct use).
     #[command(hide = true)]
     ChildAggregator {
@@ -161,6 +180,22 @@ fn main() -> ExitCode {
                 }
             }
         }
+        Command::Secure {
+            administrations,
+            trustees,
+            threshold,
+            threads,
+        } => match sovbench_sim::secure::run(administrations, trustees, threshold, threads) {
+            Ok(t) if args.json => println!("{}", serde_json::json!(t)),
+            Ok(t) => println!(
+                "{} administrations, {} cells, {} threads: node {:.1} ms per submission ({} bytes), aggregator {:.0} submissions/s verified, trustee {:.1} s, publication {:.2} s",
+                t.administrations, t.cells, t.threads, t.node_ms, t.submission_bytes, t.ingest_per_s, t.trustee_s, t.publication_s
+            ),
+            Err(e) => {
+                eprintln!("sovbench-bench: error: {e:#}");
+                return ExitCode::from(1);
+            }
+        },
         Command::Inventory { systems } => match sovbench_sim::bench::inventory_import(systems) {
             Ok(t) if args.json => println!("{}", serde_json::json!(t)),
             Ok(t) => println!(
