@@ -31,15 +31,18 @@ pub struct DiskUsage {
     pub nodes: usize,
     /// Rounds run.
     pub rounds: usize,
+    /// Data directory after enrolling the nodes, before any submission.
+    pub enrolled: u64,
     /// Raw signed bytes (encoded `SignedMessage`s) after the first round.
     pub raw_first: u64,
-    /// Store folder plus acknowledgement record after the first round.
+    /// Data directory (store folder, acknowledgement record, key) as allocated on disk after the
+    /// first round.
     pub stored_first: u64,
     /// `stored_first / raw_first`.
     pub ratio_first: f64,
     /// Raw signed bytes after all rounds.
     pub raw_all: u64,
-    /// Store folder plus acknowledgement record after all rounds.
+    /// The same after all rounds.
     pub stored_all: u64,
     /// `stored_all / raw_all`.
     pub ratio_all: f64,
@@ -71,6 +74,7 @@ pub async fn disk(nodes: usize, rounds: usize) -> anyhow::Result<DiskUsage> {
             .map(|i| (i.public_key().to_vec(), "bench".into(), attrs(), 10_000))
             .collect(),
     )?;
+    let enrolled = stored_bytes(&dir);
     let mut raw = 0u64;
     let mut first = (0, 0);
     let mut sample = None;
@@ -87,6 +91,7 @@ pub async fn disk(nodes: usize, rounds: usize) -> anyhow::Result<DiskUsage> {
         let round = agg.signed_round(Some(&id))?;
         let params = agg.round_params(&id)?;
         let mut tasks = Vec::with_capacity(nodes);
+        let in_flight = Arc::new(tokio::sync::Semaphore::new(1_024));
         for (n, who) in ids.iter().enumerate() {
             let msg = who.seal(pb::payload::Body::Submission(pb::Submission {
                 round_id: id.clone(),
@@ -104,14 +109,13 @@ pub async fn disk(nodes: usize, rounds: usize) -> anyhow::Result<DiskUsage> {
             }));
             raw += prost::Message::encoded_len(&msg) as u64;
             let agg = agg.clone();
+            // At most 1,024 in flight: the commit queue stays below its limit.
+            let permit = in_flight.clone().acquire_owned().await?;
             tasks.push(tokio::spawn(async move {
                 let receipt = agg.submit(msg.clone()).await;
+                drop(permit);
                 (msg, receipt)
             }));
-            // Keep the commit queue below its limit.
-            if tasks.len() % 4_096 == 0 {
-                tokio::task::yield_now().await;
-            }
         }
         for t in tasks {
             let (msg, receipt) = t.await?;
@@ -123,10 +127,10 @@ pub async fn disk(nodes: usize, rounds: usize) -> anyhow::Result<DiskUsage> {
         agg.close_round(&id).await?;
         agg.publish(&id)?;
         if r == 0 {
-            first = (raw, stored_bytes(&agg, &dir));
+            first = (raw, stored_bytes(&dir));
         }
     }
-    let stored_all = stored_bytes(&agg, &dir);
+    let stored_all = stored_bytes(&dir);
     let (old_record_bytes, new_record_bytes) = match &sample {
         Some((msg, receipt)) => record_sizes(msg, receipt),
         None => (0, 0),
@@ -134,6 +138,7 @@ pub async fn disk(nodes: usize, rounds: usize) -> anyhow::Result<DiskUsage> {
     Ok(DiskUsage {
         nodes,
         rounds,
+        enrolled,
         raw_first: first.0,
         stored_first: first.1,
         ratio_first: first.1 as f64 / first.0.max(1) as f64,
@@ -145,11 +150,9 @@ pub async fn disk(nodes: usize, rounds: usize) -> anyhow::Result<DiskUsage> {
     })
 }
 
-fn stored_bytes(agg: &Aggregator, dir: &Path) -> u64 {
-    let acks = std::fs::metadata(dir.join(sovbench_aggregator::acks::ACKS_FILE))
-        .map(|m| m.len())
-        .unwrap_or(0);
-    agg.store_bytes() + acks
+/// The data directory (store folder, acknowledgement record, key) as allocated on disk.
+fn stored_bytes(dir: &Path) -> u64 {
+    sovbench_aggregator::store::dir_bytes(dir)
 }
 
 /// Sizes of one record in the old JSON format and the compact one.

@@ -271,7 +271,8 @@ fn main() -> ExitCode {
             match rt.block_on(sovbench_sim::durability::disk(nodes, rounds.max(1))) {
                 Ok(d) if args.json => println!("{}", serde_json::json!(d)),
                 Ok(d) => println!(
-                    "{} submissions: store {:.1} MB for {:.1} MB raw signed bytes ({:.2}x); after {} rounds: {:.1} MB for {:.1} MB ({:.2}x); one record {} bytes (old JSON format {} bytes)",
+                    "enrolled: {:.1} MB; {} submissions: store {:.1} MB for {:.1} MB raw signed bytes ({:.2}x); after {} rounds: {:.1} MB for {:.1} MB ({:.2}x); one record {} bytes (old JSON format {} bytes)",
+                    d.enrolled as f64 / 1e6,
                     d.nodes,
                     d.stored_first as f64 / 1e6,
                     d.raw_first as f64 / 1e6,
