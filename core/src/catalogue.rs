@@ -20,7 +20,6 @@ use serde::Serialize;
 use crate::cell::CellId;
 use crate::i18n::Lang;
 use crate::pb;
-use crate::selftest::{Band, Dimension, MAX_SCORE, MIN_SCORE};
 
 /// Version of the catalogue; bumped whenever a definition changes meaning.
 pub const CATALOGUE_VERSION: u32 = 4;
@@ -302,163 +301,12 @@ impl Catalogue {
     /// The catalogue of this build, built once and shared.
     pub fn shared() -> &'static Catalogue {
         static CATALOGUE: std::sync::OnceLock<Catalogue> = std::sync::OnceLock::new();
-        CATALOGUE.get_or_init(Catalogue::build)
+        CATALOGUE.get_or_init(build::build)
     }
 
     /// A copy of the catalogue of this build (to modify, e.g. in tests).
     pub fn current() -> Catalogue {
         Catalogue::shared().clone()
-    }
-
-    fn build() -> Catalogue {
-        let mut metrics = Dimension::ALL
-            .into_iter()
-            .map(|d| MetricDef {
-                id: d.metric_id(),
-                label_de: d.label(Lang::De).to_string(),
-                label_en: d.label(Lang::En).to_string(),
-                value_type: ValueType::BoundedInteger,
-                lower: i64::from(MIN_SCORE),
-                upper: i64::from(MAX_SCORE),
-                grid: 1,
-                categories: Vec::new(),
-                clamp: "clamp to [lower, upper]",
-                mechanism: MechanismKind::DiscreteLaplace,
-                max_half_width: 1.0,
-                in_default_round: true,
-            })
-            .collect::<Vec<_>>();
-        let dims: Vec<String> = metrics.iter().map(|m| m.id.clone()).collect();
-        metrics.push(MetricDef {
-            id: SELFTEST_BAND.to_string(),
-            label_de: "Reifegrad".to_string(),
-            label_en: "Maturity band".to_string(),
-            value_type: ValueType::Category,
-            lower: 0,
-            upper: 2,
-            grid: 1,
-            categories: [
-                Band::KritischAbhaengig,
-                Band::Hybrid,
-                Band::SouveraenAufKurs,
-            ]
-            .into_iter()
-            .map(|b| CategoryDef {
-                key: b.key().to_string(),
-                label_de: b.label(Lang::De).to_string(),
-                label_en: b.label(Lang::En).to_string(),
-            })
-            .collect(),
-            clamp: "the band of the latest self-test total",
-            mechanism: MechanismKind::RandomizedResponse,
-            max_half_width: 0.2,
-            in_default_round: false,
-        });
-        metrics.push(MetricDef {
-            id: SELFTEST_EXIT.to_string(),
-            label_de: "Belastbare Exit-Szenarien (Governance ≥ 4)".to_string(),
-            label_en: "Robust exit scenarios (governance ≥ 4)".to_string(),
-            value_type: ValueType::Boolean,
-            lower: 0,
-            upper: 1,
-            grid: 1,
-            categories: Vec::new(),
-            clamp: "yes if Governance & Exit-Strategie is scored 4 or 5",
-            mechanism: MechanismKind::RandomizedResponseBool,
-            max_half_width: 0.2,
-            in_default_round: false,
-        });
-        let share = |id: &str, de: &str, en: &str, clamp: &'static str| MetricDef {
-            id: id.to_string(),
-            label_de: de.to_string(),
-            label_en: en.to_string(),
-            value_type: ValueType::BoundedShare,
-            lower: 0,
-            upper: 100,
-            grid: 100,
-            categories: Vec::new(),
-            clamp,
-            mechanism: MechanismKind::DiscreteLaplace,
-            max_half_width: 0.2,
-            in_default_round: false,
-        };
-        metrics.push(share(
-            INVENTORY_CRITICAL_WITH_EXIT,
-            "Anteil kritischer Systeme mit Exit-Szenario",
-            "Share of critical systems with an exit scenario",
-            "share in [0, 1] on a grid of 1/100; 1 without critical systems",
-        ));
-        metrics.push(share(
-            INVENTORY_NON_EU,
-            "Anteil Systeme unter Nicht-EU-Rechtsraum",
-            "Share of systems under non-EU jurisdiction",
-            "share in [0, 1] on a grid of 1/100 (vendor or hosting outside EU law)",
-        ));
-        metrics.push(share(
-            INVENTORY_OPEN_SOURCE,
-            "Anteil Open-Source-Systeme",
-            "Share of open-source systems",
-            "share in [0, 1] on a grid of 1/100",
-        ));
-        metrics.push(MetricDef {
-            id: INVENTORY_CONTRACTS_24M.to_string(),
-            label_de: "Verträge, die in 24 Monaten ohne Ausstiegsklausel enden".to_string(),
-            label_en: "Contracts ending within 24 months without an exit clause".to_string(),
-            value_type: ValueType::BoundedInteger,
-            lower: 0,
-            upper: 10,
-            grid: 1,
-            categories: Vec::new(),
-            clamp: "count, clamped to [0, 10]",
-            mechanism: MechanismKind::DiscreteLaplace,
-            max_half_width: 2.0,
-            in_default_round: false,
-        });
-        metrics.push(share(
-            INVENTORY_OPEN_FORMAT,
-            "Anteil Systeme mit offenem Exportformat",
-            "Share of systems with an open export format",
-            "share in [0, 1] on a grid of 1/100",
-        ));
-        for item in crate::paths::path_catalogue().iter().cloned() {
-            let mut categories = vec![CategoryDef {
-                key: crate::paths::NOT_ON_PATH.to_string(),
-                label_de: "nicht auf dem Pfad".to_string(),
-                label_en: "not on the path".to_string(),
-            }];
-            categories.extend(crate::vocab::Stage::ALL.iter().map(|s| CategoryDef {
-                key: s.key().to_string(),
-                label_de: s.label(Lang::De).to_string(),
-                label_en: s.label(Lang::En).to_string(),
-            }));
-            metrics.push(MetricDef {
-                id: item.id,
-                label_de: item.label_de,
-                label_en: item.label_en,
-                value_type: ValueType::Category,
-                lower: 0,
-                upper: 6,
-                grid: 1,
-                categories,
-                clamp:
-                    "the stage of the most recently changed own path to this target, else keiner",
-                mechanism: MechanismKind::RandomizedResponse,
-                max_half_width: 0.2,
-                in_default_round: false,
-            });
-        }
-        let derived = vec![DerivedDef {
-            id: SELFTEST_TOTAL.to_string(),
-            label_de: "Selbsttest gesamt (5-25)".to_string(),
-            label_en: "Self-test total (5-25)".to_string(),
-            sum_of: dims,
-            max_half_width: 4.0,
-        }];
-        Catalogue {
-            version: CATALOGUE_VERSION,
-            metrics,
-            derived,
-        }
     }
 
     /// A released metric by id.
@@ -549,57 +397,7 @@ pub fn catalogue_hash() -> [u8; 32] {
     *HASH.get_or_init(|| Catalogue::shared().hash())
 }
 
+mod build;
+
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn hash_is_stable_and_changes_with_meaning() {
-        let a = Catalogue::current();
-        assert_eq!(a.hash(), catalogue_hash());
-        let mut b = Catalogue::current();
-        b.metrics[0].upper = 6;
-        assert_ne!(a.hash(), b.hash());
-        let mut c = Catalogue::current();
-        c.metrics[0].max_half_width = 2.0;
-        assert_ne!(a.hash(), c.hash());
-    }
-
-    #[test]
-    fn ids_are_unique_and_dotted() {
-        let c = Catalogue::current();
-        let mut ids: Vec<&str> = c.metrics.iter().map(|m| m.id.as_str()).collect();
-        ids.extend(c.derived.iter().map(|d| d.id.as_str()));
-        let n = ids.len();
-        ids.sort();
-        ids.dedup();
-        assert_eq!(ids.len(), n);
-        assert!(ids.iter().all(|id| id.contains('.') && !id.contains('=')));
-        assert!(ids.iter().all(|id| id.starts_with("selftest.")
-            || id.starts_with("inventory.")
-            || id.starts_with("path.")));
-        assert!(ids.iter().all(|id| !id.contains('#')));
-    }
-
-    #[test]
-    fn clamping_specs_cells_and_labels() {
-        let c = Catalogue::current();
-        let m = c.metric("selftest.datenhoheit").unwrap();
-        assert_eq!(m.clamp_value(9), 5);
-        assert_eq!(m.clamp_value(-3), 1);
-        assert_eq!(m.sensitivity(), 4);
-        assert!(m.matches(&m.spec()));
-        let mut s = m.spec();
-        s.upper = 10;
-        assert!(!m.matches(&s));
-        let band = c.metric(SELFTEST_BAND).unwrap();
-        assert_eq!(band.cell_ids().len(), 3);
-        assert_eq!(
-            c.label("selftest.band=hybrid", Lang::De),
-            "Reifegrad: hybrid geprägt"
-        );
-        assert_eq!(c.range("selftest.band=hybrid"), (0.0, 1.0));
-        assert_eq!(c.range(SELFTEST_TOTAL), (5.0, 25.0));
-        assert_eq!(c.default_round_metrics().len(), 5);
-    }
-}
+mod tests;

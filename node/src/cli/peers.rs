@@ -2,10 +2,8 @@
 
 use std::path::PathBuf;
 
-use anyhow::Context as _;
 use clap::Subcommand;
 use serde::Serialize;
-use sovbench_core::peers::ContactCard;
 
 use super::{json_line, json_pretty, Out};
 use crate::node::Node;
@@ -134,41 +132,6 @@ fn parse_sharing(s: &str) -> Result<StageSharing, String> {
     StageSharing::parse(s).ok_or_else(|| format!("{s:?}: use ask, always or never"))
 }
 
-fn read_card(
-    file: Option<PathBuf>,
-    fields: [Option<String>; 5],
-) -> anyhow::Result<Option<ContactCard>> {
-    let mut card = match &file {
-        Some(f) => {
-            let text =
-                std::fs::read_to_string(f).with_context(|| format!("reading {}", f.display()))?;
-            Some(
-                toml::from_str::<ContactCard>(&text)
-                    .with_context(|| format!("{}: not a contact card", f.display()))?,
-            )
-        }
-        None => None,
-    };
-    let [organisation, name, email, phone, note] = fields;
-    if [&organisation, &name, &email, &phone, &note]
-        .iter()
-        .any(|f| f.is_some())
-    {
-        let c = card.get_or_insert_with(ContactCard::default);
-        let set = |slot: &mut String, v: Option<String>| {
-            if let Some(v) = v {
-                *slot = v.trim().to_string();
-            }
-        };
-        set(&mut c.organisation, organisation);
-        set(&mut c.name, name);
-        set(&mut c.email, email);
-        set(&mut c.phone, phone);
-        set(&mut c.note, note);
-    }
-    Ok(card)
-}
-
 fn pending_withdrawals(node: &Node) -> anyhow::Result<Vec<String>> {
     Ok(peers::offers(node)?
         .into_iter()
@@ -226,7 +189,7 @@ pub(super) async fn run(
             phone,
             note,
         }) => {
-            let card = read_card(card, [organisation, name, email, phone, note])?;
+            let card = peers::card_from(card, [organisation, name, email, phone, note])?;
             let r = peers::offer(node, &path, card, share_stage_changes).await?;
             if json_out {
                 json_line(&DoneJson::Offered(r))?;
