@@ -154,6 +154,16 @@ impl Cohort {
     }
 }
 
+// The cohort grammar lives here, so the labels of an administration's cohorts are made here too
+// (`cohort` knows nothing of the grammar).
+impl CohortAttributes {
+    /// The labels of the cohorts this administration belongs to, coarsest first:
+    /// `all`, `kind=…`, `state=…`, `size=…`, `kind=…,size=…`.
+    pub fn cohorts(&self) -> Vec<String> {
+        Cohort::of(self).iter().map(ToString::to_string).collect()
+    }
+}
+
 impl fmt::Display for Cohort {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

@@ -225,17 +225,6 @@ pub struct CohortAttributes {
     pub size: SizeClass,
 }
 
-impl CohortAttributes {
-    /// The cohorts this administration belongs to, coarsest first:
-    /// `all`, `kind=…`, `state=…`, `size=…`, `kind=…,size=…`.
-    pub fn cohorts(&self) -> Vec<String> {
-        crate::cell::Cohort::of(self)
-            .iter()
-            .map(ToString::to_string)
-            .collect()
-    }
-}
-
 /// Invalid cohort attribute.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CohortError {

@@ -74,9 +74,23 @@ pub async fn compare(node: &Node, round: Option<&str>) -> Result<Comparison, Nod
             )))
         }
     };
-    // A publication of another round, or of a round whose parameters differ from those this
-    // node saw, is not what was asked for (e.g. an old one replayed).
-    if let Some(r) = round {
+    check_publication(node, &publication, round)?;
+    check_included(node, &publication)?;
+    node.store().put_publication(&publication.round_id, &msg)?;
+    comparison(node, &publication)
+}
+
+/// Checks a verified publication against what this node knows: the round asked for; the round
+/// parameters this node received for that round; and, when the latest was asked for (`asked` is
+/// `None`), that it is not older than a publication this node has already seen, nor older than
+/// the closing of the latest round this node took part in (an old publication replayed as the
+/// latest, or the newer one not made yet). An older round can always be asked for by its id.
+pub fn check_publication(
+    node: &Node,
+    publication: &pb::Publication,
+    asked: Option<&str>,
+) -> Result<(), NodeError> {
+    if let Some(r) = asked {
         if publication.round_id != r {
             return Err(NodeError::BadAnswer(format!(
                 "asked for the publication of round {r}, got round {}",
@@ -92,9 +106,57 @@ pub async fn compare(node: &Node, round: Option<&str>) -> Result<Comparison, Nod
             )));
         }
     }
-    check_included(node, &publication)?;
-    node.store().put_publication(&publication.round_id, &msg)?;
-    comparison(node, &publication)
+    if asked.is_some() {
+        return Ok(());
+    }
+    let stale = |newer: String| NodeError::StalePublication {
+        got: publication.round_id.clone(),
+        newer,
+    };
+    if let Some(seen) = node.store().latest_publication()? {
+        if let Some(pb::payload::Body::Publication(p)) = decode_body(&seen) {
+            if p.published_at > publication.published_at && p.round_id != publication.round_id {
+                return Err(stale(format!(
+                    "this node has already seen the publication of round {} (published {})",
+                    p.round_id,
+                    sovbench_core::time::format_utc(p.published_at)
+                )));
+            }
+        }
+    }
+    let now = node.now();
+    let mut latest_taken: Option<pb::RoundParams> = None;
+    for entry in node.store().ledger()? {
+        let Some(msg) = node.store().round(&entry.round_id)? else {
+            continue;
+        };
+        if let Some(pb::payload::Body::Round(r)) = decode_body(&msg) {
+            if latest_taken
+                .as_ref()
+                .is_none_or(|l| r.opens_at > l.opens_at)
+            {
+                latest_taken = Some(r);
+            }
+        }
+    }
+    if let Some(r) = latest_taken {
+        if r.round_id != publication.round_id
+            && r.closes_at <= now
+            && publication.published_at < r.closes_at
+        {
+            return Err(stale(format!(
+                "this node took part in round {}, which closed at {}; its publication is not there yet",
+                r.round_id,
+                sovbench_core::time::format_utc(r.closes_at)
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// The body of a stored signed message (stored messages were verified when they arrived).
+fn decode_body(msg: &pb::SignedMessage) -> Option<pb::payload::Body> {
+    pb::Payload::decode(msg.payload.as_slice()).ok()?.body
 }
 
 /// Checks that a publication counts this node's submission if the aggregator acknowledged one
@@ -187,3 +249,6 @@ pub fn latest_publication(node: &Node) -> Result<Option<pb::Publication>, NodeEr
         _ => None,
     })
 }
+
+#[cfg(test)]
+mod tests;

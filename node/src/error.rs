@@ -113,6 +113,15 @@ pub enum NodeError {
         /// SHA-256 of the node's signature (hex, first 8 bytes).
         signature: String,
     },
+    /// The latest publication the aggregator offers is older than what this node has seen or
+    /// than a closed round it took part in (an old publication replayed, or one not yet made).
+    #[error("the aggregator offers the publication of round {got} as the latest, but {newer}; use `compare --round {got}` to look at it anyway")]
+    StalePublication {
+        /// The round of the publication offered.
+        got: String,
+        /// What makes it stale.
+        newer: String,
+    },
     /// Peer matching: a local precondition or a card problem.
     #[error("peers: {0}")]
     Peers(String),
