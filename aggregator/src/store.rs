@@ -3,7 +3,7 @@
 //! | tree | key | value |
 //! |---|---|---|
 //! | `meta` | `b"consortium"`, `b"latest_publication"` | UTF-8 |
-//! | `enrolments` | raw 32-byte public key | [`Enrolment`] as JSON |
+//! | `enrolments` | raw 32-byte public key | [`Enrolment`] as a compact record (`0x01`, protobuf; key and fingerprint from the record's key); JSON of earlier versions still reads |
 //! | `rounds` | round id (UTF-8) | the signed round parameters (`SignedMessage`, protobuf) |
 //! | `round_state` | round id | [`RoundState`] as JSON |
 //! | `submissions` | round id, `0x00`, raw public key | [`StoredSubmission`]: `0x01` then a private protobuf message (older versions: JSON) |
@@ -174,12 +174,15 @@ impl Store {
 
     /// An enrolment by raw public key.
     pub fn enrolment(&self, key: &[u8]) -> Result<Option<Enrolment>, AggError> {
-        Ok(get_json(&self.enrolments, key)?)
+        match self.enrolments.get(key)? {
+            Some(v) => Ok(Some(decode_enrolment(key, &v)?)),
+            None => Ok(None),
+        }
     }
 
     /// Stores an enrolment durably.
     pub fn put_enrolment(&self, key: &[u8], e: &Enrolment) -> Result<(), AggError> {
-        put_json(&self.enrolments, key, e)?;
+        self.enrolments.insert(key, encode_enrolment(e))?;
         self.commit()
     }
 
@@ -187,7 +190,7 @@ impl Store {
     pub fn put_enrolments(&self, all: &[(Vec<u8>, Enrolment)]) -> Result<(), AggError> {
         let mut batch = kv::Batch::default();
         for (key, e) in all {
-            batch.insert(key.as_slice(), serde_json::to_vec(e)?);
+            batch.insert(key.as_slice(), encode_enrolment(e));
         }
         self.enrolments.apply_batch(batch)?;
         self.commit()
@@ -195,7 +198,13 @@ impl Store {
 
     /// All enrolments.
     pub fn enrolments(&self) -> Result<Vec<Enrolment>, AggError> {
-        Ok(kv::all_json(&self.enrolments)?)
+        self.enrolments
+            .iter()
+            .map(|kv| {
+                let (k, v) = kv?;
+                decode_enrolment(&k, &v)
+            })
+            .collect()
     }
 
     /// Stores a new round durably.
@@ -391,7 +400,7 @@ impl From<sled::Error> for AggError {
 }
 
 mod records;
-use records::{decode_submission, encode_submission};
+use records::{decode_enrolment, decode_submission, encode_enrolment, encode_submission};
 pub use records::{dir_bytes, encoded_len};
 
 #[cfg(test)]

@@ -1,8 +1,9 @@
-//! How submissions are laid out on disk (a compact binary record; the old JSON still reads), and
+//! How submissions and enrolments are laid out on disk (compact binary records; the old JSON
+//! still reads), and
 //! how much room a store takes. Pure encoding: the engine is named only in `store.rs`.
 
 use crate::error::AggError;
-use crate::model::StoredSubmission;
+use crate::model::{Enrolment, StoredSubmission};
 use prost::Message as _;
 use sovbench_core::cohort::{CohortAttributes, Kind, SizeClass};
 use sovbench_core::pb;
@@ -141,5 +142,67 @@ pub(super) fn decode_submission(key: &[u8], bytes: &[u8]) -> Result<StoredSubmis
         acknowledged: c.acknowledged,
         acknowledged_digest: Vec::new(),
         seq: c.seq,
+    })
+}
+
+/// The compact stored form of an enrolment. The public key is the record's key and the
+/// fingerprint follows from it, so neither is stored again; attributes are stored as their keys.
+#[derive(Clone, PartialEq, prost::Message)]
+struct CompactEnrolment {
+    #[prost(string, tag = "1")]
+    name: String,
+    #[prost(string, tag = "2")]
+    kind: String,
+    #[prost(string, tag = "3")]
+    state: String,
+    #[prost(string, tag = "4")]
+    size_class: String,
+    #[prost(uint64, tag = "5")]
+    size: u64,
+    #[prost(int64, tag = "6")]
+    enrolled_at: i64,
+    #[prost(int64, optional, tag = "7")]
+    revoked_at: Option<i64>,
+}
+
+pub(super) fn encode_enrolment(e: &Enrolment) -> Vec<u8> {
+    let c = CompactEnrolment {
+        name: e.name.clone(),
+        kind: e.attributes.kind.key().to_string(),
+        state: e.attributes.state.clone(),
+        size_class: e.attributes.size.key().to_string(),
+        size: e.size,
+        enrolled_at: e.enrolled_at,
+        revoked_at: e.revoked_at,
+    };
+    let mut out = vec![COMPACT];
+    out.extend_from_slice(&c.encode_to_vec());
+    out
+}
+
+pub(super) fn decode_enrolment(key: &[u8], bytes: &[u8]) -> Result<Enrolment, AggError> {
+    let Some((&COMPACT, rest)) = bytes.split_first() else {
+        return Ok(serde_json::from_slice(bytes)?);
+    };
+    let c = CompactEnrolment::decode(rest)?;
+    let bad = |what: &str, v: &str| AggError::Storage(format!("stored enrolment: {what} {v:?}"));
+    let kind = Kind::ALL
+        .into_iter()
+        .find(|k| k.key() == c.kind)
+        .ok_or_else(|| bad("unknown kind", &c.kind))?;
+    let size = SizeClass::from_key(&c.size_class)
+        .ok_or_else(|| bad("unknown size class", &c.size_class))?;
+    Ok(Enrolment {
+        public_key: sovbench_core::envelope::b64(key),
+        fingerprint: sovbench_core::envelope::fingerprint(key),
+        name: c.name,
+        attributes: CohortAttributes {
+            kind,
+            state: c.state,
+            size,
+        },
+        size: c.size,
+        enrolled_at: c.enrolled_at,
+        revoked_at: c.revoked_at,
     })
 }

@@ -69,6 +69,43 @@ fn old_json_records_read_and_new_ones_are_compact() {
 }
 
 #[test]
+fn enrolments_are_compact_and_old_json_ones_still_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = Store::open(dir.path()).unwrap();
+    let key = sovbench_core::envelope::Identity::generate()
+        .unwrap()
+        .0
+        .public_key()
+        .to_vec();
+    let e = crate::model::Enrolment {
+        public_key: sovbench_core::envelope::b64(&key),
+        fingerprint: sovbench_core::envelope::fingerprint(&key),
+        name: "Gemeinde Musterhausen".into(),
+        attributes: CohortAttributes {
+            kind: Kind::Gemeinde,
+            state: "DE-SH".into(),
+            size: SizeClass::Pop5kTo20k,
+        },
+        size: 12_400,
+        enrolled_at: 1_790_000_000,
+        revoked_at: Some(1_790_100_000),
+    };
+    // Written by an earlier version as JSON.
+    s.enrolments
+        .insert(&key, serde_json::to_vec(&e).unwrap())
+        .unwrap();
+    assert_eq!(s.enrolment(&key).unwrap(), Some(e.clone()));
+    // Written now: key and fingerprint follow from the record's key, the rest is compact.
+    s.put_enrolment(&key, &e).unwrap();
+    assert_eq!(s.enrolment(&key).unwrap(), Some(e.clone()));
+    assert_eq!(s.enrolments().unwrap(), vec![e.clone()]);
+    let stored = s.enrolments.get(&key).unwrap().unwrap();
+    // The name, the attribute keys (8 + 5 + 6 here), three numbers and the field tags.
+    assert!(stored.len() <= e.name.len() + 45, "{} bytes", stored.len());
+    assert!(stored.len() * 4 < serde_json::to_vec(&e).unwrap().len());
+}
+
+#[test]
 fn submissions_are_scoped_by_round_and_survive_reopen() {
     let dir = tempfile::tempdir().unwrap();
     {
