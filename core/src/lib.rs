@@ -36,12 +36,11 @@ pub mod vocab;
 
 pub use sovbench_proto::pb;
 
-/// Current time as Unix seconds (UTC).
+/// Current time as Unix seconds (UTC), from the system clock. Node and aggregator read the time
+/// through their [`clock::Clock`]; this is for benchmarks and the start time of simulations.
 pub fn now_unix() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
+    use clock::Clock as _;
+    clock::SystemClock.now()
 }
 
 /// SHA-256 of `bytes`.
