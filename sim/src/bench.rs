@@ -68,22 +68,7 @@ pub async fn submission_throughput(count: usize, concurrency: usize) -> anyhow::
     let msgs: Vec<pb::SignedMessage> = ids
         .iter()
         .enumerate()
-        .map(|(n, id)| {
-            id.seal(pb::payload::Body::Submission(pb::Submission {
-                round_id: "bench".into(),
-                round_params_hash: sovbench_core::sha256(&round.payload).to_vec(),
-                releases: vec![pb::Release {
-                    metric: params.metrics[n % params.metrics.len()].id.clone(),
-                    mechanism: pb::Mechanism::DiscreteLaplace as i32,
-                    value: (n % 9) as i64 - 2,
-                    scale: 4.0,
-                    epsilon: 1.0,
-                    ..Default::default()
-                }],
-                created_at: sovbench_core::now_unix(),
-                nonce: (n as u64).to_le_bytes().to_vec(),
-            }))
-        })
+        .map(|(n, id)| bench_submission(id, &round, &params, n, (n as u64).to_le_bytes().to_vec()))
         .collect();
     let server = Loopback::start(agg.clone()).await?;
     let started = Instant::now();
@@ -439,4 +424,29 @@ pub async fn matching_service(
         match_p50_ms: percentile_ms(&lat, 0.5),
         match_p99_ms: percentile_ms(&lat, 0.99),
     })
+}
+
+/// A pre-signed submission of identity number `n` for a round asking for discrete-Laplace
+/// metrics at ε = 1 (scale 4 for the 1-5 range): one release, of metric `n` modulo the round's.
+pub fn bench_submission(
+    id: &sovbench_core::envelope::Identity,
+    round: &pb::SignedMessage,
+    params: &pb::RoundParams,
+    n: usize,
+    nonce: Vec<u8>,
+) -> pb::SignedMessage {
+    id.seal(pb::payload::Body::Submission(pb::Submission {
+        round_id: params.round_id.clone(),
+        round_params_hash: sovbench_core::sha256(&round.payload).to_vec(),
+        releases: vec![pb::Release {
+            metric: params.metrics[n % params.metrics.len()].id.clone(),
+            mechanism: pb::Mechanism::DiscreteLaplace as i32,
+            value: (n % 9) as i64 - 2,
+            scale: 4.0,
+            epsilon: 1.0,
+            ..Default::default()
+        }],
+        created_at: sovbench_core::now_unix(),
+        nonce,
+    }))
 }

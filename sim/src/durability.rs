@@ -93,20 +93,13 @@ pub async fn disk(nodes: usize, rounds: usize) -> anyhow::Result<DiskUsage> {
         let mut tasks = Vec::with_capacity(nodes);
         let in_flight = Arc::new(tokio::sync::Semaphore::new(1_024));
         for (n, who) in ids.iter().enumerate() {
-            let msg = who.seal(pb::payload::Body::Submission(pb::Submission {
-                round_id: id.clone(),
-                round_params_hash: sovbench_core::sha256(&round.payload).to_vec(),
-                releases: vec![pb::Release {
-                    metric: params.metrics[n % params.metrics.len()].id.clone(),
-                    mechanism: pb::Mechanism::DiscreteLaplace as i32,
-                    value: (n % 9) as i64 - 2,
-                    scale: 4.0,
-                    epsilon: 1.0,
-                    ..Default::default()
-                }],
-                created_at: sovbench_core::now_unix(),
-                nonce: sovbench_core::envelope::random_bytes(16)?,
-            }));
+            let msg = crate::bench::bench_submission(
+                who,
+                &round,
+                &params,
+                n,
+                sovbench_core::envelope::random_bytes(16)?,
+            );
             raw += prost::Message::encoded_len(&msg) as u64;
             let agg = agg.clone();
             // At most 1,024 in flight: the commit queue stays below its limit.
