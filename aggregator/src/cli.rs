@@ -100,7 +100,10 @@ pub fn main() -> ExitCode {
     match run(cli) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("sovbench-aggregator: error: {e:#}");
+            eprintln!(
+                "sovbench-aggregator: error: {}",
+                sovbench_core::display::error_chain(e.as_ref())
+            );
             ExitCode::from(1)
         }
     }

@@ -85,6 +85,23 @@ pub fn thousands(n: u64, lang: Lang) -> String {
     out
 }
 
+/// An error and its causes as one line, `outer: cause: cause`, leaving out a cause whose text
+/// the line already holds (many errors embed their source in their own message). What the
+/// command lines print.
+pub fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut line = err.to_string();
+    let mut cause = err.source();
+    while let Some(c) = cause {
+        let text = c.to_string();
+        if !line.contains(&text) {
+            line.push_str(": ");
+            line.push_str(&text);
+        }
+        cause = c.source();
+    }
+    line
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -106,5 +123,26 @@ mod tests {
         assert_eq!(thousands(3_840_000, Lang::En), "3,840,000");
         assert_eq!(thousands(999, Lang::De), "999");
         assert_eq!(thousands(0, Lang::En), "0");
+    }
+
+    #[test]
+    fn an_error_chain_says_each_cause_once() {
+        #[derive(Debug, thiserror::Error)]
+        #[error("{path}: {source}")]
+        struct Embeds {
+            path: String,
+            source: std::io::Error,
+        }
+        #[derive(Debug, thiserror::Error)]
+        #[error("reading the inventory")]
+        struct Wraps(#[source] Embeds);
+        let e = Wraps(Embeds {
+            path: "inventar.csv".into(),
+            source: std::io::Error::other("line 3: bad"),
+        });
+        assert_eq!(
+            error_chain(&e),
+            "reading the inventory: inventar.csv: line 3: bad"
+        );
     }
 }

@@ -441,7 +441,7 @@ mod tests {
         use crate::node::testing::{node, sample_inventory};
         let dir = tempfile::tempdir().unwrap();
         let n = node(&dir.path().join("n"));
-        crate::inventory::edit::import(&n, &sample_inventory(), false).unwrap();
+        crate::inventory::edit::import(&n, &sample_inventory(), Default::default()).unwrap();
         crate::readiness::annual::perform(&n).unwrap();
         crate::selftest::record(
             &n,

@@ -9,7 +9,7 @@ use serde::Serialize;
 use super::{json_line, json_pretty, Out};
 use crate::inventory::edit::{self, ExitEdit, SystemFields};
 use crate::inventory::risk::{self, Risk};
-use crate::inventory::{System, DEFAULT_COST_PER_WORKPLACE};
+use crate::inventory::System;
 use crate::node::Node;
 use crate::present::inventory as present;
 
@@ -130,6 +130,10 @@ pub enum InventoryAction {
         /// Replace the whole inventory instead of adding to it.
         #[arg(long)]
         replace: bool,
+        /// With --replace: accept a file without systems, which empties the inventory (refused
+        /// otherwise).
+        #[arg(long, requires = "replace")]
+        allow_empty: bool,
     },
     /// Export the inventory as CSV, JSON or ODS (by extension).
     Export {
@@ -144,19 +148,20 @@ pub enum InventoryAction {
         name: String,
         /// Alternatives, comma separated (see `inventory alternatives`).
         #[arg(long, value_delimiter = ',')]
-        alternatives: Vec<String>,
-        /// Estimated switch duration in months.
+        alternatives: Option<Vec<String>>,
+        /// Estimated switch duration in months (needed for a new scenario).
         #[arg(long)]
-        months: u32,
+        months: Option<u32>,
         /// Data export formats to use, comma separated.
         #[arg(long, value_delimiter = ',')]
-        formats: Vec<String>,
-        /// Migration cost per workplace in EUR (report: 5,000-7,000, mostly training).
-        #[arg(long, default_value_t = DEFAULT_COST_PER_WORKPLACE)]
-        cost_per_workplace: u32,
-        /// Status: entwurf, abgestimmt, getestet.
-        #[arg(long, default_value = "entwurf")]
-        status: String,
+        formats: Option<Vec<String>>,
+        /// Migration cost per workplace in EUR (report: 5,000-7,000, mostly training; a new
+        /// scenario: 6,000).
+        #[arg(long)]
+        cost_per_workplace: Option<u32>,
+        /// Status: entwurf, abgestimmt, getestet (a new scenario: entwurf).
+        #[arg(long)]
+        status: Option<String>,
     },
     /// The catalogue of European alternatives (from the report), with your own additions.
     Alternatives {
@@ -201,8 +206,19 @@ pub(super) fn run(node: &Node, action: InventoryAction, out: Out) -> anyhow::Res
                 print!("{}", present::list(&systems, lang));
             }
         }
-        InventoryAction::Import { file, replace } => {
-            let n = edit::import(node, &file, replace)?;
+        InventoryAction::Import {
+            file,
+            replace,
+            allow_empty,
+        } => {
+            let n = edit::import(
+                node,
+                &file,
+                edit::ImportMode {
+                    replace,
+                    allow_empty,
+                },
+            )?;
             if out.json {
                 json_line(&DoneJson::Imported {
                     imported: n,

@@ -173,7 +173,10 @@ pub fn main() -> ExitCode {
     match run(cli) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("sovbench-node: error: {e:#}");
+            eprintln!(
+                "sovbench-node: error: {}",
+                sovbench_core::display::error_chain(e.as_ref())
+            );
             ExitCode::from(1)
         }
     }

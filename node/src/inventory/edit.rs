@@ -49,18 +49,18 @@ pub struct SystemFields {
 }
 
 /// An exit scenario as given by the user.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct ExitEdit {
     /// Alternatives considered.
-    pub alternatives: Vec<String>,
-    /// Estimated switch duration in months.
-    pub months: u32,
+    pub alternatives: Option<Vec<String>>,
+    /// Estimated switch duration in months (needed for a new scenario).
+    pub months: Option<u32>,
     /// Data export formats to use.
-    pub formats: Vec<String>,
-    /// Migration cost per workplace in EUR.
-    pub cost_per_workplace: u32,
-    /// Status key: entwurf, abgestimmt, getestet.
-    pub status: String,
+    pub formats: Option<Vec<String>>,
+    /// Migration cost per workplace in EUR (a new scenario: 6,000).
+    pub cost_per_workplace: Option<u32>,
+    /// Status key: entwurf, abgestimmt, getestet (a new scenario: entwurf).
+    pub status: Option<String>,
 }
 
 /// A value outside its closed set.
@@ -118,6 +118,14 @@ pub enum EditError {
     /// An import (without `--replace`) names systems that exist.
     #[error("{} system(s) exist already, nothing imported: {} (use --replace to replace the whole inventory)", .0.len(), .0.join(", "))]
     Clashes(Vec<String>),
+    /// `--replace` with a file that holds no systems would delete the whole inventory.
+    #[error("{} holds no systems; --replace would delete all {existing} systems of the inventory (add --allow-empty to empty it on purpose)", .path.display())]
+    EmptyReplace {
+        /// The file.
+        path: PathBuf,
+        /// Systems in the inventory now.
+        existing: usize,
+    },
     /// An imported file has errors.
     #[error("{}: {source}", .path.display())]
     Import {
@@ -274,32 +282,58 @@ pub fn remove(node: &Node, name: &str) -> Result<(), EditError> {
     }
 }
 
-/// Defines or replaces the exit scenario of a system.
+/// Defines the exit scenario of a system, or changes the fields given of the one it has (the
+/// others stay as they are). A new scenario needs the switch duration.
 pub fn set_exit(node: &Node, name: &str, exit: ExitEdit) -> Result<System, EditError> {
     let mut s = get(node, name)?;
-    s.exit = Some(ExitScenario {
-        alternatives: exit
-            .alternatives
-            .into_iter()
-            .filter(|a| !a.trim().is_empty())
-            .collect(),
-        switch_months: exit.months,
-        export_formats: exit
-            .formats
-            .into_iter()
-            .filter(|a| !a.trim().is_empty())
-            .collect(),
-        cost_per_workplace: exit.cost_per_workplace,
-        status: choice("status", &exit.status, ExitStatus::parse, ExitStatus::keys)?,
-    });
+    let non_empty = |v: Vec<String>| -> Vec<String> {
+        v.into_iter().filter(|a| !a.trim().is_empty()).collect()
+    };
+    let mut x = match s.exit.take() {
+        Some(x) => x,
+        None => ExitScenario {
+            alternatives: Vec::new(),
+            switch_months: exit.months.ok_or(EditError::Missing(vec!["--months"]))?,
+            export_formats: Vec::new(),
+            cost_per_workplace: super::DEFAULT_COST_PER_WORKPLACE,
+            status: ExitStatus::Entwurf,
+        },
+    };
+    if let Some(a) = exit.alternatives {
+        x.alternatives = non_empty(a);
+    }
+    if let Some(m) = exit.months {
+        x.switch_months = m;
+    }
+    if let Some(f) = exit.formats {
+        x.export_formats = non_empty(f);
+    }
+    if let Some(c) = exit.cost_per_workplace {
+        x.cost_per_workplace = c;
+    }
+    if let Some(status) = &exit.status {
+        x.status = choice("status", status, ExitStatus::parse, ExitStatus::keys)?;
+    }
+    s.exit = Some(x);
     s.validate()?;
     node.store().put_system(&s)?;
     Ok(s)
 }
 
+/// How an import treats the inventory there is.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ImportMode {
+    /// Replace the whole inventory instead of adding to it.
+    pub replace: bool,
+    /// Allow a replacing import of a file without systems (it empties the inventory).
+    pub allow_empty: bool,
+}
+
 /// Imports systems from a file (CSV, JSON or ODS by extension): every row or, if any row has an
-/// error or (without `replace`) a name exists already, nothing. Returns the number imported.
-pub fn import(node: &Node, path: &Path, replace: bool) -> Result<usize, EditError> {
+/// error or (without `replace`) a name exists already, nothing. A replacing import of a file
+/// without systems is refused unless `allow_empty`. Returns the number imported.
+pub fn import(node: &Node, path: &Path, mode: ImportMode) -> Result<usize, EditError> {
+    let replace = mode.replace;
     let systems = io::read_file(path).map_err(|e| match e {
         IoError::Invalid(_) => EditError::Import {
             path: path.to_path_buf(),
@@ -308,6 +342,15 @@ pub fn import(node: &Node, path: &Path, replace: bool) -> Result<usize, EditErro
         other => EditError::File(other),
     })?;
     let store = node.store();
+    if replace && systems.is_empty() && !mode.allow_empty {
+        let existing = store.systems()?.len();
+        if existing > 0 {
+            return Err(EditError::EmptyReplace {
+                path: path.to_path_buf(),
+                existing,
+            });
+        }
+    }
     if !replace {
         let mut clashes = Vec::new();
         for s in &systems {

@@ -148,7 +148,7 @@ mod tests {
     fn migration_paths_are_recorded_advanced_and_rolled_back() {
         let dir = tempfile::tempdir().unwrap();
         let n = node(&dir.path().join("n"));
-        crate::inventory::edit::import(&n, &sample_inventory(), false).unwrap();
+        crate::inventory::edit::import(&n, &sample_inventory(), Default::default()).unwrap();
         let new = |systems: Vec<String>| NewPath {
             category: "videokonferenzen".into(),
             from: "Microsoft Teams".into(),

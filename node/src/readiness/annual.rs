@@ -57,7 +57,7 @@ mod tests {
         let n = Node::open_with_clock(dir.path(), clock).unwrap();
         assert!(matches!(perform(&n), Err(ReadinessError::EmptyInventory)));
         assert!(n.store().latest_readiness().unwrap().is_none());
-        crate::inventory::edit::import(&n, &sample_inventory(), false).unwrap();
+        crate::inventory::edit::import(&n, &sample_inventory(), Default::default()).unwrap();
         let first = perform(&n).unwrap();
         assert_eq!(first.result.checked_at, 1_790_000_000);
         assert_eq!(first.result.systems, 60);

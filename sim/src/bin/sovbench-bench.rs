@@ -174,7 +174,7 @@ fn main() -> ExitCode {
                         t.submissions, t.concurrency, t.seconds, t.per_second, t.p50_ms, t.p99_ms
                     ),
                     Err(e) => {
-                        eprintln!("sovbench-bench: error: {e:#}");
+                        eprintln!("sovbench-bench: error: {}", sovbench_core::display::error_chain(e.as_ref()));
                         return ExitCode::from(1);
                     }
                 }
@@ -192,7 +192,7 @@ fn main() -> ExitCode {
                 t.administrations, t.cells, t.threads, t.node_ms, t.submission_bytes, t.ingest_per_s, t.trustee_s, t.publication_s
             ),
             Err(e) => {
-                eprintln!("sovbench-bench: error: {e:#}");
+                eprintln!("sovbench-bench: error: {}", sovbench_core::display::error_chain(e.as_ref()));
                 return ExitCode::from(1);
             }
         },
@@ -203,7 +203,7 @@ fn main() -> ExitCode {
                 t.systems, t.parse_seconds, t.store_seconds, t.readiness_seconds, t.total_seconds
             ),
             Err(e) => {
-                eprintln!("sovbench-bench: error: {e:#}");
+                eprintln!("sovbench-bench: error: {}", sovbench_core::display::error_chain(e.as_ref()));
                 return ExitCode::from(1);
             }
         },
@@ -221,7 +221,7 @@ fn main() -> ExitCode {
                     t.administrations, t.offers, t.max_candidates, t.lists, t.limit, t.threads, t.seconds, t.per_list_us
                 ),
                 Err(e) => {
-                    eprintln!("sovbench-bench: error: {e:#}");
+                    eprintln!("sovbench-bench: error: {}", sovbench_core::display::error_chain(e.as_ref()));
                     return ExitCode::from(1);
                 }
             }
@@ -245,7 +245,7 @@ fn main() -> ExitCode {
                         t.offers, t.match_seconds, t.offers as f64 / t.match_seconds, t.match_p50_ms, t.match_p99_ms
                     ),
                     Err(e) => {
-                        eprintln!("sovbench-bench: error: {e:#}");
+                        eprintln!("sovbench-bench: error: {}", sovbench_core::display::error_chain(e.as_ref()));
                         return ExitCode::from(1);
                     }
                 }
@@ -285,7 +285,7 @@ fn main() -> ExitCode {
                     d.old_record_bytes
                 ),
                 Err(e) => {
-                    eprintln!("sovbench-bench: error: {e:#}");
+                    eprintln!("sovbench-bench: error: {}", sovbench_core::display::error_chain(e.as_ref()));
                     return ExitCode::from(1);
                 }
             }
@@ -322,7 +322,7 @@ fn main() -> ExitCode {
                     k.kills, k.kills_in_flight, k.rounds, k.nodes, k.acknowledged, k.lost, k.counted_twice, k.ledger_errors, k.restart_p50_ms, k.seconds
                 ),
                 Err(e) => {
-                    eprintln!("sovbench-bench: error: {e:#}");
+                    eprintln!("sovbench-bench: error: {}", sovbench_core::display::error_chain(e.as_ref()));
                     return ExitCode::from(1);
                 }
             }

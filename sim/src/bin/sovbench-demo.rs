@@ -94,7 +94,10 @@ fn main() -> ExitCode {
     match rt.block_on(run(args)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("sovbench-demo: error: {e:#}");
+            eprintln!(
+                "sovbench-demo: error: {}",
+                sovbench_core::display::error_chain(e.as_ref())
+            );
             ExitCode::from(1)
         }
     }

@@ -7,16 +7,19 @@ use crate::node::testing::{node, sample_inventory};
 fn import_export_and_broken_files_store_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let n = node(&dir.path().join("n"));
-    assert_eq!(import(&n, &sample_inventory(), false).unwrap(), 60);
+    assert_eq!(
+        import(&n, &sample_inventory(), ImportMode::default()).unwrap(),
+        60
+    );
     assert_eq!(n.store().systems().unwrap().len(), 60);
     // Importing the same names again is refused as a whole.
-    let e = import(&n, &sample_inventory(), false).unwrap_err();
+    let e = import(&n, &sample_inventory(), ImportMode::default()).unwrap_err();
     assert!(e.to_string().contains("exist already"), "{e}");
     assert_eq!(n.store().systems().unwrap().len(), 60);
     // A broken file: nothing of it is stored, the error names line and column.
     let bad = dir.path().join("kaputt.csv");
     std::fs::write(&bad, "name,category,jurisdiction,hosting,licence,api,exit_clause,relevance,users\nNeu,textverarbeitung,eu,eigenes_rz,open_source,ja,ja,hoch,5\nKaputt,textverarbeitung,eu,eigenes_rz,open_source,ja,ja,sehr hoch,5\n").unwrap();
-    let e = import(&n, &bad, false).unwrap_err();
+    let e = import(&n, &bad, ImportMode::default()).unwrap_err();
     assert!(
         e.to_string()
             .contains("line 3, column 8 (relevance / Relevanz)"),
@@ -29,7 +32,11 @@ fn import_export_and_broken_files_store_nothing() {
         let out = dir.path().join(format!("export.{ext}"));
         assert_eq!(export(&n, &out, Lang::En).unwrap(), 60);
         let before = n.store().systems().unwrap();
-        assert_eq!(import(&n, &out, true).unwrap(), 60);
+        let replace = ImportMode {
+            replace: true,
+            allow_empty: false,
+        };
+        assert_eq!(import(&n, &out, replace).unwrap(), 60);
         assert_eq!(n.store().systems().unwrap(), before, "{ext}");
     }
     let e = export(&n, &dir.path().join("x.txt"), Lang::De).unwrap_err();
@@ -88,12 +95,15 @@ fn add_edit_exit_and_remove() {
         ..Default::default()
     };
     assert!(edit(&n, "Video", clause).unwrap().exit_clause);
+    // A new scenario needs the switch duration.
+    let e = set_exit(&n, "Video", ExitEdit::default()).unwrap_err();
+    assert!(e.to_string().contains("--months"), "{e}");
     let exit = ExitEdit {
-        alternatives: vec!["BigBlueButton".into(), " ".into()],
-        months: 6,
-        formats: vec![],
-        cost_per_workplace: 5_000,
-        status: "abgestimmt".into(),
+        alternatives: Some(vec!["BigBlueButton".into(), " ".into()]),
+        months: Some(6),
+        formats: Some(vec!["ODF".into()]),
+        cost_per_workplace: Some(5_000),
+        status: Some("abgestimmt".into()),
     };
     set_exit(&n, "Video", exit.clone()).unwrap();
     let s = n.store().system("Video").unwrap().unwrap();
@@ -102,11 +112,29 @@ fn add_edit_exit_and_remove() {
     assert_eq!(x.alternatives, vec!["BigBlueButton".to_string()]);
     assert_eq!(x.status, ExitStatus::Abgestimmt);
     assert_eq!(x.estimated_cost(300), 1_500_000);
+    // An edit changes only the fields given: formats, status and cost stay.
+    let changed = set_exit(
+        &n,
+        "Video",
+        ExitEdit {
+            alternatives: Some(vec!["Jitsi".into()]),
+            months: Some(9),
+            ..Default::default()
+        },
+    )
+    .unwrap()
+    .exit
+    .unwrap();
+    assert_eq!(changed.alternatives, vec!["Jitsi".to_string()]);
+    assert_eq!(changed.switch_months, 9);
+    assert_eq!(changed.export_formats, vec!["ODF".to_string()]);
+    assert_eq!(changed.status, ExitStatus::Abgestimmt);
+    assert_eq!(changed.cost_per_workplace, 5_000);
     let e = set_exit(
         &n,
         "Video",
         ExitEdit {
-            months: 300,
+            months: Some(300),
             ..exit
         },
     )
@@ -166,4 +194,34 @@ fn field_values_are_checked_and_dates_cleared() {
     )
     .unwrap();
     assert!(all.iter().all(|a| a.source != "user"));
+}
+
+#[test]
+fn replacing_with_a_file_without_systems_is_refused_unless_allowed() {
+    let dir = tempfile::tempdir().unwrap();
+    let n = node(dir.path());
+    assert_eq!(
+        import(&n, &sample_inventory(), ImportMode::default()).unwrap(),
+        60
+    );
+    let header_only = dir.path().join("leer.csv");
+    let text = std::fs::read_to_string(sample_inventory()).unwrap();
+    std::fs::write(&header_only, text.lines().next().unwrap()).unwrap();
+    let replace = ImportMode {
+        replace: true,
+        allow_empty: false,
+    };
+    let err = import(&n, &header_only, replace).unwrap_err();
+    assert!(
+        matches!(err, EditError::EmptyReplace { existing: 60, .. }),
+        "{err}"
+    );
+    assert!(err.to_string().contains("--allow-empty"), "{err}");
+    assert_eq!(n.store().systems().unwrap().len(), 60, "nothing deleted");
+    let allowed = ImportMode {
+        replace: true,
+        allow_empty: true,
+    };
+    assert_eq!(import(&n, &header_only, allowed).unwrap(), 0);
+    assert!(n.store().systems().unwrap().is_empty());
 }
