@@ -63,9 +63,9 @@ pub struct Comparison {
 pub async fn compare(node: &Node, round: Option<&str>) -> Result<Comparison, NodeError> {
     // The address is checked before the key, so that a node without either hears of the address.
     node.link().url()?;
-    let key = node.config().aggregator_key()?;
+    node.config().aggregator_key()?;
     let msg = node.link().get_publication(round).await?;
-    let publication = match envelope::open_from(&msg, &key)?.body {
+    let publication = match node.open_from_aggregator(&msg)?.body {
         pb::payload::Body::Publication(p) => p,
         other => {
             return Err(NodeError::BadAnswer(format!(
@@ -167,8 +167,7 @@ pub fn check_included(node: &Node, publication: &pb::Publication) -> Result<(), 
     let Some(receipt) = node.store().receipt(&publication.round_id)? else {
         return Ok(());
     };
-    let key = node.config().aggregator_key()?;
-    let pb::payload::Body::Receipt(r) = envelope::open_from(&receipt, &key)?.body else {
+    let pb::payload::Body::Receipt(r) = node.open_from_aggregator(&receipt)?.body else {
         return Err(NodeError::Storage(format!(
             "the kept receipt of round {} is not a receipt",
             publication.round_id

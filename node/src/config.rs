@@ -136,6 +136,25 @@ impl NodeConfig {
                 "privacy.min_cohort must be at least 2".into(),
             ));
         }
+        if let Some(url) = &self.aggregator_url {
+            // This build speaks plaintext gRPC only: an https:// address would silently travel
+            // unencrypted, so it is refused rather than downgraded.
+            if url
+                .trim_start()
+                .to_ascii_lowercase()
+                .starts_with("https://")
+            {
+                return Err(NodeError::Config(format!(
+                    "aggregator_url {url:?} in node.toml: this version has no TLS; use http:// on a \
+                     trusted network (or loopback) or a TLS-terminating proxy on the node's side"
+                )));
+            }
+            if !url.trim_start().to_ascii_lowercase().starts_with("http://") {
+                return Err(NodeError::Config(format!(
+                    "aggregator_url {url:?} in node.toml must start with http://"
+                )));
+            }
+        }
         if let Some(k) = &self.aggregator_key {
             let raw = sovbench_core::envelope::unb64(k)
                 .map_err(|e| NodeError::Config(format!("aggregator_key is not base64: {e}")))?;
@@ -204,6 +223,14 @@ mod tests {
         assert_eq!(c.privacy.max_epsilon_lifetime, Some(20.0));
         assert_eq!(NodeConfig::parse(&toml::to_string(&c).unwrap()).unwrap(), c);
         assert_eq!(NodeConfig::parse("").unwrap(), NodeConfig::default());
+    }
+
+    #[test]
+    fn an_https_address_is_refused_rather_than_spoken_in_plaintext() {
+        let err = NodeConfig::parse("aggregator_url = \"https://agg.example:7443\"").unwrap_err();
+        assert!(err.to_string().contains("no TLS"), "{err}");
+        assert!(NodeConfig::parse("aggregator_url = \"agg.example:7443\"").is_err());
+        assert!(NodeConfig::parse("aggregator_url = \"http://127.0.0.1:7443\"").is_ok());
     }
 
     #[test]

@@ -81,6 +81,15 @@ pub enum NodeError {
     /// The aggregator has no open round.
     #[error("the aggregator has no open round")]
     NoOpenRound,
+    /// A message claims to come from the aggregator but is signed by another key than the one
+    /// pinned in `node.toml`.
+    #[error("the aggregator answered with key {got}, but aggregator_key in node.toml is {expected}: check aggregator_key in node.toml (the operator's `sovbench-aggregator key` prints the right one) and aggregator_url")]
+    WrongAggregatorKey {
+        /// Fingerprint of the pinned key.
+        expected: String,
+        /// Fingerprint of the key that signed.
+        got: String,
+    },
     /// The aggregator could not be reached.
     #[error("aggregator {url} unreachable: {reason}")]
     Unreachable {

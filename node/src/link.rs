@@ -210,22 +210,11 @@ async fn connect(url: &str) -> Result<AggregatorClient<Channel>, NodeError> {
         .await
         .map_err(|e| NodeError::Unreachable {
             url: url.to_string(),
-            reason: error_chain(&e),
+            reason: sovbench_core::display::error_chain(&e),
         })?;
     Ok(AggregatorClient::new(channel)
         .max_decoding_message_size(MAX_DECODING_BYTES)
         .max_encoding_message_size(sovbench_proto::MAX_MESSAGE_BYTES))
-}
-
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut out = e.to_string();
-    let mut src = e.source();
-    while let Some(s) = src {
-        out.push_str(": ");
-        out.push_str(&s.to_string());
-        src = s.source();
-    }
-    out
 }
 
 #[cfg(test)]

@@ -182,6 +182,23 @@ impl Node {
         self.identity.public_key()
     }
 
+    /// Verifies a message from the aggregator: signed by the `aggregator_key` of `node.toml`, over
+    /// the exact received bytes, before anything is decoded. A message signed by another key is
+    /// refused naming both keys and the setting to check.
+    pub fn open_from_aggregator(
+        &self,
+        msg: &pb::SignedMessage,
+    ) -> Result<envelope::Verified, NodeError> {
+        let key = self.config().aggregator_key()?;
+        if msg.signer != key {
+            return Err(NodeError::WrongAggregatorKey {
+                expected: envelope::fingerprint(&key),
+                got: envelope::fingerprint(&msg.signer),
+            });
+        }
+        Ok(envelope::open_from(msg, &key)?)
+    }
+
     /// Signs a payload with the node's key, as it is sent.
     pub(crate) fn seal(&self, body: pb::payload::Body) -> pb::SignedMessage {
         self.identity.seal(body)
@@ -233,5 +250,47 @@ pub(crate) mod testing {
     /// The sample inventory in `docs/samples`.
     pub(crate) fn sample_inventory() -> std::path::PathBuf {
         Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/samples/inventar.csv")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_message_signed_by_another_key_names_both_keys_and_the_setting() {
+        let dir = tempfile::tempdir().unwrap();
+        let (pinned, _) = Identity::generate().unwrap();
+        let (other, _) = Identity::generate().unwrap();
+        let node = Node::init(
+            dir.path(),
+            InitOptions {
+                name: "Stadt Beispiel".into(),
+                kind: "stadt".into(),
+                state: "DE-NW".into(),
+                size: 45_000,
+                aggregator_url: Some("http://127.0.0.1:1".into()),
+                aggregator_key: Some(envelope::b64(pinned.public_key())),
+                policy: None,
+            },
+        )
+        .unwrap();
+        let body = || pb::payload::Body::Receipt(Default::default());
+        assert!(node.open_from_aggregator(&pinned.seal(body())).is_ok());
+        let err = node.open_from_aggregator(&other.seal(body())).unwrap_err();
+        let text = err.to_string();
+        assert!(
+            text.contains(&envelope::fingerprint(pinned.public_key()))
+                && text.contains(&envelope::fingerprint(other.public_key()))
+                && text.contains("node.toml"),
+            "{text}"
+        );
+        // A message from the pinned key with a broken signature is still a signature error.
+        let mut forged = pinned.seal(body());
+        forged.signature[0] ^= 1;
+        assert!(matches!(
+            node.open_from_aggregator(&forged),
+            Err(NodeError::Envelope(_))
+        ));
     }
 }

@@ -90,9 +90,7 @@ pub fn read_file(path: &Path) -> Result<Vec<System>, IoError> {
     match FileFormat::of(path)? {
         FileFormat::Csv => {
             let bytes = std::fs::read(path).map_err(|e| ferr(e.to_string()))?;
-            let text = String::from_utf8(bytes)
-                .map_err(|_| ferr("not UTF-8 text (save the CSV as UTF-8)".into()))?;
-            parse_csv(&text)
+            parse_csv(&decode_text(&bytes))
         }
         FileFormat::Json => {
             let text = std::fs::read_to_string(path).map_err(|e| ferr(e.to_string()))?;
@@ -101,6 +99,23 @@ pub fn read_file(path: &Path) -> Result<Vec<System>, IoError> {
         FileFormat::Ods => {
             let wb = spreadsheet_ods::read_ods(path).map_err(|e| ferr(e.to_string()))?;
             parse_table(ods_rows(&wb))
+        }
+    }
+}
+
+/// The text of a CSV file in the encodings spreadsheet programs write: a byte-order mark decides
+/// (UTF-8, UTF-16); without one, valid UTF-8 is UTF-8 and anything else is read as Windows-1252,
+/// the default of spreadsheet programs in German offices (a superset of Latin-1 for text).
+pub fn decode_text(bytes: &[u8]) -> std::borrow::Cow<'_, str> {
+    if let Some((encoding, _)) = encoding_rs::Encoding::for_bom(bytes) {
+        return encoding.decode_with_bom_removal(bytes).0;
+    }
+    match std::str::from_utf8(bytes) {
+        Ok(text) => std::borrow::Cow::Borrowed(text),
+        Err(_) => {
+            encoding_rs::WINDOWS_1252
+                .decode_without_bom_handling(bytes)
+                .0
         }
     }
 }

@@ -113,10 +113,10 @@ async fn send(
 ) -> Result<(pb::payload::Body, [u8; 32]), NodeError> {
     // The address is checked before the key, so that a node without either hears of the address.
     node.link().url()?;
-    let key = node.config().aggregator_key()?;
+    node.config().aggregator_key()?;
     let (msg, hash) = seal(node, body);
     let answer = node.link().peer(rpc, msg).await?;
-    let v = envelope::open_from(&answer, &key)?;
+    let v = node.open_from_aggregator(&answer)?;
     Ok((v.body, hash))
 }
 

@@ -161,8 +161,7 @@ fn check_receipt(
     signature_hash: &[u8; 32],
     receipt: &pb::SignedMessage,
 ) -> Result<(), NodeError> {
-    let key = node.config().aggregator_key()?;
-    let v = envelope::open_from(receipt, &key)?;
+    let v = node.open_from_aggregator(receipt)?;
     match v.body {
         // The signature hash is what `compare` looks for in the publication (empty from
         // aggregators before it was added).
@@ -222,13 +221,13 @@ pub async fn submit(node: &Node) -> Result<SubmitReport, NodeError> {
 /// signed bytes.
 pub async fn prepare(node: &Node) -> Result<Prepared, NodeError> {
     let url = node.link().url()?.to_string();
-    let key = node.config().aggregator_key()?;
+    node.config().aggregator_key()?;
     let round_msg = match node.link().get_round(None).await {
         Ok(m) => m,
         Err(NodeError::NoOpenRound) => return Ok(Prepared::Skipped(Skip::NoOpenRound)),
         Err(e) => return Err(e),
     };
-    let verified = envelope::open_from(&round_msg, &key)?;
+    let verified = node.open_from_aggregator(&round_msg)?;
     let params = match verified.body {
         pb::payload::Body::Round(p) => p,
         other => {

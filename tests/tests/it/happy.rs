@@ -185,7 +185,13 @@ async fn a_node_refuses_rounds_signed_by_another_key() {
     drop(node);
     let node = sovbench_node::Node::open(&dir).unwrap();
     let err = round::submit(&node).await.unwrap_err().to_string();
-    assert!(err.contains("signature does not verify"), "{err}");
+    // The refusal names both keys and the setting to fix.
+    assert!(
+        err.contains("aggregator_key in node.toml")
+            && err.contains(&envelope::fingerprint(stranger.public_key()))
+            && err.contains(&envelope::fingerprint(h.agg().public_key())),
+        "{err}"
+    );
     assert!(node.store().ledger().unwrap().is_empty());
 }
 

@@ -156,3 +156,29 @@ fn decimal_and_thousands_separators_in_csv_are_read_or_refused_with_line_and_col
     )));
     assert_eq!((e[0].line, e[0].column), (2, 9), "{e:?}");
 }
+
+#[test]
+fn windows_1252_and_utf16_csv_files_read_like_utf8() {
+    let text = "Name;Kategorie;Produkt;Hersteller;Rechtsraum;Hosting;Lizenz;Formate;API;Vertragsende;Kuendigungsfrist_Monate;Ausstiegsklausel;Relevanz;Nutzende\n\
+                Bürgerbüro Straße;fachverfahren;Fachverfahren Ä;Öko GmbH;eu_ewr;eigenes_rz;proprietaer;ODF;ja;;3;nein;hoch;12\n";
+    let utf8 = parse_csv(text).expect("utf-8");
+    // Windows-1252: ü, ß, Ä, Ö are single bytes, which are not valid UTF-8.
+    let (cp1252, _, unmappable) = encoding_rs::WINDOWS_1252.encode(text);
+    assert!(!unmappable && std::str::from_utf8(&cp1252).is_err());
+    assert_eq!(
+        parse_csv(&decode_text(&cp1252)).expect("windows-1252"),
+        utf8
+    );
+    assert_eq!(utf8[0].name, "Bürgerbüro Straße");
+    // UTF-16 with its byte-order mark, as some spreadsheet programs save "Unicode text".
+    let mut utf16 = vec![0xFF, 0xFE];
+    for u in text.encode_utf16() {
+        utf16.extend_from_slice(&u.to_le_bytes());
+    }
+    assert_eq!(parse_csv(&decode_text(&utf16)).expect("utf-16"), utf8);
+    // And through the file reader.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("inventar.csv");
+    std::fs::write(&path, &cp1252).unwrap();
+    assert_eq!(read_file(&path).expect("file"), utf8);
+}
