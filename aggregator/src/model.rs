@@ -35,6 +35,17 @@ pub enum RoundStatus {
     Published,
 }
 
+impl RoundStatus {
+    /// The state in `lang`, for the operator's lists.
+    pub fn label(self, lang: sovbench_core::i18n::Lang) -> &'static str {
+        match self {
+            RoundStatus::Open => lang.pick("offen", "open"),
+            RoundStatus::Closed => lang.pick("geschlossen", "closed"),
+            RoundStatus::Published => lang.pick("veröffentlicht", "published"),
+        }
+    }
+}
+
 /// State of a round beside its signed parameters.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RoundState {

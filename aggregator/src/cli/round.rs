@@ -117,7 +117,7 @@ pub fn run(agg: &Aggregator, action: RoundAction, out: Output) -> anyhow::Result
                 println!(
                     "{:<16} {:<10} {} -> {}  eps {} x {}  k {}  {} {}",
                     r.round_id,
-                    format!("{:?}", r.status).to_lowercase(),
+                    r.status.label(lang),
                     format_utc(r.opens_at),
                     format_utc(r.closes_at),
                     r.epsilon_per_release,
