@@ -3,9 +3,12 @@
 //!
 //! A cell counts when it is published (not suppressed) and the truth file has a value for the same
 //! cohort and metric. With N such cells and nominal coverage 95%, the number of misses is about
-//! Binomial(N, 0.05); the check fails when the misses exceed the mean by more than four standard
-//! deviations (a false alarm well below one in a thousand runs), or when fewer than `min_cells`
-//! cells are published, because then the check would say nothing.
+//! Binomial(N, 0.05); the check fails when the misses exceed the mean by more than five standard
+//! deviations, or when fewer than `min_cells` cells are published, because then the check would
+//! say nothing. Five rather than four, because cells of overlapping cohorts share contributors, so
+//! their misses are correlated and the tail is heavier than the binomial's; the estimator tests
+//! check coverage and variance precisely, this check catches intervals that are grossly too
+//! narrow (at 63 cells: more than 11 misses, coverage below about 82%).
 
 use std::collections::HashMap;
 
@@ -34,12 +37,12 @@ impl Coverage {
         self.covered as f64 / self.cells as f64
     }
 
-    /// The most misses the check tolerates for this many cells: mean plus four standard
+    /// The most misses the check tolerates for this many cells: mean plus five standard
     /// deviations of Binomial(cells, 1 − NOMINAL).
     pub fn tolerated_misses(&self) -> f64 {
         let n = self.cells as f64;
         let q = 1.0 - NOMINAL;
-        n * q + 4.0 * (n * q * (1.0 - q)).sqrt()
+        n * q + 5.0 * (n * q * (1.0 - q)).sqrt()
     }
 
     /// Passes when at least `min_cells` cells were compared and the misses stay within
@@ -142,16 +145,16 @@ mod tests {
 
     #[test]
     fn the_band_fails_intervals_that_are_too_narrow() {
-        // 100 cells: 5 misses expected, 13.7 tolerated.
+        // 100 cells: 5 misses expected, 15.9 tolerated.
         let ok = Coverage {
             cells: 100,
-            covered: 88,
+            covered: 85,
             misses: Vec::new(),
         };
         assert!(ok.check(20).is_ok());
         let bad = Coverage {
             cells: 100,
-            covered: 85,
+            covered: 83,
             misses: Vec::new(),
         };
         assert!(bad.check(20).is_err());
