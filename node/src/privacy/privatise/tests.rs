@@ -125,17 +125,7 @@ fn randomized_response_keeps_the_truth_with_the_mapped_probability() {
 
 #[test]
 fn bitvec_flips_each_bit_with_probability_f_over_two() {
-    use sovbench_core::catalogue::{CategoryDef, ValueType};
-    let mut def = cat().metric(SELFTEST_BAND).unwrap().clone();
-    def.value_type = ValueType::SetOfItems;
-    def.mechanism = MechanismKind::RandomizedResponseBitvec;
-    def.categories = (0..4)
-        .map(|i| CategoryDef {
-            key: format!("i{i}"),
-            label_de: String::new(),
-            label_en: String::new(),
-        })
-        .collect();
+    let def = four_item_bitvec();
     let n = 10_000;
     let mut ones = [0f64; 4];
     let mut f = 0.0;
@@ -295,17 +285,7 @@ fn audit_k_ary_rr_for_the_band_and_the_seven_ary_paths() {
 
 #[test]
 fn audit_the_bit_vector() {
-    use sovbench_core::catalogue::{CategoryDef, ValueType};
-    let mut def = cat().metric(SELFTEST_BAND).unwrap().clone();
-    def.value_type = ValueType::SetOfItems;
-    def.mechanism = MechanismKind::RandomizedResponseBitvec;
-    def.categories = (0..4)
-        .map(|i| CategoryDef {
-            key: format!("i{i}"),
-            label_de: String::new(),
-            label_en: String::new(),
-        })
-        .collect();
+    let def = four_item_bitvec();
     let eps = 2.0;
     let p = Privatiser::new(&def, eps).unwrap();
     // The neighbours that differ most: item 1 versus item 2 (two bits differ); the whole bit
@@ -440,4 +420,21 @@ fn selection_is_a_uniform_subset() {
     assert_eq!(choose_indices(5, 0).unwrap(), vec![0, 1, 2, 3, 4]);
     let two = choose_indices(5, 2).unwrap();
     assert!(two.len() == 2 && two[0] < two[1]);
+}
+
+/// A set-of-items metric of four items under the bit-vector mechanism (the catalogue has none
+/// in the default round; the band's definition is reused with its type and items changed).
+fn four_item_bitvec() -> MetricDef {
+    use sovbench_core::catalogue::{CategoryDef, ValueType};
+    let mut def = cat().metric(SELFTEST_BAND).unwrap().clone();
+    def.value_type = ValueType::SetOfItems;
+    def.mechanism = MechanismKind::RandomizedResponseBitvec;
+    def.categories = (0..4)
+        .map(|i| CategoryDef {
+            key: format!("i{i}"),
+            label_de: String::new(),
+            label_en: String::new(),
+        })
+        .collect();
+    def
 }
