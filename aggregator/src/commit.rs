@@ -320,6 +320,7 @@ impl Worker {
             acknowledged: s.acknowledged,
             acknowledged_digest: digest,
             signature_sha256: acks::signature_hash(&s.message)?.to_vec(),
+            ..Default::default()
         })))
     }
 

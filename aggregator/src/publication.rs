@@ -91,6 +91,7 @@ pub fn publish(
         confidence: 0.95,
         min_cohort: params.min_cohort,
         submission_signatures_sha256: signatures,
+        ..Default::default()
     };
     let msg = identity.seal(pb::payload::Body::Publication(publication));
     store.put_publication(round_id, &msg)?;

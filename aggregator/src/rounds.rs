@@ -105,6 +105,7 @@ pub fn open_round(
         closes_at: spec.closes_at,
         catalogue_hash: catalogue.hash().to_vec(),
         consortium: store.consortium()?.unwrap_or_default(),
+        secure: None,
     };
     let msg = identity.seal(pb::payload::Body::Round(params.clone()));
     store.put_round(

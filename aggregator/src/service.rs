@@ -123,6 +123,49 @@ impl AggregatorRpc for Service {
     ) -> Result<Response<pb::SignedMessage>, Status> {
         peer_call(&self.agg, req, Desk::card).await
     }
+
+    // Mode secure: being built (issue 11); refused with UNIMPLEMENTED until then.
+    async fn dkg_post(
+        &self,
+        _req: Request<pb::SignedMessage>,
+    ) -> Result<Response<pb::SignedMessage>, Status> {
+        Err(Status::unimplemented("mode secure is not served yet"))
+    }
+
+    async fn dkg_fetch(
+        &self,
+        _req: Request<pb::SignedMessage>,
+    ) -> Result<Response<pb::SignedMessage>, Status> {
+        Err(Status::unimplemented("mode secure is not served yet"))
+    }
+
+    async fn get_bulletin(
+        &self,
+        _req: Request<pb::SignedMessage>,
+    ) -> Result<Response<pb::SignedMessage>, Status> {
+        Err(Status::unimplemented("mode secure is not served yet"))
+    }
+
+    async fn get_announcement(
+        &self,
+        _req: Request<pb::SignedMessage>,
+    ) -> Result<Response<pb::SignedMessage>, Status> {
+        Err(Status::unimplemented("mode secure is not served yet"))
+    }
+
+    async fn post_noise(
+        &self,
+        _req: Request<pb::SignedMessage>,
+    ) -> Result<Response<pb::SignedMessage>, Status> {
+        Err(Status::unimplemented("mode secure is not served yet"))
+    }
+
+    async fn post_decryption(
+        &self,
+        _req: Request<pb::SignedMessage>,
+    ) -> Result<Response<pb::SignedMessage>, Status> {
+        Err(Status::unimplemented("mode secure is not served yet"))
+    }
 }
 
 /// Runs a peer handler off the async threads (it may wait for an fsync) and maps its error.

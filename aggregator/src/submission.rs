@@ -325,6 +325,7 @@ mod tests {
                 releases,
                 created_at: 0,
                 nonce,
+                encrypted: Vec::new(),
             };
             if check_submission(&params, &msg, &sub).is_ok() {
                 prop_assert!(right_hash);

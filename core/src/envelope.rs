@@ -268,6 +268,14 @@ pub fn kind_name(body: &pb::payload::Body) -> &'static str {
         pb::payload::Body::PeerAck(_) => "peer acknowledgement",
         pb::payload::Body::PeerMatches(_) => "peer matches",
         pb::payload::Body::PeerRequests(_) => "peer requests",
+        pb::payload::Body::DkgMessage(_) => "key generation message",
+        pb::payload::Body::TrusteeQuery(_) => "trustee query",
+        pb::payload::Body::NoiseShares(_) => "noise shares",
+        pb::payload::Body::DecryptionShares(_) => "decryption shares",
+        pb::payload::Body::DkgBoard(_) => "key generation board",
+        pb::payload::Body::BulletinPage(_) => "bulletin page",
+        pb::payload::Body::Announcement(_) => "announcement",
+        pb::payload::Body::TrusteeAck(_) => "trustee acknowledgement",
     }
 }
 

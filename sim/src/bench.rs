@@ -448,5 +448,6 @@ pub fn bench_submission(
         }],
         created_at: sovbench_core::now_unix(),
         nonce,
+        encrypted: Vec::new(),
     }))
 }

@@ -242,5 +242,6 @@ pub fn craft_submission(round: &pb::SignedMessage, value: i64) -> pb::payload::B
         }],
         created_at: 1_790_000_000,
         nonce: vec![7; 16],
+        encrypted: Vec::new(),
     })
 }

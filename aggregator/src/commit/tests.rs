@@ -74,6 +74,7 @@ fn submission(round: &pb::SignedMessage, node: &Identity, value: i64) -> pb::Sig
         }],
         created_at: 1_790_000_000,
         nonce: vec![7; 16],
+        encrypted: Vec::new(),
     }))
 }
 

@@ -282,6 +282,7 @@ pub async fn prepare(node: &Node) -> Result<Prepared, NodeError> {
         releases: releases.clone(),
         created_at: now,
         nonce: nonce.to_vec(),
+        encrypted: Vec::new(),
     };
     let signed = node.seal(pb::payload::Body::Submission(submission));
     let entry = LedgerEntry {

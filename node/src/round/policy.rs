@@ -283,6 +283,7 @@ mod tests {
             closes_at: 2_000_000_000,
             catalogue_hash: c.hash().to_vec(),
             consortium: "test".into(),
+            secure: None,
         }
     }
 
