@@ -45,6 +45,12 @@ pub fn suppression_text(cell: &pb::Cell, lang: Lang, k: Option<u32>) -> String {
                 "implausible (estimate outside the possible range)",
             )
             .to_string(),
+        pb::Suppression::NotInGrid => lang
+            .pick(
+                "nicht im Raster der Runde (verschlüsselter Modus)",
+                "not in the round's grid (mode secure)",
+            )
+            .to_string(),
         pb::Suppression::None => cell.suppression_reason.clone(),
     };
     if cell.fallback_cohort.is_empty() {

@@ -53,6 +53,20 @@ pub enum SecureError {
     /// Distributed key generation failed.
     #[error("key generation: {0}")]
     Dkg(String),
+    /// Secure round parameters that do not fit together.
+    #[error("round parameters (mode secure): {0}")]
+    Round(String),
+    /// An announcement that is not the partition of the bulletin.
+    #[error("publication grid: {0}")]
+    Grid(String),
+    /// A bulletin entry a bulletin must not hold.
+    #[error("bulletin entry {position}: {why}")]
+    Bulletin {
+        /// Position of the entry.
+        position: u64,
+        /// Why it is refused.
+        why: String,
+    },
     /// A noise parameter is out of its domain.
     #[error("noise: {0}")]
     Noise(String),

@@ -29,12 +29,17 @@
 //! assert_eq!(decryption::combine(&committee, cells[0], &shares, &table).unwrap().value, 3);
 //! ```
 
+pub mod bulletin;
 pub mod committee;
 pub mod decryption;
 pub mod dkg;
 pub mod encoding;
 pub mod error;
+pub mod grid;
 pub mod noise;
+pub mod publish;
+pub mod round;
+pub mod session;
 
 pub use error::SecureError;
 

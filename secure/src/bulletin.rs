@@ -1,0 +1,236 @@
+//! The bulletin of a secure round: the append-only list of accepted submissions, each with the
+//! submitting administration's finest cell, chained by hashes. The aggregator appends to it in
+//! acknowledgement order; the trustees (and anyone given it) recompute from it the cells the
+//! trustees decrypt ([`Tally`]).
+//!
+//! Chain: `chain(i) = SHA-256(chain(i − 1) ‖ SHA-256(submission bytes) ‖ cell)`, with 32 zero
+//! bytes before entry 0. The head after the last entry is in the announcement and the
+//! publication.
+
+use std::collections::{BTreeMap, HashSet};
+
+use prost::Message as _;
+use serde::{Deserialize, Serialize};
+use sovbench_core::envelope;
+use sovbench_core::pb;
+
+use crate::encoding::Encrypted;
+use crate::grid;
+use crate::round::SecureRound;
+use crate::{Ciphertext, SecureError};
+
+/// The chain hash before the first entry.
+pub const GENESIS: [u8; 32] = [0; 32];
+
+/// The chain hash after an entry.
+pub fn chain(prev: &[u8; 32], submission: &[u8], cell: &str) -> [u8; 32] {
+    let mut buf = Vec::with_capacity(64 + cell.len());
+    buf.extend_from_slice(prev);
+    buf.extend_from_slice(&sovbench_core::sha256(submission));
+    buf.extend_from_slice(cell.as_bytes());
+    sovbench_core::sha256(&buf)
+}
+
+/// Wire form of one ciphertext (noise shares): postcard of its two group elements.
+pub fn ciphertext_to_bytes(c: &Ciphertext) -> Vec<u8> {
+    postcard::to_allocvec(c).unwrap_or_default()
+}
+
+/// Decodes [`ciphertext_to_bytes`]; refuses anything else (including trailing bytes).
+pub fn ciphertext_from_bytes(bytes: &[u8]) -> Result<Ciphertext, SecureError> {
+    match postcard::take_from_bytes::<Ciphertext>(bytes) {
+        Ok((c, rest)) if rest.is_empty() => Ok(c),
+        _ => Err(SecureError::Malformed("ciphertext".into())),
+    }
+}
+
+/// Checks the encrypted part of a decoded submission against the round: one encrypted value per
+/// metric, in the round's order, each with a valid proof; no plain releases. Returns the
+/// ciphertexts of all components, flattened in cell order. The signature is the caller's to check
+/// first.
+pub fn verify_submission(
+    round: &SecureRound,
+    sub: &pb::Submission,
+) -> Result<Vec<Ciphertext>, SecureError> {
+    if !sub.releases.is_empty() {
+        return Err(SecureError::Round(
+            "a submission to a secure round carries plain releases".into(),
+        ));
+    }
+    if sub.encrypted.len() != round.metrics.len() {
+        return Err(SecureError::Round(format!(
+            "{} encrypted values for {} metrics",
+            sub.encrypted.len(),
+            round.metrics.len()
+        )));
+    }
+    let mut out = Vec::with_capacity(round.cell_width());
+    for (value, def) in sub.encrypted.iter().zip(&round.metrics) {
+        if value.metric != def.id {
+            return Err(SecureError::Round(format!(
+                "encrypted value for {:?} where the round has {}",
+                value.metric, def.id
+            )));
+        }
+        let enc = Encrypted::from_bytes(&def.id, &value.value)?;
+        out.extend(enc.verify(round.committee.key(), def)?);
+    }
+    Ok(out)
+}
+
+/// Per finest cell: the count of entries and the sum of their ciphertexts (cell order).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CellSums {
+    /// Entries in the cell.
+    pub n: u32,
+    /// Sum of the entries' component ciphertexts.
+    pub sums: Vec<Ciphertext>,
+}
+
+/// A recomputation of the cells from the bulletin, entry by entry, refusing anything a bulletin
+/// must not hold.
+#[derive(Debug, Clone)]
+pub struct Tally {
+    round_params_hash: Vec<u8>,
+    head: [u8; 32],
+    next: u64,
+    signers: HashSet<Vec<u8>>,
+    ciphertexts: HashSet<Vec<u8>>,
+    cells: BTreeMap<String, CellSums>,
+}
+
+impl Tally {
+    /// An empty tally for the round whose signed parameters hash to `round_params_hash`.
+    pub fn new(round_params_hash: &[u8]) -> Tally {
+        Tally {
+            round_params_hash: round_params_hash.to_vec(),
+            head: GENESIS,
+            next: 0,
+            signers: HashSet::new(),
+            ciphertexts: HashSet::new(),
+            cells: BTreeMap::new(),
+        }
+    }
+
+    /// Adds the next entry. Refused: a position out of order, a chain hash that does not follow,
+    /// an invalid node signature (checked over the exact bytes before decoding), a message that is
+    /// not a submission to this round, a cell that is not a kind × size cell, a signer or a
+    /// ciphertext seen before, a missing or invalid proof.
+    pub fn add(
+        &mut self,
+        round: &SecureRound,
+        entry: &pb::BulletinEntry,
+    ) -> Result<(), SecureError> {
+        let refuse = |why: String| SecureError::Bulletin {
+            position: entry.position,
+            why,
+        };
+        if entry.position != self.next {
+            return Err(refuse(format!("expected position {}", self.next)));
+        }
+        let next_head = chain(&self.head, &entry.submission, &entry.cell);
+        if entry.chain.as_slice() != next_head.as_slice() {
+            return Err(refuse("the chain hash does not follow".into()));
+        }
+        if grid::parse_finest(&entry.cell).is_none() {
+            return Err(refuse(format!(
+                "cell {:?} is not a kind × size cell of an enrolment",
+                entry.cell
+            )));
+        }
+        let msg = pb::SignedMessage::decode(entry.submission.as_slice())
+            .map_err(|_| refuse("the submission does not decode".into()))?;
+        let opened = envelope::open(&msg).map_err(|e| refuse(format!("the submission: {e}")))?;
+        let sub = match opened.body {
+            pb::payload::Body::Submission(s) => s,
+            _ => return Err(refuse("not a submission".into())),
+        };
+        if sub.round_id != round.round_id || sub.round_params_hash != self.round_params_hash {
+            return Err(refuse("a submission to another round".into()));
+        }
+        if !self.signers.insert(msg.signer.clone()) {
+            return Err(refuse(format!(
+                "a second submission of {}",
+                envelope::fingerprint(&msg.signer)
+            )));
+        }
+        let cts = verify_submission(round, &sub).map_err(|e| refuse(e.to_string()))?;
+        for c in &cts {
+            if !self.ciphertexts.insert(ciphertext_to_bytes(c)) {
+                return Err(refuse("a ciphertext copied from an earlier entry".into()));
+            }
+        }
+        let cell = self
+            .cells
+            .entry(entry.cell.clone())
+            .or_insert_with(|| CellSums {
+                n: 0,
+                sums: vec![Ciphertext::zero(); cts.len()],
+            });
+        cell.n += 1;
+        for (s, c) in cell.sums.iter_mut().zip(cts) {
+            *s += c;
+        }
+        self.head = next_head;
+        self.next += 1;
+        Ok(())
+    }
+
+    /// Entries added.
+    pub fn len(&self) -> u64 {
+        self.next
+    }
+
+    /// Whether no entry was added.
+    pub fn is_empty(&self) -> bool {
+        self.next == 0
+    }
+
+    /// The chain hash after the last entry.
+    pub fn head(&self) -> [u8; 32] {
+        self.head
+    }
+
+    /// Entries per finest cell.
+    pub fn counts(&self) -> BTreeMap<String, u32> {
+        self.cells.iter().map(|(k, v)| (k.clone(), v.n)).collect()
+    }
+
+    /// Per finest cell: count and ciphertext sums.
+    pub fn cells(&self) -> &BTreeMap<String, CellSums> {
+        &self.cells
+    }
+
+    /// The ciphertext sums of the announced cells, cells × components, without noise.
+    pub fn announced_sums(
+        &self,
+        round: &SecureRound,
+        announced: &[pb::AnnouncedCell],
+    ) -> Vec<Ciphertext> {
+        sums_of(&self.cells, round.cell_width(), announced)
+    }
+}
+
+/// The ciphertext sums of announced cells from per-finest-cell sums, cells × components.
+pub fn sums_of(
+    cells: &BTreeMap<String, CellSums>,
+    width: usize,
+    announced: &[pb::AnnouncedCell],
+) -> Vec<Ciphertext> {
+    let mut out = Vec::with_capacity(announced.len() * width);
+    for a in announced {
+        let mut sums = vec![Ciphertext::zero(); width];
+        for m in &a.members {
+            if let Some(c) = cells.get(m) {
+                for (s, x) in sums.iter_mut().zip(&c.sums) {
+                    *s += *x;
+                }
+            }
+        }
+        out.extend(sums);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,202 @@
+//! The publication grid of a secure round: which cells the trustees decrypt, and which cohorts
+//! follow from them by summation.
+//!
+//! The aggregator announces a **partition** of the round's contributors, built from their finest
+//! cells (kind × size class) by [`announce`]:
+//!
+//! 1. a finest cell with at least k administrations is announced as it is;
+//! 2. the smaller cells of one kind are merged into `kind=…,size=rest`, announced if it reaches k;
+//! 3. what is left is merged into `rest`; while `rest` is non-empty and below k, the smallest
+//!    announced cell joins it.
+//!
+//! So every contributor is in exactly one announced cell and every announced cell has at least k
+//! (or nothing is announced, when the round has fewer than k contributors). Grid
+//! [`Grid::AllKindSize`] adds the cell `all`. A cohort is published when it is a union of
+//! announced cells ([`derivable`]); its sum is the sum of theirs, so totals are consistent.
+//! Trustees recompute the announcement from the bulletin and refuse any other ([`check`]).
+
+use std::collections::BTreeMap;
+
+use sovbench_core::cell::Cohort;
+use sovbench_core::cohort::{CohortAttributes, Kind, SizeClass};
+use sovbench_core::pb;
+
+use crate::round::{Grid, Partition, SecureRound};
+use crate::SecureError;
+
+/// Label of the cell `all`.
+pub const ALL: &str = "all";
+/// Label of the global rest.
+pub const REST: &str = "rest";
+
+/// The finest cell of an administration: `kind=…,size=…`.
+pub fn finest_cell(a: &CohortAttributes) -> String {
+    Cohort::KindSize(a.kind, a.size).to_string()
+}
+
+/// Parses a finest-cell label back into kind and size class.
+pub fn parse_finest(label: &str) -> Option<(Kind, SizeClass)> {
+    match label.parse::<Cohort>() {
+        Ok(Cohort::KindSize(k, s)) => Some((k, s)),
+        _ => None,
+    }
+}
+
+/// The partition of `round` for contributors counted per finest cell (`counts`: label → n).
+/// Labels that are not finest cells are refused.
+pub fn announce(
+    round: &SecureRound,
+    counts: &BTreeMap<String, u32>,
+) -> Result<Vec<pb::AnnouncedCell>, SecureError> {
+    for label in counts.keys() {
+        if parse_finest(label).is_none() {
+            return Err(SecureError::Grid(format!(
+                "{label:?} is not a kind × size cell"
+            )));
+        }
+    }
+    let k = round.min_cohort;
+    let scale = round.scale(Partition::KindSize);
+    // (label, members, n)
+    let mut cells: Vec<(String, Vec<String>, u32)> = Vec::new();
+    let mut per_kind: BTreeMap<String, (Vec<String>, u32)> = BTreeMap::new();
+    for (label, &n) in counts.iter().filter(|(_, &n)| n > 0) {
+        if n >= k {
+            cells.push((label.clone(), vec![label.clone()], n));
+        } else if let Some((kind, _)) = parse_finest(label) {
+            let e = per_kind.entry(kind.key().to_string()).or_default();
+            e.0.push(label.clone());
+            e.1 += n;
+        }
+    }
+    let mut rest: (Vec<String>, u32) = (Vec::new(), 0);
+    for (kind, (members, n)) in per_kind {
+        if n >= k {
+            cells.push((format!("kind={kind},size=rest"), members, n));
+        } else {
+            rest.0.extend(members);
+            rest.1 += n;
+        }
+    }
+    while rest.1 > 0 && rest.1 < k && !cells.is_empty() {
+        // The smallest announced cell (ties: the first label) joins the rest.
+        let (i, _) = cells
+            .iter()
+            .enumerate()
+            .min_by(|a, b| a.1 .2.cmp(&b.1 .2).then(a.1 .0.cmp(&b.1 .0)))
+            .ok_or_else(|| SecureError::Grid("no cell".into()))?;
+        let (_, members, n) = cells.remove(i);
+        rest.0.extend(members);
+        rest.1 += n;
+    }
+    if rest.1 >= k {
+        cells.push((REST.to_string(), rest.0, rest.1));
+    }
+    // Fewer than k in the whole round: nothing is announced.
+    let mut out: Vec<pb::AnnouncedCell> = cells
+        .into_iter()
+        .map(|(cell, mut members, n)| {
+            members.sort();
+            pb::AnnouncedCell {
+                cell,
+                members,
+                n,
+                scale,
+            }
+        })
+        .collect();
+    out.sort_by(|a, b| a.cell.cmp(&b.cell));
+    if round.grid == Grid::AllKindSize && !out.is_empty() {
+        let mut members: Vec<String> = out.iter().flat_map(|c| c.members.clone()).collect();
+        members.sort();
+        out.insert(
+            0,
+            pb::AnnouncedCell {
+                cell: ALL.to_string(),
+                members,
+                n: out.iter().map(|c| c.n).sum(),
+                scale: round.scale(Partition::All),
+            },
+        );
+    }
+    Ok(out)
+}
+
+/// A trustee's check of an announcement: it must be exactly the partition the bulletin's counts
+/// give, and every cell must have at least k administrations.
+pub fn check(
+    round: &SecureRound,
+    counts: &BTreeMap<String, u32>,
+    announced: &[pb::AnnouncedCell],
+) -> Result<(), SecureError> {
+    if let Some(c) = announced.iter().find(|c| c.n < round.min_cohort) {
+        return Err(SecureError::Grid(format!(
+            "cell {} has {} administrations, fewer than k = {}",
+            c.cell, c.n, round.min_cohort
+        )));
+    }
+    let expected = announce(round, counts)?;
+    if expected.as_slice() != announced {
+        return Err(SecureError::Grid(
+            "the announced cells are not the partition of the bulletin".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// The partition of an announced cell.
+pub fn partition(cell: &pb::AnnouncedCell) -> Partition {
+    if cell.cell == ALL {
+        Partition::All
+    } else {
+        Partition::KindSize
+    }
+}
+
+/// The cell an entry of finest cell `label` falls into in the partition kind × size: its index
+/// in `announced`.
+pub fn cell_of(announced: &[pb::AnnouncedCell], label: &str) -> Option<usize> {
+    announced.iter().position(|c| {
+        c.cell != ALL
+            && c.members
+                .binary_search_by(|m| m.as_str().cmp(label))
+                .is_ok()
+    })
+}
+
+/// Whether a cohort is a union of announced kind × size cells, and which: the indices of the
+/// cells inside it. `None` when some cell lies partly inside (the cohort is not released).
+pub fn derivable(announced: &[pb::AnnouncedCell], cohort: &Cohort) -> Option<Vec<usize>> {
+    let mut inside = Vec::new();
+    for (i, c) in announced.iter().enumerate() {
+        if c.cell == ALL {
+            continue;
+        }
+        let flags: Vec<bool> = c
+            .members
+            .iter()
+            .map(|m| {
+                parse_finest(m).is_some_and(|(kind, size)| match cohort {
+                    Cohort::All => true,
+                    Cohort::Kind(k) => *k == kind,
+                    Cohort::Size(s) => *s == size,
+                    Cohort::KindSize(k, s) => *k == kind && *s == size,
+                    Cohort::State(_) => false,
+                })
+            })
+            .collect();
+        if flags.iter().all(|&f| f) {
+            inside.push(i);
+        } else if flags.iter().any(|&f| f) {
+            return None;
+        }
+    }
+    if inside.is_empty() {
+        None
+    } else {
+        Some(inside)
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,276 @@
+//! A round in mode secure as node, aggregator and trustees read it: the committee, the metrics and
+//! their encrypted components, the sensitivity of one administration, and the noise scale of each
+//! partition of the publication grid (docs/SECURE-AGGREGATION.md, "Noise" and "Publication grid").
+//!
+//! Every party derives the same numbers from the same signed round parameters, so the node charges
+//! exactly the epsilon the trustees' noise gives.
+
+use sovbench_core::catalogue::{Catalogue, MetricDef, ValueType};
+use sovbench_core::pb;
+
+use crate::committee::Committee;
+use crate::SecureError;
+
+/// Which partitions a secure round releases.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Grid {
+    /// Kind × size class only; coarser cohorts by summation.
+    KindSize,
+    /// The partition `all` (share `all_weight` of epsilon) and kind × size class.
+    AllKindSize,
+}
+
+impl Grid {
+    /// Name on the command line and in documents.
+    pub fn key(self) -> &'static str {
+        match self {
+            Grid::KindSize => "kind-size",
+            Grid::AllKindSize => "all+kind-size",
+        }
+    }
+
+    /// Parses [`Grid::key`].
+    pub fn from_key(key: &str) -> Option<Grid> {
+        match key {
+            "kind-size" => Some(Grid::KindSize),
+            "all+kind-size" => Some(Grid::AllKindSize),
+            _ => None,
+        }
+    }
+
+    /// Wire value.
+    pub fn to_pb(self) -> pb::Grid {
+        match self {
+            Grid::KindSize => pb::Grid::KindSize,
+            Grid::AllKindSize => pb::Grid::AllKindSize,
+        }
+    }
+}
+
+/// Which partition a cell belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Partition {
+    /// The single cell `all` (grid [`Grid::AllKindSize`]).
+    All,
+    /// Kind × size class cells, with small cells merged.
+    KindSize,
+}
+
+/// The checked parameters of a secure round.
+#[derive(Debug, Clone)]
+pub struct SecureRound {
+    /// Round id.
+    pub round_id: String,
+    /// The committee the values are encrypted to.
+    pub committee: Committee,
+    /// Raw Ed25519 keys of the trustees, in committee index order.
+    pub trustee_keys: Vec<Vec<u8>>,
+    /// The publication grid.
+    pub grid: Grid,
+    /// Privacy loss of one administration's whole submission.
+    pub epsilon: f64,
+    /// Share of epsilon on the partition `all` (0 for [`Grid::KindSize`]).
+    pub all_weight: f64,
+    /// The metrics, in the round's order.
+    pub metrics: Vec<MetricDef>,
+    /// Smallest number of administrations in a decrypted cell.
+    pub min_cohort: u32,
+}
+
+/// Largest epsilon a secure round may name.
+pub const MAX_EPSILON: f64 = 100.0;
+
+impl SecureRound {
+    /// Checks the secure part of signed round parameters: the committee document decodes and
+    /// matches its fingerprint, t and m and the trustee keys fit it, the grid is known, epsilon
+    /// and the `all` weight are in their domains, and every metric is in the shared catalogue
+    /// with the catalogue's definition.
+    pub fn from_params(p: &pb::RoundParams) -> Result<SecureRound, SecureError> {
+        let bad = |what: String| SecureError::Round(what);
+        if p.mode != pb::RoundMode::SecureAggregation as i32 {
+            return Err(bad("the round is not in mode secure".into()));
+        }
+        let s = p
+            .secure
+            .as_ref()
+            .ok_or_else(|| bad("the round names no committee".into()))?;
+        let c = s
+            .committee
+            .as_ref()
+            .ok_or_else(|| bad("the round names no committee".into()))?;
+        if sovbench_core::sha256(&c.document).as_slice() != c.fingerprint.as_slice() {
+            return Err(bad(
+                "the committee fingerprint is not the SHA-256 of its document".into(),
+            ));
+        }
+        let committee = Committee::from_bytes(&c.document)?;
+        if committee.threshold() != c.threshold as usize || committee.size() != c.size as usize {
+            return Err(bad(format!(
+                "the committee document says {} of {}, the round {} of {}",
+                committee.threshold(),
+                committee.size(),
+                c.threshold,
+                c.size
+            )));
+        }
+        if c.trustee_keys.len() != committee.size() || c.trustee_keys.iter().any(|k| k.len() != 32)
+        {
+            return Err(bad(format!(
+                "the round lists {} trustee keys for {} trustees",
+                c.trustee_keys.len(),
+                committee.size()
+            )));
+        }
+        let grid = match pb::Grid::try_from(s.grid) {
+            Ok(pb::Grid::KindSize) => Grid::KindSize,
+            Ok(pb::Grid::AllKindSize) => Grid::AllKindSize,
+            _ => return Err(bad(format!("unknown publication grid {}", s.grid))),
+        };
+        if !(s.epsilon.is_finite() && s.epsilon > 0.0 && s.epsilon <= MAX_EPSILON) {
+            return Err(bad(format!(
+                "epsilon {} is not in (0, {MAX_EPSILON}]",
+                s.epsilon
+            )));
+        }
+        let all_weight = match grid {
+            Grid::KindSize if s.all_weight == 0.0 => 0.0,
+            Grid::AllKindSize if s.all_weight > 0.0 && s.all_weight < 1.0 => s.all_weight,
+            _ => {
+                return Err(bad(format!(
+                    "weight {} of the partition all does not fit the grid {}",
+                    s.all_weight,
+                    grid.key()
+                )))
+            }
+        };
+        if p.min_cohort < 2 {
+            return Err(bad(format!("minimum cohort {} is below 2", p.min_cohort)));
+        }
+        let catalogue = Catalogue::shared();
+        let mut metrics = Vec::with_capacity(p.metrics.len());
+        for spec in &p.metrics {
+            let def = catalogue
+                .metric(&spec.id)
+                .filter(|d| d.matches(spec))
+                .ok_or_else(|| bad(format!("metric {} is not the catalogue's", spec.id)))?;
+            if metrics.iter().any(|m: &MetricDef| m.id == def.id) {
+                return Err(bad(format!("metric {} is named twice", def.id)));
+            }
+            metrics.push(def.clone());
+        }
+        if metrics.is_empty() {
+            return Err(bad("the round names no metrics".into()));
+        }
+        Ok(SecureRound {
+            round_id: p.round_id.clone(),
+            committee,
+            trustee_keys: c.trustee_keys.clone(),
+            grid,
+            epsilon: s.epsilon,
+            all_weight,
+            metrics,
+            min_cohort: p.min_cohort,
+        })
+    }
+
+    /// The secure part of round parameters, for the aggregator opening a round.
+    pub fn params(
+        committee: &Committee,
+        trustee_keys: Vec<Vec<u8>>,
+        grid: Grid,
+        epsilon: f64,
+        all_weight: f64,
+    ) -> pb::SecureParams {
+        let document = committee.to_bytes();
+        pb::SecureParams {
+            committee: Some(pb::CommitteeSpec {
+                fingerprint: sovbench_core::sha256(&document).to_vec(),
+                document,
+                trustee_keys,
+                threshold: committee.threshold() as u32,
+                size: committee.size() as u32,
+            }),
+            grid: grid.to_pb() as i32,
+            epsilon,
+            all_weight: if grid == Grid::KindSize {
+                0.0
+            } else {
+                all_weight
+            },
+        }
+    }
+
+    /// Encrypted components of each metric: 1, or one per category or item.
+    pub fn components(&self) -> Vec<usize> {
+        self.metrics.iter().map(components).collect()
+    }
+
+    /// Components of one cell: the sum over the metrics.
+    pub fn cell_width(&self) -> usize {
+        self.components().iter().sum()
+    }
+
+    /// Largest plaintext of each component of one administration, flattened in cell order.
+    pub fn component_max(&self) -> Vec<u64> {
+        self.metrics
+            .iter()
+            .flat_map(|m| std::iter::repeat_n(component_max(m), components(m)))
+            .collect()
+    }
+
+    /// L1 sensitivity of one administration's encrypted vector (in one partition): the sum over
+    /// the metrics of the range (integers, shares on their grid), 1 (yes / no), 2 (one category
+    /// replaced by another) or k (a set of k items).
+    pub fn sensitivity(&self) -> f64 {
+        self.metrics.iter().map(sensitivity).sum()
+    }
+
+    /// Share of epsilon a partition receives.
+    pub fn weight(&self, p: Partition) -> f64 {
+        match (self.grid, p) {
+            (Grid::KindSize, Partition::KindSize) => 1.0,
+            (Grid::KindSize, Partition::All) => 0.0,
+            (Grid::AllKindSize, Partition::All) => self.all_weight,
+            (Grid::AllKindSize, Partition::KindSize) => 1.0 - self.all_weight,
+        }
+    }
+
+    /// Scale of the discrete Laplace noise on every component of a cell of partition `p`:
+    /// sensitivity / (weight · epsilon). Zero if the grid has no such partition.
+    pub fn scale(&self, p: Partition) -> f64 {
+        let w = self.weight(p);
+        if w <= 0.0 {
+            0.0
+        } else {
+            self.sensitivity() / (w * self.epsilon)
+        }
+    }
+
+    /// h = m − t + 1: the noise shares that together carry the round's guarantee.
+    pub fn honest(&self) -> usize {
+        self.committee.size() - self.committee.threshold() + 1
+    }
+}
+
+fn components(m: &MetricDef) -> usize {
+    match m.value_type {
+        ValueType::Category | ValueType::SetOfItems => m.categories.len(),
+        _ => 1,
+    }
+}
+
+fn component_max(m: &MetricDef) -> u64 {
+    match m.value_type {
+        ValueType::BoundedInteger | ValueType::BoundedShare => (m.upper - m.lower).max(0) as u64,
+        _ => 1,
+    }
+}
+
+fn sensitivity(m: &MetricDef) -> f64 {
+    match m.value_type {
+        ValueType::BoundedInteger | ValueType::BoundedShare => (m.upper - m.lower) as f64,
+        ValueType::Boolean => 1.0,
+        ValueType::Category => 2.0,
+        ValueType::SetOfItems => m.categories.len() as f64,
+    }
+}
