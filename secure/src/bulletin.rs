@@ -39,7 +39,7 @@ pub fn ciphertext_to_bytes(c: &Ciphertext) -> Vec<u8> {
 /// Decodes [`ciphertext_to_bytes`]; refuses anything else (including trailing bytes).
 pub fn ciphertext_from_bytes(bytes: &[u8]) -> Result<Ciphertext, SecureError> {
     match postcard::take_from_bytes::<Ciphertext>(bytes) {
-        Ok((c, rest)) if rest.is_empty() => Ok(c),
+        Ok((c, [])) => Ok(c),
         _ => Err(SecureError::Malformed("ciphertext".into())),
     }
 }
