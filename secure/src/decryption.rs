@@ -92,7 +92,7 @@ impl Table {
         let mut x = Group::identity();
         for i in 0..step {
             baby.insert(element_key(&x), i);
-            x = x + g;
+            x += g;
         }
         Table {
             baby,
@@ -122,7 +122,7 @@ impl Table {
                 let v = base + j;
                 return (v < self.len).then_some(v);
             }
-            x = x + self.giant;
+            x += self.giant;
             base += self.step;
         }
         None
