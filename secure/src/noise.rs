@@ -140,5 +140,71 @@ pub fn encrypt<R: rand::CryptoRng + rand::RngCore>(
     }
 }
 
+/// Probability mass below which the tail of a distribution is cut off in [`difference_pmf`].
+pub const TAIL: f64 = 1e-12;
+
+/// Largest support the exact computation walks (a scale or shape beyond it is refused).
+const MAX_SUPPORT: usize = 50_000_000;
+
+/// P(X = 0), P(X = 1), … of the Pólya (negative binomial) variable X with real shape `shape`
+/// and parameter α: P(X = k) = Γ(k + r) / (Γ(r) k!) · (1 − α)^r · α^k, computed in logarithms
+/// by the ratio P(k + 1) / P(k) = α (k + r) / (k + 1), up to where the remaining tail is below
+/// [`TAIL`].
+pub fn polya_pmf(shape: f64, alpha: f64) -> Result<Vec<f64>, SecureError> {
+    if !(shape.is_finite() && shape > 0.0 && alpha > 0.0 && alpha < 1.0) {
+        return Err(SecureError::Noise(format!(
+            "Pólya shape {shape} and parameter {alpha} out of their domains"
+        )));
+    }
+    let mean = shape * alpha / (1.0 - alpha);
+    let mut log_p = shape * (1.0 - alpha).ln();
+    let mut out = Vec::new();
+    let mut mass = 0.0;
+    for k in 0..MAX_SUPPORT {
+        let p = log_p.exp();
+        out.push(p);
+        mass += p;
+        if k as f64 > mean && 1.0 - mass < TAIL {
+            return Ok(out);
+        }
+        log_p += alpha.ln() + (k as f64 + shape).ln() - (k as f64 + 1.0).ln();
+    }
+    Err(SecureError::Noise(format!(
+        "Pólya shape {shape} and parameter {alpha}: support beyond {MAX_SUPPORT}"
+    )))
+}
+
+/// P(D = d) for d = 0, 1, … of D = X − Y with X, Y independent Pólya(`shape`, α) (D is
+/// symmetric: P(D = −d) = P(D = d)), by convolution of the truncated pmfs.
+pub fn difference_pmf(shape: f64, alpha: f64) -> Result<Vec<f64>, SecureError> {
+    let p = polya_pmf(shape, alpha)?;
+    Ok((0..p.len()).map(|d| diff_at(&p, d)).collect())
+}
+
+fn diff_at(p: &[f64], d: usize) -> f64 {
+    p[d..].iter().zip(p).map(|(a, b)| a * b).sum()
+}
+
+/// The smallest q with P(|X − Y| ≤ q) ≥ `level` for X, Y independent Pólya(`shape`, α): the
+/// half-width, in plaintext units, of the exact `level` interval of a sum carrying this noise.
+pub fn half_width(shape: f64, alpha: f64, level: f64) -> Result<u64, SecureError> {
+    let p = polya_pmf(shape, alpha)?;
+    let mut covered = diff_at(&p, 0);
+    let mut q = 0;
+    while covered < level {
+        q += 1;
+        if q >= p.len() {
+            break;
+        }
+        covered += 2.0 * diff_at(&p, q);
+    }
+    Ok(q as u64)
+}
+
+/// Variance of X − Y for X, Y independent Pólya(`shape`, α): 2 r α / (1 − α)².
+pub fn difference_variance(shape: f64, alpha: f64) -> f64 {
+    2.0 * shape * alpha / ((1.0 - alpha) * (1.0 - alpha))
+}
+
 #[cfg(test)]
 mod tests;

@@ -164,3 +164,48 @@ fn negative_noise_encrypts_and_bad_parameters_are_refused() {
         -4
     );
 }
+
+#[test]
+fn the_difference_pmf_sums_to_one_and_shape_one_is_discrete_laplace() {
+    let a = (-1.0f64 / 3.0).exp();
+    let d = difference_pmf(1.0, a).expect("pmf");
+    let total = d[0] + 2.0 * d[1..].iter().sum::<f64>();
+    assert!((total - 1.0).abs() < 1e-9, "total {total}");
+    for (x, p) in d.iter().enumerate().take(30) {
+        assert!(
+            (p - pmf(a, x as i64)).abs() < 1e-12,
+            "{x}: {p} vs {}",
+            pmf(a, x as i64)
+        );
+    }
+    // Variance from the pmf against the closed form, for a real shape.
+    let d = difference_pmf(25.0 / 3.0, a).expect("pmf");
+    let var: f64 = d
+        .iter()
+        .enumerate()
+        .map(|(x, p)| 2.0 * (x as f64).powi(2) * p)
+        .sum();
+    assert!((var / difference_variance(25.0 / 3.0, a) - 1.0).abs() < 1e-9);
+    assert!(polya_pmf(0.0, a).is_err());
+    assert!(polya_pmf(1.0, 1.0).is_err());
+}
+
+#[test]
+fn the_exact_half_width_covers_95_percent_of_drawn_noise() {
+    // 10 cells' noise of all 5 of 5 trustees (3 of 5: h = 3) at scale 4: shape 50/3.
+    let mut rng = rand::rngs::OsRng;
+    let spec = NoiseSpec::new(4.0, 5, 3).expect("spec");
+    let q = half_width(50.0 / 3.0, spec.alpha(), 0.95).expect("q") as i64;
+    // Smallest: one step less covers less than 95%.
+    let d = difference_pmf(50.0 / 3.0, spec.alpha()).expect("pmf");
+    let cover = |q: usize| d[0] + 2.0 * d[1..=q].iter().sum::<f64>();
+    assert!(cover(q as usize) >= 0.95 && cover(q as usize - 1) < 0.95);
+    let n = 20_000;
+    let inside = (0..n)
+        .filter(|_| sum_of_shares(&spec, 50, &mut rng).abs() <= q)
+        .count() as f64
+        / n as f64;
+    // Binomial standard error at 95%: sqrt(0.95 · 0.05 / 20,000) = 0.0015; the discreteness
+    // puts the true coverage between 0.95 and 0.95 + P(|D| = q) ≈ 0.957; 5 standard errors.
+    assert!((0.942..0.965).contains(&inside), "coverage {inside}");
+}
