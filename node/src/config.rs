@@ -5,12 +5,17 @@
 //! aggregator_url = "http://127.0.0.1:7443"
 //! aggregator_key = "…"
 //! lang = "de"
+//! # Mode secure: SHA-256 (64 hex digits) of the trustee committee's document, checked with the
+//! # consortium out of band. Without it the node refuses every round in mode secure.
+//! # committee_fingerprint = "…"
 //!
 //! [privacy]
 //! max_epsilon_per_round = 2.0
 //! max_epsilon_per_year = 4.0     # in any 365 days, not per calendar year
 //! min_cohort = 10
 //! # max_epsilon_lifetime = 20.0   # optional cap over the node's lifetime (none by default)
+//! min_trustees = 3               # mode secure: smallest committee size m accepted
+//! min_threshold = 2              # mode secure: smallest threshold t (trustees needed to decrypt)
 //! ```
 //!
 //! See `docs/samples/node.toml`, which a unit test parses.
@@ -41,6 +46,10 @@ pub struct PrivacyPolicy {
     /// window alone bounds what any year of releases can reveal).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub max_epsilon_lifetime: Option<f64>,
+    /// Mode secure: the smallest trustee committee (m) the node encrypts to.
+    pub min_trustees: u32,
+    /// Mode secure: the smallest threshold (t, the trustees needed to decrypt) the node accepts.
+    pub min_threshold: u32,
 }
 
 /// Default largest epsilon per round.
@@ -49,6 +58,10 @@ pub const DEFAULT_MAX_EPSILON_PER_ROUND: f64 = 2.0;
 pub const DEFAULT_MAX_EPSILON_PER_YEAR: f64 = 4.0;
 /// Default smallest accepted cohort minimum.
 pub const DEFAULT_MIN_COHORT: u32 = 10;
+/// Default smallest committee size m (mode secure).
+pub const DEFAULT_MIN_TRUSTEES: u32 = 3;
+/// Default smallest threshold t (mode secure).
+pub const DEFAULT_MIN_THRESHOLD: u32 = 2;
 
 impl Default for PrivacyPolicy {
     fn default() -> Self {
@@ -57,6 +70,8 @@ impl Default for PrivacyPolicy {
             max_epsilon_per_year: DEFAULT_MAX_EPSILON_PER_YEAR,
             min_cohort: DEFAULT_MIN_COHORT,
             max_epsilon_lifetime: None,
+            min_trustees: DEFAULT_MIN_TRUSTEES,
+            min_threshold: DEFAULT_MIN_THRESHOLD,
         }
     }
 }
@@ -74,9 +89,77 @@ pub struct NodeConfig {
     /// Language of output (`de` or `en`).
     #[serde(default)]
     pub lang: Lang,
+    /// Mode secure: hex SHA-256 of the trustee committee's document, pinned like the aggregator
+    /// key (checked with the consortium out of band). Rounds in mode secure whose committee has
+    /// another fingerprint are refused; without it, every round in mode secure is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub committee_fingerprint: Option<String>,
     /// Privacy policy.
     #[serde(default)]
     pub privacy: PrivacyPolicy,
+}
+
+/// Length of a committee fingerprint in hex digits (SHA-256).
+pub const COMMITTEE_FINGERPRINT_HEX: usize = 64;
+
+/// Parses a committee fingerprint: 64 hex digits (either case, surrounding blanks ignored).
+pub fn parse_committee_fingerprint(text: &str) -> Result<[u8; 32], NodeError> {
+    let t = text.trim();
+    let bad = || {
+        NodeError::Config(format!(
+            "committee_fingerprint {t:?} in node.toml must be {COMMITTEE_FINGERPRINT_HEX} hex digits \
+             (the SHA-256 of the committee document)"
+        ))
+    };
+    if t.len() != COMMITTEE_FINGERPRINT_HEX {
+        return Err(bad());
+    }
+    let raw = hex::decode(t).map_err(|_| bad())?;
+    raw.try_into().map_err(|_| bad())
+}
+
+/// Sets `committee_fingerprint` in `dir`'s `node.toml`, keeping every other line (and comment)
+/// as it is: an existing top-level `committee_fingerprint` line is replaced, otherwise the
+/// setting is inserted before the first table. The result is checked before it is written
+/// atomically; returns the new configuration.
+pub fn set_committee_fingerprint(dir: &Path, fingerprint: &str) -> Result<NodeConfig, NodeError> {
+    let fp = hex::encode(parse_committee_fingerprint(fingerprint)?);
+    let path = dir.join(CONFIG_FILE);
+    let io = |source| NodeError::Io {
+        path: path.display().to_string(),
+        source,
+    };
+    let text = std::fs::read_to_string(&path).map_err(io)?;
+    let setting = format!("committee_fingerprint = \"{fp}\"");
+    let mut lines: Vec<String> = Vec::new();
+    let (mut replaced, mut in_table) = (false, false);
+    for line in text.lines() {
+        let trimmed = line.trim_start();
+        if trimmed.starts_with('[') {
+            if !in_table && !replaced {
+                lines.push(setting.clone());
+                replaced = true;
+            }
+            in_table = true;
+        }
+        let key = trimmed.split('=').next().unwrap_or("").trim();
+        if !in_table && key == "committee_fingerprint" {
+            if !replaced {
+                lines.push(setting.clone());
+                replaced = true;
+            }
+            continue;
+        }
+        lines.push(line.to_string());
+    }
+    if !replaced {
+        lines.push(setting);
+    }
+    let mut new_text = lines.join("\n");
+    new_text.push('\n');
+    let cfg = NodeConfig::parse(&new_text)?;
+    write_atomically(&path, new_text.as_bytes()).map_err(io)?;
+    Ok(cfg)
 }
 
 impl NodeConfig {
@@ -136,6 +219,15 @@ impl NodeConfig {
                 "privacy.min_cohort must be at least 2".into(),
             ));
         }
+        if p.min_threshold < 1 || p.min_trustees < 1 {
+            return Err(NodeError::Config(
+                "privacy.min_trustees and privacy.min_threshold in node.toml must be at least 1"
+                    .into(),
+            ));
+        }
+        if let Some(fp) = &self.committee_fingerprint {
+            parse_committee_fingerprint(fp)?;
+        }
         if let Some(url) = &self.aggregator_url {
             // This build speaks plaintext gRPC only: an https:// address would silently travel
             // unencrypted, so it is refused rather than downgraded.
@@ -179,6 +271,14 @@ impl NodeConfig {
                 "aggregator_url is not set in node.toml (or pass --aggregator at init)".into(),
             )
         })
+    }
+
+    /// The pinned committee fingerprint (raw SHA-256), if set.
+    pub fn committee_fingerprint(&self) -> Result<Option<[u8; 32]>, NodeError> {
+        self.committee_fingerprint
+            .as_deref()
+            .map(parse_committee_fingerprint)
+            .transpose()
     }
 
     /// The aggregator's raw public key, or a clear error.

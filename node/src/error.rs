@@ -75,6 +75,41 @@ pub enum NodeError {
         /// What is wrong.
         reason: String,
     },
+    /// A round in mode secure names a trustee committee, and `node.toml` pins none.
+    #[error(
+        "round {round} encrypts to the trustee committee {fingerprint} ({threshold} of {size}), \
+         but node.toml pins no committee: check this fingerprint with the consortium out of band \
+         (not through the aggregator), then set committee_fingerprint = \"{fingerprint}\" in \
+         node.toml (or run `sovbench-node config committee {fingerprint}`)"
+    )]
+    CommitteeNotPinned {
+        /// Round id.
+        round: String,
+        /// Hex SHA-256 of the round's committee document.
+        fingerprint: String,
+        /// Threshold t.
+        threshold: u32,
+        /// Committee size m.
+        size: u32,
+    },
+    /// A round in mode secure names another committee than the one pinned in `node.toml`.
+    #[error(
+        "round {round} encrypts to the trustee committee {got}, but committee_fingerprint in \
+         node.toml is {expected}: nothing is encrypted to another committee; ask the consortium \
+         out of band which committee is right and change committee_fingerprint in node.toml \
+         only if it confirms {got}"
+    )]
+    WrongCommittee {
+        /// Round id.
+        round: String,
+        /// The pinned fingerprint (hex).
+        expected: String,
+        /// The round's fingerprint (hex).
+        got: String,
+    },
+    /// Encrypting a value for a round in mode secure failed.
+    #[error("encryption (mode secure): {0}")]
+    Secure(#[from] sovbench_secure::SecureError),
     /// The node has already released values for this round.
     #[error("values for round {0} have already been released; see `sovbench-node status`")]
     AlreadyReleased(String),

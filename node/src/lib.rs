@@ -42,6 +42,7 @@
 //!     name: "Gemeinde Musterhausen".into(), kind: "gemeinde".into(), state: "DE-NW".into(),
 //!     size: 12_000, aggregator_url: Some("http://127.0.0.1:7443".into()),
 //!     aggregator_key: Some("…base64…".into()), policy: None,
+//!     committee_fingerprint: None,
 //! })?;
 //! selftest::record(&node, Assessment::from_scores([2, 2, 3, 3, 1])?)?;
 //! let report = round::submit(&node).await?;

@@ -106,6 +106,61 @@ impl ReleaseRecord {
     }
 }
 
+/// How a round collected the node's values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReleaseMode {
+    /// Mode direct: noisy values (local differential privacy), listed in `releases`.
+    #[default]
+    Direct,
+    /// Mode secure: true values encrypted to the trustee committee with range proofs; only noisy
+    /// cohort sums are ever decrypted. Details in [`SecureRecord`].
+    Secure,
+}
+
+impl ReleaseMode {
+    /// Localised name.
+    pub fn label(self, lang: sovbench_core::i18n::Lang) -> &'static str {
+        match self {
+            ReleaseMode::Direct => lang.pick("direkt (lokal verrauscht)", "direct (local noise)"),
+            ReleaseMode::Secure => lang.pick(
+                "sicher (verschlüsselt an das Treuhändergremium)",
+                "secure (encrypted to the trustee committee)",
+            ),
+        }
+    }
+}
+
+/// One metric's encrypted value as it left the node: only a hash of the bytes, never the value.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EncryptedRecord {
+    /// Metric id.
+    pub metric: String,
+    /// SHA-256 (hex) of the encrypted value's bytes exactly as sent (ciphertexts and proof).
+    pub sha256: String,
+}
+
+/// What a release in mode secure went to.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SecureRecord {
+    /// Hex SHA-256 of the committee document the values were encrypted to.
+    pub committee_fingerprint: String,
+    /// Committee size m.
+    pub trustees: u32,
+    /// Threshold t: trustees needed to decrypt anything.
+    pub threshold: u32,
+    /// Publication grid (`kind-size`, `all+kind-size`).
+    pub grid: String,
+    /// Per metric, the hash of the encrypted value sent.
+    pub encrypted: Vec<EncryptedRecord>,
+    /// Position of the submission in the round's bulletin, from the receipt.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bulletin_position: Option<u64>,
+    /// The bulletin's chain hash (hex) after the submission, from the receipt.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bulletin_head: Option<String>,
+}
+
 /// One entry of the privacy ledger: everything one round released.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LedgerEntry {
@@ -113,7 +168,8 @@ pub struct LedgerEntry {
     pub round_id: String,
     /// When the release was recorded (Unix seconds); the budget year follows from it.
     pub recorded_at: i64,
-    /// Total epsilon of the round's releases (sum over `releases`).
+    /// Total epsilon of the round's releases (mode direct: the sum over `releases`; mode secure:
+    /// the round's epsilon for the whole submission).
     pub epsilon: f64,
     /// The released values.
     pub releases: Vec<ReleaseRecord>,
@@ -123,4 +179,10 @@ pub struct LedgerEntry {
     pub state: DeliveryState,
     /// Aggregator address it was sent to.
     pub aggregator: String,
+    /// How the values were collected (entries written before mode secure are direct).
+    #[serde(default)]
+    pub mode: ReleaseMode,
+    /// Mode secure: the committee and the hashes of the encrypted values.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secure: Option<SecureRecord>,
 }

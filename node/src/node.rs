@@ -38,6 +38,8 @@ pub struct InitOptions {
     pub aggregator_key: Option<String>,
     /// Privacy policy (defaults if `None`).
     pub policy: Option<PrivacyPolicy>,
+    /// Mode secure: the trustee committee's fingerprint (64 hex digits) to pin, if known.
+    pub committee_fingerprint: Option<String>,
 }
 
 /// An opened node: its store, identity, configuration, clock and link to the aggregator.
@@ -85,6 +87,9 @@ impl Node {
         let mut config = NodeConfig {
             aggregator_url: opts.aggregator_url,
             aggregator_key: opts.aggregator_key,
+            committee_fingerprint: opts
+                .committee_fingerprint
+                .map(|f| f.trim().to_ascii_lowercase()),
             ..NodeConfig::default()
         };
         if let Some(p) = opts.policy {
@@ -242,6 +247,7 @@ pub(crate) mod testing {
                 aggregator_url: None,
                 aggregator_key: None,
                 policy: None,
+                committee_fingerprint: None,
             },
         )
         .expect("init node")
@@ -272,6 +278,7 @@ mod tests {
                 aggregator_url: Some("http://127.0.0.1:1".into()),
                 aggregator_key: Some(envelope::b64(pinned.public_key())),
                 policy: None,
+                committee_fingerprint: None,
             },
         )
         .unwrap();

@@ -4,6 +4,7 @@
 //! structs beside the command). `main.rs` only calls [`main`]. A tokio runtime is built only for
 //! the commands that talk to the aggregator.
 
+mod config;
 mod inventory;
 mod migration;
 mod node;
@@ -79,6 +80,15 @@ pub enum Command {
         /// The aggregator's public key (base64), as printed by `sovbench-aggregator init`.
         #[arg(long)]
         aggregator_key: Option<String>,
+        /// Mode secure: the trustee committee's fingerprint (64 hex digits, SHA-256 of the
+        /// committee document), checked with the consortium out of band.
+        #[arg(long, value_name = "HEX")]
+        committee_fingerprint: Option<String>,
+    },
+    /// Change settings of node.toml that are pinned rather than edited by hand.
+    Config {
+        #[command(subcommand)]
+        action: config::ConfigAction,
     },
     /// Record the sovereignty self-test (five dimensions, each 1-5).
     ///
@@ -216,6 +226,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             staff,
             aggregator,
             aggregator_key,
+            committee_fingerprint,
         } => {
             let size = population
                 .or(staff)
@@ -227,8 +238,13 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 size,
                 aggregator,
                 aggregator_key,
+                committee_fingerprint,
             };
             node::init(&dir, args, lang, json)?;
+        }
+        Command::Config { action } => {
+            let (node, out) = open()?;
+            config::run(&node, action, out)?;
         }
         Command::Assess { file, history } => {
             let (node, out) = open()?;

@@ -24,6 +24,7 @@ pub(super) struct InitArgs {
     pub size: u64,
     pub aggregator: Option<String>,
     pub aggregator_key: Option<String>,
+    pub committee_fingerprint: Option<String>,
 }
 
 /// `init --json`.
@@ -41,6 +42,7 @@ struct InitJson {
 struct StatusJson {
     aggregator_url: Option<String>,
     budget: policy::Budget,
+    committee_fingerprint: Option<String>,
     fingerprint: String,
     latest_assessment: Option<AssessmentRecord>,
     ledger: Vec<LedgerEntry>,
@@ -67,6 +69,7 @@ pub(super) fn init(
             aggregator_url: args.aggregator,
             aggregator_key: args.aggregator_key,
             policy: None,
+            committee_fingerprint: args.committee_fingerprint,
         },
     )?;
     let lang = lang.unwrap_or(node.config().lang);
@@ -133,6 +136,7 @@ pub(super) fn status(node: &Node, out: Out) -> anyhow::Result<()> {
         return json_pretty(&StatusJson {
             aggregator_url: node.config().aggregator_url.clone(),
             budget,
+            committee_fingerprint: node.config().committee_fingerprint.clone(),
             fingerprint: fingerprint(node.public_key()),
             latest_assessment: latest,
             ledger,
@@ -175,13 +179,20 @@ pub(super) fn status(node: &Node, out: Out) -> anyhow::Result<()> {
     for line in crate::privacy::report::budget_lines(&budget, lang) {
         println!("{line}");
     }
+    if let Some(fp) = &node.config().committee_fingerprint {
+        println!(
+            "{}: {fp}",
+            lang.pick("Treuhändergremium (gepinnt)", "Trustee committee (pinned)")
+        );
+    }
     for e in &ledger {
         println!(
-            "  {} {}  eps {:.3}  {}  {}",
+            "  {} {}  eps {:.3}  {}  {}  {}",
             lang.pick("Runde", "round"),
             e.round_id,
             e.epsilon,
             format_utc(e.recorded_at),
+            e.mode.label(lang),
             state_label(e.state, lang)
         );
     }

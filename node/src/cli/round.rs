@@ -100,10 +100,13 @@ fn print_submit(r: &SubmitReport, out: Out) -> anyhow::Result<()> {
     }
     if let Some(d) = &r.current {
         println!(
-            "{} {}: {} ({} = {:.3}; {}: {})",
+            "{} {}: {}{} ({} = {:.3}; {}: {})",
             lang.pick("Runde", "Round"),
             d.round_id,
             state_label(d.state, lang),
+            r.mode
+                .map(|m| format!(", {} {}", lang.pick("Modus", "mode"), m.label(lang)))
+                .unwrap_or_default(),
             lang.pick("Epsilon", "epsilon"),
             r.epsilon.unwrap_or(0.0),
             lang.pick("Kennzahlen", "metrics"),

@@ -31,6 +31,8 @@ fn took_part(node: &Node, agg: &Identity, id: &str, opens_at: i64, closes_at: i6
         releases: Vec::new(),
         payload_sha256: String::new(),
         state: DeliveryState::Delivered,
+        mode: Default::default(),
+        secure: None,
         aggregator: "http://127.0.0.1:1".into(),
     };
     node.store()

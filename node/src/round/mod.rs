@@ -1,20 +1,22 @@
 //! Taking part in a round: [`prepare`] fetches and verifies the open round, checks it against the
-//! privacy policy ([`policy`]), privatises the requested values and records them in the ledger
-//! and the outbox in one durable transaction; [`submit`] retries the outbox and sends this round's
+//! privacy policy ([`policy`]), privatises the requested values (mode direct) or encrypts them to
+//! the trustee committee ([`secure`], mode secure) and records them in the ledger and the outbox
+//! in one durable transaction; [`submit`] retries the outbox and sends this round's
 //! release; [`flush_outbox`] delivers what is queued, always as the exact signed bytes first
 //! recorded, and keeps the receipts.
 
 pub mod policy;
+pub mod secure;
 
 use ring::rand::{SecureRandom as _, SystemRandom};
 use serde::Serialize;
-use sovbench_core::catalogue::Catalogue;
+use sovbench_core::catalogue::{Catalogue, TrueValue};
 use sovbench_core::envelope;
 use sovbench_core::pb;
 
 use crate::error::NodeError;
 use crate::facts::Facts;
-use crate::model::{DeliveryState, LedgerEntry, ReleaseRecord};
+use crate::model::{DeliveryState, LedgerEntry, ReleaseMode, ReleaseRecord};
 use crate::node::Node;
 
 /// Outcome of delivering one queued submission.
@@ -39,6 +41,8 @@ pub struct SubmitReport {
     pub epsilon: Option<f64>,
     /// Metrics released in the current round.
     pub metrics: Vec<String>,
+    /// How the current round's values left the node.
+    pub mode: Option<ReleaseMode>,
     /// Why the node did not release anything this time.
     pub skipped: Option<Skip>,
 }
@@ -93,6 +97,8 @@ pub enum Prepared {
         epsilon: f64,
         /// Metrics released.
         metrics: Vec<String>,
+        /// Mode direct (noisy values) or secure (encrypted values).
+        mode: ReleaseMode,
     },
     /// Nothing to release, and why.
     Skipped(Skip),
@@ -121,13 +127,23 @@ async fn deliver(
         Ok(receipt) => {
             // A receipt that does not verify leaves the submission queued (and the other
             // queued submissions unaffected): the next attempt sends the same bytes again.
-            if let Err(e) = check_receipt(node, round_id, &payload_hash, &signature_hash, &receipt)
+            let r = match check_receipt(node, round_id, &payload_hash, &signature_hash, &receipt) {
+                Ok(r) => r,
+                Err(e) => {
+                    return Ok(Delivery {
+                        round_id: round_id.to_string(),
+                        state: DeliveryState::Pending,
+                        detail: Some(e.to_string()),
+                    })
+                }
+            };
+            if let Some(s) = entry
+                .secure
+                .as_mut()
+                .filter(|_| !r.bulletin_head.is_empty())
             {
-                return Ok(Delivery {
-                    round_id: round_id.to_string(),
-                    state: DeliveryState::Pending,
-                    detail: Some(e.to_string()),
-                });
+                s.bulletin_position = Some(r.bulletin_position);
+                s.bulletin_head = Some(hex::encode(&r.bulletin_head));
             }
             entry.state = DeliveryState::Delivered;
             node.store().deliver(&entry, &receipt)?;
@@ -160,7 +176,7 @@ fn check_receipt(
     payload_hash: &[u8; 32],
     signature_hash: &[u8; 32],
     receipt: &pb::SignedMessage,
-) -> Result<(), NodeError> {
+) -> Result<pb::Receipt, NodeError> {
     let v = node.open_from_aggregator(receipt)?;
     match v.body {
         // The signature hash is what `compare` looks for in the publication (empty from
@@ -171,7 +187,7 @@ fn check_receipt(
                 && r.node_key == node.public_key()
                 && (r.signature_sha256.is_empty() || r.signature_sha256 == signature_hash) =>
         {
-            Ok(())
+            Ok(r)
         }
         pb::payload::Body::Receipt(_) => Err(NodeError::BadAnswer(
             "receipt does not acknowledge this submission".into(),
@@ -192,6 +208,7 @@ pub async fn submit(node: &Node) -> Result<SubmitReport, NodeError> {
         current: None,
         epsilon: None,
         metrics: Vec::new(),
+        mode: None,
         skipped: None,
     };
     match prepare(node).await {
@@ -200,9 +217,11 @@ pub async fn submit(node: &Node) -> Result<SubmitReport, NodeError> {
             signed,
             epsilon,
             metrics,
+            mode,
         }) => {
             report.epsilon = Some(epsilon);
             report.metrics = metrics;
+            report.mode = Some(mode);
             report.current = Some(deliver(node, &round_id, signed).await?);
         }
         Ok(Prepared::Skipped(why)) => report.skipped = Some(why),
@@ -216,18 +235,26 @@ pub async fn submit(node: &Node) -> Result<SubmitReport, NodeError> {
 }
 
 /// Fetches and verifies the open round, checks it against the privacy policy, privatises the
-/// requested values and records them in the ledger and the outbox, durably, without sending.
-/// The release is then delivered by [`flush_outbox`] (or [`submit`]), always as these exact
-/// signed bytes.
+/// requested values (mode direct) or encrypts them to the trustee committee (mode secure) and
+/// records them in the ledger and the outbox, durably, without sending. The release is then
+/// delivered by [`flush_outbox`] (or [`submit`]), always as these exact signed bytes.
 pub async fn prepare(node: &Node) -> Result<Prepared, NodeError> {
-    let url = node.link().url()?.to_string();
+    node.link().url()?;
     node.config().aggregator_key()?;
     let round_msg = match node.link().get_round(None).await {
         Ok(m) => m,
         Err(NodeError::NoOpenRound) => return Ok(Prepared::Skipped(Skip::NoOpenRound)),
         Err(e) => return Err(e),
     };
-    let verified = node.open_from_aggregator(&round_msg)?;
+    prepare_round(node, &round_msg)
+}
+
+/// [`prepare`] for signed round parameters already received: verifies them against the pinned
+/// aggregator key, checks them, computes the release and records it in the ledger and the
+/// outbox, durably. Nothing is sent.
+pub fn prepare_round(node: &Node, round_msg: &pb::SignedMessage) -> Result<Prepared, NodeError> {
+    let url = node.link().url()?.to_string();
+    let verified = node.open_from_aggregator(round_msg)?;
     let params = match verified.body {
         pb::payload::Body::Round(p) => p,
         other => {
@@ -243,64 +270,106 @@ pub async fn prepare(node: &Node) -> Result<Prepared, NodeError> {
     }
     let now = node.now();
     let catalogue = Catalogue::shared();
-    let budget = policy::budget(&store.ledger()?, &node.config().privacy, now);
-    let defs = policy::check_round(&params, &node.config().privacy, catalogue, &budget, now)?;
+    let policy = &node.config().privacy;
+    let budget = policy::budget(&store.ledger()?, policy, now);
     let facts = Facts::of(node)?;
-    // Every metric of the round must have a value here before anything is drawn, so that
-    // which metrics are released never depends on which values exist.
-    let mut truths = Vec::with_capacity(defs.len());
-    for def in &defs {
-        match facts.true_value(&def.id) {
-            Some(t) => truths.push(t),
-            None if def.id.starts_with("selftest.") => return Err(NodeError::NoAssessment),
-            None if def.id.starts_with("inventory.") => return Err(NodeError::NoInventory),
-            None => {
-                return Err(NodeError::BadRound {
-                    round: params.round_id.clone(),
-                    reason: format!("this node has no value for metric {}", def.id),
-                })
-            }
-        }
-    }
-    let chosen =
-        crate::privacy::privatise::choose_indices(defs.len(), params.releases_per_node as usize)?;
-    let mut releases = Vec::with_capacity(chosen.len());
-    for i in chosen {
-        releases.push(crate::privacy::privatise::release(
-            defs[i],
-            &truths[i],
-            params.epsilon_per_release,
-        )?);
-    }
-    let mut nonce = [0u8; 16];
-    SystemRandom::new()
-        .fill(&mut nonce)
-        .map_err(|_| NodeError::Storage("system random generator failed".into()))?;
-    let submission = pb::Submission {
+    let mut submission = pb::Submission {
         round_id: params.round_id.clone(),
         round_params_hash: verified.payload_hash.to_vec(),
-        releases: releases.clone(),
+        releases: Vec::new(),
         created_at: now,
-        nonce: nonce.to_vec(),
+        nonce: nonce()?.to_vec(),
         encrypted: Vec::new(),
     };
-    let signed = node.seal(pb::payload::Body::Submission(submission));
-    let entry = LedgerEntry {
+    let mut entry = LedgerEntry {
         round_id: params.round_id.clone(),
         recorded_at: now,
-        epsilon: releases.iter().map(|r| r.epsilon).sum(),
-        releases: releases.iter().map(ReleaseRecord::from_release).collect(),
-        payload_sha256: hex::encode(sovbench_core::sha256(&signed.payload)),
+        epsilon: 0.0,
+        releases: Vec::new(),
+        payload_sha256: String::new(),
         state: DeliveryState::Pending,
         aggregator: url,
+        mode: ReleaseMode::Direct,
+        secure: None,
     };
-    store.put_round(&params.round_id, &round_msg)?;
+    let metrics: Vec<String>;
+    if params.mode == pb::RoundMode::SecureAggregation as i32 {
+        let pinned = node.config().committee_fingerprint()?;
+        let round = secure::check(&params, policy, pinned, catalogue, &budget, now)?;
+        let ids: Vec<&str> = round.metrics.iter().map(|d| d.id.as_str()).collect();
+        let truths = truths(&facts, &params.round_id, &ids)?;
+        submission.encrypted = secure::encrypt(&round, &truths)?;
+        entry.epsilon = round.epsilon;
+        entry.mode = ReleaseMode::Secure;
+        entry.secure = Some(secure::record(&round, &submission.encrypted));
+        metrics = ids.iter().map(|s| s.to_string()).collect();
+    } else {
+        let defs = policy::check_round(&params, policy, catalogue, &budget, now)?;
+        let ids: Vec<&str> = defs.iter().map(|d| d.id.as_str()).collect();
+        // Every metric of the round must have a value here before anything is drawn, so that
+        // which metrics are released never depends on which values exist.
+        let truths = truths(&facts, &params.round_id, &ids)?;
+        let chosen = crate::privacy::privatise::choose_indices(
+            defs.len(),
+            params.releases_per_node as usize,
+        )?;
+        for i in chosen {
+            submission.releases.push(crate::privacy::privatise::release(
+                defs[i],
+                &truths[i],
+                params.epsilon_per_release,
+            )?);
+        }
+        entry.epsilon = submission.releases.iter().map(|r| r.epsilon).sum();
+        entry.releases = submission
+            .releases
+            .iter()
+            .map(ReleaseRecord::from_release)
+            .collect();
+        metrics = entry.releases.iter().map(|r| r.metric.clone()).collect();
+    }
+    let signed = node.seal(pb::payload::Body::Submission(submission));
+    entry.payload_sha256 = hex::encode(sovbench_core::sha256(&signed.payload));
+    store.put_round(&params.round_id, round_msg)?;
     // The ledger and the outbox are written together and made durable before sending.
     store.record_release(&entry, &signed)?;
     Ok(Prepared::Recorded {
         round_id: params.round_id,
         signed,
         epsilon: entry.epsilon,
-        metrics: entry.releases.iter().map(|r| r.metric.clone()).collect(),
+        metrics,
+        mode: entry.mode,
     })
+}
+
+/// The true value of every metric in `ids` (in that order), or why one is missing. The values
+/// of both modes come from here.
+pub(crate) fn truths(
+    facts: &Facts,
+    round_id: &str,
+    ids: &[&str],
+) -> Result<Vec<TrueValue>, NodeError> {
+    let mut truths = Vec::with_capacity(ids.len());
+    for id in ids {
+        match facts.true_value(id) {
+            Some(t) => truths.push(t),
+            None if id.starts_with("selftest.") => return Err(NodeError::NoAssessment),
+            None if id.starts_with("inventory.") => return Err(NodeError::NoInventory),
+            None => {
+                return Err(NodeError::BadRound {
+                    round: round_id.to_string(),
+                    reason: format!("this node has no value for metric {id}"),
+                })
+            }
+        }
+    }
+    Ok(truths)
+}
+
+fn nonce() -> Result<[u8; 16], NodeError> {
+    let mut nonce = [0u8; 16];
+    SystemRandom::new()
+        .fill(&mut nonce)
+        .map_err(|_| NodeError::Storage("system random generator failed".into()))?;
+    Ok(nonce)
 }

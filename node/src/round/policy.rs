@@ -128,8 +128,9 @@ pub fn by_year(ledger: &[LedgerEntry]) -> BTreeMap<i64, (f64, usize)> {
     years
 }
 
-/// Checks a round against the catalogue, the protocol and the node's privacy policy; returns the
-/// definitions of the metrics it asks for, in the round's order.
+/// Checks a round in mode direct against the catalogue, the protocol and the node's privacy
+/// policy; returns the definitions of the metrics it asks for, in the round's order. Rounds in
+/// mode secure are checked by [`super::secure::check`].
 pub fn check_round<'c>(
     params: &pb::RoundParams,
     policy: &PrivacyPolicy,
@@ -143,10 +144,44 @@ pub fn check_round<'c>(
     };
     if params.mode != pb::RoundMode::Direct as i32 {
         return Err(bad(format!(
-            "mode {} is not supported by this node (only direct)",
+            "mode {} is not supported by this node (direct or secure)",
             params.mode
         )));
     }
+    let defs = check_common(params, policy, catalogue, now)?;
+    let eps = params.epsilon_per_release;
+    if !(eps.is_finite() && eps > 0.0) {
+        return Err(bad(format!(
+            "epsilon per release {eps} is not a positive number"
+        )));
+    }
+    let count = match params.releases_per_node as usize {
+        0 => defs.len(),
+        m => m.min(defs.len()),
+    };
+    let round_eps = eps * count as f64;
+    check_epsilon(
+        &params.round_id,
+        round_eps,
+        &format!("{round_eps} ({count} releases x {eps})"),
+        policy,
+        budget,
+    )?;
+    Ok(defs)
+}
+
+/// The checks of every mode: the catalogue, the round's time window, the metrics (known, as the
+/// catalogue describes them, each once) and the cohort minimum k against the policy.
+pub fn check_common<'c>(
+    params: &pb::RoundParams,
+    policy: &PrivacyPolicy,
+    catalogue: &'c Catalogue,
+    now: i64,
+) -> Result<Vec<&'c MetricDef>, NodeError> {
+    let bad = |reason: String| NodeError::BadRound {
+        round: params.round_id.clone(),
+        reason,
+    };
     if params.catalogue_hash != catalogue.hash() {
         return Err(bad(format!(
             "metric catalogue {} differs from this node's {} (update sovbench-node or ask the consortium)",
@@ -185,19 +220,29 @@ pub fn check_round<'c>(
         }
         defs.push(def);
     }
-    let eps = params.epsilon_per_release;
-    if !(eps.is_finite() && eps > 0.0) {
-        return Err(bad(format!(
-            "epsilon per release {eps} is not a positive number"
-        )));
+    if params.min_cohort < policy.min_cohort {
+        return Err(NodeError::Policy {
+            round: params.round_id.clone(),
+            parameter: "minimum cohort size k",
+            value: params.min_cohort.to_string(),
+            limit: format!("at least {} (privacy.min_cohort)", policy.min_cohort),
+        });
     }
-    let count = match params.releases_per_node as usize {
-        0 => defs.len(),
-        m => m.min(defs.len()),
-    };
-    let round_eps = eps * count as f64;
+    Ok(defs)
+}
+
+/// Checks what a round would cost, `round_eps` (described as `value` in a refusal), against the
+/// policy's limit per round and the budget: the last 365 days and the lifetime cap. The one
+/// budget check of every mode.
+pub fn check_epsilon(
+    round_id: &str,
+    round_eps: f64,
+    value: &str,
+    policy: &PrivacyPolicy,
+    budget: &Budget,
+) -> Result<(), NodeError> {
     let policy_err = |parameter: &'static str, value: String, limit: String| NodeError::Policy {
-        round: params.round_id.clone(),
+        round: round_id.to_string(),
         parameter,
         value,
         limit,
@@ -205,18 +250,11 @@ pub fn check_round<'c>(
     if round_eps > policy.max_epsilon_per_round + 1e-12 {
         return Err(policy_err(
             "epsilon per round",
-            format!("{round_eps} ({count} releases x {eps})"),
+            value.to_string(),
             format!(
                 "at most {} (privacy.max_epsilon_per_round)",
                 policy.max_epsilon_per_round
             ),
-        ));
-    }
-    if params.min_cohort < policy.min_cohort {
-        return Err(policy_err(
-            "minimum cohort size k",
-            params.min_cohort.to_string(),
-            format!("at least {} (privacy.min_cohort)", policy.min_cohort),
         ));
     }
     if budget.spent + round_eps > budget.limit + 1e-12 {
@@ -251,7 +289,7 @@ pub fn check_round<'c>(
             ));
         }
     }
-    Ok(defs)
+    Ok(())
 }
 
 fn short_hex(b: &[u8]) -> String {
@@ -353,6 +391,8 @@ mod tests {
             releases: Vec::new(),
             payload_sha256: String::new(),
             state: crate::model::DeliveryState::Delivered,
+            mode: Default::default(),
+            secure: None,
             aggregator: String::new(),
         }
     }

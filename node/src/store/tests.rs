@@ -19,6 +19,8 @@ fn entry(round: &str) -> LedgerEntry {
         }],
         payload_sha256: "00".into(),
         state: DeliveryState::Pending,
+        mode: Default::default(),
+        secure: None,
         aggregator: "http://127.0.0.1:1".into(),
     }
 }
