@@ -1,0 +1,346 @@
+//! Command-line interface of `sovbench-trustee`: parses arguments, calls the library, renders the
+//! answer in German or English. `main.rs` only calls [`main`].
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use clap::{Args, Parser, Subcommand};
+use sovbench_core::i18n::Lang;
+use sovbench_core::kv::KvError;
+
+use crate::error::TrusteeError;
+use crate::trustee::{Trustee, TrusteeStatus};
+
+const AFTER_HELP: &str = "The cryptography (elastic-elgamal) has not been independently audited.\n\
+Exit codes: 0 success; 1 error (the message says what and where); 2 invalid command line.";
+
+/// sovbench trustee: holds one share of the trustee committee's key for mode secure, checks each
+/// closed round's bulletin and adds its noise share. It decrypts only the announced noisy cohort
+/// sums, each round once, and talks only to the aggregator (no inbound port).
+#[derive(Debug, Parser)]
+#[command(name = "sovbench-trustee", version, after_help = AFTER_HELP)]
+pub struct Cli {
+    /// Data directory (identity key, trustee.toml, store with the key share).
+    #[arg(long, global = true, env = "SOVBENCH_TRUSTEE_DATA", value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+    /// Output language: de (default) or en.
+    #[arg(
+        long,
+        global = true,
+        env = "SOVBENCH_LANG",
+        value_name = "de|en",
+        default_value = "de"
+    )]
+    pub lang: Lang,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Commands of the trustee.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create the data directory, the trustee's Ed25519 key and trustee.toml; print the public
+    /// key for the operator's `sovbench-aggregator committee create`.
+    Init(InitArgs),
+    /// Run (or resume) the key generation ceremony until the committee is complete.
+    Dkg(DkgArgs),
+    /// Work unattended: check each announced round, post noise and decryption shares. Stops
+    /// cleanly on Ctrl-C or SIGTERM.
+    Serve(ServeArgs),
+    /// Show key, aggregator, committee and the rounds handled.
+    Status(StatusArgs),
+}
+
+/// `init`.
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// gRPC address of the aggregator (http://host:port).
+    #[arg(long, value_name = "URL")]
+    pub aggregator: String,
+    /// The aggregator's public key, base64 (`sovbench-aggregator key`).
+    #[arg(long, value_name = "B64")]
+    pub aggregator_key: String,
+}
+
+/// `dkg`.
+#[derive(Debug, Args)]
+pub struct DkgArgs {
+    /// Ceremony id registered by the aggregator operator.
+    #[arg(long, value_name = "ID")]
+    pub ceremony: String,
+    /// Seconds between polls of the board.
+    #[arg(long, default_value_t = 5, value_name = "SECONDS")]
+    pub poll: u64,
+}
+
+/// `serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Seconds between polls of the aggregator.
+    #[arg(long, default_value_t = 30, value_name = "SECONDS")]
+    pub poll: u64,
+}
+
+/// `status`.
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// Machine-readable JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Default data directory: the per-user data folder, `sovbench-trustee` inside it.
+pub fn default_data_dir() -> PathBuf {
+    dirs::data_dir()
+        .unwrap_or_else(|| PathBuf::from("."))
+        .join("sovbench-trustee")
+}
+
+/// Entry point used by the binary.
+pub fn main() -> ExitCode {
+    sovbench_core::quiet_on_broken_pipe();
+    let cli = Cli::parse();
+    sovbench_core::logging::init_tracing("info");
+    let lang = cli.lang;
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("sovbench-trustee: {}", error_text(&e, lang));
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// An error as the operator reads it: a German or English line for the common cases, then the
+/// cause chain.
+pub fn error_text(e: &anyhow::Error, lang: Lang) -> String {
+    let chain = format!("{e:#}");
+    let hint = e
+        .chain()
+        .find_map(|c| c.downcast_ref::<TrusteeError>())
+        .and_then(|t| hint(t, lang));
+    match hint {
+        Some(h) => format!("{}: {h} ({chain})", lang.pick("Fehler", "error")),
+        None => format!("{}: {chain}", lang.pick("Fehler", "error")),
+    }
+}
+
+fn hint(e: &TrusteeError, lang: Lang) -> Option<String> {
+    let s = match e {
+        TrusteeError::NotInitialised(d) => format!(
+            "{} {d}",
+            lang.pick(
+                "kein Treuhänder angelegt in",
+                "no trustee initialised in"
+            )
+        ),
+        TrusteeError::Exists(d) => format!(
+            "{} {d}",
+            lang.pick(
+                "dort ist bereits ein Treuhänder angelegt; sein Schlüsselanteil wird nicht überschrieben:",
+                "a trustee exists already; its key share is not overwritten:"
+            )
+        ),
+        TrusteeError::NoCommittee => lang
+            .pick(
+                "noch kein Treuhändergremium; zuerst `sovbench-trustee dkg` ausführen",
+                "no committee yet; run `sovbench-trustee dkg` first",
+            )
+            .to_string(),
+        TrusteeError::Unreachable { url, .. } => format!(
+            "{} {url}",
+            lang.pick("Aggregator nicht erreichbar:", "aggregator unreachable:")
+        ),
+        TrusteeError::Status { call, code, message } => format!(
+            "{} {call}: {code:?}: {message}",
+            lang.pick("der Aggregator lehnt ab:", "the aggregator refuses")
+        ),
+        TrusteeError::Store(KvError::Locked(p)) => format!(
+            "{} {}",
+            lang.pick(
+                "der Speicher wird von einem anderen Prozess benutzt (läuft `serve`?):",
+                "the store is in use by another process (is `serve` running?):"
+            ),
+            p.display()
+        ),
+        TrusteeError::Refusal { round, reason } => format!(
+            "{} {round}: {reason}",
+            lang.pick("Runde abgelehnt:", "round refused:")
+        ),
+        _ => return None,
+    };
+    Some(s)
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("starting the async runtime")
+}
+
+/// Runs a parsed command line.
+pub fn run(cli: Cli) -> anyhow::Result<()> {
+    let dir = cli.dir.clone().unwrap_or_else(default_data_dir);
+    let lang = cli.lang;
+    match cli.command {
+        Command::Init(a) => init(&dir, &a, lang),
+        Command::Dkg(a) => {
+            let t = Trustee::open(&dir)?;
+            let fp = runtime()?.block_on(t.dkg(&a.ceremony, Duration::from_secs(a.poll.max(1))))?;
+            println!(
+                "{} {}",
+                lang.pick(
+                    "Schlüsselerzeugung abgeschlossen; Fingerabdruck des Treuhändergremiums:",
+                    "key generation complete; committee fingerprint:"
+                ),
+                hex::encode(fp)
+            );
+            Ok(())
+        }
+        Command::Serve(a) => {
+            let t = Trustee::open(&dir)?;
+            runtime()?.block_on(t.serve(Duration::from_secs(a.poll.max(1)), shutdown_signal()))?;
+            Ok(())
+        }
+        Command::Status(a) => {
+            let s = Trustee::open(&dir)?.status()?;
+            if a.json {
+                println!("{}", serde_json::to_string_pretty(&s)?);
+            } else {
+                print!("{}", render_status(&s, lang));
+            }
+            Ok(())
+        }
+    }
+}
+
+fn init(dir: &Path, a: &InitArgs, lang: Lang) -> anyhow::Result<()> {
+    let t = Trustee::init(dir, &a.aggregator, &a.aggregator_key)?;
+    let s = t.status()?;
+    println!(
+        "{} {}",
+        lang.pick("Treuhänder angelegt in", "trustee initialised in"),
+        dir.display()
+    );
+    println!(
+        "{}",
+        lang.pick(
+            "Öffentlicher Schlüssel (an den Betreiber des Aggregators für `sovbench-aggregator committee create`):",
+            "Public key (hand it to the aggregator operator for `sovbench-aggregator committee create`):"
+        )
+    );
+    println!("{}", s.public_key);
+    println!(
+        "{} {}",
+        lang.pick("Fingerabdruck:", "Fingerprint:"),
+        s.key_fingerprint
+    );
+    Ok(())
+}
+
+/// The status as text lines.
+pub fn render_status(s: &TrusteeStatus, lang: Lang) -> String {
+    let mut out = String::new();
+    let mut line = |de: &str, en: &str, v: &str| {
+        out.push_str(&format!("{:<28} {v}\n", lang.pick(de, en)));
+    };
+    line("Öffentlicher Schlüssel:", "Public key:", &s.public_key);
+    line("Fingerabdruck:", "Fingerprint:", &s.key_fingerprint);
+    line("Aggregator:", "Aggregator:", &s.aggregator_url);
+    line(
+        "Schlüssel des Aggregators:",
+        "Aggregator key:",
+        &s.aggregator_key_fingerprint,
+    );
+    match &s.committee {
+        Some(c) => {
+            line("Treuhändergremium:", "Committee:", &c.fingerprint);
+            line(
+                "Platz im Gremium:",
+                "Index in the committee:",
+                &format!(
+                    "{} ({} {} {}, {} {})",
+                    c.index,
+                    c.threshold,
+                    lang.pick("von", "of"),
+                    c.size,
+                    lang.pick("Zeremonie", "ceremony"),
+                    c.ceremony
+                ),
+            );
+        }
+        None => line(
+            "Treuhändergremium:",
+            "Committee:",
+            lang.pick(
+                "noch keines (sovbench-trustee dkg)",
+                "none yet (sovbench-trustee dkg)",
+            ),
+        ),
+    }
+    if s.rounds.is_empty() {
+        line("Runden:", "Rounds:", lang.pick("keine", "none"));
+    }
+    for r in &s.rounds {
+        let phase = match r.phase {
+            crate::model::Phase::NoiseDrawn => lang.pick(
+                "Rauschen gezogen, nicht bestätigt",
+                "noise drawn, not acknowledged",
+            ),
+            crate::model::Phase::NoisePosted => lang.pick("Rauschen übermittelt", "noise posted"),
+            crate::model::Phase::Decrypting => lang.pick(
+                "Entschlüsselungsanteile gespeichert, nicht bestätigt",
+                "decryption shares stored, not acknowledged",
+            ),
+            crate::model::Phase::Decrypted => lang.pick(
+                "Entschlüsselungsanteile übermittelt",
+                "decryption shares posted",
+            ),
+        };
+        line(
+            "Runde:",
+            "Round:",
+            &format!(
+                "{} — {phase} ({} {})",
+                r.round_id,
+                r.entries,
+                lang.pick("Einträge", "entries")
+            ),
+        );
+    }
+    for r in &s.refusals {
+        line(
+            "Abgelehnt:",
+            "Refused:",
+            &format!("{} — {}", r.round_id, r.reason),
+        );
+    }
+    out
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}

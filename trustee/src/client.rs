@@ -1,0 +1,262 @@
+//! The trustee's link to the aggregator: the thin network layer. Every request is a
+//! `SignedMessage` signed with the trustee's key; every answer must be signed by the pinned
+//! aggregator key and is verified before it is decoded. This is the one place where a
+//! `tonic::Status` becomes a [`TrusteeError`].
+
+use std::time::Duration;
+
+use sovbench_core::envelope::{self, Identity};
+use sovbench_core::pb;
+use sovbench_core::pb::aggregator_client::AggregatorClient;
+use tokio::sync::OnceCell;
+use tonic::transport::{Channel, Endpoint};
+
+use crate::error::TrusteeError;
+
+/// Largest answer accepted (bulletin pages, announcements with every trustee's noise).
+const MAX_DECODING_BYTES: usize = 64 * 1024 * 1024;
+/// Largest request sent (noise and decryption shares of every announced cell).
+const MAX_ENCODING_BYTES: usize = 16 * 1024 * 1024;
+
+/// A verified answer of the aggregator.
+#[derive(Debug, Clone)]
+pub struct Answer {
+    /// The decoded body.
+    pub body: pb::payload::Body,
+    /// The exact payload bytes.
+    pub payload: Vec<u8>,
+    /// Their SHA-256.
+    pub payload_hash: [u8; 32],
+}
+
+/// The gRPC link to the aggregator.
+#[derive(Debug)]
+pub struct Client {
+    url: String,
+    aggregator_key: Vec<u8>,
+    client: OnceCell<AggregatorClient<Channel>>,
+}
+
+/// Maps a gRPC status of `call` to a trustee error: transport trouble is
+/// [`TrusteeError::Unreachable`], everything else keeps its code and text.
+pub fn status_error(url: &str, call: &'static str, s: tonic::Status) -> TrusteeError {
+    use tonic::Code;
+    match s.code() {
+        Code::Unavailable | Code::DeadlineExceeded | Code::Cancelled => TrusteeError::Unreachable {
+            url: url.to_string(),
+            reason: format!("{:?}: {}", s.code(), s.message()),
+        },
+        code => TrusteeError::Status {
+            call,
+            code,
+            message: s.message().to_string(),
+        },
+    }
+}
+
+/// Verifies an answer against the pinned aggregator key, then decodes it.
+pub fn verify_answer(
+    call: &'static str,
+    aggregator_key: &[u8],
+    msg: &pb::SignedMessage,
+) -> Result<Answer, TrusteeError> {
+    if msg.signer != aggregator_key {
+        return Err(TrusteeError::BadAnswer {
+            call,
+            why: format!(
+                "signed by {}, not by the configured aggregator key {}",
+                envelope::fingerprint(&msg.signer),
+                envelope::fingerprint(aggregator_key)
+            ),
+        });
+    }
+    let v = envelope::open(msg).map_err(|e| TrusteeError::BadAnswer {
+        call,
+        why: e.to_string(),
+    })?;
+    Ok(Answer {
+        body: v.body,
+        payload: msg.payload.clone(),
+        payload_hash: v.payload_hash,
+    })
+}
+
+fn wrong_kind(call: &'static str, body: &pb::payload::Body) -> TrusteeError {
+    TrusteeError::BadAnswer {
+        call,
+        why: format!("a {} message", envelope::kind_name(body)),
+    }
+}
+
+/// A signed query.
+pub fn query(
+    id: &Identity,
+    q: pb::trustee_query::Query,
+) -> Result<pb::SignedMessage, TrusteeError> {
+    Ok(id.seal(pb::payload::Body::TrusteeQuery(pb::TrusteeQuery {
+        query: Some(q),
+        issued_at: sovbench_core::now_unix(),
+        nonce: envelope::random_bytes(16)?,
+    })))
+}
+
+impl Client {
+    /// A link to `url` whose answers must be signed by `aggregator_key`; connects on first use.
+    pub fn new(url: &str, aggregator_key: Vec<u8>) -> Client {
+        Client {
+            url: url.to_string(),
+            aggregator_key,
+            client: OnceCell::new(),
+        }
+    }
+
+    /// The aggregator's address.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    async fn client(&self) -> Result<AggregatorClient<Channel>, TrusteeError> {
+        self.client
+            .get_or_try_init(|| connect(&self.url))
+            .await
+            .cloned()
+    }
+
+    fn answer(
+        &self,
+        call: &'static str,
+        res: Result<tonic::Response<pb::SignedMessage>, tonic::Status>,
+    ) -> Result<Answer, TrusteeError> {
+        let msg = res
+            .map(tonic::Response::into_inner)
+            .map_err(|s| status_error(&self.url, call, s))?;
+        verify_answer(call, &self.aggregator_key, &msg)
+    }
+
+    /// The signed parameters of round `round_id`.
+    pub async fn get_round(
+        &self,
+        round_id: &str,
+    ) -> Result<(pb::RoundParams, Answer), TrusteeError> {
+        let req = pb::GetRoundRequest {
+            round_id: round_id.to_string(),
+        };
+        let res = self.client().await?.get_round(req).await;
+        let a = self.answer("GetRound", res)?;
+        match &a.body {
+            pb::payload::Body::Round(p) => Ok((p.clone(), a)),
+            other => Err(wrong_kind("GetRound", other)),
+        }
+    }
+
+    /// The DKG board of a ceremony.
+    pub async fn dkg_fetch(
+        &self,
+        id: &Identity,
+        ceremony: &str,
+    ) -> Result<pb::DkgBoard, TrusteeError> {
+        let msg = query(
+            id,
+            pb::trustee_query::Query::DkgCeremony(ceremony.to_string()),
+        )?;
+        let res = self.client().await?.dkg_fetch(msg).await;
+        match self.answer("DkgFetch", res)?.body {
+            pb::payload::Body::DkgBoard(b) => Ok(b),
+            other => Err(wrong_kind("DkgFetch", &other)),
+        }
+    }
+
+    /// Posts a DKG message.
+    pub async fn dkg_post(&self, id: &Identity, m: pb::DkgMessage) -> Result<(), TrusteeError> {
+        let msg = id.seal(pb::payload::Body::DkgMessage(m));
+        let res = self.client().await?.dkg_post(msg.clone()).await;
+        self.acknowledged("DkgPost", &msg, res)
+    }
+
+    /// One page of a round's bulletin.
+    pub async fn get_bulletin(
+        &self,
+        id: &Identity,
+        req: pb::BulletinRequest,
+    ) -> Result<pb::BulletinPage, TrusteeError> {
+        let msg = query(id, pb::trustee_query::Query::Bulletin(req))?;
+        let res = self.client().await?.get_bulletin(msg).await;
+        match self.answer("GetBulletin", res)?.body {
+            pb::payload::Body::BulletinPage(p) => Ok(p),
+            other => Err(wrong_kind("GetBulletin", &other)),
+        }
+    }
+
+    /// The announcement of `round` (empty: the oldest pending); `None` when there is none
+    /// (`NotFound`).
+    pub async fn get_announcement(
+        &self,
+        id: &Identity,
+        round: &str,
+    ) -> Result<Option<(pb::Announcement, Answer)>, TrusteeError> {
+        let msg = query(
+            id,
+            pb::trustee_query::Query::AnnouncementRound(round.to_string()),
+        )?;
+        let res = self.client().await?.get_announcement(msg).await;
+        if let Err(s) = &res {
+            if s.code() == tonic::Code::NotFound {
+                return Ok(None);
+            }
+        }
+        let a = self.answer("GetAnnouncement", res)?;
+        match &a.body {
+            pb::payload::Body::Announcement(x) => Ok(Some((x.clone(), a))),
+            other => Err(wrong_kind("GetAnnouncement", other)),
+        }
+    }
+
+    /// Posts signed noise shares (the stored message, so a repeat sends the same bytes).
+    pub async fn post_noise(&self, msg: &pb::SignedMessage) -> Result<(), TrusteeError> {
+        let res = self.client().await?.post_noise(msg.clone()).await;
+        self.acknowledged("PostNoise", msg, res)
+    }
+
+    /// Posts signed decryption shares.
+    pub async fn post_decryption(&self, msg: &pb::SignedMessage) -> Result<(), TrusteeError> {
+        let res = self.client().await?.post_decryption(msg.clone()).await;
+        self.acknowledged("PostDecryption", msg, res)
+    }
+
+    fn acknowledged(
+        &self,
+        call: &'static str,
+        sent: &pb::SignedMessage,
+        res: Result<tonic::Response<pb::SignedMessage>, tonic::Status>,
+    ) -> Result<(), TrusteeError> {
+        match self.answer(call, res)?.body {
+            pb::payload::Body::TrusteeAck(ack)
+                if ack.payload_sha256 == sovbench_core::sha256(&sent.payload) =>
+            {
+                Ok(())
+            }
+            pb::payload::Body::TrusteeAck(_) => Err(TrusteeError::BadAnswer {
+                call,
+                why: "the acknowledgement names another message".into(),
+            }),
+            other => Err(wrong_kind(call, &other)),
+        }
+    }
+}
+
+async fn connect(url: &str) -> Result<AggregatorClient<Channel>, TrusteeError> {
+    let endpoint = Endpoint::from_shared(url.to_string())
+        .map_err(|e| TrusteeError::Config(format!("aggregator address {url:?} is invalid: {e}")))?
+        .connect_timeout(Duration::from_secs(5))
+        .timeout(Duration::from_secs(60));
+    let channel = endpoint
+        .connect()
+        .await
+        .map_err(|e| TrusteeError::Unreachable {
+            url: url.to_string(),
+            reason: sovbench_core::display::error_chain(&e),
+        })?;
+    Ok(AggregatorClient::new(channel)
+        .max_decoding_message_size(MAX_DECODING_BYTES)
+        .max_encoding_message_size(MAX_ENCODING_BYTES))
+}

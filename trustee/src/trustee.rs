@@ -1,0 +1,191 @@
+//! The [`Trustee`]: its data directory, identity, store and link to the aggregator; `init`,
+//! `open`, `status`. The DKG is in [`crate::dkg`], the round work in [`crate::work`].
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use serde::Serialize;
+use sovbench_core::envelope::{self, Identity};
+
+use crate::client::Client;
+use crate::config::Config;
+use crate::error::TrusteeError;
+use crate::model::{Membership, Phase, Refusal};
+use crate::store::{self, Store};
+
+/// File name of the Ed25519 identity key (PKCS#8, mode 0600) in the data directory.
+pub const KEY_FILE: &str = "trustee.key";
+/// Folder of the store in the data directory.
+pub const STORE_DIR: &str = "store";
+
+/// One trustee of the committee: holds one share of the committee key, runs unattended and is
+/// only a client of the aggregator.
+#[derive(Debug)]
+pub struct Trustee {
+    pub(crate) dir: PathBuf,
+    pub(crate) identity: Identity,
+    pub(crate) config: Mutex<Config>,
+    pub(crate) store: Store,
+    pub(crate) client: Client,
+}
+
+/// What the trustee knows about itself, for `status`.
+#[derive(Debug, Clone, Serialize)]
+pub struct TrusteeStatus {
+    /// Its raw Ed25519 public key, base64 (what the operator enters in the committee).
+    pub public_key: String,
+    /// Fingerprint of that key.
+    pub key_fingerprint: String,
+    /// The aggregator's address.
+    pub aggregator_url: String,
+    /// Fingerprint of the pinned aggregator key.
+    pub aggregator_key_fingerprint: String,
+    /// The committee, once the DKG is complete.
+    pub committee: Option<CommitteeStatus>,
+    /// Rounds handled, with their phase.
+    pub rounds: Vec<RoundStatus>,
+    /// Announcements refused.
+    pub refusals: Vec<Refusal>,
+}
+
+/// The committee the trustee belongs to.
+#[derive(Debug, Clone, Serialize)]
+pub struct CommitteeStatus {
+    /// SHA-256 of the committee document, hex.
+    pub fingerprint: String,
+    /// The DKG ceremony.
+    pub ceremony: String,
+    /// This trustee's index (0-based).
+    pub index: u32,
+    /// Threshold t.
+    pub threshold: u32,
+    /// Trustees m.
+    pub size: u32,
+}
+
+/// One round the trustee worked on.
+#[derive(Debug, Clone, Serialize)]
+pub struct RoundStatus {
+    /// Round id.
+    pub round_id: String,
+    /// How far it got.
+    pub phase: Phase,
+    /// Bulletin entries it checked (and tallied) in the NOISE phase.
+    pub entries: usize,
+}
+
+fn create_private_dir(dir: &Path) -> Result<(), TrusteeError> {
+    std::fs::create_dir_all(dir).map_err(|e| TrusteeError::io(dir, e))?;
+    store::restrict(dir)
+}
+
+impl Trustee {
+    /// Creates a trustee in `dir` (mode 0700): a new Ed25519 identity (`trustee.key`, 0600),
+    /// `trustee.toml` naming the aggregator and its key, and an empty store. Refuses a directory
+    /// that holds a trustee already.
+    pub fn init(
+        dir: &Path,
+        aggregator_url: &str,
+        aggregator_key_b64: &str,
+    ) -> Result<Trustee, TrusteeError> {
+        let config = Config {
+            aggregator_url: aggregator_url.trim().to_string(),
+            aggregator_key: aggregator_key_b64.trim().to_string(),
+            committee_fingerprint: None,
+        };
+        config.check()?;
+        if dir.join(KEY_FILE).exists() || dir.join(crate::config::FILE).exists() {
+            return Err(TrusteeError::Exists(dir.display().to_string()));
+        }
+        create_private_dir(dir)?;
+        Identity::create_file(&dir.join(KEY_FILE))?;
+        config.save(dir)?;
+        Trustee::open(dir)
+    }
+
+    /// Opens the trustee in `dir`. Fails while another process holds its store.
+    pub fn open(dir: &Path) -> Result<Trustee, TrusteeError> {
+        let key_path = dir.join(KEY_FILE);
+        if !key_path.exists() {
+            return Err(TrusteeError::NotInitialised(dir.display().to_string()));
+        }
+        let config = Config::load(dir)?;
+        let aggregator_key = config.check()?;
+        let identity = Identity::load_file(&key_path)?;
+        let store = Store::open(&dir.join(STORE_DIR))?;
+        store::restrict(dir)?;
+        let client = Client::new(&config.aggregator_url, aggregator_key);
+        Ok(Trustee {
+            dir: dir.to_path_buf(),
+            identity,
+            config: Mutex::new(config),
+            store,
+            client,
+        })
+    }
+
+    /// The trustee's raw Ed25519 public key.
+    pub fn public_key(&self) -> &[u8] {
+        self.identity.public_key()
+    }
+
+    /// The data directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// A copy of the current configuration.
+    pub fn config(&self) -> Config {
+        match self.config.lock() {
+            Ok(c) => c.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    /// Records the committee fingerprint in `trustee.toml`.
+    pub(crate) fn save_fingerprint(&self, fp: &[u8; 32]) -> Result<(), TrusteeError> {
+        let mut c = match self.config.lock() {
+            Ok(c) => c,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        c.committee_fingerprint = Some(hex::encode(fp));
+        c.save(&self.dir)
+    }
+
+    /// The committee membership, or [`TrusteeError::NoCommittee`].
+    pub fn membership(&self) -> Result<Membership, TrusteeError> {
+        self.store.membership()?.ok_or(TrusteeError::NoCommittee)
+    }
+
+    /// Key, aggregator, committee and the rounds handled with their phase.
+    pub fn status(&self) -> Result<TrusteeStatus, TrusteeError> {
+        let config = self.config();
+        let aggregator_key = config.check()?;
+        let committee = self.store.membership()?.map(|m| CommitteeStatus {
+            fingerprint: hex::encode(m.fingerprint),
+            ceremony: m.ceremony,
+            index: m.index,
+            threshold: m.threshold,
+            size: m.size,
+        });
+        let rounds = self
+            .store
+            .rounds()?
+            .into_iter()
+            .map(|r| RoundStatus {
+                phase: r.phase(),
+                entries: r.cells.values().map(|c| c.n as usize).sum(),
+                round_id: r.round_id,
+            })
+            .collect();
+        Ok(TrusteeStatus {
+            public_key: envelope::b64(self.public_key()),
+            key_fingerprint: envelope::fingerprint(self.public_key()),
+            aggregator_url: config.aggregator_url,
+            aggregator_key_fingerprint: envelope::fingerprint(&aggregator_key),
+            committee,
+            rounds,
+            refusals: self.store.refusals()?,
+        })
+    }
+}
