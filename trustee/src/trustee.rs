@@ -189,3 +189,6 @@ impl Trustee {
         })
     }
 }
+
+#[cfg(test)]
+mod tests;
