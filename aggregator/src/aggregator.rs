@@ -20,6 +20,8 @@ use crate::model::Enrolment;
 use crate::peers::Desk;
 use crate::publication;
 use crate::rounds::{self, RoundInfo, RoundSpec};
+use crate::secure::ceremony::{self, CeremonyInfo};
+use crate::secure::SecureDesk;
 use crate::store::{CommitHook, Store};
 use crate::submission;
 
@@ -38,6 +40,7 @@ pub struct Aggregator {
     acks: Arc<Mutex<AckLog>>,
     committer: Committer,
     desk: Desk,
+    secure: SecureDesk,
 }
 
 impl Aggregator {
@@ -93,7 +96,15 @@ impl Aggregator {
         let acks = Arc::new(Mutex::new(AckLog::open(dir, &store, &recorded)?));
         let committer = Committer::start(store.clone(), identity.clone(), acks.clone())?;
         let desk = Desk::open(store.clone(), identity.clone(), clock.clone())?;
+        let secure = SecureDesk::new(
+            store.clone(),
+            identity.clone(),
+            clock.clone(),
+            acks.clone(),
+            committer.bulletins(),
+        );
         Ok(Aggregator {
+            secure,
             dir: dir.to_path_buf(),
             store,
             identity,
@@ -217,8 +228,20 @@ impl Aggregator {
     }
 
     /// Computes, signs and stores the benchmark of a closed round. Publishing a round again
-    /// returns the stored publication.
+    /// returns the stored publication. A secure round is published once *t* trustees have
+    /// posted valid decryption shares; before, [`AggError::TrusteePhase`] says what it waits for.
     pub fn publish(&self, round_id: &str) -> Result<pb::SignedMessage, AggError> {
+        if crate::secure::is_secure(&self.store, round_id)? {
+            if self.store.round_state(round_id)?.map(|s| s.status)
+                == Some(crate::model::RoundStatus::Open)
+            {
+                return Err(AggError::RoundOpen(round_id.to_string()));
+            }
+            return match self.secure.advance(round_id)? {
+                Some(p) => Ok(p),
+                None => Err(self.secure.waiting(round_id)),
+            };
+        }
         publication::publish(
             &self.store,
             &self.identity,
@@ -226,6 +249,46 @@ impl Aggregator {
             round_id,
             self.now(),
         )
+    }
+
+    /// Mode secure: the trustee handlers, the phases and the noise wait.
+    pub fn secure(&self) -> &SecureDesk {
+        &self.secure
+    }
+
+    /// Moves a closed secure round on as far as its trustees allow (announce, fix the noise
+    /// set, publish); returns its publication once there is one. Mode direct: `None`.
+    pub fn advance_secure(&self, round_id: &str) -> Result<Option<pb::SignedMessage>, AggError> {
+        if !crate::secure::is_secure(&self.store, round_id)? {
+            return Ok(None);
+        }
+        self.secure.advance(round_id)
+    }
+
+    /// Whether a round is in mode secure.
+    pub fn is_secure(&self, round_id: &str) -> Result<bool, AggError> {
+        crate::secure::is_secure(&self.store, round_id)
+    }
+
+    /// Registers a DKG ceremony: its id (like a round id), threshold t (1 ≤ t ≤ m) and the m
+    /// trustees' raw Ed25519 keys (2 ≤ m ≤ 64, valid, distinct).
+    pub fn create_ceremony(
+        &self,
+        id: &str,
+        threshold: u32,
+        trustee_keys: Vec<Vec<u8>>,
+    ) -> Result<(), AggError> {
+        ceremony::create(&self.store, id, threshold, trustee_keys, self.now())
+    }
+
+    /// A ceremony's state.
+    pub fn ceremony(&self, id: &str) -> Result<CeremonyInfo, AggError> {
+        ceremony::info(&self.store, id)
+    }
+
+    /// All ceremonies.
+    pub fn ceremonies(&self) -> Result<Vec<CeremonyInfo>, AggError> {
+        ceremony::list(&self.store)
     }
 
     /// A stored publication (the latest for `None`).
@@ -275,6 +338,7 @@ mod tests {
                 releases_per_node: 1,
                 min_cohort: 2,
                 closes_at: 1_790_000_600,
+                secure: None,
             })
             .unwrap();
         assert_eq!(p.opens_at, 1_790_000_000);

@@ -7,10 +7,12 @@
 //! | [`keys`] | `init`, `key` |
 //! | [`enrol`] | `enrol` (also `--list`, `--revoke`) |
 //! | [`round`] | `round open`, `round close`, `round list` |
+//! | [`committee`] | `committee create`, `committee list` (mode secure) |
 //! | [`publish`] | `publish` |
 //! | [`peers`] | `peers` |
 //! | [`serve`] | `serve` |
 
+pub mod committee;
 pub mod context;
 pub mod enrol;
 pub mod keys;
@@ -80,6 +82,11 @@ pub enum Command {
         #[command(subcommand)]
         action: RoundAction,
     },
+    /// Trustee committees for mode secure: register a DKG ceremony, list ceremonies.
+    Committee {
+        #[command(subcommand)]
+        action: committee::CommitteeAction,
+    },
     /// Compute, sign and store the benchmark of a closed round; print it.
     Publish(publish::PublishArgs),
     /// Overview of peer matching: offers per migration path and stage, contact requests by
@@ -130,6 +137,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Key => keys::key(&Aggregator::open(&dir)?, out)?,
         Command::Enrol(args) => enrol::run(&Aggregator::open(&dir)?, args, out)?,
         Command::Round { action } => round::run(&Aggregator::open(&dir)?, action, out)?,
+        Command::Committee { action } => committee::run(&Aggregator::open(&dir)?, action, out)?,
         Command::Publish(args) => publish::run(&Aggregator::open(&dir)?, args, out)?,
         Command::Peers => peers::run(&Aggregator::open(&dir)?, out)?,
         Command::Serve(args) => serve::run(Aggregator::open(&dir)?, args)?,

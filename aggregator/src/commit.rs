@@ -24,6 +24,7 @@ use tokio::sync::oneshot;
 use crate::acks::{self, AckLog};
 use crate::error::AggError;
 use crate::model::{Enrolment, RoundState, RoundStatus, StoredSubmission};
+use crate::secure::bulletin::Bulletins;
 use crate::store::{submission_key, Store, SubmissionBatch};
 
 /// Most submissions in one group commit.
@@ -52,6 +53,7 @@ enum Op {
 
 /// Handle to the commit worker. Dropping it stops the worker after the queue is drained.
 pub struct Committer {
+    bulletins: Arc<Bulletins>,
     tx: Option<SyncSender<Op>>,
     worker: Option<JoinHandle<()>>,
 }
@@ -63,26 +65,35 @@ impl std::fmt::Debug for Committer {
 }
 
 impl Committer {
-    /// Starts the worker; it appends to the acknowledgement record `acks`.
+    /// Starts the worker; it appends to the acknowledgement record `acks` and to the bulletins
+    /// of secure rounds (rebuilt from the store here).
     pub fn start(
         store: Store,
         identity: Arc<Identity>,
         acks: Arc<Mutex<AckLog>>,
     ) -> Result<Committer, AggError> {
         let (tx, rx) = sync_channel(QUEUE);
+        let bulletins = Arc::new(Bulletins::load(&store)?);
         let worker = Worker {
             store,
             identity,
             acks,
+            bulletins: bulletins.clone(),
         };
         let worker = std::thread::Builder::new()
             .name("sovbench-commit".into())
             .spawn(move || worker.run(rx))
             .map_err(|e| AggError::Storage(format!("starting the commit worker: {e}")))?;
         Ok(Committer {
+            bulletins,
             tx: Some(tx),
             worker: Some(worker),
         })
+    }
+
+    /// The bulletins of the secure rounds, as the worker appends to them.
+    pub fn bulletins(&self) -> Arc<Bulletins> {
+        self.bulletins.clone()
     }
 
     fn send(&self, op: Op) -> Result<(), AggError> {
@@ -130,6 +141,7 @@ struct Worker {
     store: Store,
     identity: Arc<Identity>,
     acks: Arc<Mutex<AckLog>>,
+    bulletins: Arc<Bulletins>,
 }
 
 /// What one group commit holds.
@@ -213,6 +225,9 @@ impl Worker {
                     if let Err(e) = acks.recount(&self.store, round) {
                         tracing::error!(round = %round, error = %e, "recounting");
                     }
+                    if let Err(e) = self.bulletins.reload(&self.store, round) {
+                        tracing::error!(round = %round, error = %e, "rebuilding the bulletin");
+                    }
                 }
             }
         }
@@ -285,6 +300,8 @@ impl Worker {
         p.record.seq = seq;
         p.record.acknowledged = count;
         p.record.acknowledged_digest = digest.to_vec();
+        self.bulletins
+            .append(store, &p.round_id, &p.node_key, &p.record)?;
         let receipt = self.receipt(&p.round_id, &p.node_key, &p.record)?;
         group.batch.insert(&key, &p.record);
         group
@@ -312,6 +329,11 @@ impl Worker {
             let upto = subs.iter().filter(|o| o.acknowledged <= s.acknowledged);
             digest = acks::tally(upto)?.1.to_vec();
         }
+        // Mode secure: the entry's bulletin position and the chain hash after it.
+        let (bulletin_position, bulletin_head) = match self.bulletins.at(round_id, s.acknowledged) {
+            Some((pos, head)) => (pos, head.to_vec()),
+            None => (0, Vec::new()),
+        };
         Ok(self.identity.seal(pb::payload::Body::Receipt(pb::Receipt {
             round_id: round_id.to_string(),
             submission_hash: s.payload_hash.clone(),
@@ -320,7 +342,8 @@ impl Worker {
             acknowledged: s.acknowledged,
             acknowledged_digest: digest,
             signature_sha256: acks::signature_hash(&s.message)?.to_vec(),
-            ..Default::default()
+            bulletin_position,
+            bulletin_head,
         })))
     }
 

@@ -231,6 +231,59 @@ pub enum AggError {
         /// What is wrong.
         detail: String,
     },
+    /// A new DKG ceremony's id, threshold or trustee keys are invalid.
+    #[error("ceremony: {0}")]
+    BadCeremony(String),
+    /// A ceremony with this id exists already.
+    #[error("ceremony {} exists already", echo(.0))]
+    CeremonyExists(String),
+    /// There is no ceremony with this id.
+    #[error("ceremony {} does not exist", echo(.0))]
+    UnknownCeremony(String),
+    /// The ceremony has not produced an agreed committee yet.
+    #[error("ceremony {}: {detail}", echo(.id))]
+    CeremonyIncomplete {
+        /// Ceremony id.
+        id: String,
+        /// What is missing.
+        detail: String,
+    },
+    /// The signer is not the trustee the message needs.
+    #[error("key {key} is not {role}")]
+    NotTrustee {
+        /// Fingerprint of the signer.
+        key: String,
+        /// What it should be, e.g. "trustee 2 of ceremony c1".
+        role: String,
+    },
+    /// A trustee posted a different message where one is stored already.
+    #[error("{0}; a different message was stored before (a post may only be repeated with identical bytes)")]
+    TrusteeConflict(String),
+    /// A trustee message is malformed or does not verify (noise, decryption shares, DKG steps).
+    #[error("{0}")]
+    BadTrusteeMessage(String),
+    /// A new secure round does not fit together.
+    #[error("mode secure: {0}")]
+    BadSecureRound(String),
+    /// An encrypted submission is malformed or its proofs do not verify.
+    #[error("submission to round {} refused: {detail}", echo(.round))]
+    BadEncryption {
+        /// Round id.
+        round: String,
+        /// What is wrong.
+        detail: String,
+    },
+    /// A secure round waits for its trustees (or the message comes in the wrong phase).
+    #[error("round {}: {detail}", echo(.round))]
+    TrusteePhase {
+        /// Round id.
+        round: String,
+        /// The phase and what is missing, e.g. "waiting for trustees: noise 2 of 5 (3 needed)".
+        detail: String,
+    },
+    /// No announcement is available.
+    #[error("no announcement {}", echo(.0))]
+    NoAnnouncement(String),
     /// A file could not be read or written.
     #[error("{path}: {source}")]
     Io {
@@ -280,20 +333,31 @@ impl From<AggError> for tonic::Status {
             | AggError::BadExchangeKey { .. }
             | AggError::BadCardSize(_)
             | AggError::ExportFieldMissing(_)
-            | AggError::ExportFieldInvalid { .. } => Code::InvalidArgument,
+            | AggError::ExportFieldInvalid { .. }
+            | AggError::BadCeremony(_)
+            | AggError::BadTrusteeMessage(_)
+            | AggError::BadSecureRound(_)
+            | AggError::BadEncryption { .. } => Code::InvalidArgument,
             AggError::UnknownKey(_) => Code::Unauthenticated,
-            AggError::Revoked(_) => Code::PermissionDenied,
+            AggError::Revoked(_) | AggError::NotTrustee { .. } => Code::PermissionDenied,
             AggError::UnknownRound(_)
             | AggError::NoOpenRound
             | AggError::NoPublication(_)
             | AggError::NotOffered(_)
             | AggError::UnknownPeer(..)
-            | AggError::UnknownRequest(_) => Code::NotFound,
+            | AggError::UnknownRequest(_)
+            | AggError::UnknownCeremony(_)
+            | AggError::NoAnnouncement(_) => Code::NotFound,
             AggError::RoundClosed { .. }
             | AggError::RoundOpen(_)
             | AggError::RequestState { .. }
-            | AggError::IssuedBeforeStart(..) => Code::FailedPrecondition,
-            AggError::Conflict { .. } | AggError::Replay(_) => Code::AlreadyExists,
+            | AggError::IssuedBeforeStart(..)
+            | AggError::CeremonyIncomplete { .. }
+            | AggError::TrusteePhase { .. } => Code::FailedPrecondition,
+            AggError::Conflict { .. }
+            | AggError::Replay(_)
+            | AggError::CeremonyExists(_)
+            | AggError::TrusteeConflict(_) => Code::AlreadyExists,
             AggError::TooLarge(..) | AggError::Busy | AggError::RateLimited { .. } => {
                 Code::ResourceExhausted
             }

@@ -23,6 +23,7 @@
 //! | [`publication`] | publish a closed round, find publications, render them as text and JSON export |
 //! | [`estimate`] | estimators, variances, 95% intervals; suppression and cohort fallback |
 //! | [`peers`] | peer matching: the desk, its match index (`book`), seven handlers, the overview |
+//! | [`secure`] | mode secure: DKG relay, bulletin, trustee phases, decryption and publication |
 //! | [`store`] | the aggregator's sled store (the only module naming sled) |
 //! | [`model`] | the records the store keeps |
 //! | [`error`] | [`AggError`] and its single mapping to gRPC status codes |
@@ -49,10 +50,12 @@ pub mod model;
 pub mod peers;
 pub mod publication;
 pub mod rounds;
+pub mod secure;
 pub mod service;
 pub mod store;
 pub mod submission;
 
 pub use aggregator::Aggregator;
 pub use error::AggError;
-pub use rounds::{RoundInfo, RoundSpec};
+pub use rounds::{RoundInfo, RoundSpec, SecureSpec};
+pub use secure::ceremony::CeremonyInfo;

@@ -175,3 +175,28 @@ pub struct StoredRequest {
     #[serde(default)]
     pub was_declined: bool,
 }
+
+/// A DKG ceremony registered by the operator (mode secure).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StoredCeremony {
+    /// Threshold t.
+    pub threshold: u32,
+    /// Raw Ed25519 keys of the m trustees, in index order.
+    pub trustee_keys: Vec<Vec<u8>>,
+    /// When registered (Unix seconds).
+    pub created_at: i64,
+}
+
+/// What the aggregator keeps of a closed secure round between its trustee phases.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StoredAnnouncement {
+    /// When the NOISE announcement was signed (Unix seconds).
+    pub announced_at: i64,
+    /// The announced cells' ciphertext sums without noise, cells × components
+    /// (`sovbench_secure::bulletin::ciphertext_to_bytes`).
+    pub sums: Vec<Vec<u8>>,
+    /// Every cohort label of the contributors with its number of contributors.
+    pub cohorts: Vec<(String, u32)>,
+    /// SHA-256 of the contributors' submission signatures, sorted.
+    pub signatures: Vec<Vec<u8>>,
+}

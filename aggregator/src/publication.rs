@@ -35,18 +35,9 @@ pub fn publish(
     round_id: &str,
     now: i64,
 ) -> Result<pb::SignedMessage, AggError> {
-    let record = |p: &pb::SignedMessage| -> Result<(), AggError> {
-        acks.lock()
-            .map_err(|_| AggError::Storage("acknowledgement record poisoned".into()))?
-            .published(round_id, &sovbench_core::sha256(&p.payload))
-    };
     let state = store
         .round_state(round_id)?
         .ok_or_else(|| AggError::UnknownRound(round_id.to_string()))?;
-    let published = RoundState {
-        status: RoundStatus::Published,
-        closed_at: state.closed_at,
-    };
     match state.status {
         RoundStatus::Open => return Err(AggError::RoundOpen(round_id.to_string())),
         RoundStatus::Published => {
@@ -57,8 +48,7 @@ pub fn publish(
         RoundStatus::Closed => {
             // Stored but the state not yet updated (a crash in between): the same bytes.
             if let Some(p) = store.publication(round_id)? {
-                store.set_round_state(round_id, &published)?;
-                record(&p)?;
+                record_published(store, acks, round_id, &p)?;
                 return Ok(p);
             }
         }
@@ -94,10 +84,43 @@ pub fn publish(
         ..Default::default()
     };
     let msg = identity.seal(pb::payload::Body::Publication(publication));
-    store.put_publication(round_id, &msg)?;
-    store.set_round_state(round_id, &published)?;
-    record(&msg)?;
+    store_publication(store, acks, round_id, &msg)?;
     Ok(msg)
+}
+
+/// Stores a signed publication durably (it becomes the latest), marks its round published and
+/// records it in the acknowledgement record.
+pub fn store_publication(
+    store: &Store,
+    acks: &Mutex<AckLog>,
+    round_id: &str,
+    msg: &pb::SignedMessage,
+) -> Result<(), AggError> {
+    store.put_publication(round_id, msg)?;
+    record_published(store, acks, round_id, msg)
+}
+
+/// Marks a round whose publication is stored as published (durably) and records it in the
+/// acknowledgement record.
+pub fn record_published(
+    store: &Store,
+    acks: &Mutex<AckLog>,
+    round_id: &str,
+    msg: &pb::SignedMessage,
+) -> Result<(), AggError> {
+    let state = store
+        .round_state(round_id)?
+        .ok_or_else(|| AggError::UnknownRound(round_id.to_string()))?;
+    store.set_round_state(
+        round_id,
+        &RoundState {
+            status: RoundStatus::Published,
+            closed_at: state.closed_at,
+        },
+    )?;
+    acks.lock()
+        .map_err(|_| AggError::Storage("acknowledgement record poisoned".into()))?
+        .published(round_id, &sovbench_core::sha256(&msg.payload))
 }
 
 /// A stored publication: of the round `round_id`, or the latest for `None` or an empty id.

@@ -9,6 +9,7 @@ use serde::Serialize;
 use sovbench_core::catalogue::Catalogue;
 use sovbench_core::envelope::Identity;
 use sovbench_core::pb;
+use sovbench_secure::round::{Grid, SecureRound};
 
 use crate::commit::Committer;
 use crate::error::AggError;
@@ -22,14 +23,28 @@ pub struct RoundSpec {
     pub round_id: String,
     /// Metric ids; empty means the catalogue's default (the five self-test dimensions).
     pub metrics: Vec<String>,
-    /// Epsilon of one released value.
+    /// Mode direct: epsilon of one released value. Mode secure: the privacy loss of one
+    /// administration's whole submission (all metrics, all partitions of the grid).
     pub epsilon_per_release: f64,
-    /// How many metrics each node releases (0 = all).
+    /// How many metrics each node releases (0 = all; mode secure: must be 0).
     pub releases_per_node: u32,
     /// Smallest publishable cohort.
     pub min_cohort: u32,
     /// Closing time, Unix seconds.
     pub closes_at: i64,
+    /// Mode secure (encrypted aggregation with a trustee committee); `None`: mode direct.
+    pub secure: Option<SecureSpec>,
+}
+
+/// The secure part of a new round: which committee, which publication grid.
+#[derive(Debug, Clone)]
+pub struct SecureSpec {
+    /// Id of a complete DKG ceremony ([`crate::Aggregator::create_ceremony`]).
+    pub ceremony: String,
+    /// The publication grid.
+    pub grid: Grid,
+    /// Grid [`Grid::AllKindSize`]: share of epsilon spent on the cell `all`, in (0, 1).
+    pub all_weight: f64,
 }
 
 /// A round with its parameters and state, for listings.
@@ -53,6 +68,10 @@ pub struct RoundInfo {
     pub closes_at: i64,
     /// Submissions stored.
     pub submissions: usize,
+    /// `direct` or `secure`.
+    pub mode: &'static str,
+    /// Mode secure: what the trustees are doing (`None` in mode direct).
+    pub trustee_phase: Option<String>,
 }
 
 /// Opens a round at `now`: checks the spec, signs the parameters, stores them durably.
@@ -82,6 +101,12 @@ pub fn open_round(
     if !(spec.epsilon_per_release.is_finite() && spec.epsilon_per_release > 0.0) {
         return Err(AggError::BadEpsilon(spec.epsilon_per_release));
     }
+    if spec.secure.is_some() && spec.releases_per_node != 0 {
+        return Err(AggError::BadSecureRound(format!(
+            "releases per node must be 0 (all metrics) in mode secure, got {}",
+            spec.releases_per_node
+        )));
+    }
     if spec.releases_per_node as usize > metrics.len() {
         return Err(AggError::TooManyReleases {
             releases: spec.releases_per_node,
@@ -94,7 +119,7 @@ pub fn open_round(
     if spec.closes_at <= now {
         return Err(AggError::ClosesInThePast(spec.closes_at));
     }
-    let params = pb::RoundParams {
+    let mut params = pb::RoundParams {
         round_id: id.to_string(),
         mode: pb::RoundMode::Direct as i32,
         metrics,
@@ -107,6 +132,18 @@ pub fn open_round(
         consortium: store.consortium()?.unwrap_or_default(),
         secure: None,
     };
+    if let Some(secure) = &spec.secure {
+        let c = crate::secure::ceremony::committee_of(store, &secure.ceremony)?;
+        params.mode = pb::RoundMode::SecureAggregation as i32;
+        params.secure = Some(SecureRound::params(
+            &c.committee,
+            c.trustee_keys,
+            secure.grid,
+            spec.epsilon_per_release,
+            secure.all_weight,
+        ));
+        SecureRound::from_params(&params).map_err(|e| AggError::BadSecureRound(e.to_string()))?;
+    }
     let msg = identity.seal(pb::payload::Body::Round(params.clone()));
     store.put_round(
         id,
@@ -221,7 +258,15 @@ pub fn list(store: &Store) -> Result<Vec<RoundInfo>, AggError> {
         .into_iter()
         .map(|(id, st)| {
             let p = round_params(store, &id)?;
+            let secure = p.mode == pb::RoundMode::SecureAggregation as i32;
+            let trustee_phase = if secure {
+                Some(crate::secure::phase_text(store, &id, st.status)?)
+            } else {
+                None
+            };
             Ok(RoundInfo {
+                mode: if secure { "secure" } else { "direct" },
+                trustee_phase,
                 submissions: store.submission_count(&id),
                 round_id: id,
                 status: st.status,
@@ -248,6 +293,7 @@ mod tests {
             releases_per_node: 1,
             min_cohort: 10,
             closes_at: 2_000,
+            secure: None,
         }
     }
 

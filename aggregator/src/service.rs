@@ -19,6 +19,7 @@ use tracing::instrument;
 use crate::aggregator::Aggregator;
 use crate::error::AggError;
 use crate::peers::Desk;
+use crate::secure::SecureDesk;
 
 /// The public gRPC face of an [`Aggregator`].
 #[derive(Debug, Clone)]
@@ -124,47 +125,72 @@ impl AggregatorRpc for Service {
         peer_call(&self.agg, req, Desk::card).await
     }
 
-    // Mode secure: being built (issue 11); refused with UNIMPLEMENTED until then.
+    #[instrument(skip_all)]
     async fn dkg_post(
         &self,
-        _req: Request<pb::SignedMessage>,
+        req: Request<pb::SignedMessage>,
     ) -> Result<Response<pb::SignedMessage>, Status> {
-        Err(Status::unimplemented("mode secure is not served yet"))
+        trustee_call(&self.agg, req, SecureDesk::dkg_post).await
     }
 
+    #[instrument(skip_all)]
     async fn dkg_fetch(
         &self,
-        _req: Request<pb::SignedMessage>,
+        req: Request<pb::SignedMessage>,
     ) -> Result<Response<pb::SignedMessage>, Status> {
-        Err(Status::unimplemented("mode secure is not served yet"))
+        trustee_call(&self.agg, req, SecureDesk::dkg_fetch).await
     }
 
+    #[instrument(skip_all)]
     async fn get_bulletin(
         &self,
-        _req: Request<pb::SignedMessage>,
+        req: Request<pb::SignedMessage>,
     ) -> Result<Response<pb::SignedMessage>, Status> {
-        Err(Status::unimplemented("mode secure is not served yet"))
+        trustee_call(&self.agg, req, SecureDesk::get_bulletin).await
     }
 
+    #[instrument(skip_all)]
     async fn get_announcement(
         &self,
-        _req: Request<pb::SignedMessage>,
+        req: Request<pb::SignedMessage>,
     ) -> Result<Response<pb::SignedMessage>, Status> {
-        Err(Status::unimplemented("mode secure is not served yet"))
+        trustee_call(&self.agg, req, SecureDesk::get_announcement).await
     }
 
+    #[instrument(skip_all)]
     async fn post_noise(
         &self,
-        _req: Request<pb::SignedMessage>,
+        req: Request<pb::SignedMessage>,
     ) -> Result<Response<pb::SignedMessage>, Status> {
-        Err(Status::unimplemented("mode secure is not served yet"))
+        trustee_call(&self.agg, req, SecureDesk::post_noise).await
     }
 
+    #[instrument(skip_all)]
     async fn post_decryption(
         &self,
-        _req: Request<pb::SignedMessage>,
+        req: Request<pb::SignedMessage>,
     ) -> Result<Response<pb::SignedMessage>, Status> {
-        Err(Status::unimplemented("mode secure is not served yet"))
+        trustee_call(&self.agg, req, SecureDesk::post_decryption).await
+    }
+}
+
+/// Runs a trustee handler off the async threads (proof checks, fsync) and maps its error.
+async fn trustee_call(
+    agg: &Arc<Aggregator>,
+    req: Request<pb::SignedMessage>,
+    handler: fn(&SecureDesk, &pb::SignedMessage) -> Result<pb::SignedMessage, AggError>,
+) -> Result<Response<pb::SignedMessage>, Status> {
+    let agg = agg.clone();
+    let msg = req.into_inner();
+    let res = tokio::task::spawn_blocking(move || handler(agg.secure(), &msg))
+        .await
+        .map_err(|e| Status::internal(format!("trustee operation failed: {e}")))?;
+    match res {
+        Ok(m) => Ok(Response::new(m)),
+        Err(e) => {
+            tracing::info!(error = %e, "trustee message refused");
+            Err(e.into())
+        }
     }
 }
 
@@ -193,12 +219,16 @@ async fn peer_call(
 pub struct ServeOptions {
     /// Close rounds whose closing time has passed and publish them, checking this often.
     pub auto_close_every: Option<Duration>,
+    /// Mode secure: how long after the announcement the noise set is fixed with fewer than all
+    /// trustees (at least m − t + 1 must have posted). Default 10 minutes.
+    pub noise_wait: Duration,
 }
 
 impl Default for ServeOptions {
     fn default() -> Self {
         ServeOptions {
             auto_close_every: Some(Duration::from_secs(10)),
+            noise_wait: Duration::from_secs(crate::secure::DEFAULT_NOISE_WAIT_SECS as u64),
         }
     }
 }
@@ -214,6 +244,8 @@ pub async fn serve(
     let svc = AggregatorServer::new(Service::new(agg.clone()))
         .max_decoding_message_size(sovbench_proto::MAX_MESSAGE_BYTES)
         .max_encoding_message_size(16 * 1024 * 1024);
+    agg.secure()
+        .set_noise_wait(i64::try_from(opts.noise_wait.as_secs()).unwrap_or(i64::MAX));
     let (stop_tx, mut stop_rx) = tokio::sync::watch::channel(false);
     let ticker = opts.auto_close_every.map(|every| {
         let agg = agg.clone();
@@ -312,6 +344,27 @@ pub async fn close_due_rounds(agg: &Aggregator, retry: &mut Retry) {
         if !retry.due(&id, now) {
             continue;
         }
+        match agg.is_secure(&id) {
+            Ok(false) => {}
+            Ok(true) => {
+                // Mode secure: as far as the trustees allow.
+                match agg.advance_secure(&id) {
+                    Ok(Some(_)) => {
+                        retry.failed.remove(&id);
+                    }
+                    Ok(None) => {}
+                    Err(e) => {
+                        let wait = retry.failed(&id, now);
+                        tracing::error!(round = %id, error = %e, retry_in_s = wait.as_secs_f64(), "secure round; will retry");
+                    }
+                }
+                continue;
+            }
+            Err(e) => {
+                tracing::error!(round = %id, error = %e, "reading the round");
+                continue;
+            }
+        }
         match agg.publish(&id) {
             Ok(_) => {
                 retry.failed.remove(&id);
@@ -344,6 +397,7 @@ mod tests {
             releases_per_node: 1,
             min_cohort: 2,
             closes_at: 1_790_000_600,
+            secure: None,
         })
         .unwrap();
         handle.advance(601);

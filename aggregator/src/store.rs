@@ -12,6 +12,10 @@
 //! | `offers` | path id, `0x00`, raw public key | [`StoredOffer`] as JSON |
 //! | `peer_requests` | request id | [`StoredRequest`] as JSON |
 //! | `peer_nonces` | raw public key, nonce | issued-at, big-endian `i64` (replay window) |
+//! | `ceremonies` | ceremony id | [`crate::model::StoredCeremony`] as JSON (mode secure, `store/secure.rs`) |
+//! | `dkg_messages` | ceremony id, `0x00`, sender (u32 BE), step (u8), recipient (u32 BE) | the exact `SignedMessage` bytes a trustee posted |
+//! | `secure_rounds` | round id, `0x00`, `noise` / `decrypt` / `state` | the signed announcements (protobuf); [`crate::model::StoredAnnouncement`] as JSON |
+//! | `trustee_posts` | round id, `0x00`, kind (1 noise, 2 decryption), trustee (u32 BE) | the exact `SignedMessage` bytes a trustee posted |
 //!
 //! Durability: [`Store::commit`] flushes sled and then `fsync`s its data file. sled 0.34's flush
 //! only issues `sync_file_range`, which survives a killed process but neither flushes the drive's
@@ -400,6 +404,7 @@ impl From<sled::Error> for AggError {
 }
 
 mod records;
+mod secure;
 use records::{decode_enrolment, decode_submission, encode_enrolment, encode_submission};
 pub use records::{dir_bytes, encoded_len};
 

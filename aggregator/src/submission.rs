@@ -49,7 +49,14 @@ pub async fn submit(
         None => false,
     };
     if !retry {
-        check_open_round(store, &sub, now)?;
+        let params = check_open_round(store, &sub, now)?;
+        if params.mode == pb::RoundMode::SecureAggregation as i32 {
+            // The proofs (about 1.5 ms) off the async threads and outside every lock.
+            let s = sub.clone();
+            tokio::task::spawn_blocking(move || crate::secure::submission::verify(&params, &s))
+                .await
+                .map_err(|e| AggError::Storage(format!("verifying a submission: {e}")))??;
+        }
     }
     committer
         .submit(PendingSubmission {
@@ -65,8 +72,13 @@ pub async fn submit(
         .await
 }
 
-/// Checks that the submission's round exists, is open at `now` and matches the submission.
-fn check_open_round(store: &Store, sub: &pb::Submission, now: i64) -> Result<(), AggError> {
+/// Checks that the submission's round exists, is open at `now` and matches the submission;
+/// returns the round's parameters (a secure round's proofs are the caller's to verify).
+fn check_open_round(
+    store: &Store,
+    sub: &pb::Submission,
+    now: i64,
+) -> Result<pb::RoundParams, AggError> {
     let round_msg = store
         .round(&sub.round_id)?
         .ok_or_else(|| AggError::UnknownRound(sub.round_id.clone()))?;
@@ -80,7 +92,8 @@ fn check_open_round(store: &Store, sub: &pb::Submission, now: i64) -> Result<(),
             at: sovbench_core::time::format_utc(state.closed_at.unwrap_or(params.closes_at)),
         });
     }
-    check_submission(&params, &round_msg, sub)
+    check_submission(&params, &round_msg, sub)?;
+    Ok(params)
 }
 
 /// Checks that a submission matches its round exactly.
@@ -98,6 +111,20 @@ pub fn check_submission(
             "round parameters hash differs from the round's".into(),
         ));
     }
+    if sub.nonce.len() > 64 {
+        return Err(mismatch("nonce longer than 64 bytes".into()));
+    }
+    if params.mode == pb::RoundMode::SecureAggregation as i32 {
+        // The encrypted values: crate::secure::submission::verify.
+        return Ok(());
+    }
+    if !sub.encrypted.is_empty() {
+        return Err(mismatch(format!(
+            "{} encrypted values; round {} is in mode direct and takes privatised releases",
+            sub.encrypted.len(),
+            params.round_id
+        )));
+    }
     let expected = match params.releases_per_node as usize {
         0 => params.metrics.len(),
         m => m.min(params.metrics.len()),
@@ -107,9 +134,6 @@ pub fn check_submission(
             "{} releases, the round asks for {expected}",
             sub.releases.len()
         )));
-    }
-    if sub.nonce.len() > 64 {
-        return Err(mismatch("nonce longer than 64 bytes".into()));
     }
     let mut seen = Vec::new();
     for r in &sub.releases {

@@ -42,6 +42,7 @@ pub async fn submission_throughput(count: usize, concurrency: usize) -> anyhow::
         releases_per_node: 1,
         min_cohort: 10,
         closes_at: sovbench_core::now_unix() + 3_600,
+        secure: None,
     })?;
     let round = agg.signed_round(Some("bench"))?;
     let params = agg.round_params("bench")?;

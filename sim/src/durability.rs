@@ -87,6 +87,7 @@ pub async fn disk(nodes: usize, rounds: usize) -> anyhow::Result<DiskUsage> {
             releases_per_node: 1,
             min_cohort: 10,
             closes_at: sovbench_core::now_unix() + 3_600,
+            secure: None,
         })?;
         let round = agg.signed_round(Some(&id))?;
         let params = agg.round_params(&id)?;
@@ -359,6 +360,7 @@ pub async fn kill_loop(
                 releases_per_node: 1,
                 min_cohort: 2,
                 closes_at: sovbench_core::now_unix() + 3_600,
+                secure: None,
             })?;
         }
         let mut child = start_child(&mut restarts)?;

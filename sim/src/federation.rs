@@ -123,6 +123,7 @@ pub async fn start(cfg: &FederationConfig) -> anyhow::Result<Federation> {
         releases_per_node: cfg.releases_per_node,
         min_cohort: cfg.min_cohort,
         closes_at: clock.now() + 3_600,
+        secure: None,
     })?;
     let population = generate(cfg.nodes, cfg.seed);
     let agg_key = b64(agg.public_key());

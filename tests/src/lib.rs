@@ -143,6 +143,7 @@ impl Harness {
                 releases_per_node: releases,
                 min_cohort: k,
                 closes_at: self.clock.now() + 3_600,
+                secure: None,
             })
             .expect("open round")
     }

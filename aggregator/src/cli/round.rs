@@ -7,7 +7,8 @@ use sovbench_core::time::format_utc;
 
 use super::context::{runtime, Output};
 use crate::aggregator::Aggregator;
-use crate::rounds::RoundSpec;
+use crate::rounds::{RoundSpec, SecureSpec};
+use sovbench_secure::round::Grid;
 
 /// Round actions.
 #[derive(Debug, Subcommand)]
@@ -20,13 +21,28 @@ pub enum RoundAction {
         /// selftest.band, selftest.exit_strategy, inventory.*, path.*).
         #[arg(long, value_delimiter = ',')]
         metrics: Vec<String>,
-        /// Epsilon of one released value.
+        /// Mode direct: epsilon of one released value (each node spends it times
+        /// --releases-per-node). Mode secure: the privacy loss of one administration's whole
+        /// submission (all metrics, all cells of the grid), set by the trustees' noise.
         #[arg(long, default_value_t = 1.0)]
         epsilon: f64,
         /// How many metrics each node releases, chosen at random on the node (0 = all).
-        /// Each node then spends epsilon times this number.
-        #[arg(long, default_value_t = 1)]
-        releases_per_node: u32,
+        /// Each node then spends epsilon times this number. Mode secure: always 0 (all).
+        #[arg(long)]
+        releases_per_node: Option<u32>,
+        /// direct (local noise on each node) or secure (values encrypted to a trustee
+        /// committee, noise added once to the cell sums; needs --committee).
+        #[arg(long, default_value = "direct", value_name = "direct|secure")]
+        mode: String,
+        /// Mode secure: id of a complete DKG ceremony (`committee list`).
+        #[arg(long, value_name = "ID")]
+        committee: Option<String>,
+        /// Mode secure: the publication grid, kind-size or all+kind-size.
+        #[arg(long, default_value = "kind-size")]
+        grid: String,
+        /// Mode secure, grid all+kind-size: share of epsilon spent on the cell `all`, in (0, 1).
+        #[arg(long, default_value_t = 0.3)]
+        all_weight: f64,
         /// Minimum number of contributors for a published cell.
         #[arg(long, default_value_t = 10)]
         min_cohort: u32,
@@ -52,10 +68,19 @@ pub fn run(agg: &Aggregator, action: RoundAction, out: Output) -> anyhow::Result
             metrics,
             epsilon,
             releases_per_node,
+            mode,
+            committee,
+            grid,
+            all_weight,
             min_cohort,
             closes_in,
         } => {
             let closes_at = agg.now() + parse_duration(&closes_in)?;
+            let secure = secure_spec(&mode, committee, &grid, all_weight)?;
+            let releases_per_node = match (&secure, releases_per_node) {
+                (Some(_), r) => r.unwrap_or(0),
+                (None, r) => r.unwrap_or(1),
+            };
             let p = agg.open_round(RoundSpec {
                 round_id: id,
                 metrics,
@@ -63,6 +88,7 @@ pub fn run(agg: &Aggregator, action: RoundAction, out: Output) -> anyhow::Result
                 releases_per_node,
                 min_cohort,
                 closes_at,
+                secure,
             })?;
             if out.json {
                 println!(
@@ -115,8 +141,9 @@ pub fn run(agg: &Aggregator, action: RoundAction, out: Output) -> anyhow::Result
             }
             for r in rounds {
                 println!(
-                    "{:<16} {:<10} {} -> {}  eps {} x {}  k {}  {} {}",
+                    "{:<16} {:<7} {:<10} {} -> {}  eps {} x {}  k {}  {} {}{}",
                     r.round_id,
+                    r.mode,
                     r.status.label(lang),
                     format_utc(r.opens_at),
                     format_utc(r.closes_at),
@@ -128,12 +155,50 @@ pub fn run(agg: &Aggregator, action: RoundAction, out: Output) -> anyhow::Result
                     },
                     r.min_cohort,
                     r.submissions,
-                    lang.pick("Einreichungen", "submissions")
+                    lang.pick("Einreichungen", "submissions"),
+                    r.trustee_phase
+                        .as_ref()
+                        .map(|p| format!("  [{}: {p}]", lang.pick("Treuhänder", "trustees")))
+                        .unwrap_or_default()
                 );
             }
         }
     }
     Ok(())
+}
+
+/// The secure part of `round open` from its flags (`None` in mode direct).
+fn secure_spec(
+    mode: &str,
+    committee: Option<String>,
+    grid: &str,
+    all_weight: f64,
+) -> anyhow::Result<Option<SecureSpec>> {
+    match mode {
+        "direct" => {
+            if committee.is_some() {
+                anyhow::bail!("--committee needs --mode secure");
+            }
+            Ok(None)
+        }
+        "secure" => {
+            let ceremony =
+                committee.context("mode secure needs --committee ID (`committee list`)")?;
+            let grid = Grid::from_key(grid).with_context(|| {
+                format!("unknown grid {grid:?}; use kind-size or all+kind-size")
+            })?;
+            Ok(Some(SecureSpec {
+                ceremony,
+                grid,
+                all_weight: if grid == Grid::KindSize {
+                    0.0
+                } else {
+                    all_weight
+                },
+            }))
+        }
+        other => anyhow::bail!("unknown mode {other:?}; use direct or secure"),
+    }
 }
 
 /// Parses a duration such as `90s`, `30m`, `12h`, `14d` into seconds.

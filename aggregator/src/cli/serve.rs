@@ -19,6 +19,10 @@ pub struct ServeArgs {
     /// Peer matching: contact requests one node may send within 24 hours.
     #[arg(long, default_value_t = 20, value_name = "N")]
     pub peer_requests_per_day: u32,
+    /// Mode secure: seconds after the announcement when the noise set is fixed with fewer than
+    /// all trustees (at least m − t + 1 must have posted).
+    #[arg(long, default_value_t = 600, value_name = "SECONDS")]
+    pub noise_wait: u64,
 }
 
 /// Runs `serve`.
@@ -36,13 +40,17 @@ pub fn run(agg: Aggregator, args: ServeArgs) -> anyhow::Result<()> {
         accepted = o.accepted,
         "peer matching"
     );
-    let listen = args.listen;
+    let listen = args.listen.clone();
     rt.block_on(async move {
         let listener = tokio::net::TcpListener::bind(&listen)
             .await
             .with_context(|| format!("binding {listen}"))?;
         tracing::info!(addr = %listener.local_addr()?, key = %b64(agg.public_key()), "serving");
-        serve(agg, listener, ServeOptions::default(), shutdown_signal()).await?;
+        let opts = ServeOptions {
+            noise_wait: std::time::Duration::from_secs(args.noise_wait),
+            ..ServeOptions::default()
+        };
+        serve(agg, listener, opts, shutdown_signal()).await?;
         tracing::info!("stopped");
         anyhow::Ok(())
     })

@@ -31,6 +31,7 @@ fn fixture(n: usize) -> Fixture {
         releases_per_node: 1,
         min_cohort: 2,
         closes_at: sovbench_core::now_unix() + 3_600,
+        secure: None,
     })
     .unwrap();
     let members: Vec<Identity> = (0..n).map(|_| Identity::generate().unwrap().0).collect();

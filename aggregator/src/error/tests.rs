@@ -58,11 +58,22 @@ fn variant(e: &AggError) -> &'static str {
         AggError::Io { .. } => "Io",
         AggError::StoreDamaged { .. } => "StoreDamaged",
         AggError::AckRecord { .. } => "AckRecord",
+        AggError::BadCeremony(_) => "BadCeremony",
+        AggError::CeremonyExists(_) => "CeremonyExists",
+        AggError::UnknownCeremony(_) => "UnknownCeremony",
+        AggError::CeremonyIncomplete { .. } => "CeremonyIncomplete",
+        AggError::NotTrustee { .. } => "NotTrustee",
+        AggError::TrusteeConflict(_) => "TrusteeConflict",
+        AggError::BadTrusteeMessage(_) => "BadTrusteeMessage",
+        AggError::BadSecureRound(_) => "BadSecureRound",
+        AggError::BadEncryption { .. } => "BadEncryption",
+        AggError::TrusteePhase { .. } => "TrusteePhase",
+        AggError::NoAnnouncement(_) => "NoAnnouncement",
     }
 }
 
 /// Number of arms of [`variant`].
-const VARIANTS: usize = 50;
+const VARIANTS: usize = 61;
 
 fn json_error() -> serde_json::Error {
     serde_json::from_str::<u8>("x").expect_err("not a number")
@@ -138,6 +149,17 @@ code_tests! {
     export_field_missing_is_invalid_argument: AggError::ExportFieldMissing("payload") => InvalidArgument;
     export_field_invalid_is_invalid_argument: AggError::ExportFieldInvalid { field: "payload", detail: "d".into() } => InvalidArgument;
     no_publication_is_not_found: AggError::NoPublication("yet".into()) => NotFound;
+    bad_ceremony_is_invalid_argument: AggError::BadCeremony("t".into()) => InvalidArgument;
+    ceremony_exists_is_already_exists: AggError::CeremonyExists("c".into()) => AlreadyExists;
+    unknown_ceremony_is_not_found: AggError::UnknownCeremony("c".into()) => NotFound;
+    ceremony_incomplete_is_failed_precondition: AggError::CeremonyIncomplete { id: "c".into(), detail: "d".into() } => FailedPrecondition;
+    not_trustee_is_permission_denied: AggError::NotTrustee { key: "ab".into(), role: "trustee 1".into() } => PermissionDenied;
+    trustee_conflict_is_already_exists: AggError::TrusteeConflict("trustee 1".into()) => AlreadyExists;
+    bad_trustee_message_is_invalid_argument: AggError::BadTrusteeMessage("share".into()) => InvalidArgument;
+    bad_secure_round_is_invalid_argument: AggError::BadSecureRound("grid".into()) => InvalidArgument;
+    bad_encryption_is_invalid_argument: AggError::BadEncryption { round: "r".into(), detail: "proof".into() } => InvalidArgument;
+    trustee_phase_is_failed_precondition: AggError::TrusteePhase { round: "r".into(), detail: "d".into() } => FailedPrecondition;
+    no_announcement_is_not_found: AggError::NoAnnouncement("yet".into()) => NotFound;
     bad_card_is_invalid_argument: AggError::Peer(PeerError::Card("c".into())) => InvalidArgument;
     bad_peer_key_is_invalid_argument: AggError::Peer(PeerError::BadKey) => InvalidArgument;
     sealing_is_invalid_argument: AggError::Peer(PeerError::Sealing) => InvalidArgument;

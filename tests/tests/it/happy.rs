@@ -105,6 +105,7 @@ async fn nodes_submit_aggregator_publishes_nodes_compare() {
             releases_per_node: 0,
             min_cohort: 5,
             closes_at: h.clock.now() + 600,
+            secure: None,
         })
         .unwrap();
     for n in &nodes {
@@ -206,6 +207,7 @@ async fn category_and_boolean_metrics_travel_end_to_end() {
             releases_per_node: 0,
             min_cohort: 5,
             closes_at: h.clock.now() + 600,
+            secure: None,
         })
         .unwrap();
     let mut nodes = Vec::new();

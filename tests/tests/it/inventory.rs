@@ -102,6 +102,7 @@ async fn a_node_without_inventory_refuses_inventory_rounds_before_drawing() {
             releases_per_node: 1,
             min_cohort: 5,
             closes_at: h.clock.now() + 600,
+            secure: None,
         })
         .unwrap();
     let node = h.node("gemeinde", "DE-NW", 8_000, [2, 2, 2, 2, 2]);
@@ -125,6 +126,7 @@ async fn path_metrics_travel_end_to_end_and_compare_shows_own_paths_only() {
             releases_per_node: 1,
             min_cohort: 5,
             closes_at: h.clock.now() + 600,
+            secure: None,
         })
         .unwrap();
     let mut nodes = Vec::new();

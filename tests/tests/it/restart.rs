@@ -99,6 +99,7 @@ pub fn kill_setup(dir: &Path, n: usize) -> (Vec<Identity>, pb::SignedMessage) {
         releases_per_node: 1,
         min_cohort: 2,
         closes_at: sovbench_core::now_unix() + 3_600,
+        secure: None,
     })
     .expect("open round");
     let attrs = CohortAttributes {
