@@ -326,6 +326,73 @@ mod tests {
     }
 
     #[test]
+    fn committee_fingerprint_and_secure_policy_are_checked() {
+        let fp = "ab".repeat(32);
+        let c = NodeConfig::parse(&format!("committee_fingerprint = \"{fp}\"")).unwrap();
+        assert_eq!(c.committee_fingerprint().unwrap(), Some([0xab; 32]));
+        let upper = NodeConfig::parse(&format!("committee_fingerprint = \"{}\"", "AB".repeat(32)));
+        assert_eq!(
+            upper.unwrap().committee_fingerprint().unwrap(),
+            Some([0xab; 32])
+        );
+        for bad in ["ab".repeat(31), "zz".repeat(32), "ab".repeat(33)] {
+            let e = NodeConfig::parse(&format!("committee_fingerprint = \"{bad}\"")).unwrap_err();
+            assert!(e.to_string().contains("64 hex digits"), "{e}");
+        }
+        assert_eq!(NodeConfig::default().committee_fingerprint().unwrap(), None);
+        let p = NodeConfig::parse("[privacy]\nmin_trustees = 5\nmin_threshold = 3").unwrap();
+        assert_eq!((p.privacy.min_trustees, p.privacy.min_threshold), (5, 3));
+        assert_eq!(
+            (
+                PrivacyPolicy::default().min_trustees,
+                PrivacyPolicy::default().min_threshold
+            ),
+            (3, 2)
+        );
+        assert!(NodeConfig::parse("[privacy]\nmin_threshold = 0").is_err());
+    }
+
+    #[test]
+    fn setting_the_committee_keeps_the_rest_of_node_toml() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(CONFIG_FILE);
+        let original = "# our comment\nlang = \"en\"\n\n[privacy]\n# keep me\nmin_cohort = 12\n";
+        std::fs::write(&path, original).unwrap();
+        let fp = "0f".repeat(32);
+        let cfg = set_committee_fingerprint(dir.path(), &fp.to_uppercase()).unwrap();
+        assert_eq!(cfg.committee_fingerprint.as_deref(), Some(fp.as_str()));
+        assert_eq!(cfg.privacy.min_cohort, 12);
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(
+            text.contains("# our comment") && text.contains("# keep me"),
+            "{text}"
+        );
+        // Before the first table, so that it is a top-level setting.
+        assert!(
+            text.find("committee_fingerprint").unwrap() < text.find("[privacy]").unwrap(),
+            "{text}"
+        );
+        // Setting it again replaces the line; a bad value leaves the file as it was.
+        let other = "1a".repeat(32);
+        set_committee_fingerprint(dir.path(), &other).unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert_eq!(text.matches("committee_fingerprint").count(), 1, "{text}");
+        assert_eq!(
+            NodeConfig::load(dir.path()).unwrap().committee_fingerprint,
+            Some(other)
+        );
+        assert!(set_committee_fingerprint(dir.path(), "nope").is_err());
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), text);
+        // A file without tables gets the setting at the end.
+        std::fs::write(&path, "lang = \"de\"\n").unwrap();
+        set_committee_fingerprint(dir.path(), &fp).unwrap();
+        assert_eq!(
+            NodeConfig::load(dir.path()).unwrap().committee_fingerprint,
+            Some(fp)
+        );
+    }
+
+    #[test]
     fn an_https_address_is_refused_rather_than_spoken_in_plaintext() {
         let err = NodeConfig::parse("aggregator_url = \"https://agg.example:7443\"").unwrap_err();
         assert!(err.to_string().contains("no TLS"), "{err}");

@@ -1,8 +1,9 @@
 //! The privacy report for the data protection officer (Datenschutzbeauftragte): every release,
 //! exactly the values that left the node, the mechanism, its parameter and epsilon, the budget (the
 //! last 365 days, when it frees up, the lifetime total), and what the guarantee means in plain
-//! language. Markdown, German by default. [`budget_lines`] is the budget as `status` and `privacy`
-//! print it.
+//! language; releases in mode secure with the committee and the hashes of the encrypted values
+//! (module `secure`). Markdown, German by default. [`budget_lines`] is the budget as `status` and
+//! `privacy` print it.
 
 use std::fmt::Write as _;
 
@@ -12,7 +13,7 @@ use sovbench_core::i18n::Lang;
 use sovbench_core::time::format_utc;
 
 use crate::error::NodeError;
-use crate::model::{DeliveryState, Profile, ReleaseRecord};
+use crate::model::{DeliveryState, Profile, ReleaseMode, ReleaseRecord};
 use crate::node::Node;
 use crate::round::policy::{budget, by_year, Budget};
 
@@ -198,6 +199,7 @@ pub fn render(node: &Node, lang: Lang, now: i64) -> Result<String, NodeError> {
         ),
         policy.min_cohort
     );
+    secure::policy(&mut o, node.config(), lang);
     let _ = writeln!(
         o,
         "{}\n",
@@ -265,6 +267,10 @@ pub fn render(node: &Node, lang: Lang, now: i64) -> Result<String, NodeError> {
             l("Summe dieser Runde", "Total of this round"),
             e.epsilon
         );
+        if let Some(sec) = e.secure.as_ref().filter(|_| e.mode == ReleaseMode::Secure) {
+            secure::release(&mut o, sec, e.epsilon, lang);
+            continue;
+        }
         let _ = writeln!(
             o,
             "| {} | {} | {} | ε | {} |\n|---|---|---|---|---|",
@@ -327,6 +333,11 @@ from the values (benchmarks, comparisons) costs no further budget."
             "Each bit is flipped with probability f/2."
         )
     );
+    if node.config().committee_fingerprint.is_some()
+        || ledger.iter().any(|e| e.mode == ReleaseMode::Secure)
+    {
+        secure::guarantee(&mut o, lang);
+    }
     let _ = writeln!(o, "## {}\n", l("Wer was weiß", "Who knows what"));
     let _ = writeln!(
         o,
@@ -345,8 +356,8 @@ from the values (benchmarks, comparisons) costs no further budget."
         (
             l("Aggregator, aus den Runden", "Aggregator, from rounds"),
             l(
-                "an welchen Runden der Knoten teilgenommen hat und wann (Signaturzeit), und die verrauschten Werte (unten vollständig aufgeführt)",
-                "which rounds the node took part in and when (signing time), and the noisy values (all listed below)",
+                "an welchen Runden der Knoten teilgenommen hat und wann (Signaturzeit), und die verrauschten Werte (unten vollständig aufgeführt); im Modus sicher nur Geheimtexte",
+                "which rounds the node took part in and when (signing time), and the noisy values (all listed below); in mode secure only ciphertexts",
             ),
         ),
         (
@@ -453,6 +464,8 @@ Name und genaue Einwohner- bzw. Beschäftigtenzahl verlässt der Knoten nicht, d
 The node never sends the name and the exact population or staff count, but the aggregator knows them from enrolment (see above)."));
     Ok(o)
 }
+
+mod secure;
 
 #[cfg(test)]
 mod tests;

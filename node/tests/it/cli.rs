@@ -215,3 +215,42 @@ fn text_output_and_exit_codes_without_an_aggregator() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("the inventory is empty"));
 }
+
+#[test]
+fn the_committee_is_pinned_at_init_or_later_and_a_bad_fingerprint_is_refused() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let d = tmp.path().join("amt");
+    let fp = "5a".repeat(32);
+    json(
+        &d,
+        &[
+            "init",
+            "--name",
+            "Stadt Beispiel",
+            "--kind",
+            "stadt",
+            "--state",
+            "DE-NW",
+            "--population",
+            "45000",
+            "--committee-fingerprint",
+            &fp,
+        ],
+    );
+    assert_eq!(json(&d, &["status"])["committee_fingerprint"], fp.as_str());
+    let other = "a5".repeat(32);
+    let set = json(&d, &["config", "committee", &other]);
+    assert_eq!(set["committee_fingerprint"], other.as_str());
+    assert_eq!(set["previous"], fp.as_str());
+    assert_eq!(
+        json(&d, &["status"])["committee_fingerprint"],
+        other.as_str()
+    );
+    let out = run(&d, &["config", "committee", "abc"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("64 hex digits"));
+    assert_eq!(
+        json(&d, &["status"])["committee_fingerprint"],
+        other.as_str()
+    );
+}
