@@ -207,6 +207,7 @@ pub async fn serve_child(dir: &Path, addr: &str, commit_delay: Duration) -> anyh
         listener,
         ServeOptions {
             auto_close_every: None,
+            ..ServeOptions::default()
         },
         std::future::pending(),
     )
@@ -313,11 +314,13 @@ pub async fn kill_loop(
                 size: 3_000 + i as u64,
                 aggregator_url: Some(url.clone()),
                 aggregator_key: Some(b64(agg.public_key())),
+                committee_fingerprint: None,
                 policy: Some(PrivacyPolicy {
                     max_epsilon_per_round: 1.0,
                     max_epsilon_per_year: 1.0e6,
                     min_cohort: 2,
                     max_epsilon_lifetime: None,
+                    ..PrivacyPolicy::default()
                 }),
             },
         )?;

@@ -141,6 +141,7 @@ pub async fn start(cfg: &FederationConfig) -> anyhow::Result<Federation> {
         max_epsilon_per_year: (cfg.epsilon * 5.0).max(4.0),
         min_cohort: cfg.min_cohort.min(10),
         max_epsilon_lifetime: None,
+        ..PrivacyPolicy::default()
     };
     for (i, admin) in population.iter().enumerate() {
         let dir = base.join("nodes").join(format!("node-{i:05}"));
@@ -217,6 +218,7 @@ async fn run_node(
             size: admin.size,
             aggregator_url: Some(url.to_string()),
             aggregator_key: Some(key.to_string()),
+            committee_fingerprint: None,
             policy: Some(policy),
         },
         clock,
@@ -317,6 +319,7 @@ impl Loopback {
             listener,
             ServeOptions {
                 auto_close_every: None,
+                ..ServeOptions::default()
             },
             async {
                 let _ = stop_rx.await;

@@ -77,6 +77,7 @@ impl Harness {
                 listener,
                 ServeOptions {
                     auto_close_every: None,
+                    ..ServeOptions::default()
                 },
                 async {
                     let _ = rx.await;
@@ -161,11 +162,13 @@ impl Harness {
                 size,
                 aggregator_url: Some(self.url()),
                 aggregator_key: Some(self.key()),
+                committee_fingerprint: None,
                 policy: Some(PrivacyPolicy {
                     max_epsilon_per_round: 2.0,
                     max_epsilon_per_year: 4.0,
                     min_cohort: 2,
                     max_epsilon_lifetime: None,
+                    ..PrivacyPolicy::default()
                 }),
             },
             self.clock.clone(),

@@ -262,6 +262,20 @@ fn main() -> ExitCode {
                 );
                 print!("{}", sovbench_sim::utility::render(&table));
             }
+            match sovbench_sim::utility::secure_table(rounds.max(10), seed) {
+                Ok(secure) if args.json => println!("{}", serde_json::json!(secure)),
+                Ok(secure) => {
+                    println!(
+                        "\nMode secure (grid kind-size, one kind x size cell of n, all five dimensions in one submission, 3 of 5 trustees):"
+                    );
+                    println!("local DP (simulated, as above) / secure (exact) / trusted curator (exact) (secure / curator)\n");
+                    print!("{}", sovbench_sim::utility::render_secure(&secure, &table));
+                }
+                Err(e) => {
+                    eprintln!("sovbench-bench: error: {e}");
+                    return ExitCode::from(1);
+                }
+            }
         }
         Command::Disk { nodes, rounds } => {
             let rt = match runtime() {
