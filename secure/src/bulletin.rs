@@ -148,18 +148,22 @@ impl Tally {
         if sub.round_id != round.round_id || sub.round_params_hash != self.round_params_hash {
             return Err(refuse("a submission to another round".into()));
         }
-        if !self.signers.insert(msg.signer.clone()) {
+        if self.signers.contains(&msg.signer) {
             return Err(refuse(format!(
                 "a second submission of {}",
                 envelope::fingerprint(&msg.signer)
             )));
         }
         let cts = verify_submission(round, &sub).map_err(|e| refuse(e.to_string()))?;
-        for c in &cts {
-            if !self.ciphertexts.insert(ciphertext_to_bytes(c)) {
-                return Err(refuse("a ciphertext copied from an earlier entry".into()));
-            }
+        // A refused entry leaves the tally as it was: signer and ciphertexts are recorded only
+        // once every check has passed.
+        let encoded: Vec<Vec<u8>> = cts.iter().map(ciphertext_to_bytes).collect();
+        let distinct: HashSet<&Vec<u8>> = encoded.iter().collect();
+        if distinct.len() != encoded.len() || encoded.iter().any(|c| self.ciphertexts.contains(c)) {
+            return Err(refuse("a ciphertext copied from an earlier entry".into()));
         }
+        self.signers.insert(msg.signer.clone());
+        self.ciphertexts.extend(encoded);
         let cell = self
             .cells
             .entry(entry.cell.clone())
