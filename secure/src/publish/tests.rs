@@ -157,7 +157,15 @@ fn population() -> Vec<CohortAttributes> {
     (0..800)
         .map(|i| {
             let (k, s) = cells[i % 4];
-            admin(k, s, if i.is_multiple_of(2) { "DE-NW" } else { "DE-BY" })
+            admin(
+                k,
+                s,
+                if i.is_multiple_of(2) {
+                    "DE-NW"
+                } else {
+                    "DE-BY"
+                },
+            )
         })
         .collect()
 }
