@@ -103,13 +103,10 @@ fn three_trustees_complete_the_ceremony_through_the_board_and_resume_from_the_st
     assert_eq!((m.index, m.threshold, m.size), (1, 2, 3));
     // What is on the board is not posted again: only the shares to others remain, which this
     // trustee's board does not show (Trustee::dkg sends those once per run).
-    for i in 0..3 {
+    for (i, store) in stores.iter().enumerate() {
         let board = relay.board(i);
         let messages = board_messages(&board, CEREMONY).expect("board");
-        let s = stores[i]
-            .dkg_session(CEREMONY)
-            .expect("read")
-            .expect("session");
+        let s = store.dkg_session(CEREMONY).expect("read").expect("session");
         let again = to_post(&s, &messages);
         assert!(
             again
