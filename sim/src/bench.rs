@@ -129,6 +129,7 @@ pub fn inventory_import(count: usize) -> anyhow::Result<InventoryTiming> {
             size: 50_000,
             aggregator_url: None,
             aggregator_key: None,
+            committee_fingerprint: None,
             policy: None,
         },
     )?;
