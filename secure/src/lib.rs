@@ -1,16 +1,23 @@
 //! The cryptographic core of encrypted aggregation with a trustee committee (mode `secure`,
-//! docs/SECURE-AGGREGATION.md). It is a library with its own tests and benchmarks; rounds do not
-//! use it yet (the wire format, the trustee program and the round path are the next steps).
+//! docs/SECURE-AGGREGATION.md): what node, aggregator and trustees compute, without I/O.
 //!
 //! - [`committee`]: the committee of *m* trustees with threshold *t*: its public key set, made by
-//!   distributed key generation ([`dkg`]) so that no party ever holds the whole key.
+//!   distributed key generation so that no party ever holds the whole key: [`dkg`] among local
+//!   participants, [`session`] for trustees apart whose messages the aggregator relays
+//!   (`DkgSession`: persisted between polls, sealed secret shares).
+//! - [`round`]: the checked secure round parameters (components, sensitivity, noise scales).
 //! - [`encoding`]: what a node encrypts for one metric (exponential ElGamal on Ristretto255), with
 //!   a zero-knowledge proof that the value is in the metric's range (one-hot for categories); the
 //!   aggregator verifies it and adds the ciphertexts into cells.
+//! - [`bulletin`]: the hash-chained list of accepted submissions and the trustees' recomputation
+//!   of the cells from it ([`bulletin::Tally`]).
+//! - [`grid`]: the partition of cells the trustees decrypt, and which cohorts follow by summation.
 //! - [`noise`]: each trustee's noise share, the difference of two Pólya variables; any
-//!   *m* − *t* + 1 shares add up to exactly a discrete Laplace variable.
-//! - [`decryption`]: verifiable decryption shares, their combination and the lookup of the noisy
-//!   sum.
+//!   *m* − *t* + 1 shares add up to exactly a discrete Laplace variable; the exact distribution of
+//!   summed noise for the intervals.
+//! - [`decryption`]: verifiable decryption shares, their check and combination, and the lookup of
+//!   the noisy sum (baby-step giant-step for large ranges).
+//! - [`publish`]: the published cells from the decrypted sums, with exact 95% intervals.
 //!
 //! The group arithmetic, proofs and threshold decryption come from the `elastic-elgamal` crate,
 //! whose authors state that it has **not been independently audited**.
