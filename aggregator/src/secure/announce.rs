@@ -102,7 +102,7 @@ impl SecureDesk {
         let l = self.load(round_id)?;
         match l.status {
             RoundStatus::Open => return Ok(None),
-            RoundStatus::Published => return Ok(self.store.publication(round_id)?),
+            RoundStatus::Published => return self.store.publication(round_id),
             RoundStatus::Closed => {}
         }
         if let Some(p) = self.store.publication(round_id)? {
@@ -110,11 +110,9 @@ impl SecureDesk {
             crate::publication::record_published(&self.store, &self.acks, round_id, &p)?;
             return Ok(Some(p));
         }
-        let Some(st) = state(&self.store, round_id)? else {
+        if state(&self.store, round_id)?.is_none() {
             self.announce_noise(round_id, &l)?;
-            return self.advance_locked(round_id, &l);
-        };
-        let _ = st;
+        }
         self.advance_locked(round_id, &l)
     }
 

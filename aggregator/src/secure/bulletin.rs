@@ -75,12 +75,16 @@ pub fn from_store(
 }
 
 impl Bulletins {
-    /// Rebuilds the bulletins of every secure round from the store.
+    /// Rebuilds the bulletins of every unpublished secure round from the store.
     pub fn load(store: &Store) -> Result<Bulletins, AggError> {
         let b = Bulletins::default();
         for (id, st) in store.round_states()? {
             if st.status != RoundStatus::Published {
-                b.reload(store, &id)?;
+                // A round that cannot be read is left out here (and tried again on first use):
+                // the start-up checks of the acknowledgement record name what is wrong.
+                if let Err(e) = b.reload(store, &id) {
+                    tracing::warn!(round = %id, error = %e, "bulletin not loaded");
+                }
             }
         }
         Ok(b)

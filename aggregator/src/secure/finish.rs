@@ -1,17 +1,16 @@
-//! The end of a secure round: combine *t* verified decryption shares per component (each
-//! looked up in a table over the cell's possible sums plus the noise bound), derive the
+//! The end of a secure round: combine *t* verified decryption shares per component (looked up
+//! in `decryption::table_for`), derive the
 //! published cells (`sovbench_secure::publish::cells`) and sign the publication with the
 //! bulletin's length and head, the DECRYPT announcement's hash and the SHA-256 of every
 //! decryption post's payload it rests on.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use prost::Message as _;
 use sovbench_core::catalogue::Catalogue;
 use sovbench_core::cell::Cohort;
 use sovbench_core::pb;
-use sovbench_secure::decryption::{self, DecryptionShare, Table};
-use sovbench_secure::noise::NoiseSpec;
+use sovbench_secure::decryption::{self, DecryptionShare};
 use sovbench_secure::publish::{self, Decrypted};
 
 use super::announce::{self, DECRYPT};
@@ -45,7 +44,7 @@ impl SecureDesk {
         decrypt: Option<(&pb::SignedMessage, &pb::Announcement)>,
     ) -> Result<pb::SignedMessage, AggError> {
         let committee = &l.round.committee;
-        let (t, m) = (committee.threshold(), committee.size());
+        let t = committee.threshold();
         let mut sums = Vec::new();
         let mut used = Vec::new();
         let mut noise_shares = 0;
@@ -62,21 +61,12 @@ impl SecureDesk {
                 .map(|(_, b)| decode_post(b))
                 .collect::<Result<_, _>>()?;
             used = posts.iter().map(|(h, _)| h.to_vec()).collect();
-            let width = l.round.cell_width();
-            let maxima = l.round.component_max();
-            let mut tables: HashMap<(u64, u64), Table> = HashMap::new();
+            // One table for every cell: the largest sum plus the largest noise bound.
+            let table = decryption::table_for(&l.round, &noise.cells);
             for (j, c) in finals.iter().enumerate() {
-                let cell = &noise.cells[j / width];
-                let max_sum = u64::from(cell.n) * maxima[j % width];
-                let bound = NoiseSpec::new(cell.scale, m, t)
-                    .map_err(|e| AggError::Storage(e.to_string()))?
-                    .bound();
-                let table = tables
-                    .entry((max_sum, bound))
-                    .or_insert_with(|| Table::new(max_sum, bound));
                 let shares: Vec<DecryptionShare> =
                     posts.iter().map(|(_, s)| s[j].clone()).collect();
-                let d = decryption::combine(committee, *c, &shares, table).map_err(|e| {
+                let d = decryption::combine(committee, *c, &shares, &table).map_err(|e| {
                     AggError::Storage(format!("round {round_id}, component {j}: {e}"))
                 })?;
                 sums.push(d.value);

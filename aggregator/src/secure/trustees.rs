@@ -8,28 +8,14 @@ use prost::Message as _;
 use sovbench_core::envelope::fingerprint;
 use sovbench_core::pb;
 use sovbench_secure::bulletin::ciphertext_from_bytes;
-use sovbench_secure::committee::Committee;
-use sovbench_secure::decryption::{self, DecryptionShare, Table};
-use sovbench_secure::{Ciphertext, SecureError};
+use sovbench_secure::decryption::{self, DecryptionShare};
+use sovbench_secure::Ciphertext;
 
 use super::announce::{self, DECRYPT, NOISE};
 use super::{LoadedRound, SecureDesk};
 use crate::admission::{enrolled, open_checked, wrong_kind};
 use crate::error::AggError;
 use crate::model::RoundStatus;
-
-/// Whether `share` is a valid decryption share of `c` by its trustee (the Chaum–Pedersen proof
-/// against the trustee's key share). Until `sovbench_secure::decryption::verify_share` is
-/// available: `combine` verifies every share it is given and reports how many were valid.
-pub fn share_valid(committee: &Committee, c: Ciphertext, share: &DecryptionShare) -> bool {
-    let table = Table::new(0, 0);
-    match decryption::combine(committee, c, std::slice::from_ref(share), &table) {
-        Ok(d) => d.rejected.is_empty(),
-        Err(SecureError::TooFewShares { got, .. }) => got == 1,
-        Err(SecureError::OutOfTable(_)) => true,
-        Err(_) => false,
-    }
-}
 
 /// The ciphertexts of a noise post (its signature was verified when it was stored).
 pub fn noise_ciphertexts(bytes: &[u8]) -> Result<Vec<Ciphertext>, AggError> {
@@ -250,7 +236,10 @@ impl SecureDesk {
         }
         for (i, (bytes, c)) in d.shares.iter().zip(&finals).enumerate() {
             let ok = DecryptionShare::from_bytes(bytes)
-                .map(|s| s.index == trustee && share_valid(&l.round.committee, *c, &s))
+                .map(|s| {
+                    s.index == trustee
+                        && decryption::verify_share(&l.round.committee, *c, &s).is_ok()
+                })
                 .unwrap_or(false);
             if !ok {
                 tracing::warn!(round = %d.round_id, trustee, component = i, "decryption share refused: it does not verify");
