@@ -474,3 +474,5 @@ fn ceremonies_and_secure_rounds_refuse_bad_input() {
     ));
     assert_eq!(agg.ceremonies().expect("list").len(), 1);
 }
+
+mod relay;
