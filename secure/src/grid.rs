@@ -4,13 +4,15 @@
 //! The aggregator announces a **partition** of the round's contributors, built from their finest
 //! cells (kind × size class) by [`announce`]:
 //!
-//! 1. a finest cell with at least k administrations is announced as it is;
-//! 2. the smaller cells of one kind are merged into `kind=…,size=rest`, announced if it reaches k;
-//! 3. what is left is merged into `rest`; while `rest` is non-empty and below k, the smallest
-//!    announced cell joins it.
+//! 1. a kind with fewer than k administrations in all goes to the global `rest`;
+//! 2. in every other kind, a finest cell with at least k administrations is announced as it is,
+//!    and the smaller ones are merged into `kind=…,size=rest`; while that is non-empty and below
+//!    k, the kind's smallest announced cell joins it (so the kind stays a union of cells);
+//! 3. while `rest` is non-empty and below k, the smallest remaining kind joins it whole.
 //!
-//! So every contributor is in exactly one announced cell and every announced cell has at least k
-//! (or nothing is announced, when the round has fewer than k contributors). Grid
+//! So every contributor is in exactly one announced cell, every announced cell has at least k
+//! (or nothing is announced, when the round has fewer than k contributors), and every kind with
+//! at least k administrations stays derivable unless its cells had to fill the global rest. Grid
 //! [`Grid::AllKindSize`] adds the cell `all`. A cohort is published when it is a union of
 //! announced cells ([`derivable`]); its sum is the sum of theirs, so totals are consistent.
 //! Trustees recompute the announcement from the bulletin and refuse any other ([`check`]).
@@ -57,38 +59,60 @@ pub fn announce(
     }
     let k = round.min_cohort;
     let scale = round.scale(Partition::KindSize);
-    // (label, members, n)
-    let mut cells: Vec<(String, Vec<String>, u32)> = Vec::new();
-    let mut per_kind: BTreeMap<String, (Vec<String>, u32)> = BTreeMap::new();
+    // Per kind: its finest cells (label, n) with n > 0.
+    let mut kinds: BTreeMap<String, Vec<(String, u32)>> = BTreeMap::new();
     for (label, &n) in counts.iter().filter(|(_, &n)| n > 0) {
-        if n >= k {
-            cells.push((label.clone(), vec![label.clone()], n));
-        } else if let Some((kind, _)) = parse_finest(label) {
-            let e = per_kind.entry(kind.key().to_string()).or_default();
-            e.0.push(label.clone());
-            e.1 += n;
+        if let Some((kind, _)) = parse_finest(label) {
+            kinds
+                .entry(kind.key().to_string())
+                .or_default()
+                .push((label.clone(), n));
         }
     }
+    // (label, members, n) per kind that reaches k; the others go to the global rest.
+    let mut groups: Vec<(u32, String, Vec<(String, Vec<String>, u32)>)> = Vec::new();
     let mut rest: (Vec<String>, u32) = (Vec::new(), 0);
-    for (kind, (members, n)) in per_kind {
-        if n >= k {
-            cells.push((format!("kind={kind},size=rest"), members, n));
-        } else {
-            rest.0.extend(members);
-            rest.1 += n;
+    for (kind, finest) in kinds {
+        let total: u32 = finest.iter().map(|(_, n)| n).sum();
+        if total < k {
+            rest.0.extend(finest.into_iter().map(|(l, _)| l));
+            rest.1 += total;
+            continue;
         }
+        let mut cells: Vec<(String, Vec<String>, u32)> = Vec::new();
+        let mut small: (Vec<String>, u32) = (Vec::new(), 0);
+        for (label, n) in finest {
+            if n >= k {
+                cells.push((label.clone(), vec![label], n));
+            } else {
+                small.0.push(label);
+                small.1 += n;
+            }
+        }
+        while small.1 > 0 && small.1 < k && !cells.is_empty() {
+            let i = smallest(&cells)?;
+            let (_, members, n) = cells.remove(i);
+            small.0.extend(members);
+            small.1 += n;
+        }
+        if small.1 > 0 {
+            cells.push((format!("kind={kind},size=rest"), small.0, small.1));
+        }
+        groups.push((total, kind, cells));
     }
-    while rest.1 > 0 && rest.1 < k && !cells.is_empty() {
-        // The smallest announced cell (ties: the first label) joins the rest.
-        let (i, _) = cells
+    while rest.1 > 0 && rest.1 < k && !groups.is_empty() {
+        // The smallest kind (ties: the first key) joins the rest whole.
+        let (i, _) = groups
             .iter()
             .enumerate()
-            .min_by(|a, b| a.1 .2.cmp(&b.1 .2).then(a.1 .0.cmp(&b.1 .0)))
-            .ok_or_else(|| SecureError::Grid("no cell".into()))?;
-        let (_, members, n) = cells.remove(i);
-        rest.0.extend(members);
-        rest.1 += n;
+            .min_by(|a, b| a.1 .0.cmp(&b.1 .0).then(a.1 .1.cmp(&b.1 .1)))
+            .ok_or_else(|| SecureError::Grid("no kind".into()))?;
+        let (total, _, cells) = groups.remove(i);
+        rest.0.extend(cells.into_iter().flat_map(|(_, m, _)| m));
+        rest.1 += total;
     }
+    let mut cells: Vec<(String, Vec<String>, u32)> =
+        groups.into_iter().flat_map(|(_, _, c)| c).collect();
     if rest.1 >= k {
         cells.push((REST.to_string(), rest.0, rest.1));
     }
@@ -120,6 +144,16 @@ pub fn announce(
         );
     }
     Ok(out)
+}
+
+/// Index of the smallest cell (ties: the first label).
+fn smallest(cells: &[(String, Vec<String>, u32)]) -> Result<usize, SecureError> {
+    cells
+        .iter()
+        .enumerate()
+        .min_by(|a, b| a.1 .2.cmp(&b.1 .2).then(a.1 .0.cmp(&b.1 .0)))
+        .map(|(i, _)| i)
+        .ok_or_else(|| SecureError::Grid("no cell".into()))
 }
 
 /// A trustee's check of an announcement: it must be exactly the partition the bulletin's counts

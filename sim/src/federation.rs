@@ -1,5 +1,8 @@
 //! A whole federation on loopback: one real aggregator serving gRPC on `127.0.0.1:0` and N real
-//! nodes, each with its own store and key, all going through the real submission path.
+//! nodes, each with its own store and key, all going through the real submission path. In mode
+//! secure also m real trustees, each with its own store and key, that make the committee key by
+//! distributed key generation through the aggregator and then check the bulletin, add their
+//! noise and decrypt over gRPC.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -9,7 +12,7 @@ use anyhow::{bail, Context as _};
 use serde_json::{json, Value};
 use sovbench_aggregator::estimate::cohort_labels;
 use sovbench_aggregator::service::{serve, ServeOptions};
-use sovbench_aggregator::{Aggregator, RoundSpec};
+use sovbench_aggregator::{Aggregator, RoundSpec, SecureSpec};
 use sovbench_core::catalogue::Catalogue;
 use sovbench_core::clock::{SharedClock, TestClock};
 use sovbench_core::cohort::CohortAttributes;
@@ -19,6 +22,8 @@ use sovbench_node::config::PrivacyPolicy;
 use sovbench_node::facts::Facts;
 use sovbench_node::model::DeliveryState;
 use sovbench_node::{peers, round, selftest, InitOptions, Node};
+use sovbench_secure::round::Grid;
+use sovbench_trustee::{Trustee, Work};
 use tokio::sync::Semaphore;
 
 use crate::population::{generate, Administration};
@@ -45,7 +50,41 @@ pub struct FederationConfig {
     /// Share of administrations that offer their catalogue migration paths for peer matching
     /// (chosen at random from the seed).
     pub peer_share: f64,
+    /// Mode secure with a trustee committee; `None`: mode direct (local noise on each node).
+    pub secure: Option<SecureConfig>,
 }
+
+/// The trustee committee of a secure demo round.
+#[derive(Debug, Clone)]
+pub struct SecureConfig {
+    /// Trustees m.
+    pub trustees: usize,
+    /// Threshold t.
+    pub threshold: usize,
+    /// Publication grid.
+    pub grid: Grid,
+    /// Grid `all+kind-size`: share of epsilon on the cell `all`.
+    pub all_weight: f64,
+    /// Trustees that are down after the key generation (they never check, add noise or
+    /// decrypt): with at most m − t down the round still publishes.
+    pub down: usize,
+}
+
+impl Default for SecureConfig {
+    fn default() -> Self {
+        SecureConfig {
+            trustees: 5,
+            threshold: 3,
+            grid: Grid::KindSize,
+            all_weight: 0.0,
+            down: 0,
+        }
+    }
+}
+
+/// How long the demo aggregator waits for the noise of trustees that are down (by its clock,
+/// which the simulation advances).
+const DEMO_NOISE_WAIT: Duration = Duration::from_secs(5);
 
 impl Default for FederationConfig {
     fn default() -> Self {
@@ -59,6 +98,7 @@ impl Default for FederationConfig {
             dir: None,
             metrics: Vec::new(),
             peer_share: 0.3,
+            secure: None,
         }
     }
 }
@@ -84,6 +124,13 @@ pub struct Federation {
     /// The one time the whole federation runs at (its start): the aggregator, every node and
     /// the ground truth see the same day, even if a run crosses midnight or New Year.
     pub clock: SharedClock,
+    /// The trustees of a secure round (empty in mode direct), in committee order.
+    pub trustees: Vec<Trustee>,
+    /// How many of them are down (the last ones).
+    pub trustees_down: usize,
+    /// Wall time of the distributed key generation (mode secure).
+    pub dkg_time: Duration,
+    clock_handle: Arc<TestClock>,
     server: Loopback,
     _tmp: Option<tempfile::TempDir>,
 }
@@ -107,7 +154,7 @@ pub async fn start(cfg: &FederationConfig) -> anyhow::Result<Federation> {
             (Some(t), p)
         }
     };
-    let (_, clock) = TestClock::shared(sovbench_core::now_unix());
+    let (clock_handle, clock) = TestClock::shared(sovbench_core::now_unix());
     let agg = Arc::new(Aggregator::init_with_clock(
         &base.join("aggregator"),
         "Demo-Verbund",
@@ -116,14 +163,31 @@ pub async fn start(cfg: &FederationConfig) -> anyhow::Result<Federation> {
     let server = Loopback::start(agg.clone()).await?;
     let url = server.url.clone();
     let round_id = format!("demo-{}", cfg.seed);
+    let dkg_started = Instant::now();
+    let (trustees, committee_fingerprint) = match &cfg.secure {
+        Some(s) => {
+            let (t, fp) = committee(&agg, &base, &url, s).await?;
+            (t, Some(hex::encode(fp)))
+        }
+        None => (Vec::new(), None),
+    };
+    let dkg_time = dkg_started.elapsed();
     agg.open_round(RoundSpec {
         round_id: round_id.clone(),
         metrics: cfg.metrics.clone(),
         epsilon_per_release: cfg.epsilon,
-        releases_per_node: cfg.releases_per_node,
+        releases_per_node: if cfg.secure.is_some() {
+            0
+        } else {
+            cfg.releases_per_node
+        },
         min_cohort: cfg.min_cohort,
         closes_at: clock.now() + 3_600,
-        secure: None,
+        secure: cfg.secure.as_ref().map(|s| SecureSpec {
+            ceremony: CEREMONY.to_string(),
+            grid: s.grid,
+            all_weight: s.all_weight,
+        }),
     })?;
     let population = generate(cfg.nodes, cfg.seed);
     let agg_key = b64(agg.public_key());
@@ -132,12 +196,16 @@ pub async fn start(cfg: &FederationConfig) -> anyhow::Result<Federation> {
     let mut tasks = tokio::task::JoinSet::new();
     let mut node_dirs = Vec::with_capacity(population.len());
     let policy = PrivacyPolicy {
-        max_epsilon_per_round: cfg.epsilon
-            * f64::from(if cfg.releases_per_node == 0 {
-                5
-            } else {
-                cfg.releases_per_node
-            }),
+        max_epsilon_per_round: if cfg.secure.is_some() {
+            cfg.epsilon
+        } else {
+            cfg.epsilon
+                * f64::from(if cfg.releases_per_node == 0 {
+                    5
+                } else {
+                    cfg.releases_per_node
+                })
+        },
         max_epsilon_per_year: (cfg.epsilon * 5.0).max(4.0),
         min_cohort: cfg.min_cohort.min(10),
         max_epsilon_lifetime: None,
@@ -153,6 +221,7 @@ pub async fn start(cfg: &FederationConfig) -> anyhow::Result<Federation> {
             paths: crate::population::paths_for(admin, i, cfg.seed),
             policy: policy.clone(),
             offers_peers: crate::population::offers_peers(i, cfg.seed, cfg.peer_share),
+            committee_fingerprint: committee_fingerprint.clone(),
         };
         let (agg, url, key, sem) = (agg.clone(), url.clone(), agg_key.clone(), sem.clone());
         let clock = clock.clone();
@@ -179,9 +248,56 @@ pub async fn start(cfg: &FederationConfig) -> anyhow::Result<Federation> {
         seed: cfg.seed,
         peer_share: cfg.peer_share,
         clock,
+        trustees_down: cfg
+            .secure
+            .as_ref()
+            .map_or(0, |s| s.down.min(trustees.len())),
+        trustees,
+        dkg_time,
+        clock_handle,
         server,
         _tmp: tmp,
     })
+}
+
+/// Id of the demo's key generation ceremony.
+const CEREMONY: &str = "demo-committee";
+
+/// Initialises m trustees, registers their keys in a ceremony and runs the distributed key
+/// generation among them through the aggregator; returns them and the committee fingerprint.
+async fn committee(
+    agg: &Aggregator,
+    base: &std::path::Path,
+    url: &str,
+    s: &SecureConfig,
+) -> anyhow::Result<(Vec<Trustee>, [u8; 32])> {
+    let key = b64(agg.public_key());
+    let trustees = (0..s.trustees)
+        .map(|i| {
+            Trustee::init(
+                &base.join("trustees").join(format!("trustee-{i}")),
+                url,
+                &key,
+            )
+        })
+        .collect::<Result<Vec<_>, _>>()
+        .context("initialising the trustees")?;
+    agg.create_ceremony(
+        CEREMONY,
+        u32::try_from(s.threshold)?,
+        trustees.iter().map(|t| t.public_key().to_vec()).collect(),
+    )?;
+    let runs = trustees
+        .iter()
+        .map(|t| t.dkg(CEREMONY, Duration::from_millis(20)));
+    let fingerprints = futures_util::future::try_join_all(runs)
+        .await
+        .context("distributed key generation")?;
+    let fp = fingerprints[0];
+    if fingerprints.iter().any(|f| *f != fp) {
+        bail!("the trustees derived different committees");
+    }
+    Ok((trustees, fp))
 }
 
 /// What one simulated administration brings to its node.
@@ -192,6 +308,7 @@ struct SimNode {
     paths: Vec<sovbench_node::migration::MigrationPath>,
     policy: PrivacyPolicy,
     offers_peers: bool,
+    committee_fingerprint: Option<String>,
 }
 
 async fn run_node(
@@ -208,6 +325,7 @@ async fn run_node(
         paths,
         policy,
         offers_peers,
+        committee_fingerprint,
     } = sim;
     let node = Node::init_with_clock(
         &dir,
@@ -218,7 +336,7 @@ async fn run_node(
             size: admin.size,
             aggregator_url: Some(url.to_string()),
             aggregator_key: Some(key.to_string()),
-            committee_fingerprint: None,
+            committee_fingerprint,
             policy: Some(policy),
         },
         clock,
@@ -259,10 +377,37 @@ async fn run_node(
 }
 
 impl Federation {
-    /// Closes the round and publishes its benchmark.
+    /// Closes the round and publishes its benchmark. In mode secure the trustees that are up
+    /// check the bulletin and post their noise, then (once the aggregator fixed the noise set)
+    /// their decryption shares, all over gRPC.
     pub async fn publish(&self) -> anyhow::Result<pb::SignedMessage> {
         self.aggregator.close_round(&self.round_id).await?;
-        Ok(self.aggregator.publish(&self.round_id)?)
+        if self.trustees.is_empty() {
+            return Ok(self.aggregator.publish(&self.round_id)?);
+        }
+        let up = &self.trustees[..self.trustees.len() - self.trustees_down];
+        for pass in 0..6 {
+            if let Some(p) = self.aggregator.advance_secure(&self.round_id)? {
+                return Ok(p);
+            }
+            let work = futures_util::future::try_join_all(up.iter().map(Trustee::work_once))
+                .await
+                .context("trustee work")?;
+            for w in &work {
+                if let Work::Refused { round, reason } = w {
+                    bail!("a trustee refused round {round}: {reason}");
+                }
+            }
+            if pass >= 1 && self.trustees_down > 0 {
+                // The trustees that are down never post noise: let the aggregator's noise wait
+                // pass.
+                self.clock_handle.advance(DEMO_NOISE_WAIT.as_secs() as i64);
+            }
+        }
+        match self.aggregator.advance_secure(&self.round_id)? {
+            Some(p) => Ok(p),
+            None => Ok(self.aggregator.publish(&self.round_id)?),
+        }
     }
 
     /// Opens the node of administration `i` again (e.g. to compare).
@@ -319,7 +464,7 @@ impl Loopback {
             listener,
             ServeOptions {
                 auto_close_every: None,
-                ..ServeOptions::default()
+                noise_wait: DEMO_NOISE_WAIT,
             },
             async {
                 let _ = stop_rx.await;

@@ -52,7 +52,7 @@ const S: Kind = Kind::Stadt;
 const L: Kind = Kind::Landkreis;
 
 #[test]
-fn large_cells_stay_small_ones_merge_per_kind_then_into_the_rest() {
+fn large_cells_stay_small_ones_merge_per_kind_then_small_kinds_into_the_rest() {
     let r = round(Grid::KindSize, 5);
     let c = counts(&[
         (G, SizeClass::PopLt5k, 12),
@@ -67,12 +67,7 @@ fn large_cells_stay_small_ones_merge_per_kind_then_into_the_rest() {
     let labels: Vec<&str> = a.iter().map(|c| c.cell.as_str()).collect();
     assert_eq!(
         labels,
-        vec![
-            "kind=gemeinde,size=lt5k",
-            "kind=gemeinde,size=rest",
-            "kind=stadt,size=50k-100k",
-            "rest"
-        ]
+        vec!["kind=gemeinde,size=lt5k", "kind=gemeinde,size=rest", "rest"]
     );
     let find = |l: &str| {
         a.iter()
@@ -88,15 +83,24 @@ fn large_cells_stay_small_ones_merge_per_kind_then_into_the_rest() {
             label(G, SizeClass::Pop5kTo20k)
         ]
     );
-    // Stadt 2 and Landkreis 3 make a rest of 5.
-    assert_eq!(find(REST).n, 5);
-    assert_eq!(find("kind=stadt,size=50k-100k").n, 9);
-    assert_eq!(a.len(), 4);
+    // Stadt: its 2 are below k, so its cell of 9 joins them (kind=stadt stays a union of
+    // cells); Landkreis (3) is below k as a kind and goes to the rest, which then takes the
+    // smallest kind whole: Stadt (11).
+    assert_eq!(find(REST).n, 14);
+    assert_eq!(
+        find(REST).members,
+        vec![
+            label(L, SizeClass::Pop100kTo500k),
+            label(S, SizeClass::Pop20kTo50k),
+            label(S, SizeClass::Pop50kTo100k),
+        ]
+    );
+    assert_eq!(a.len(), 3);
     assert!(a.iter().all(|c| c.scale == r.scale(Partition::KindSize)));
 }
 
 #[test]
-fn a_rest_below_k_absorbs_the_smallest_cell() {
+fn a_rest_below_k_absorbs_the_smallest_kind_whole_and_a_kind_rest_its_smallest_cell() {
     let r = round(Grid::KindSize, 5);
     let c = counts(&[
         (G, SizeClass::PopLt5k, 12),
@@ -107,9 +111,35 @@ fn a_rest_below_k_absorbs_the_smallest_cell() {
     let a = announce(&r, &c).expect("announce");
     assert_partition(&r, &c, &a);
     let rest = a.iter().find(|c| c.cell == REST).expect("rest");
-    assert_eq!(rest.n, 8, "the Stadt cell of 6 joined the Landkreis 2");
-    assert!(rest.members.contains(&label(S, SizeClass::Pop50kTo100k)));
+    assert_eq!(
+        rest.n, 14,
+        "Gemeinde (12, the smaller kind) joined the Landkreis 2"
+    );
+    assert!(rest.members.contains(&label(G, SizeClass::PopLt5k)));
     assert_eq!(a.len(), 3);
+    // Stadt stays derivable, Gemeinde does not.
+    assert!(derivable(&a, &Cohort::Kind(S)).is_some());
+    assert!(derivable(&a, &Cohort::Kind(G)).is_none());
+    // Within a kind: a small rest takes the kind's smallest cell, not another kind's.
+    let c = counts(&[
+        (G, SizeClass::PopLt5k, 12),
+        (G, SizeClass::Pop5kTo20k, 7),
+        (G, SizeClass::Pop20kTo50k, 3),
+        (S, SizeClass::Pop50kTo100k, 6),
+    ]);
+    let a = announce(&r, &c).expect("announce");
+    assert_partition(&r, &c, &a);
+    let labels: Vec<&str> = a.iter().map(|c| c.cell.as_str()).collect();
+    assert_eq!(
+        labels,
+        vec![
+            "kind=gemeinde,size=lt5k",
+            "kind=gemeinde,size=rest",
+            "kind=stadt,size=50k-100k"
+        ]
+    );
+    assert_eq!(a[1].n, 10, "the Gemeinde 3 took the Gemeinde cell of 7");
+    assert!(derivable(&a, &Cohort::Kind(G)).is_some());
 }
 
 #[test]

@@ -307,8 +307,9 @@ fn totals_are_consistent_and_small_cohorts_are_suppressed() {
         .iter()
         .all(|c| c.metric != sovbench_core::catalogue::SELFTEST_TOTAL));
 
-    // Four Bund administrations: below k, and merged with the smallest announced cell (a
-    // Gemeinde cell) into the global rest, so kind=gemeinde is no longer in the grid.
+    // Four Bund administrations: below k as a kind, so they go to the global rest, which then
+    // takes the smallest kind whole (Landkreis and Stadt have 200 each; the first key wins), so
+    // kind=landkreis is no longer in the grid while Gemeinde and Stadt stay published.
     let mut admins = population();
     admins.extend((0..4).map(|_| admin(Kind::Bund, SizeClass::Staff5kPlus, "DE-BE")));
     let w = world(round(Grid::KindSize, 20.0, 10, &[SCORE]), admins);
@@ -325,9 +326,11 @@ fn totals_are_consistent_and_small_cohorts_are_suppressed() {
     assert_eq!(bund.fallback_cohort, "all");
     assert!(bund.suppression_reason.contains("k = 10"));
     assert_eq!(
-        find("kind=gemeinde").suppression,
+        find("kind=landkreis").suppression,
         pb::Suppression::NotInGrid as i32
     );
+    assert!(!find("kind=gemeinde").suppressed);
+    assert!(!find("kind=stadt").suppressed);
     let all = find("all");
     assert!(!all.suppressed);
     assert_eq!((all.n, all.reporters), (804, 804));

@@ -7,11 +7,18 @@ use anyhow::Context as _;
 use clap::Parser;
 use sovbench_core::i18n::Lang;
 use sovbench_node::{compare, peers};
-use sovbench_sim::federation::{start, FederationConfig};
+use sovbench_secure::round::Grid;
+use sovbench_sim::federation::{start, FederationConfig, SecureConfig};
 
-/// Runs a local demo federation: one aggregator and N simulated administrations, each a real
-/// node with its own store and key, all over real gRPC on 127.0.0.1. Publishes the benchmark,
-/// prints it and one administration's comparison, and exits.
+/// Runs a local demo federation: one aggregator, a committee of trustees and N simulated
+/// administrations, each a real node (and trustee) with its own store and key, all over real
+/// gRPC on 127.0.0.1. Publishes the benchmark, prints it and one administration's comparison,
+/// and exits.
+///
+/// Mode secure (default): the trustees make the committee key by distributed key generation,
+/// every node encrypts its true values to it with range proofs, the aggregator adds the
+/// ciphertexts into cells, and the trustees add noise and decrypt only the noisy cell sums.
+/// Mode direct: every node adds local noise to each value it releases.
 #[derive(Debug, Parser)]
 #[command(
     name = "sovbench-demo",
@@ -25,12 +32,34 @@ struct Args {
     /// Seed of the simulated population (same seed, same population).
     #[arg(long, default_value_t = 42)]
     seed: u64,
-    /// Epsilon per released value.
+    /// How the round collects values: secure (encrypted to a trustee committee, noise added once
+    /// to each cell sum) or direct (local noise on each node).
+    #[arg(long, value_enum, default_value_t = Mode::Secure)]
+    mode: Mode,
+    /// Privacy loss: mode secure, of each administration's whole submission; mode direct, of
+    /// each released value.
     #[arg(long, default_value_t = 2.0)]
     epsilon: f64,
-    /// Values each node releases (metrics drawn at random on the node; 0 = all the round asks for).
+    /// Mode direct: values each node releases (metrics drawn at random on the node; 0 = all the
+    /// round asks for). Mode secure always encrypts all of them.
     #[arg(long, default_value_t = 1)]
     releases_per_node: u32,
+    /// Mode secure: trustees m in the committee.
+    #[arg(long, default_value_t = 5)]
+    trustees: usize,
+    /// Mode secure: threshold t (trustees needed to decrypt).
+    #[arg(long, default_value_t = 3)]
+    threshold: usize,
+    /// Mode secure: trustees that are down after the key generation (the round publishes with
+    /// up to m − t down).
+    #[arg(long, default_value_t = 0)]
+    trustees_down: usize,
+    /// Mode secure: publication grid, kind-size or all+kind-size.
+    #[arg(long, default_value = "kind-size", value_parser = parse_grid)]
+    grid: Grid,
+    /// Mode secure, grid all+kind-size: share of epsilon spent on the cell `all`.
+    #[arg(long, default_value_t = 0.3)]
+    all_weight: f64,
     /// Minimum cohort size k.
     #[arg(long, default_value_t = 10)]
     min_cohort: u32,
@@ -69,6 +98,19 @@ struct Args {
     /// published (CI runs the demo with it).
     #[arg(long, value_name = "MIN_CELLS")]
     check_coverage: Option<usize>,
+}
+
+/// How the demo round collects values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Mode {
+    /// Encrypted to a trustee committee; noise once per cell sum.
+    Secure,
+    /// Local noise on each node.
+    Direct,
+}
+
+fn parse_grid(s: &str) -> Result<Grid, String> {
+    Grid::from_key(s).ok_or_else(|| format!("unknown grid {s:?}; use kind-size or all+kind-size"))
 }
 
 fn main() -> ExitCode {
@@ -118,7 +160,25 @@ async fn run(args: Args) -> anyhow::Result<()> {
         dir: args.dir.clone(),
         metrics: args.metrics.clone(),
         peer_share: args.peer_share,
+        secure: (args.mode == Mode::Secure).then(|| SecureConfig {
+            trustees: args.trustees,
+            threshold: args.threshold,
+            grid: args.grid,
+            all_weight: if args.grid == Grid::AllKindSize {
+                args.all_weight
+            } else {
+                0.0
+            },
+            down: args.trustees_down,
+        }),
     };
+    if args.mode == Mode::Secure && args.trustees_down > args.trustees {
+        anyhow::bail!(
+            "--trustees-down {} is more than --trustees {}",
+            args.trustees_down,
+            args.trustees
+        );
+    }
     if !(0.0..=1.0).contains(&args.peer_share) {
         anyhow::bail!(
             "--peer-share must be between 0 and 1, got {}",
@@ -127,7 +187,31 @@ async fn run(args: Args) -> anyhow::Result<()> {
     }
     let total = std::time::Instant::now();
     let fed = start(&cfg).await?;
-    let publication = fed.publish().await?;
+    let publication = fed.publish().await;
+    if let (Err(e), Some(s)) = (&publication, &cfg.secure) {
+        if s.trustees - s.down < s.threshold {
+            // Fewer than t trustees: nothing can be decrypted, and nothing is.
+            println!(
+                "{}: {} {} {}, {} {}: {}",
+                lang.pick("Modus verschlüsselt", "Mode secure"),
+                s.trustees - s.down,
+                lang.pick("von", "of"),
+                s.trustees,
+                s.threshold,
+                lang.pick(
+                    "Treuhänder nötig; nichts veröffentlicht",
+                    "trustees needed; nothing published"
+                ),
+                sovbench_core::display::error_chain(e.as_ref())
+            );
+            fed.shutdown().await?;
+            anyhow::bail!(
+                "{}",
+                lang.pick("zu wenige Treuhänder erreichbar", "too few trustees up")
+            );
+        }
+    }
+    let publication = publication?;
     let elapsed = total.elapsed();
     print!(
         "{}",
@@ -200,6 +284,25 @@ async fn run(args: Args) -> anyhow::Result<()> {
             100.0 * c.share()
         );
         c.check(min_cells).map_err(anyhow::Error::msg)?;
+    }
+    if let Some(s) = &cfg.secure {
+        println!(
+            "\n{}: {} {} {} {} ({} {}), {} {:.1} s; {} {}",
+            lang.pick("Modus verschlüsselt", "Mode secure"),
+            s.threshold,
+            lang.pick("von", "of"),
+            s.trustees,
+            lang.pick("Treuhändern", "trustees"),
+            s.down,
+            lang.pick("ausgefallen", "down"),
+            lang.pick(
+                "Komitee-Schlüssel durch verteilte Schlüsselerzeugung in",
+                "committee key by distributed key generation in"
+            ),
+            fed.dkg_time.as_secs_f64(),
+            lang.pick("Raster", "grid"),
+            s.grid.key()
+        );
     }
     let secs = fed.submit_time.as_secs_f64();
     println!(
