@@ -38,6 +38,7 @@ async fn inventory_metrics_are_published_and_compared() {
         dir: None,
         peer_share: 0.0,
         metrics: inventory_metrics(),
+        secure: None,
     };
     let fed = start(&cfg).await.unwrap();
     let msg = fed.publish().await.unwrap();

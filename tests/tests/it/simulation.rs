@@ -19,6 +19,7 @@ async fn simulated_federation_publishes_intervals_that_cover_the_truth() {
         dir: None,
         peer_share: 0.0,
         metrics: Vec::new(),
+        secure: None,
     };
     let fed = start(&cfg).await.unwrap();
     let msg = fed.publish().await.unwrap();
