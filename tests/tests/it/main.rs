@@ -10,4 +10,5 @@ mod peers; // peer matching with double opt-in: offer, match, request, answer, c
 mod privacy; // policy refusals, yearly budget, the report for the data protection officer
 mod refusals; // forged, unknown, revoked, replayed, closed, garbage, oversized
 mod restart; // restart between submit and publish; a killed process loses nothing acknowledged
+mod secure; // mode secure: trustees, committee key, forged and out-of-range ciphertexts, tampered shares
 mod simulation; // the demo's simulator against its ground truth
