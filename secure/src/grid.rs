@@ -4,11 +4,17 @@
 //! The aggregator announces a **partition** of the round's contributors, built from their finest
 //! cells (kind × size class) by [`announce`]:
 //!
-//! 1. a kind with fewer than k administrations in all goes to the global `rest`;
-//! 2. in every other kind, a finest cell with at least k administrations is announced as it is,
+//! The size that counts is not k alone but the **merge size** n* = max(k, the smallest n at which
+//! a single cell could publish any metric of the round within its usefulness limit, given the
+//! round's noise; [`merge_size`]): a cell below n* would be suppressed as too imprecise anyway,
+//! and merging it makes the sums of coarser cohorts less noisy (fewer cells, less noise).
+//!
+//! 1. a kind with fewer than n* administrations in all goes to the global `rest`;
+//! 2. in every other kind, a finest cell with at least n* administrations is announced as it is,
 //!    and the smaller ones are merged into `kind=…,size=rest`; while that is non-empty and below
 //!    k, the kind's smallest announced cell joins it (so the kind stays a union of cells);
-//! 3. while `rest` is non-empty and below k, the smallest remaining kind joins it whole.
+//! 3. while `rest` is non-empty and below n*, the smallest remaining kind joins it whole; the rest
+//!    is announced if it has at least k (when every kind is in it, it is the cohort all).
 //!
 //! So every contributor is in exactly one announced cell, every announced cell has at least k
 //! (or nothing is announced, when the round has fewer than k contributors), and every kind with
@@ -30,6 +36,9 @@ use crate::SecureError;
 pub const ALL: &str = "all";
 /// Label of the global rest.
 pub const REST: &str = "rest";
+
+/// A cell being built: label, finest cells merged into it, administrations.
+type Merged = (String, Vec<String>, u32);
 
 /// The finest cell of an administration: `kind=…,size=…`.
 pub fn finest_cell(a: &CohortAttributes) -> String {
@@ -57,7 +66,7 @@ pub fn announce(
             )));
         }
     }
-    let k = round.min_cohort;
+    let k = merge_size(round)?;
     let scale = round.scale(Partition::KindSize);
     // Per kind: its finest cells (label, n) with n > 0.
     let mut kinds: BTreeMap<String, Vec<(String, u32)>> = BTreeMap::new();
@@ -70,7 +79,7 @@ pub fn announce(
         }
     }
     // (label, members, n) per kind that reaches k; the others go to the global rest.
-    let mut groups: Vec<(u32, String, Vec<(String, Vec<String>, u32)>)> = Vec::new();
+    let mut groups: Vec<(u32, String, Vec<Merged>)> = Vec::new();
     let mut rest: (Vec<String>, u32) = (Vec::new(), 0);
     for (kind, finest) in kinds {
         let total: u32 = finest.iter().map(|(_, n)| n).sum();
@@ -79,7 +88,7 @@ pub fn announce(
             rest.1 += total;
             continue;
         }
-        let mut cells: Vec<(String, Vec<String>, u32)> = Vec::new();
+        let mut cells: Vec<Merged> = Vec::new();
         let mut small: (Vec<String>, u32) = (Vec::new(), 0);
         for (label, n) in finest {
             if n >= k {
@@ -111,9 +120,10 @@ pub fn announce(
         rest.0.extend(cells.into_iter().flat_map(|(_, m, _)| m));
         rest.1 += total;
     }
-    let mut cells: Vec<(String, Vec<String>, u32)> =
-        groups.into_iter().flat_map(|(_, _, c)| c).collect();
-    if rest.1 >= k {
+    let mut cells: Vec<Merged> = groups.into_iter().flat_map(|(_, _, c)| c).collect();
+    // Only when every kind is in it can the rest stay below n*; it is still announced from k on
+    // (one cell with every contributor: the cohort all).
+    if rest.1 >= round.min_cohort {
         cells.push((REST.to_string(), rest.0, rest.1));
     }
     // Fewer than k in the whole round: nothing is announced.
@@ -146,8 +156,39 @@ pub fn announce(
     Ok(out)
 }
 
+/// The merge size n*: at least k, and the smallest n at which one announced cell (all m noise
+/// shares, the kind × size scale) could publish any metric the round asks for within its
+/// usefulness limit (catalogue `max_half_width`). Derived metrics (the self-test total) do not
+/// count: a cell that could publish only the total is merged, so that the metrics asked for are
+/// published for the coarser cohorts.
+pub fn merge_size(round: &SecureRound) -> Result<u32, SecureError> {
+    let k = round.min_cohort;
+    let scale = round.scale(Partition::KindSize);
+    if scale <= 0.0 {
+        return Ok(k);
+    }
+    let alpha = (-1.0 / scale).exp();
+    let shape = round.committee.size() as f64 / round.honest() as f64;
+    let mut best = f64::INFINITY;
+    for m in &round.metrics {
+        let q = crate::noise::half_width(shape, alpha, 0.95)? as f64;
+        // Half-width in published units: q / (n · unit) ≤ limit.
+        let unit = match m.value_type {
+            sovbench_core::catalogue::ValueType::BoundedShare => (m.upper - m.lower).max(1) as f64,
+            _ => 1.0,
+        };
+        best = best.min(q / (unit * m.max_half_width));
+    }
+    let needed = if best.is_finite() {
+        best.ceil().min(f64::from(u32::MAX)) as u32
+    } else {
+        k
+    };
+    Ok(needed.max(k))
+}
+
 /// Index of the smallest cell (ties: the first label).
-fn smallest(cells: &[(String, Vec<String>, u32)]) -> Result<usize, SecureError> {
+fn smallest(cells: &[Merged]) -> Result<usize, SecureError> {
     cells
         .iter()
         .enumerate()

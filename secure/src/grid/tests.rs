@@ -9,7 +9,8 @@ fn round(grid: Grid, k: u32) -> SecureRound {
         committee,
         trustee_keys: vec![vec![0; 32]; 3],
         grid,
-        epsilon: 1.0,
+        // Noise so small that the merge size is k (see `the_merge_size_follows_the_noise`).
+        epsilon: 100.0,
         all_weight: if grid == Grid::AllKindSize { 0.3 } else { 0.0 },
         metrics: vec![Catalogue::shared()
             .metric("selftest.datenhoheit")
@@ -234,4 +235,38 @@ fn derivable_cohorts_are_unions_of_announced_cells() {
         None
     );
     assert_eq!(derivable(&a, &Cohort::State("DE-NW".into())), None);
+}
+
+#[test]
+fn the_merge_size_follows_the_noise() {
+    // ε = 100 on one 1-5 score: the noise is negligible, so cells merge below k only.
+    let r = round(Grid::KindSize, 5);
+    assert_eq!(merge_size(&r).expect("n*"), 5);
+    // The default round at ε = 2 with 3 of 5 trustees: a 1-5 score needs n ≥ q / 1.0 (the
+    // derived self-test total does not count).
+    let (committee, _) = deal_for_tests(5, 3, &mut rand::rngs::OsRng).expect("committee");
+    let c = Catalogue::shared();
+    let r = SecureRound {
+        committee,
+        trustee_keys: vec![vec![0; 32]; 5],
+        epsilon: 2.0,
+        metrics: c.default_round_metrics().into_iter().cloned().collect(),
+        min_cohort: 10,
+        ..round(Grid::KindSize, 10)
+    };
+    let alpha = (-1.0 / r.scale(Partition::KindSize)).exp();
+    let q1 = crate::noise::half_width(5.0 / 3.0, alpha, 0.95).expect("q") as f64;
+    let n = merge_size(&r).expect("n*");
+    assert_eq!(f64::from(n), q1.ceil(), "q1 {q1}");
+    assert!(n > 10, "{n}");
+    // A cell of that size is announced alone; one smaller is merged.
+    let counts = counts(&[
+        (G, SizeClass::PopLt5k, n),
+        (G, SizeClass::Pop5kTo20k, n - 1),
+        (G, SizeClass::Pop20kTo50k, 1),
+    ]);
+    let a = announce(&r, &counts).expect("announce");
+    assert_eq!(a.len(), 2, "{a:?}");
+    assert_eq!(a[0].cell, "kind=gemeinde,size=lt5k");
+    assert_eq!(a[1].cell, "kind=gemeinde,size=rest");
 }
