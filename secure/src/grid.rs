@@ -157,10 +157,9 @@ pub fn announce(
 }
 
 /// The merge size n*: at least k, and the smallest n at which one announced cell (all m noise
-/// shares, the kind × size scale) could publish any metric the round asks for within its
-/// usefulness limit (catalogue `max_half_width`). Derived metrics (the self-test total) do not
-/// count: a cell that could publish only the total is merged, so that the metrics asked for are
-/// published for the coarser cohorts.
+/// shares, the kind × size scale) could publish any metric of the round, or a derived metric all
+/// of whose parts are in the round (the self-test total), within its usefulness limit (catalogue
+/// `max_half_width`).
 pub fn merge_size(round: &SecureRound) -> Result<u32, SecureError> {
     let k = round.min_cohort;
     let scale = round.scale(Partition::KindSize);
@@ -178,6 +177,16 @@ pub fn merge_size(round: &SecureRound) -> Result<u32, SecureError> {
             _ => 1.0,
         };
         best = best.min(q / (unit * m.max_half_width));
+    }
+    let catalogue = sovbench_core::catalogue::Catalogue::shared();
+    for d in &catalogue.derived {
+        if d.sum_of
+            .iter()
+            .all(|id| round.metrics.iter().any(|m| &m.id == id))
+        {
+            let q = crate::noise::half_width(shape * d.sum_of.len() as f64, alpha, 0.95)? as f64;
+            best = best.min(q / d.max_half_width);
+        }
     }
     let needed = if best.is_finite() {
         best.ceil().min(f64::from(u32::MAX)) as u32

@@ -242,8 +242,8 @@ fn the_merge_size_follows_the_noise() {
     // ε = 100 on one 1-5 score: the noise is negligible, so cells merge below k only.
     let r = round(Grid::KindSize, 5);
     assert_eq!(merge_size(&r).expect("n*"), 5);
-    // The default round at ε = 2 with 3 of 5 trustees: a 1-5 score needs n ≥ q / 1.0 (the
-    // derived self-test total does not count).
+    // The default round at ε = 2 with 3 of 5 trustees: a 1-5 score needs n ≥ q / 1.0, the
+    // self-test total n ≥ q5 / 4.0 (its noise is the sum over five components).
     let (committee, _) = deal_for_tests(5, 3, &mut rand::rngs::OsRng).expect("committee");
     let c = Catalogue::shared();
     let r = SecureRound {
@@ -256,8 +256,9 @@ fn the_merge_size_follows_the_noise() {
     };
     let alpha = (-1.0 / r.scale(Partition::KindSize)).exp();
     let q1 = crate::noise::half_width(5.0 / 3.0, alpha, 0.95).expect("q") as f64;
+    let q5 = crate::noise::half_width(25.0 / 3.0, alpha, 0.95).expect("q") as f64;
     let n = merge_size(&r).expect("n*");
-    assert_eq!(f64::from(n), q1.ceil(), "q1 {q1}");
+    assert_eq!(f64::from(n), q1.min(q5 / 4.0).ceil(), "q1 {q1}, q5 {q5}");
     assert!(n > 10, "{n}");
     // A cell of that size is announced alone; one smaller is merged.
     let counts = counts(&[
