@@ -15,7 +15,8 @@
 use std::fmt;
 use std::str::FromStr;
 
-use crate::cohort::{parse_state, CohortAttributes, Kind, SizeClass};
+use crate::cohort::{parse_state, state_name, CohortAttributes, Kind, SizeClass};
+use crate::i18n::Lang;
 
 /// Suffix of the roll-back-rate cell of a path metric.
 pub const ROLLBACK_SUFFIX: &str = "#rollback_rate";
@@ -154,6 +155,46 @@ impl Cohort {
     }
 }
 
+/// The readable name of a cohort in German or English, for people rather than programs:
+/// "alle Verwaltungen", "Gemeinden", "Verwaltungen in Schleswig-Holstein",
+/// "Verwaltungen 5.000–20.000 Einw.", "Gemeinden 5.000–20.000 Einw." (en: "all administrations",
+/// "Municipalities", "Administrations in Schleswig-Holstein", "Administrations 5,000–20,000
+/// inhabitants", "Municipalities 5,000–20,000 inhabitants"). A state code that names no Land is
+/// shown as it is.
+///
+/// ```
+/// use sovbench_core::cell::{cohort_label, Cohort};
+/// use sovbench_core::i18n::Lang;
+/// let c: Cohort = "kind=gemeinde,size=5k-20k".parse().unwrap();
+/// assert_eq!(cohort_label(&c, Lang::De), "Gemeinden 5.000–20.000 Einw.");
+/// ```
+pub fn cohort_label(cohort: &Cohort, lang: Lang) -> String {
+    match cohort {
+        Cohort::All => lang
+            .pick("alle Verwaltungen", "all administrations")
+            .to_string(),
+        Cohort::Kind(k) => k.plural(lang).to_string(),
+        Cohort::State(code) => format!(
+            "{} {}",
+            lang.pick("Verwaltungen in", "Administrations in"),
+            state_name(code, lang).unwrap_or(code)
+        ),
+        Cohort::Size(s) => format!(
+            "{} {}",
+            lang.pick("Verwaltungen", "Administrations"),
+            s.label(lang)
+        ),
+        Cohort::KindSize(k, s) => format!("{} {}", k.plural(lang), s.label(lang)),
+    }
+}
+
+/// [`cohort_label`] of a cohort id as published (`kind=stadt,size=5k-20k`); an id that does not
+/// parse is returned as it is.
+pub fn cohort_id_label(id: &str, lang: Lang) -> String {
+    id.parse::<Cohort>()
+        .map_or_else(|_| id.to_string(), |c| cohort_label(&c, lang))
+}
+
 // The cohort grammar lives here, so the labels of an administration's cohorts are made here too
 // (`cohort` knows nothing of the grammar).
 impl CohortAttributes {
@@ -220,6 +261,84 @@ mod tests {
             Some("hybrid")
         );
         assert_eq!(CellId::parse("selftest.total").category(), None);
+    }
+
+    #[test]
+    fn cohort_labels_name_each_form_in_both_languages() {
+        let cases = [
+            ("all", "alle Verwaltungen", "all administrations"),
+            ("kind=gemeinde", "Gemeinden", "Municipalities"),
+            (
+                "kind=it-dienstleister",
+                "Kommunale IT-Dienstleister",
+                "Municipal IT service providers",
+            ),
+            (
+                "state=DE-SH",
+                "Verwaltungen in Schleswig-Holstein",
+                "Administrations in Schleswig-Holstein",
+            ),
+            (
+                "state=DE-BY",
+                "Verwaltungen in Bayern",
+                "Administrations in Bavaria",
+            ),
+            (
+                "size=5k-20k",
+                "Verwaltungen 5.000–20.000 Einw.",
+                "Administrations 5,000–20,000 inhabitants",
+            ),
+            (
+                "size=staff-5k+",
+                "Verwaltungen 5.000 Beschäftigte und mehr",
+                "Administrations 5,000 staff and more",
+            ),
+            (
+                "kind=gemeinde,size=5k-20k",
+                "Gemeinden 5.000–20.000 Einw.",
+                "Municipalities 5,000–20,000 inhabitants",
+            ),
+            (
+                "kind=stadt,size=500k+",
+                "Städte 500.000 Einw. und mehr",
+                "Towns and cities 500,000 inhabitants and more",
+            ),
+            (
+                "kind=bund,size=staff-lt250",
+                "Bundesverwaltungen unter 250 Beschäftigte",
+                "Federal administrations under 250 staff",
+            ),
+        ];
+        for (id, de, en) in cases {
+            let c: Cohort = id.parse().unwrap();
+            assert_eq!(cohort_label(&c, Lang::De), de, "{id}");
+            assert_eq!(cohort_label(&c, Lang::En), en, "{id}");
+            assert_eq!(cohort_id_label(id, Lang::De), de);
+        }
+        // A state the grammar does not know (built directly) and an id that does not parse.
+        assert_eq!(
+            cohort_label(&Cohort::State("DE-XX".into()), Lang::En),
+            "Administrations in DE-XX"
+        );
+        assert_eq!(cohort_id_label("kind=dorf", Lang::De), "kind=dorf");
+        // Every cohort of every administration has a label without raw keys.
+        for kind in Kind::ALL {
+            for size in SizeClass::ALL {
+                for (code, _) in crate::cohort::BUNDESLAENDER {
+                    let a = CohortAttributes {
+                        kind,
+                        state: code.into(),
+                        size,
+                    };
+                    for c in Cohort::of(&a) {
+                        for lang in [Lang::De, Lang::En] {
+                            let l = cohort_label(&c, lang);
+                            assert!(!l.contains('=') && !l.contains("DE-"), "{l}");
+                        }
+                    }
+                }
+            }
+        }
     }
 
     #[test]

@@ -73,6 +73,21 @@ impl Kind {
         }
     }
 
+    /// Plural display name, as cohort names use it: "Gemeinden" / "Municipalities".
+    pub fn plural(self, lang: Lang) -> &'static str {
+        match self {
+            Kind::Gemeinde => lang.pick("Gemeinden", "Municipalities"),
+            Kind::Stadt => lang.pick("Städte", "Towns and cities"),
+            Kind::Landkreis => lang.pick("Landkreise", "Districts"),
+            Kind::Land => lang.pick("Landesverwaltungen", "State administrations"),
+            Kind::Bund => lang.pick("Bundesverwaltungen", "Federal administrations"),
+            Kind::ItDienstleister => lang.pick(
+                "Kommunale IT-Dienstleister",
+                "Municipal IT service providers",
+            ),
+        }
+    }
+
     /// Whether the size is a population (true) or a staff count (false).
     pub fn is_territorial(self) -> bool {
         !matches!(self, Kind::Bund | Kind::ItDienstleister)
@@ -115,6 +130,40 @@ pub const BUNDESLAENDER: [(&str, &str); 16] = [
     ("DE-SH", "Schleswig-Holstein"),
     ("DE-TH", "Thüringen"),
 ];
+
+/// English names of the sixteen Länder, in the order of [`BUNDESLAENDER`].
+const BUNDESLAENDER_EN: [&str; 16] = [
+    "Baden-Württemberg",
+    "Bavaria",
+    "Berlin",
+    "Brandenburg",
+    "Bremen",
+    "Hamburg",
+    "Hesse",
+    "Mecklenburg-Western Pomerania",
+    "Lower Saxony",
+    "North Rhine-Westphalia",
+    "Rhineland-Palatinate",
+    "Saarland",
+    "Saxony",
+    "Saxony-Anhalt",
+    "Schleswig-Holstein",
+    "Thuringia",
+];
+
+/// The name of a Land by its ISO 3166-2:DE code (`DE-SH`, case as in [`parse_state`]) in
+/// German or English; `None` for a code that names no Land.
+///
+/// ```
+/// use sovbench_core::{cohort::state_name, i18n::Lang};
+/// assert_eq!(state_name("DE-BY", Lang::De), Some("Bayern"));
+/// assert_eq!(state_name("DE-BY", Lang::En), Some("Bavaria"));
+/// ```
+pub fn state_name(code: &str, lang: Lang) -> Option<&'static str> {
+    let code = parse_state(code).ok()?;
+    let i = BUNDESLAENDER.iter().position(|(c, _)| *c == code)?;
+    Some(lang.pick(BUNDESLAENDER[i].1, BUNDESLAENDER_EN[i]))
+}
 
 /// Checks and normalises an ISO 3166-2:DE code ("de-nw" becomes "DE-NW").
 pub fn parse_state(code: &str) -> Result<String, CohortError> {
@@ -208,6 +257,37 @@ impl SizeClass {
         }
     }
 
+    /// Readable name of the class, e.g. "5.000–20.000 Einw." (de) or "5,000–20,000
+    /// inhabitants" (en); staff classes in "Beschäftigte" / "staff". The bounds are those of the
+    /// key (`5k-20k` is 5,000 to 19,999).
+    pub fn label(self, lang: Lang) -> String {
+        let n = |v: u64| crate::display::thousands(v, lang);
+        let (lo, hi, pop) = match self {
+            SizeClass::PopLt5k => (None, Some(5_000), true),
+            SizeClass::Pop5kTo20k => (Some(5_000), Some(20_000), true),
+            SizeClass::Pop20kTo50k => (Some(20_000), Some(50_000), true),
+            SizeClass::Pop50kTo100k => (Some(50_000), Some(100_000), true),
+            SizeClass::Pop100kTo500k => (Some(100_000), Some(500_000), true),
+            SizeClass::Pop500kPlus => (Some(500_000), None, true),
+            SizeClass::StaffLt250 => (None, Some(250), false),
+            SizeClass::Staff250To1k => (Some(250), Some(1_000), false),
+            SizeClass::Staff1kTo5k => (Some(1_000), Some(5_000), false),
+            SizeClass::Staff5kPlus => (Some(5_000), None, false),
+        };
+        let unit = match (pop, lang) {
+            (true, Lang::De) => "Einw.",
+            (true, Lang::En) => "inhabitants",
+            (false, Lang::De) => "Beschäftigte",
+            (false, Lang::En) => "staff",
+        };
+        match (lo, hi) {
+            (Some(lo), Some(hi)) => format!("{}–{} {unit}", n(lo), n(hi)),
+            (None, Some(hi)) => format!("{} {} {unit}", lang.pick("unter", "under"), n(hi)),
+            (Some(lo), None) => format!("{} {unit} {}", n(lo), lang.pick("und mehr", "and more")),
+            (None, None) => unit.to_string(),
+        }
+    }
+
     /// Finds a size class by its label.
     pub fn from_key(key: &str) -> Option<SizeClass> {
         SizeClass::ALL.into_iter().find(|s| s.key() == key)
@@ -284,6 +364,102 @@ mod tests {
             Kind::ItDienstleister
         );
         assert!("bezirk".parse::<Kind>().is_err());
+    }
+
+    #[test]
+    fn every_land_has_a_german_and_an_english_name() {
+        let en = [
+            ("DE-BW", "Baden-Württemberg"),
+            ("DE-BY", "Bavaria"),
+            ("DE-BE", "Berlin"),
+            ("DE-BB", "Brandenburg"),
+            ("DE-HB", "Bremen"),
+            ("DE-HH", "Hamburg"),
+            ("DE-HE", "Hesse"),
+            ("DE-MV", "Mecklenburg-Western Pomerania"),
+            ("DE-NI", "Lower Saxony"),
+            ("DE-NW", "North Rhine-Westphalia"),
+            ("DE-RP", "Rhineland-Palatinate"),
+            ("DE-SL", "Saarland"),
+            ("DE-SN", "Saxony"),
+            ("DE-ST", "Saxony-Anhalt"),
+            ("DE-SH", "Schleswig-Holstein"),
+            ("DE-TH", "Thuringia"),
+        ];
+        for ((code, de), (code_en, en)) in BUNDESLAENDER.iter().zip(en) {
+            assert_eq!(*code, code_en);
+            assert_eq!(state_name(code, Lang::De), Some(*de));
+            assert_eq!(state_name(code, Lang::En), Some(en));
+        }
+        assert_eq!(state_name("DE-SH", Lang::De), Some("Schleswig-Holstein"));
+        assert_eq!(state_name("DE-TH", Lang::De), Some("Thüringen"));
+        assert_eq!(state_name("nw", Lang::De), Some("Nordrhein-Westfalen"));
+        assert_eq!(state_name("DE-XX", Lang::De), None);
+        assert_eq!(state_name("", Lang::En), None);
+    }
+
+    #[test]
+    fn size_classes_read_in_both_languages() {
+        let want = [
+            (
+                SizeClass::PopLt5k,
+                "unter 5.000 Einw.",
+                "under 5,000 inhabitants",
+            ),
+            (
+                SizeClass::Pop5kTo20k,
+                "5.000–20.000 Einw.",
+                "5,000–20,000 inhabitants",
+            ),
+            (
+                SizeClass::Pop20kTo50k,
+                "20.000–50.000 Einw.",
+                "20,000–50,000 inhabitants",
+            ),
+            (
+                SizeClass::Pop50kTo100k,
+                "50.000–100.000 Einw.",
+                "50,000–100,000 inhabitants",
+            ),
+            (
+                SizeClass::Pop100kTo500k,
+                "100.000–500.000 Einw.",
+                "100,000–500,000 inhabitants",
+            ),
+            (
+                SizeClass::Pop500kPlus,
+                "500.000 Einw. und mehr",
+                "500,000 inhabitants and more",
+            ),
+            (
+                SizeClass::StaffLt250,
+                "unter 250 Beschäftigte",
+                "under 250 staff",
+            ),
+            (
+                SizeClass::Staff250To1k,
+                "250–1.000 Beschäftigte",
+                "250–1,000 staff",
+            ),
+            (
+                SizeClass::Staff1kTo5k,
+                "1.000–5.000 Beschäftigte",
+                "1,000–5,000 staff",
+            ),
+            (
+                SizeClass::Staff5kPlus,
+                "5.000 Beschäftigte und mehr",
+                "5,000 staff and more",
+            ),
+        ];
+        assert_eq!(want.len(), SizeClass::ALL.len());
+        for (class, de, en) in want {
+            assert_eq!(class.label(Lang::De), de);
+            assert_eq!(class.label(Lang::En), en);
+        }
+        for k in Kind::ALL {
+            assert_ne!(k.plural(Lang::De), k.plural(Lang::En));
+        }
     }
 
     proptest! {
