@@ -151,6 +151,11 @@ impl Aggregator {
         &self.desk
     }
 
+    /// Answers a node's signed `EnrolmentQuery` ([`crate::enrolment_check`]).
+    pub fn check_enrolment(&self, msg: &pb::SignedMessage) -> Result<pb::SignedMessage, AggError> {
+        crate::enrolment_check::check(&self.store, &self.identity, self.clock.now(), msg)
+    }
+
     /// Enrols (or re-enrols, lifting a revocation) a node's key with its cohort attributes.
     pub fn enrol(
         &self,

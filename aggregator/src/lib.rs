@@ -15,6 +15,7 @@
 //! | [`service`] | the gRPC service and the server loop (auto-close of due rounds, clean shutdown) |
 //! | [`aggregator`] | [`Aggregator`]: data directory, store, key, clock, commit worker, peer desk; the operations |
 //! | [`enrolment`] | enrol, revoke and list the consortium's keys |
+//! | [`enrolment_check`] | `CheckEnrolment`: a node's signed question whether it is enrolled, answered signed before it spends budget |
 //! | [`rounds`] | [`RoundSpec`], [`RoundInfo`]; open, find, close and list rounds |
 //! | [`admission`] | size, signature over the exact bytes, message kind, enrolment and revocation checks |
 //! | [`submission`] | the checks of a submission against its round, and its hand-over to the commit worker |
@@ -44,6 +45,7 @@ pub mod aggregator;
 pub mod cli;
 pub mod commit;
 pub mod enrolment;
+pub mod enrolment_check;
 pub mod error;
 pub mod estimate;
 pub mod model;

@@ -172,6 +172,26 @@ impl AggregatorRpc for Service {
     ) -> Result<Response<pb::SignedMessage>, Status> {
         trustee_call(&self.agg, req, SecureDesk::post_decryption).await
     }
+
+    #[instrument(skip_all)]
+    async fn check_enrolment(
+        &self,
+        req: Request<pb::SignedMessage>,
+    ) -> Result<Response<pb::SignedMessage>, Status> {
+        // Off the async threads: claiming the nonce writes to the store.
+        let agg = self.agg.clone();
+        let msg = req.into_inner();
+        let res = tokio::task::spawn_blocking(move || agg.check_enrolment(&msg))
+            .await
+            .map_err(|e| Status::internal(format!("enrolment check failed: {e}")))?;
+        match res {
+            Ok(m) => Ok(Response::new(m)),
+            Err(e) => {
+                tracing::info!(error = %e, "enrolment query refused");
+                Err(e.into())
+            }
+        }
+    }
 }
 
 /// Runs a trustee handler off the async threads (proof checks, fsync) and maps its error.

@@ -113,6 +113,21 @@ pub enum NodeError {
     /// The node has already released values for this round.
     #[error("values for round {0} have already been released; see `sovbench-node status`")]
     AlreadyReleased(String),
+    /// The aggregator says this node's key is not enrolled (or was revoked): nothing was
+    /// recorded and no budget spent.
+    #[error(
+        "the aggregator has {} this node's key (fingerprint {fingerprint}); nothing was released \
+         and no privacy budget spent: give the public key and fingerprint from `sovbench-node \
+         status` to the aggregator's operator for `sovbench-aggregator enrol`, and check \
+         aggregator_url in node.toml",
+        if *revoked { "revoked" } else { "not enrolled" }
+    )]
+    NotEnrolled {
+        /// Fingerprint of the node's key.
+        fingerprint: String,
+        /// The key was enrolled and has been revoked.
+        revoked: bool,
+    },
     /// The aggregator has no open round.
     #[error("the aggregator has no open round")]
     NoOpenRound,

@@ -1,10 +1,12 @@
 //! Taking part in a round: [`prepare`] fetches and verifies the open round, checks it against the
-//! privacy policy ([`policy`]), privatises the requested values (mode direct) or encrypts them to
+//! privacy policy ([`policy`]), checks with the aggregator that the node is enrolled
+//! ([`enrolment`]), privatises the requested values (mode direct) or encrypts them to
 //! the trustee committee ([`secure`], mode secure) and records them in the ledger and the outbox
 //! in one durable transaction; [`submit`] retries the outbox and sends this round's
 //! release; [`flush_outbox`] delivers what is queued, always as the exact signed bytes first
 //! recorded, and keeps the receipts.
 
+pub mod enrolment;
 pub mod policy;
 pub mod secure;
 
@@ -123,7 +125,9 @@ async fn deliver(
     })?;
     let payload_hash = sovbench_core::sha256(&msg.payload);
     let signature_hash = sovbench_core::sha256(&msg.signature);
-    match node.link().submit(&entry.aggregator, msg).await {
+    // Sent to the address configured now; the ledger records where it went.
+    let url = node.link().url()?.to_string();
+    match node.link().submit(msg).await {
         Ok(receipt) => {
             // A receipt that does not verify leaves the submission queued (and the other
             // queued submissions unaffected): the next attempt sends the same bytes again.
@@ -146,6 +150,7 @@ async fn deliver(
                 s.bulletin_head = Some(hex::encode(&r.bulletin_head));
             }
             entry.state = DeliveryState::Delivered;
+            entry.aggregator = url;
             node.store().deliver(&entry, &receipt)?;
             Ok(Delivery {
                 round_id: round_id.to_string(),
@@ -160,6 +165,7 @@ async fn deliver(
         }),
         Err(e) => {
             entry.state = DeliveryState::Refused;
+            entry.aggregator = url;
             node.store().refuse(&entry)?;
             Ok(Delivery {
                 round_id: round_id.to_string(),
@@ -246,12 +252,16 @@ pub async fn prepare(node: &Node) -> Result<Prepared, NodeError> {
         Err(NodeError::NoOpenRound) => return Ok(Prepared::Skipped(Skip::NoOpenRound)),
         Err(e) => return Err(e),
     };
+    // Before anything is recorded (and budget spent): is this node enrolled and not revoked?
+    enrolment::check(node).await?;
     prepare_round(node, &round_msg)
 }
 
 /// [`prepare`] for signed round parameters already received: verifies them against the pinned
 /// aggregator key, checks them, computes the release and records it in the ledger and the
-/// outbox, durably. Nothing is sent.
+/// outbox, durably. Nothing is sent, and the enrolment is not checked: callers that did not
+/// (through [`prepare`], or [`enrolment::check`] themselves) may record a release the aggregator
+/// will refuse.
 pub fn prepare_round(node: &Node, round_msg: &pb::SignedMessage) -> Result<Prepared, NodeError> {
     let url = node.link().url()?.to_string();
     let verified = node.open_from_aggregator(round_msg)?;
