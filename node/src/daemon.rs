@@ -1,22 +1,39 @@
 //! The node daemon (`sovbench-node serve`): every interval it delivers the outbox and takes part
 //! in the open round, and, if the administration offers paths, keeps its peer offers current and
 //! completes contact-card exchanges. Failures are logged and retried in the next cycle; the loop
-//! ends when `shutdown` completes.
+//! ends when `shutdown` completes, never in the middle of a unit of work.
+//!
+//! The daemon holds the store only briefly, so that the command line (`status`, `inventory`,
+//! `report`, ...) works while it runs: each tick first reads `node.toml` and connects to the
+//! aggregator without the store, and only if the aggregator answers opens the node for one unit
+//! of work (outbox and round: [`submit_unit`]; peer matching: [`peers_unit`]), closing the store
+//! after each. A command that finds the store in use waits a few seconds for the unit to end.
 
 use std::future::Future;
+use std::path::Path;
 use std::time::Duration;
 
+use sovbench_core::clock::SharedClock;
+
+use crate::config::NodeConfig;
 use crate::error::NodeError;
+use crate::link::Link;
 use crate::node::Node;
 use crate::{peers, round};
 
-/// Runs cycles every `interval_secs` (at least one second) until `shutdown` completes.
-pub async fn run(node: &Node, interval_secs: u64, shutdown: impl Future<Output = ()>) {
+/// Runs ticks every `interval_secs` (at least one second) on the node in `dir` until `shutdown`
+/// completes. A tick that has started is finished first.
+pub async fn run(
+    dir: &Path,
+    clock: SharedClock,
+    interval_secs: u64,
+    shutdown: impl Future<Output = ()>,
+) {
     let interval = Duration::from_secs(interval_secs.max(1));
     tracing::info!(interval = interval.as_secs(), "node daemon started");
     tokio::pin!(shutdown);
     loop {
-        cycle(node).await;
+        tick(dir, &clock).await;
         tokio::select! {
             _ = tokio::time::sleep(interval) => {}
             _ = &mut shutdown => {
@@ -27,46 +44,102 @@ pub async fn run(node: &Node, interval_secs: u64, shutdown: impl Future<Output =
     }
 }
 
-/// One cycle: submit (with the outbox), then peer matching if anything is offered.
+/// One tick: connect to the aggregator of the current `node.toml` without holding the store;
+/// then one unit of work for the round and one for peer matching, each with the store opened
+/// for it alone.
+pub async fn tick(dir: &Path, clock: &SharedClock) {
+    let config = match NodeConfig::load(dir) {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::warn!(error = %e, "reading node.toml failed; will retry");
+            return;
+        }
+    };
+    let link = Node::link_for(dir, &config);
+    if let Err(e) = link.connect().await {
+        tracing::warn!(error = %e, "aggregator not reachable; will retry");
+        return;
+    }
+    let Some(node) = open(dir, clock, link) else {
+        return;
+    };
+    submit_unit(&node).await;
+    let offers = peers::offers(&node);
+    let link = reuse(node);
+    if matches!(offers, Ok(ref o) if !o.is_empty()) {
+        if let Some(node) = open(dir, clock, link) {
+            peers_unit(&node).await;
+        }
+    } else if let Err(e) = offers {
+        tracing::warn!(error = %e, "reading peer offers");
+    }
+}
+
+/// Opens the node for one unit of work with an already connected link; logs why not.
+fn open(dir: &Path, clock: &SharedClock, link: Link) -> Option<Node> {
+    match Node::open_with_link(dir, clock.clone(), link) {
+        Ok(n) => Some(n),
+        Err(e) => {
+            tracing::warn!(error = %e, "opening the node failed; will retry");
+            None
+        }
+    }
+}
+
+/// Closes the store of `node` and keeps its connected link for the next unit.
+fn reuse(node: Node) -> Link {
+    node.into_link()
+}
+
+/// One cycle on an open node: [`submit_unit`], then [`peers_unit`] if anything is offered.
 pub async fn cycle(node: &Node) {
+    submit_unit(node).await;
+    match peers::offers(node) {
+        Ok(offers) if !offers.is_empty() => peers_unit(node).await,
+        Ok(_) => {}
+        Err(e) => tracing::warn!(error = %e, "reading peer offers"),
+    }
+}
+
+/// Submit (with the outbox).
+pub async fn submit_unit(node: &Node) {
     match round::submit(node).await {
         Ok(r) => tracing::info!(report = ?r, "cycle done"),
         Err(NodeError::NoAssessment) => tracing::warn!("no self-test recorded yet"),
         Err(e) => tracing::warn!(error = %e, "cycle failed; will retry"),
     }
-    // Peer matching: re-send offers whose stage changed, hand over this node's card for
-    // accepted requests and open cards that arrived.
-    match peers::offers(node) {
-        Ok(offers) if !offers.is_empty() => {
-            if let Err(e) = peers::refresh_offers(node).await {
-                tracing::warn!(error = %e, "refreshing peer offers failed; will retry");
-            }
-            match peers::requests(node).await {
-                Ok(v) => tracing::info!(
-                    incoming = v.incoming.len(),
-                    outgoing = v.outgoing.len(),
-                    "peer requests synchronised"
-                ),
-                Err(e) => tracing::warn!(error = %e, "peer requests failed; will retry"),
-            }
-        }
-        Ok(_) => {}
-        Err(e) => tracing::warn!(error = %e, "reading peer offers"),
+}
+
+/// Peer matching: re-send offers whose stage changed, hand over this node's card for accepted
+/// requests and open cards that arrived.
+pub async fn peers_unit(node: &Node) {
+    if let Err(e) = peers::refresh_offers(node).await {
+        tracing::warn!(error = %e, "refreshing peer offers failed; will retry");
+    }
+    match peers::requests(node).await {
+        Ok(v) => tracing::info!(
+            incoming = v.incoming.len(),
+            outgoing = v.outgoing.len(),
+            "peer requests synchronised"
+        ),
+        Err(e) => tracing::warn!(error = %e, "peer requests failed; will retry"),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use sovbench_core::clock::SystemClock;
 
     #[tokio::test]
     async fn the_loop_ends_when_told_and_a_missing_aggregator_is_only_logged() {
         let dir = tempfile::tempdir().unwrap();
-        let n = crate::node::testing::node(dir.path());
-        let run = run(&n, 3_600, async {});
+        drop(crate::node::testing::node(dir.path()));
+        let run = run(dir.path(), SystemClock::shared(), 3_600, async {});
         tokio::time::timeout(Duration::from_secs(10), run)
             .await
             .expect("the daemon stops once shutdown completes");
+        let n = Node::open(dir.path()).expect("the store is free after the loop");
         assert!(n.store().ledger().unwrap().is_empty());
     }
 }

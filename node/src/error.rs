@@ -18,7 +18,11 @@ pub enum NodeError {
     #[error("a node is already initialised in {0}; refusing to overwrite its identity")]
     AlreadyInitialised(String),
     /// Another process holds the store.
-    #[error("the store {0} is in use by another sovbench-node process")]
+    #[error(
+        "the store {0} is in use by another sovbench-node process: a running `sovbench-node serve` \
+         holds it only for a moment per cycle, so this is another command, or a daemon of an \
+         older version; try again, or stop that process"
+    )]
     Locked(String),
     /// The storage engine failed.
     #[error("storage: {0}")]

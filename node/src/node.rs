@@ -130,6 +130,22 @@ impl Node {
 
     /// [`Node::open`] with a given clock (tests pass a `TestClock`).
     pub fn open_with_clock(dir: &Path, clock: SharedClock) -> Result<Node, NodeError> {
+        Node::open_in(dir, clock, None)
+    }
+
+    /// [`Node::open_with_clock`] with a link that is already connected (the daemon connects
+    /// before it opens the store). A link to another address than `aggregator_url` in
+    /// `node.toml` is not used.
+    pub fn open_with_link(dir: &Path, clock: SharedClock, link: Link) -> Result<Node, NodeError> {
+        Node::open_in(dir, clock, Some(link))
+    }
+
+    /// Closes the node (its store) and keeps its link to the aggregator.
+    pub fn into_link(self) -> Link {
+        self.link
+    }
+
+    fn open_in(dir: &Path, clock: SharedClock, link: Option<Link>) -> Result<Node, NodeError> {
         if !dir.join(KEY_FILE).exists() || !dir.join(CONFIG_FILE).exists() {
             return Err(NodeError::NotInitialised(dir.display().to_string()));
         }
@@ -139,7 +155,21 @@ impl Node {
         if store.profile()?.is_none() {
             return Err(NodeError::NotInitialised(dir.display().to_string()));
         }
-        Ok(Node::assemble(dir, store, identity, config, clock))
+        let mut node = Node::assemble(dir, store, identity, config, clock);
+        // A link made for another address (node.toml changed meanwhile) is not used.
+        if let Some(link) =
+            link.filter(|l| l.configured() == node.config.aggregator_url.as_deref())
+        {
+            node.link = link;
+        }
+        Ok(node)
+    }
+
+    /// The link to the aggregator that `node.toml` (`config`, in `dir`) describes; nothing is
+    /// connected yet. The daemon connects it before it opens the store.
+    pub fn link_for(dir: &Path, config: &NodeConfig) -> Link {
+        let _ = dir;
+        Link::new(config.aggregator_url.clone())
     }
 
     fn assemble(
@@ -149,7 +179,7 @@ impl Node {
         config: NodeConfig,
         clock: SharedClock,
     ) -> Node {
-        let link = Link::new(config.aggregator_url.clone());
+        let link = Node::link_for(dir, &config);
         Node {
             dir: dir.to_path_buf(),
             store,

@@ -5,6 +5,7 @@
 //! the commands that talk to the aggregator.
 
 mod config;
+mod exit;
 mod inventory;
 mod migration;
 mod node;
@@ -17,26 +18,29 @@ mod report;
 mod round;
 mod selftest;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 use sovbench_core::i18n::Lang;
 
+use crate::error::NodeError;
 use crate::node::Node;
 
 pub(crate) use output::{json_line, json_pretty, Out};
 
-const EXIT_CODES: &str = "Exit codes: 0 success; 1 error (the message says what and where); \
-2 invalid command line; 3 submission stored in the outbox, or a peer-offer withdrawal recorded, \
-but not yet delivered (aggregator unreachable; any later command that talks to the aggregator, \
-or `serve`, sends it).";
+pub use exit::Exit;
+
+/// How long a command waits for the store while another process (a running `serve` between two
+/// units of work, or another command) holds it.
+const STORE_WAIT: Duration = Duration::from_secs(20);
 
 /// sovbench node: the administration's own sovereignty data, kept locally; only signed,
 /// differentially private values leave it.
 #[derive(Debug, Parser)]
-#[command(name = "sovbench-node", version, after_help = EXIT_CODES)]
+#[command(name = "sovbench-node", version, after_help = exit::HELP_EN)]
 pub struct Cli {
     /// Data directory of the node (key, node.toml, store).
     #[arg(long, global = true, env = "SOVBENCH_NODE_DATA", value_name = "DIR")]
@@ -111,10 +115,20 @@ pub enum Command {
     /// signs and sends them, and keeps the signed receipt.
     Submit,
     /// Compare the administration's own values with the latest (or a given) publication.
+    ///
+    /// Names the round and its publication date and flags a stale publication (a newer one
+    /// seen, a later round taken part in, or older than 120 days). Per cohort (readable names)
+    /// and metric: own value, cohort value, 95% interval, a position bar
+    /// (◆ own value, ● cohort value, [===] interval) and a verdict (above, below, within the
+    /// cohort) only where the interval supports one. With --history: the same across every
+    /// round this node took part in, each publication fetched by round id, verified and kept.
     Compare {
         /// Round id of the publication (default: the latest).
-        #[arg(long)]
+        #[arg(long, conflicts_with = "history")]
         round: Option<String>,
+        /// The administration against its cohorts across rounds, a line per round.
+        #[arg(long)]
+        history: bool,
     },
     /// Show profile, key fingerprint, latest self-test, privacy budget, ledger and outbox.
     Status,
@@ -187,7 +201,7 @@ pub fn main() -> ExitCode {
                 "sovbench-node: error: {}",
                 sovbench_core::display::error_chain(e.as_ref())
             );
-            ExitCode::from(1)
+            Exit::of_error(&e).code()
         }
     }
 }
@@ -208,12 +222,37 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
         .context("starting the async runtime")
 }
 
+/// Opens the node in `dir`; while another process holds the store (a running `serve` holds it
+/// only for one unit of work), waits up to [`STORE_WAIT`], saying so once on stderr.
+fn open_waiting(dir: &Path, lang: Option<Lang>) -> Result<Node, NodeError> {
+    let deadline = Instant::now() + STORE_WAIT;
+    let mut told = false;
+    loop {
+        match Node::open(dir) {
+            Err(NodeError::Locked(_)) if Instant::now() < deadline => {
+                if !told {
+                    told = true;
+                    eprintln!(
+                        "{}",
+                        lang.unwrap_or_default().pick(
+                            "sovbench-node: der Speicher ist gerade belegt (läuft `sovbench-node serve`?); warte …",
+                            "sovbench-node: the store is busy (is `sovbench-node serve` running?); waiting …"
+                        )
+                    );
+                }
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            other => return other,
+        }
+    }
+}
+
 /// Runs a parsed command line.
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let dir = cli.data.clone().unwrap_or_else(default_data_dir);
     let (lang, json) = (cli.lang, cli.json);
     let open = || -> anyhow::Result<(Node, Out)> {
-        let node = Node::open(&dir)?;
+        let node = open_waiting(&dir, lang)?;
         let out = Out::of(lang, &node, json);
         Ok((node, out))
     };
@@ -257,11 +296,15 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 round::submit(&node, out).await
             });
         }
-        Command::Compare { round } => {
+        Command::Compare { round, history } => {
             let (node, out) = open()?;
             runtime()?.block_on(async {
                 crate::peers::deliver_pending(&node).await;
-                round::compare(&node, round, out).await
+                if history {
+                    round::history(&node, out).await
+                } else {
+                    round::compare(&node, round, out).await
+                }
             })?;
         }
         Command::Status => {
@@ -288,7 +331,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             })?;
             if pending {
                 // A withdrawal the aggregator has not acknowledged yet, like a queued release.
-                return Ok(ExitCode::from(3));
+                return Ok(Exit::Queued.code());
             }
         }
         Command::Readiness => {
@@ -305,7 +348,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Serve { interval } => {
             let (node, out) = open()?;
-            runtime()?.block_on(round::serve(&node, interval, out))?;
+            runtime()?.block_on(round::serve(node, interval, out))?;
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use serde::Serialize;
 use sovbench_core::i18n::Lang;
 
+use super::exit::Exit;
 use super::{json_line, json_pretty, Out};
 use crate::model::DeliveryState;
 use crate::node::Node;
@@ -18,20 +19,29 @@ struct ServeJson {
     interval: u64,
 }
 
-/// `sovbench-node submit`; exit code 3 while anything is still queued.
+/// `sovbench-node submit`: exit code 3 if a submission was refused for good in this run, else
+/// 4 while anything is still queued, else 0.
 pub(super) async fn submit(node: &Node, out: Out) -> anyhow::Result<ExitCode> {
     let report = crate::round::submit(node).await?;
     print_submit(&report, out)?;
-    let queued = report
+    Ok(submit_exit(&report).code())
+}
+
+/// The exit code of a submit run.
+fn submit_exit(report: &SubmitReport) -> Exit {
+    let states: Vec<DeliveryState> = report
         .current
         .iter()
         .chain(report.retried.iter())
-        .any(|d| d.state == DeliveryState::Pending);
-    Ok(if queued {
-        ExitCode::from(3)
+        .map(|d| d.state)
+        .collect();
+    if states.contains(&DeliveryState::Refused) {
+        Exit::Refused
+    } else if states.contains(&DeliveryState::Pending) {
+        Exit::Queued
     } else {
-        ExitCode::SUCCESS
-    })
+        Exit::Ok
+    }
 }
 
 /// `sovbench-node compare [--round ID]`.
@@ -45,21 +55,59 @@ pub(super) async fn compare(node: &Node, round: Option<String>, out: Out) -> any
     }
 }
 
-/// `sovbench-node serve`: runs the daemon until Ctrl-C.
-pub(super) async fn serve(node: &Node, interval: u64, out: Out) -> anyhow::Result<()> {
+/// `sovbench-node compare --history`.
+pub(super) async fn history(node: &Node, out: Out) -> anyhow::Result<()> {
+    let h = crate::compare::history(node).await?;
+    if out.json {
+        json_pretty(&h)
+    } else {
+        print!("{}", crate::present::history::history(&h, out.lang));
+        Ok(())
+    }
+}
+
+/// `sovbench-node serve`: runs the daemon until SIGTERM or Ctrl-C (SIGINT), finishing the unit of
+/// work in progress; the store is closed when it returns. `node` is the node opened to check the
+/// data directory; it is closed before the daemon starts.
+pub(super) async fn serve(node: Node, interval: u64, out: Out) -> anyhow::Result<()> {
+    // Listen before anything else, so that a signal during the first tick is not lost.
+    let shutdown = shutdown_signal()?;
+    let dir = node.dir().to_path_buf();
+    let clock = node.clock().clone();
+    drop(node);
     if out.json {
         json_line(&ServeJson {
-            data_dir: node.dir().to_path_buf(),
+            data_dir: dir.clone(),
             interval,
         })?;
     }
-    let shutdown = async {
+    crate::daemon::run(&dir, clock, interval, shutdown).await;
+    Ok(())
+}
+
+/// Completes on the first SIGTERM or SIGINT (Ctrl-C).
+#[cfg(unix)]
+fn shutdown_signal() -> anyhow::Result<impl std::future::Future<Output = ()>> {
+    use anyhow::Context as _;
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = signal(SignalKind::terminate()).context("listening for SIGTERM")?;
+    let mut int = signal(SignalKind::interrupt()).context("listening for SIGINT")?;
+    Ok(async move {
+        tokio::select! {
+            _ = term.recv() => tracing::info!("SIGTERM received"),
+            _ = int.recv() => tracing::info!("SIGINT received"),
+        }
+    })
+}
+
+/// Completes on Ctrl-C.
+#[cfg(not(unix))]
+fn shutdown_signal() -> anyhow::Result<impl std::future::Future<Output = ()>> {
+    Ok(async {
         // Also when Ctrl-C cannot be listened for: the daemon then stops rather than run
         // unstoppable.
         let _ = tokio::signal::ctrl_c().await;
-    };
-    crate::daemon::run(node, interval, shutdown).await;
-    Ok(())
+    })
 }
 
 pub(super) fn state_label(s: DeliveryState, lang: Lang) -> &'static str {

@@ -5,11 +5,11 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-fn samples() -> PathBuf {
+pub(crate) fn samples() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/samples")
 }
 
-fn run(data: &Path, args: &[&str]) -> Output {
+pub(crate) fn run(data: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_sovbench-node"))
         .arg("--data")
         .arg(data)
@@ -20,7 +20,7 @@ fn run(data: &Path, args: &[&str]) -> Output {
 }
 
 /// Runs a command with `--json`; it must succeed and print one JSON document.
-fn json(data: &Path, args: &[&str]) -> serde_json::Value {
+pub(crate) fn json(data: &Path, args: &[&str]) -> serde_json::Value {
     let mut all = vec!["--json"];
     all.extend_from_slice(args);
     let out = run(data, &all);
