@@ -300,6 +300,19 @@ impl Aggregator {
     pub fn publication(&self, round_id: Option<&str>) -> Result<pb::SignedMessage, AggError> {
         publication::lookup(&self.store, round_id)
     }
+
+    /// The archive of publications, oldest first, signed (`ListPublications`).
+    pub fn list_publications(
+        &self,
+        req: &pb::ListPublicationsRequest,
+    ) -> Result<pb::SignedMessage, AggError> {
+        crate::portal::archive::signed_list(&self.store, &self.identity, req, self.now())
+    }
+
+    /// The store, for the portal's read-only views.
+    pub(crate) fn store(&self) -> &crate::store::Store {
+        &self.store
+    }
 }
 
 #[cfg(test)]

@@ -24,6 +24,7 @@
 //! | [`publication`] | publish a closed round, find publications, render them as text and JSON export |
 //! | [`estimate`] | estimators, variances, 95% intervals; suppression and cohort fallback |
 //! | [`peers`] | peer matching: the desk, its match index (`book`), seven handlers, the overview |
+//! | [`portal`] | the benchmark portal: archive of publications, HTTP API (JSON, CSV, trends, OpenAPI) and dashboard |
 //! | [`secure`] | mode secure: DKG relay, bulletin, trustee phases, decryption and publication |
 //! | [`store`] | the aggregator's sled store (the only module naming sled) |
 //! | [`model`] | the records the store keeps |
@@ -50,6 +51,7 @@ pub mod error;
 pub mod estimate;
 pub mod model;
 pub mod peers;
+pub mod portal;
 pub mod publication;
 pub mod rounds;
 pub mod secure;

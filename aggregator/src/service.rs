@@ -70,6 +70,19 @@ impl AggregatorRpc for Service {
     }
 
     #[instrument(skip_all)]
+    async fn list_publications(
+        &self,
+        req: Request<pb::ListPublicationsRequest>,
+    ) -> Result<Response<pb::SignedMessage>, Status> {
+        let req = req.into_inner();
+        let agg = self.agg.clone();
+        let res = tokio::task::spawn_blocking(move || agg.list_publications(&req))
+            .await
+            .map_err(|e| Status::internal(format!("listing publications failed: {e}")))?;
+        Ok(Response::new(res?))
+    }
+
+    #[instrument(skip_all)]
     async fn peer_offer(
         &self,
         req: Request<pb::SignedMessage>,

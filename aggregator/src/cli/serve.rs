@@ -23,6 +23,16 @@ pub struct ServeArgs {
     /// all trustees (at least m − t + 1 must have posted).
     #[arg(long, default_value_t = 600, value_name = "SECONDS")]
     pub noise_wait: u64,
+    /// Also serve the benchmark portal (HTTP API and dashboard of the published rounds, no
+    /// login) on this address, e.g. 127.0.0.1:8080; see docs/PORTAL.md.
+    #[arg(long, value_name = "ADDR")]
+    pub http_listen: Option<String>,
+    /// Portal: requests per second per client address (token bucket).
+    #[arg(long, default_value_t = 20.0, value_name = "N")]
+    pub http_rate: f64,
+    /// Portal: requests a client address may make at once (bucket size).
+    #[arg(long, default_value_t = 40.0, value_name = "N")]
+    pub http_burst: f64,
 }
 
 /// Runs `serve`.
@@ -46,11 +56,36 @@ pub fn run(agg: Aggregator, args: ServeArgs) -> anyhow::Result<()> {
             .await
             .with_context(|| format!("binding {listen}"))?;
         tracing::info!(addr = %listener.local_addr()?, key = %b64(agg.public_key()), "serving");
+        let portal = match &args.http_listen {
+            Some(addr) => {
+                let l = tokio::net::TcpListener::bind(addr)
+                    .await
+                    .with_context(|| format!("binding the portal to {addr}"))?;
+                tracing::info!(addr = %l.local_addr()?, "portal (HTTP) serving");
+                let opts = crate::portal::PortalOptions {
+                    rate: crate::portal::limit::RateLimit {
+                        per_second: args.http_rate.max(0.0),
+                        burst: args.http_burst.max(1.0),
+                    },
+                };
+                // Stops on the same Ctrl-C or SIGTERM as the gRPC server.
+                Some(tokio::spawn(crate::portal::serve(
+                    agg.clone(),
+                    l,
+                    opts,
+                    shutdown_signal(),
+                )))
+            }
+            None => None,
+        };
         let opts = ServeOptions {
             noise_wait: std::time::Duration::from_secs(args.noise_wait),
             ..ServeOptions::default()
         };
         serve(agg, listener, opts, shutdown_signal()).await?;
+        if let Some(p) = portal {
+            p.await.context("portal task")?.context("portal")?;
+        }
         tracing::info!("stopped");
         anyhow::Ok(())
     })

@@ -93,6 +93,10 @@ struct Args {
     /// Keep the aggregator serving after publishing, until Ctrl-C.
     #[arg(long)]
     serve: bool,
+    /// With --serve: also serve the benchmark portal (HTTP API and dashboard) on this address,
+    /// e.g. 127.0.0.1:8080, and print its URL.
+    #[arg(long, value_name = "ADDR", requires = "serve")]
+    http_listen: Option<String>,
     /// Compare the published 95% intervals with the population's true values and fail (exit
     /// code 1) if they miss more often than chance allows, or if fewer than this many cells are
     /// published (CI runs the demo with it).
@@ -328,6 +332,20 @@ async fn run(args: Args) -> anyhow::Result<()> {
             lang.pick("Schlüssel", "key"),
             sovbench_core::envelope::b64(fed.aggregator.public_key())
         );
+        if let Some(addr) = &args.http_listen {
+            let l = tokio::net::TcpListener::bind(addr)
+                .await
+                .with_context(|| format!("binding the portal to {addr}"))?;
+            println!("Portal: http://{}/", l.local_addr()?);
+            tokio::spawn(sovbench_aggregator::portal::serve(
+                fed.aggregator.clone(),
+                l,
+                sovbench_aggregator::portal::PortalOptions::default(),
+                async {
+                    let _ = tokio::signal::ctrl_c().await;
+                },
+            ));
+        }
         let _ = tokio::signal::ctrl_c().await;
     }
     fed.shutdown().await

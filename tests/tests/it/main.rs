@@ -7,6 +7,7 @@ mod inventory; // inventory metrics through the round path
 mod outbox; // aggregator down: outbox, later delivery, no double spend
 mod parsers; // every text parser, mutated samples: no panic, round trips (fuzz twins)
 mod peers; // peer matching with double opt-in: offer, match, request, answer, cards, withdraw
+mod portal; // the benchmark portal: archive over gRPC, HTTP API (JSON, CSV, trends, OpenAPI, ETag, 429)
 mod privacy; // policy refusals, yearly budget, the report for the data protection officer
 mod refusals; // forged, unknown, revoked, replayed, closed, garbage, oversized
 mod restart; // restart between submit and publish; a killed process loses nothing acknowledged
