@@ -11,21 +11,27 @@
 //! | [`publish`] | `publish` |
 //! | [`peers`] | `peers` |
 //! | [`serve`] | `serve` |
+//! | [`operate`] | operator commands: on the store, or through the admin API while `serve` runs |
+//! | [`serve_tls`] | the TLS flags of `serve` |
 
 pub mod committee;
 pub mod context;
 pub mod enrol;
 pub mod keys;
+pub mod operate;
 pub mod peers;
 pub mod publish;
 pub mod round;
 pub mod serve;
+pub mod serve_tls;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use sovbench_core::i18n::Lang;
+use sovbench_core::pb;
+use sovbench_core::pb::admin_request::Command as AdminCommand;
 
 use crate::aggregator::Aggregator;
 use context::Output;
@@ -52,6 +58,19 @@ pub struct Cli {
     /// Machine-readable JSON output.
     #[arg(long, global = true)]
     pub json: bool,
+    /// Operator commands: use the admin API at this address (default: the address in
+    /// `serve.addr` of the data directory when `serve` holds the store).
+    #[arg(long, global = true, env = "SOVBENCH_ADMIN", value_name = "URL")]
+    pub admin: Option<String>,
+    /// Operator commands through the admin API: sign with this Ed25519 key (PKCS#8) instead of
+    /// the aggregator's own `aggregator.key`; its public key must be listed in `operators.toml`.
+    #[arg(
+        long,
+        global = true,
+        env = "SOVBENCH_OPERATOR_KEY",
+        value_name = "FILE"
+    )]
+    pub operator_key: Option<PathBuf>,
     /// Output language: de (default) or en.
     #[arg(
         long,
@@ -93,6 +112,9 @@ pub enum Command {
     /// state. Names no administration (the store holds who offers what; this view does not show
     /// it).
     Peers,
+    /// The open round's participation per cohort (counts only), the rounds and their states,
+    /// the enrolments and the trustee phase of secure rounds. Works while `serve` runs.
+    Status,
     /// Serve the gRPC API. Rounds whose closing time has passed are closed and published
     /// automatically. Also relays peer matching (offers, match lists, contact requests, sealed
     /// cards; see docs/PEERS.md). Stops cleanly on Ctrl-C or SIGTERM.
@@ -132,14 +154,30 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         json: cli.json,
         lang: cli.lang,
     };
+    let target = operate::Target {
+        dir: dir.clone(),
+        admin: cli.admin.clone(),
+        operator_key: cli.operator_key.clone(),
+    };
+    let op = |command: AdminCommand| -> anyhow::Result<()> {
+        operate::print(&operate::operate(&target, command, out)?);
+        Ok(())
+    };
     match cli.command {
         Command::Init(args) => keys::init(&dir, args, out)?,
-        Command::Key => keys::key(&Aggregator::open(&dir)?, out)?,
-        Command::Enrol(args) => enrol::run(&Aggregator::open(&dir)?, args, out)?,
-        Command::Round { action } => round::run(&Aggregator::open(&dir)?, action, out)?,
-        Command::Committee { action } => committee::run(&Aggregator::open(&dir)?, action, out)?,
-        Command::Publish(args) => publish::run(&Aggregator::open(&dir)?, args, out)?,
-        Command::Peers => peers::run(&Aggregator::open(&dir)?, out)?,
+        Command::Key => op(AdminCommand::Key(pb::AdminQuery {}))?,
+        Command::Enrol(args) => op(enrol::command(args)?)?,
+        Command::Round { action } => op(round::command(action))?,
+        Command::Committee { action } => op(committee::command(action))?,
+        Command::Publish(args) => {
+            let outcome = operate::operate(&target, AdminCommand::Publish(args.round), out)?;
+            if let Some(path) = &args.export {
+                publish::write_export(&outcome, path)?;
+            }
+            operate::print(&outcome);
+        }
+        Command::Peers => op(AdminCommand::PeersOverview(pb::AdminQuery {}))?,
+        Command::Status => op(AdminCommand::Status(pb::AdminQuery {}))?,
         Command::Serve(args) => serve::run(Aggregator::open(&dir)?, args)?,
     }
     Ok(ExitCode::SUCCESS)

@@ -284,6 +284,32 @@ pub enum AggError {
     /// No announcement is available.
     #[error("no announcement {}", echo(.0))]
     NoAnnouncement(String),
+    /// An admin request is signed by a key that is no operator key.
+    #[error(
+        "key {0} is not an operator key of this aggregator (aggregator.key or operators.toml)"
+    )]
+    NotOperator(String),
+    /// `operators.toml` cannot be used.
+    #[error("{path}: {detail}")]
+    BadOperators {
+        /// The file.
+        path: String,
+        /// What is wrong.
+        detail: String,
+    },
+    /// An operator command's argument is invalid (the command line's parse error).
+    #[error("{0}")]
+    BadCommand(String),
+    /// A re-enrolment would change an enrolled key's attributes without `--update`.
+    #[error("key {key} is enrolled as {was}; enrolling it as {now} changes its attributes (pass --update to change them)")]
+    AttributesChanged {
+        /// Fingerprint of the key.
+        key: String,
+        /// The enrolled name and cohort attributes.
+        was: String,
+        /// The requested ones.
+        now: String,
+    },
     /// A file could not be read or written.
     #[error("{path}: {source}")]
     Io {
@@ -337,7 +363,10 @@ impl From<AggError> for tonic::Status {
             | AggError::BadCeremony(_)
             | AggError::BadTrusteeMessage(_)
             | AggError::BadSecureRound(_)
-            | AggError::BadEncryption { .. } => Code::InvalidArgument,
+            | AggError::BadEncryption { .. }
+            | AggError::BadCommand(_) => Code::InvalidArgument,
+            AggError::NotOperator(_) => Code::PermissionDenied,
+            AggError::AttributesChanged { .. } => Code::FailedPrecondition,
             AggError::UnknownKey(_) => Code::Unauthenticated,
             AggError::Revoked(_) | AggError::NotTrustee { .. } => Code::PermissionDenied,
             AggError::UnknownRound(_)
@@ -370,7 +399,8 @@ impl From<AggError> for tonic::Status {
             | AggError::Decode(_)
             | AggError::Cohort(_)
             | AggError::Io { .. }
-            | AggError::AckRecord { .. } => Code::Internal,
+            | AggError::AckRecord { .. }
+            | AggError::BadOperators { .. } => Code::Internal,
             AggError::StoreDamaged { .. } => Code::DataLoss,
         };
         if code == Code::Internal {

@@ -14,6 +14,7 @@
 //! | [`cli`] | the `sovbench-aggregator` command line, one file per command group |
 //! | [`service`] | the gRPC service and the server loop (auto-close of due rounds, clean shutdown) |
 //! | [`aggregator`] | [`Aggregator`]: data directory, store, key, clock, commit worker, peer desk; the operations |
+//! | [`tls`] | TLS with rustls: the acceptor fed to the server, mTLS, certificates reloaded without a restart |
 //! | [`enrolment`] | enrol, revoke and list the consortium's keys |
 //! | [`enrolment_check`] | `CheckEnrolment`: a node's signed question whether it is enrolled, answered signed before it spends budget |
 //! | [`rounds`] | [`RoundSpec`], [`RoundInfo`]; open, find, close and list rounds |
@@ -29,6 +30,8 @@
 //! | [`store`] | the aggregator's sled store (the only module naming sled) |
 //! | [`model`] | the records the store keeps |
 //! | [`error`] | [`AggError`] and its single mapping to gRPC status codes |
+//! | [`admin`] | the admin API: operator commands while serving, signed by an operator key; `status`; the sizing preview |
+//! | [`metrics`] | Prometheus counters and gauges, `GET /metrics` on a listener of its own |
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
@@ -41,6 +44,7 @@
 //! ```
 
 pub mod acks;
+pub mod admin;
 pub mod admission;
 pub mod aggregator;
 pub mod cli;
@@ -49,6 +53,7 @@ pub mod enrolment;
 pub mod enrolment_check;
 pub mod error;
 pub mod estimate;
+pub mod metrics;
 pub mod model;
 pub mod peers;
 pub mod portal;
@@ -58,6 +63,7 @@ pub mod secure;
 pub mod service;
 pub mod store;
 pub mod submission;
+pub mod tls;
 
 pub use aggregator::Aggregator;
 pub use error::AggError;

@@ -50,12 +50,23 @@ impl AggregatorRpc for Service {
         &self,
         req: Request<pb::SignedMessage>,
     ) -> Result<Response<pb::SignedMessage>, Status> {
+        let started = std::time::Instant::now();
         let msg = req.into_inner();
+        let node = sovbench_core::envelope::fingerprint(&msg.signer);
+        let claimed_round = claimed_round(&msg);
+        let metrics = crate::metrics::Metrics::of(&self.agg);
         match self.agg.submit(msg).await {
-            Ok(receipt) => Ok(Response::new(receipt)),
+            Ok(receipt) => {
+                let latency = started.elapsed();
+                metrics.submission(None, latency);
+                log_accepted(&receipt, &node, latency);
+                Ok(Response::new(receipt))
+            }
             Err(e) => {
-                tracing::info!(error = %e, "submission refused");
-                Err(e.into())
+                let status = Status::from(e);
+                metrics.submission(Some(status.code()), started.elapsed());
+                tracing::info!(round = ?claimed_round, node = %node, status = ?status.code(), error = status.message(), latency_ms = started.elapsed().as_secs_f64() * 1000.0, "submission refused");
+                Err(status)
             }
         }
     }
@@ -215,14 +226,25 @@ async fn trustee_call(
 ) -> Result<Response<pb::SignedMessage>, Status> {
     let agg = agg.clone();
     let msg = req.into_inner();
-    let res = tokio::task::spawn_blocking(move || handler(agg.secure(), &msg))
-        .await
-        .map_err(|e| Status::internal(format!("trustee operation failed: {e}")))?;
+    let signer = sovbench_core::envelope::fingerprint(&msg.signer);
+    let res = tokio::task::spawn_blocking({
+        let agg = agg.clone();
+        move || handler(agg.secure(), &msg)
+    })
+    .await
+    .map_err(|e| Status::internal(format!("trustee operation failed: {e}")))?;
+    let metrics = crate::metrics::Metrics::of(&agg);
     match res {
-        Ok(m) => Ok(Response::new(m)),
+        Ok(m) => {
+            metrics.trustee_message(None);
+            tracing::info!(signer = %signer, "trustee message accepted");
+            Ok(Response::new(m))
+        }
         Err(e) => {
-            tracing::info!(error = %e, "trustee message refused");
-            Err(e.into())
+            let status = Status::from(e);
+            metrics.trustee_message(Some(status.code()));
+            tracing::info!(signer = %signer, status = ?status.code(), error = status.message(), "trustee message refused");
+            Err(status)
         }
     }
 }
@@ -235,16 +257,49 @@ async fn peer_call(
 ) -> Result<Response<pb::SignedMessage>, Status> {
     let agg = agg.clone();
     let msg = req.into_inner();
-    let res = tokio::task::spawn_blocking(move || handler(agg.peers(), &msg))
-        .await
-        .map_err(|e| Status::internal(format!("peer operation failed: {e}")))?;
+    let signer = sovbench_core::envelope::fingerprint(&msg.signer);
+    let res = tokio::task::spawn_blocking({
+        let agg = agg.clone();
+        move || handler(agg.peers(), &msg)
+    })
+    .await
+    .map_err(|e| Status::internal(format!("peer operation failed: {e}")))?;
+    let metrics = crate::metrics::Metrics::of(&agg);
     match res {
-        Ok(m) => Ok(Response::new(m)),
+        Ok(m) => {
+            metrics.peer_message(None);
+            tracing::info!(signer = %signer, "peer message accepted");
+            Ok(Response::new(m))
+        }
         Err(e) => {
-            tracing::info!(error = %e, "peer message refused");
-            Err(e.into())
+            let status = Status::from(e);
+            metrics.peer_message(Some(status.code()));
+            tracing::info!(signer = %signer, status = ?status.code(), error = status.message(), "peer message refused");
+            Err(status)
         }
     }
+}
+
+/// The round id a submission claims, for the log line of a refusal (unverified: logged escaped
+/// and cut to 64 characters; never a value).
+fn claimed_round(msg: &pb::SignedMessage) -> Option<String> {
+    use prost::Message as _;
+    match pb::Payload::decode(msg.payload.as_slice()).ok()?.body? {
+        pb::payload::Body::Submission(s) => Some(s.round_id.chars().take(64).collect()),
+        _ => None,
+    }
+}
+
+/// One line per accepted submission: round, node key fingerprint, bulletin position (mode
+/// secure), latency. Never a value.
+fn log_accepted(receipt: &pb::SignedMessage, node: &str, latency: Duration) {
+    use prost::Message as _;
+    let r = match pb::Payload::decode(receipt.payload.as_slice()).map(|p| p.body) {
+        Ok(Some(pb::payload::Body::Receipt(r))) => r,
+        _ => pb::Receipt::default(),
+    };
+    let bulletin = (!r.bulletin_head.is_empty()).then_some(r.bulletin_position);
+    tracing::info!(round = %r.round_id, node = %node, status = "accepted", acknowledged = r.acknowledged, bulletin_position = ?bulletin, latency_ms = latency.as_secs_f64() * 1000.0, "submission accepted");
 }
 
 /// Options of the server loop.
@@ -274,6 +329,20 @@ pub async fn serve(
     opts: ServeOptions,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), tonic::transport::Error> {
+    serve_tls(agg, listener, opts, None, shutdown).await
+}
+
+/// [`serve`], with TLS when `tls` is given: every connection does its TLS handshake with the
+/// certificate current at that moment (reloaded on SIGHUP and on a timer, see [`crate::tls`]);
+/// a client that does not speak TLS, or lacks the client certificate mTLS asks for, is dropped
+/// at the handshake.
+pub async fn serve_tls(
+    agg: Arc<Aggregator>,
+    listener: TcpListener,
+    opts: ServeOptions,
+    tls: Option<Arc<crate::tls::TlsServer>>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), tonic::transport::Error> {
     let svc = AggregatorServer::new(Service::new(agg.clone()))
         .max_decoding_message_size(sovbench_proto::MAX_MESSAGE_BYTES)
         .max_encoding_message_size(16 * 1024 * 1024);
@@ -293,22 +362,33 @@ pub async fn serve(
             }
         })
     });
-    let res = tonic::transport::Server::builder()
+    let router = tonic::transport::Server::builder()
         .timeout(Duration::from_secs(60))
-        .add_service(svc)
-        .serve_with_incoming_shutdown(
-            // Without TCP_NODELAY, Nagle's algorithm and delayed ACKs hold small answers back
-            // for about 40 ms.
-            TcpListenerStream::new(listener).map(|conn| {
-                conn.inspect(|c| {
-                    if let Err(e) = c.set_nodelay(true) {
-                        tracing::debug!(error = %e, "TCP_NODELAY not set");
-                    }
-                })
-            }),
-            shutdown,
-        )
-        .await;
+        .add_service(svc);
+    let router = crate::admin::add_services(router, &agg).await;
+    let res = match tls {
+        Some(tls) => {
+            router
+                .serve_with_incoming_shutdown(tls.incoming(listener), shutdown)
+                .await
+        }
+        None => {
+            router
+                .serve_with_incoming_shutdown(
+                    // Without TCP_NODELAY, Nagle's algorithm and delayed ACKs hold small answers
+                    // back for about 40 ms.
+                    TcpListenerStream::new(listener).map(|conn| {
+                        conn.inspect(|c| {
+                            if let Err(e) = c.set_nodelay(true) {
+                                tracing::debug!(error = %e, "TCP_NODELAY not set");
+                            }
+                        })
+                    }),
+                    shutdown,
+                )
+                .await
+        }
+    };
     let _ = stop_tx.send(true);
     if let Some(t) = ticker {
         let _ = t.await;

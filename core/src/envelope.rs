@@ -276,9 +276,11 @@ pub fn kind_name(body: &pb::payload::Body) -> &'static str {
         pb::payload::Body::BulletinPage(_) => "bulletin page",
         pb::payload::Body::Announcement(_) => "announcement",
         pb::payload::Body::TrusteeAck(_) => "trustee acknowledgement",
-        pb::payload::Body::PublicationList(_) => "publication list",
+        pb::payload::Body::AdminRequest(_) => "operator request",
+        pb::payload::Body::AdminReply(_) => "operator reply",
         pb::payload::Body::EnrolmentQuery(_) => "enrolment query",
         pb::payload::Body::EnrolmentStatus(_) => "enrolment status",
+        pb::payload::Body::PublicationList(_) => "publication list",
     }
 }
 

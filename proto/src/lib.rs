@@ -24,3 +24,7 @@ pub const PROTOCOL_VERSION: u32 = 1;
 
 /// Largest encoded `SignedMessage` a server accepts or a client sends (64 KiB).
 pub const MAX_MESSAGE_BYTES: usize = 64 * 1024;
+
+/// The encoded `FileDescriptorSet` of `sovbench.proto` (for gRPC server reflection).
+pub const FILE_DESCRIPTOR_SET: &[u8] =
+    include_bytes!(concat!(env!("OUT_DIR"), "/sovbench_descriptor.bin"));

@@ -1,12 +1,8 @@
 //! `committee create|list`: the DKG ceremonies of trustee committees (mode secure).
 
-use anyhow::Context as _;
 use clap::Subcommand;
-use serde_json::json;
-use sovbench_core::envelope::{b64, fingerprint, unb64};
-
-use super::context::Output;
-use crate::aggregator::Aggregator;
+use sovbench_core::pb;
+use sovbench_core::pb::admin_request::Command;
 
 /// Committee actions.
 #[derive(Debug, Subcommand)]
@@ -27,75 +23,18 @@ pub enum CommitteeAction {
     List,
 }
 
-/// Runs a committee action.
-pub fn run(agg: &Aggregator, action: CommitteeAction, out: Output) -> anyhow::Result<()> {
-    let lang = out.lang;
+/// The operator command of a committee action.
+pub fn command(action: CommitteeAction) -> Command {
     match action {
         CommitteeAction::Create {
             id,
             threshold,
             trustees,
-        } => {
-            let keys = trustees
-                .iter()
-                .map(|k| {
-                    unb64(k.trim()).with_context(|| format!("trustee key {k:?} is not base64"))
-                })
-                .collect::<anyhow::Result<Vec<_>>>()?;
-            agg.create_ceremony(&id, threshold, keys)?;
-            let c = agg.ceremony(&id)?;
-            if out.json {
-                println!(
-                    "{}",
-                    json!({"id": c.id, "threshold": c.threshold, "trustees": c.trustee_keys.len()})
-                );
-            } else {
-                println!(
-                    "{} {} ({} {} {})",
-                    lang.pick("Zeremonie angelegt:", "Ceremony created:"),
-                    c.id,
-                    c.threshold,
-                    lang.pick("von", "of"),
-                    c.trustee_keys.len()
-                );
-            }
-        }
-        CommitteeAction::List => {
-            let all = agg.ceremonies()?;
-            if out.json {
-                let v: Vec<_> = all
-                    .iter()
-                    .map(|c| {
-                        json!({"id": c.id, "threshold": c.threshold,
-                        "trustee_keys": c.trustee_keys.iter().map(|k| b64(k)).collect::<Vec<_>>(),
-                        "posted": c.posted, "complete": c.complete,
-                        "fingerprint": c.fingerprint.map(hex::encode)})
-                    })
-                    .collect();
-                println!("{}", serde_json::to_string_pretty(&v)?);
-                return Ok(());
-            }
-            for c in all {
-                println!(
-                    "{:<16} {} {} {}  {} {}  {}  {}",
-                    c.id,
-                    c.threshold,
-                    lang.pick("von", "of"),
-                    c.trustee_keys.len(),
-                    c.posted,
-                    lang.pick("Nachrichten", "messages"),
-                    if c.complete {
-                        lang.pick("vollständig", "complete")
-                    } else {
-                        lang.pick("läuft", "running")
-                    },
-                    c.fingerprint.map(hex::encode).unwrap_or_else(|| "-".into())
-                );
-                for (i, k) in c.trustee_keys.iter().enumerate() {
-                    println!("    {i}: {}", fingerprint(k));
-                }
-            }
-        }
+        } => Command::CreateCommittee(pb::AdminCreateCommittee {
+            id,
+            threshold,
+            trustees,
+        }),
+        CommitteeAction::List => Command::ListCommittees(pb::AdminQuery {}),
     }
-    Ok(())
 }

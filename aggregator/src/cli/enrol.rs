@@ -1,12 +1,7 @@
 //! `enrol`: enrol a node's key with its cohort attributes, list the enrolments, or revoke one.
 
-use anyhow::Context as _;
-use sovbench_core::cohort::{parse_state, CohortAttributes, Kind, SizeClass};
-use sovbench_core::envelope;
-use sovbench_core::time::format_utc;
-
-use super::context::Output;
-use crate::aggregator::Aggregator;
+use sovbench_core::pb;
+use sovbench_core::pb::admin_request::Command;
 
 /// Arguments of `enrol`.
 #[derive(Debug, clap::Args)]
@@ -32,76 +27,36 @@ pub struct EnrolArgs {
     /// List enrolments instead.
     #[arg(long, conflicts_with_all = ["key", "revoke"])]
     pub list: bool,
-    /// Revoke the enrolment of this public key (base64).
+    /// Revoke the enrolment of this public key (base64). Takes effect at once, also while
+    /// `serve` runs: the key's next submission is refused.
     #[arg(long, value_name = "KEY", conflicts_with = "key")]
     pub revoke: Option<String>,
+    /// Change the name or attributes of an enrolled key (without it such a re-enrolment is
+    /// refused).
+    #[arg(long, conflicts_with_all = ["list", "revoke"])]
+    pub update: bool,
 }
 
-/// Runs `enrol`.
-pub fn run(agg: &Aggregator, args: EnrolArgs, out: Output) -> anyhow::Result<()> {
-    let lang = out.lang;
+/// The operator command of `enrol`.
+pub fn command(args: EnrolArgs) -> anyhow::Result<Command> {
     if args.list {
-        let all = agg.enrolments()?;
-        if out.json {
-            println!("{}", serde_json::to_string_pretty(&all)?);
-            return Ok(());
-        }
-        for e in all {
-            println!(
-                "{}  {:<40} {:<17} {} {:<12} {}",
-                e.fingerprint,
-                e.name,
-                e.attributes.kind.key(),
-                e.attributes.state,
-                e.attributes.size.key(),
-                match e.revoked_at {
-                    Some(t) => format!("{} {}", lang.pick("widerrufen", "revoked"), format_utc(t)),
-                    None => lang.pick("aktiv", "active").to_string(),
-                }
-            );
-        }
-    } else if let Some(k) = args.revoke {
-        let raw = envelope::unb64(&k).context("--revoke: the key is not base64")?;
-        let e = agg.revoke(&raw)?;
-        if out.json {
-            println!("{}", serde_json::to_string_pretty(&e)?);
-        } else {
-            println!(
-                "{} {} ({})",
-                lang.pick("Widerrufen:", "Revoked:"),
-                e.fingerprint,
-                e.name
-            );
-        }
-    } else {
-        let (Some(key), Some(name), Some(kind), Some(state)) =
-            (args.key, args.name, args.kind, args.state)
-        else {
-            anyhow::bail!("enrol needs --key, --name, --kind and --state");
-        };
-        let raw = envelope::unb64(&key).context("--key: the key is not base64")?;
-        let kind: Kind = kind.parse()?;
-        let size = args
-            .population
-            .or(args.staff)
-            .context("give --population (territorial bodies) or --staff (others)")?;
-        let attrs = CohortAttributes {
-            kind,
-            state: parse_state(&state)?,
-            size: SizeClass::classify(kind, size),
-        };
-        let e = agg.enrol(&raw, &name, attrs, size)?;
-        if out.json {
-            println!("{}", serde_json::to_string_pretty(&e)?);
-        } else {
-            println!(
-                "{} {} ({}; {})",
-                lang.pick("Aufgenommen:", "Enrolled:"),
-                e.name,
-                e.fingerprint,
-                e.attributes.cohorts().join(" | ")
-            );
-        }
+        return Ok(Command::ListEnrolments(pb::AdminQuery {}));
     }
-    Ok(())
+    if let Some(k) = args.revoke {
+        return Ok(Command::Revoke(k));
+    }
+    let (Some(key), Some(name), Some(kind), Some(state)) =
+        (args.key, args.name, args.kind, args.state)
+    else {
+        anyhow::bail!("enrol needs --key, --name, --kind and --state");
+    };
+    Ok(Command::Enrol(pb::AdminEnrol {
+        key,
+        name,
+        kind,
+        state,
+        population: args.population,
+        staff: args.staff,
+        update: args.update,
+    }))
 }

@@ -6,9 +6,7 @@ use std::path::PathBuf;
 use anyhow::Context as _;
 use sovbench_core::files::write_atomically;
 
-use super::context::Output;
-use crate::aggregator::Aggregator;
-use crate::publication::{export_publication, render_text};
+use crate::admin::commands::Outcome;
 
 /// Arguments of `publish`.
 #[derive(Debug, clap::Args)]
@@ -20,18 +18,11 @@ pub struct PublishArgs {
     pub export: Option<PathBuf>,
 }
 
-/// Runs `publish`.
-pub fn run(agg: &Aggregator, args: PublishArgs, out: Output) -> anyhow::Result<()> {
-    let msg = agg.publish(&args.round)?;
-    let doc = export_publication(&msg)?;
-    if let Some(path) = args.export {
-        write_atomically(&path, serde_json::to_string_pretty(&doc)?.as_bytes())
-            .context("writing the export")?;
-    }
-    if out.json {
-        println!("{}", serde_json::to_string_pretty(&doc)?);
-    } else {
-        print!("{}", render_text(&msg, out.lang)?);
-    }
-    Ok(())
+/// Writes the export document of a `publish` outcome to `path`.
+pub fn write_export(outcome: &Outcome, path: &std::path::Path) -> anyhow::Result<()> {
+    let doc = outcome
+        .export
+        .as_deref()
+        .context("the aggregator returned no export document")?;
+    write_atomically(path, doc.as_bytes()).context("writing the export")
 }

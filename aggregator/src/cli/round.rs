@@ -2,18 +2,15 @@
 
 use anyhow::Context as _;
 use clap::Subcommand;
-use serde_json::json;
-use sovbench_core::time::format_utc;
-
-use super::context::{runtime, Output};
-use crate::aggregator::Aggregator;
-use crate::rounds::{RoundSpec, SecureSpec};
-use sovbench_secure::round::Grid;
+use sovbench_core::pb;
+use sovbench_core::pb::admin_request::Command;
 
 /// Round actions.
 #[derive(Debug, Subcommand)]
 pub enum RoundAction {
-    /// Open a round (one at a time). Its parameters are signed.
+    /// Open a round (one at a time). Its parameters are signed. Prints a sizing preview first:
+    /// per cohort the active enrolments, whether cells are expected to publish and their
+    /// expected half-widths, and warnings when typical node policies would refuse the round.
     Open {
         /// Round id, e.g. 2026-q4.
         id: String,
@@ -49,6 +46,10 @@ pub enum RoundAction {
         /// Time until the round closes: e.g. 90s, 30m, 12h, 14d.
         #[arg(long, default_value = "14d")]
         closes_in: String,
+        /// Only print the sizing preview (cells expected to publish, half-widths, warnings);
+        /// open nothing.
+        #[arg(long)]
+        dry_run: bool,
     },
     /// Close a round: no further submissions are accepted.
     Close {
@@ -59,9 +60,8 @@ pub enum RoundAction {
     List,
 }
 
-/// Runs a round action.
-pub fn run(agg: &Aggregator, action: RoundAction, out: Output) -> anyhow::Result<()> {
-    let lang = out.lang;
+/// The operator command of a round action.
+pub fn command(action: RoundAction) -> Command {
     match action {
         RoundAction::Open {
             id,
@@ -74,130 +74,22 @@ pub fn run(agg: &Aggregator, action: RoundAction, out: Output) -> anyhow::Result
             all_weight,
             min_cohort,
             closes_in,
-        } => {
-            let closes_at = agg.now() + parse_duration(&closes_in)?;
-            let secure = secure_spec(&mode, committee, &grid, all_weight)?;
-            let releases_per_node = match (&secure, releases_per_node) {
-                (Some(_), r) => r.unwrap_or(0),
-                (None, r) => r.unwrap_or(1),
-            };
-            let p = agg.open_round(RoundSpec {
-                round_id: id,
-                metrics,
-                epsilon_per_release: epsilon,
-                releases_per_node,
-                min_cohort,
-                closes_at,
-                secure,
-            })?;
-            if out.json {
-                println!(
-                    "{}",
-                    json!({"round_id": p.round_id, "closes_at": p.closes_at,
-                    "metrics": p.metrics.iter().map(|m| m.id.clone()).collect::<Vec<_>>(),
-                    "epsilon_per_release": p.epsilon_per_release,
-                    "releases_per_node": p.releases_per_node, "min_cohort": p.min_cohort})
-                );
-            } else {
-                println!(
-                    "{} {} ({} {}; {} {}, {} {}, k = {})",
-                    lang.pick("Runde geöffnet:", "Round opened:"),
-                    p.round_id,
-                    lang.pick("schließt", "closes"),
-                    format_utc(p.closes_at),
-                    lang.pick("Epsilon je Wert", "epsilon per value"),
-                    p.epsilon_per_release,
-                    lang.pick("Werte je Knoten", "values per node"),
-                    if p.releases_per_node == 0 {
-                        p.metrics.len() as u32
-                    } else {
-                        p.releases_per_node
-                    },
-                    p.min_cohort
-                );
-            }
-        }
-        RoundAction::Close { id } => {
-            let changed = runtime()?.block_on(agg.close_round(&id))?;
-            if out.json {
-                println!("{}", json!({"round_id": id, "closed_now": changed}));
-            } else if changed {
-                println!("{} {id}", lang.pick("Runde geschlossen:", "Round closed:"));
-            } else {
-                println!(
-                    "{} {id}",
-                    lang.pick(
-                        "Runde war bereits geschlossen:",
-                        "Round was already closed:"
-                    )
-                );
-            }
-        }
-        RoundAction::List => {
-            let rounds = agg.rounds()?;
-            if out.json {
-                println!("{}", serde_json::to_string_pretty(&rounds)?);
-                return Ok(());
-            }
-            for r in rounds {
-                println!(
-                    "{:<16} {:<7} {:<10} {} -> {}  eps {} x {}  k {}  {} {}{}",
-                    r.round_id,
-                    r.mode,
-                    r.status.label(lang),
-                    format_utc(r.opens_at),
-                    format_utc(r.closes_at),
-                    r.epsilon_per_release,
-                    if r.releases_per_node == 0 {
-                        r.metrics.len() as u32
-                    } else {
-                        r.releases_per_node
-                    },
-                    r.min_cohort,
-                    r.submissions,
-                    lang.pick("Einreichungen", "submissions"),
-                    r.trustee_phase
-                        .as_ref()
-                        .map(|p| format!("  [{}: {p}]", lang.pick("Treuhänder", "trustees")))
-                        .unwrap_or_default()
-                );
-            }
-        }
-    }
-    Ok(())
-}
-
-/// The secure part of `round open` from its flags (`None` in mode direct).
-fn secure_spec(
-    mode: &str,
-    committee: Option<String>,
-    grid: &str,
-    all_weight: f64,
-) -> anyhow::Result<Option<SecureSpec>> {
-    match mode {
-        "direct" => {
-            if committee.is_some() {
-                anyhow::bail!("--committee needs --mode secure");
-            }
-            Ok(None)
-        }
-        "secure" => {
-            let ceremony =
-                committee.context("mode secure needs --committee ID (`committee list`)")?;
-            let grid = Grid::from_key(grid).with_context(|| {
-                format!("unknown grid {grid:?}; use kind-size or all+kind-size")
-            })?;
-            Ok(Some(SecureSpec {
-                ceremony,
-                grid,
-                all_weight: if grid == Grid::KindSize {
-                    0.0
-                } else {
-                    all_weight
-                },
-            }))
-        }
-        other => anyhow::bail!("unknown mode {other:?}; use direct or secure"),
+            dry_run,
+        } => Command::OpenRound(pb::AdminOpenRound {
+            id,
+            metrics,
+            epsilon,
+            releases_per_node,
+            mode,
+            committee,
+            grid,
+            all_weight,
+            min_cohort,
+            closes_in,
+            dry_run,
+        }),
+        RoundAction::Close { id } => Command::CloseRound(id),
+        RoundAction::List => Command::ListRounds(pb::AdminQuery {}),
     }
 }
 

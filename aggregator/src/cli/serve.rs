@@ -8,7 +8,7 @@ use sovbench_core::envelope::b64;
 use super::context::runtime;
 use crate::aggregator::Aggregator;
 use crate::peers::PeerLimits;
-use crate::service::{serve, ServeOptions};
+use crate::service::{serve_tls, ServeOptions};
 
 /// Arguments of `serve`.
 #[derive(Debug, clap::Args)]
@@ -33,6 +33,13 @@ pub struct ServeArgs {
     /// Portal: requests a client address may make at once (bucket size).
     #[arg(long, default_value_t = 40.0, value_name = "N")]
     pub http_burst: f64,
+    /// Prometheus metrics (text format) on this address, path /metrics, e.g. 127.0.0.1:9464;
+    /// see docs/OPERATIONS.md, "Metrics".
+    #[arg(long, value_name = "ADDR")]
+    pub metrics_listen: Option<String>,
+    /// TLS (see docs/OPERATIONS.md, "TLS").
+    #[command(flatten)]
+    pub tls: super::serve_tls::TlsArgs,
 }
 
 /// Runs `serve`.
@@ -50,12 +57,23 @@ pub fn run(agg: Aggregator, args: ServeArgs) -> anyhow::Result<()> {
         accepted = o.accepted,
         "peer matching"
     );
+    // Refuse to start with an unusable operators.toml rather than ignore it.
+    crate::admin::auth::Operators::load(agg.dir(), agg.public_key())?;
     let listen = args.listen.clone();
     rt.block_on(async move {
         let listener = tokio::net::TcpListener::bind(&listen)
             .await
             .with_context(|| format!("binding {listen}"))?;
-        tracing::info!(addr = %listener.local_addr()?, key = %b64(agg.public_key()), "serving");
+        let tls = args.tls.server(listener.local_addr()?)?;
+        let addr_file = AddrFile::write(agg.dir(), listener.local_addr()?, tls.is_some())?;
+        if let Some(addr) = &args.metrics_listen {
+            let l = tokio::net::TcpListener::bind(addr)
+                .await
+                .with_context(|| format!("binding the metrics listener to {addr}"))?;
+            tracing::info!(addr = %l.local_addr()?, "metrics (HTTP /metrics) serving");
+            tokio::spawn(crate::metrics::serve_metrics(l, agg.clone(), shutdown_signal()));
+        }
+        tracing::info!(addr = %listener.local_addr()?, key = %b64(agg.public_key()), tls = tls.is_some(), "serving");
         let portal = match &args.http_listen {
             Some(addr) => {
                 let l = tokio::net::TcpListener::bind(addr)
@@ -82,13 +100,46 @@ pub fn run(agg: Aggregator, args: ServeArgs) -> anyhow::Result<()> {
             noise_wait: std::time::Duration::from_secs(args.noise_wait),
             ..ServeOptions::default()
         };
-        serve(agg, listener, opts, shutdown_signal()).await?;
+        serve_tls(agg, listener, opts, tls, shutdown_signal()).await?;
+        drop(addr_file);
         if let Some(p) = portal {
             p.await.context("portal task")?.context("portal")?;
         }
         tracing::info!("stopped");
         anyhow::Ok(())
     })
+}
+
+/// `serve.addr` in the data directory: the admin API's address for the command line, removed
+/// when `serve` ends cleanly (dropped).
+struct AddrFile(std::path::PathBuf);
+
+impl AddrFile {
+    fn write(
+        dir: &std::path::Path,
+        addr: std::net::SocketAddr,
+        tls: bool,
+    ) -> anyhow::Result<AddrFile> {
+        let mut addr = addr;
+        if addr.ip().is_unspecified() {
+            addr.set_ip(if addr.is_ipv4() {
+                std::net::Ipv4Addr::LOCALHOST.into()
+            } else {
+                std::net::Ipv6Addr::LOCALHOST.into()
+            });
+        }
+        let path = dir.join(crate::admin::client::ADDR_FILE);
+        let scheme = if tls { "https" } else { "http" };
+        sovbench_core::files::write_atomically(&path, format!("{scheme}://{addr}\n").as_bytes())
+            .with_context(|| format!("writing {}", path.display()))?;
+        Ok(AddrFile(path))
+    }
+}
+
+impl Drop for AddrFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
 }
 
 /// Resolves on Ctrl-C or SIGTERM.

@@ -69,11 +69,15 @@ fn variant(e: &AggError) -> &'static str {
         AggError::BadEncryption { .. } => "BadEncryption",
         AggError::TrusteePhase { .. } => "TrusteePhase",
         AggError::NoAnnouncement(_) => "NoAnnouncement",
+        AggError::NotOperator(_) => "NotOperator",
+        AggError::BadOperators { .. } => "BadOperators",
+        AggError::BadCommand(_) => "BadCommand",
+        AggError::AttributesChanged { .. } => "AttributesChanged",
     }
 }
 
 /// Number of arms of [`variant`].
-const VARIANTS: usize = 61;
+const VARIANTS: usize = 65;
 
 fn json_error() -> serde_json::Error {
     serde_json::from_str::<u8>("x").expect_err("not a number")
@@ -174,6 +178,10 @@ code_tests! {
     rate_limited_is_resource_exhausted: AggError::RateLimited { limit: 20, next: "later".into() } => ResourceExhausted;
     request_state_is_failed_precondition: AggError::RequestState { id: "id".into(), reason: "r".into() } => FailedPrecondition;
     io_is_internal: AggError::Io { path: "/f".into(), source: std::io::Error::other("x") } => Internal;
+    not_operator_is_permission_denied: AggError::NotOperator("ab".into()) => PermissionDenied;
+    bad_operators_is_internal: AggError::BadOperators { path: "/o".into(), detail: "d".into() } => Internal;
+    bad_command_is_invalid_argument: AggError::BadCommand("--key: the key is not base64".into()) => InvalidArgument;
+    attributes_changed_is_failed_precondition: AggError::AttributesChanged { key: "ab".into(), was: "a".into(), now: "b".into() } => FailedPrecondition;
 }
 
 #[test]

@@ -1,0 +1,267 @@
+//! Who may use the admin API, and the checks every operator request passes: size, the Ed25519
+//! signature over the exact received bytes (only then is the payload decoded), the kind of
+//! message, that the signer is an operator, the replay window and a nonce not used before.
+//!
+//! Operators are the aggregator's own key (`aggregator.key`, readable only by the service
+//! account) and the keys listed in `operators.toml` of the data directory:
+//!
+//! ```toml
+//! [[operator]]
+//! name = "Betrieb Landesrechenzentrum"
+//! key = "base64 of the raw Ed25519 public key"
+//! ```
+//!
+//! Nonces are kept in memory for the replay window; a request issued before the server started
+//! is refused, so a request signed before a restart cannot be replayed after it.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Mutex;
+
+use serde::Deserialize;
+use sovbench_core::envelope::{self, fingerprint};
+use sovbench_core::pb;
+use sovbench_core::peers as core_peers;
+
+use crate::admission::{open_checked, wrong_kind};
+use crate::error::AggError;
+
+/// File name of the extra operator keys inside the data directory.
+pub const OPERATORS_FILE: &str = "operators.toml";
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OperatorsFile {
+    #[serde(default)]
+    operator: Vec<OperatorEntry>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OperatorEntry {
+    name: String,
+    key: String,
+}
+
+/// The keys allowed to use the admin API, with their names (for the log).
+#[derive(Debug, Clone, Default)]
+pub struct Operators {
+    keys: HashMap<Vec<u8>, String>,
+}
+
+impl Operators {
+    /// The aggregator's own key and the keys of `operators.toml` in `dir` (if it exists).
+    pub fn load(dir: &Path, own_key: &[u8]) -> Result<Operators, AggError> {
+        let mut ops = Operators::default();
+        ops.insert_own(own_key);
+        let path = dir.join(OPERATORS_FILE);
+        let text = match std::fs::read_to_string(&path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(ops),
+            Err(source) => {
+                return Err(AggError::Io {
+                    path: path.display().to_string(),
+                    source,
+                })
+            }
+        };
+        let bad = |detail: String| AggError::BadOperators {
+            path: path.display().to_string(),
+            detail,
+        };
+        let file: OperatorsFile = toml::from_str(&text).map_err(|e| bad(e.to_string()))?;
+        for op in file.operator {
+            let key = envelope::unb64(op.key.trim())
+                .map_err(|_| bad(format!("operator {:?}: key is not base64", op.name)))?;
+            if key.len() != envelope::PUBLIC_KEY_LEN {
+                return Err(bad(format!(
+                    "operator {:?}: key has {} bytes, expected {}",
+                    op.name,
+                    key.len(),
+                    envelope::PUBLIC_KEY_LEN
+                )));
+            }
+            envelope::check_public_key(&key)
+                .map_err(|e| bad(format!("operator {:?}: {e}", op.name)))?;
+            ops.keys.insert(key, op.name);
+        }
+        Ok(ops)
+    }
+
+    /// Adds the aggregator's own key.
+    pub fn insert_own(&mut self, key: &[u8]) {
+        self.keys.insert(key.to_vec(), "aggregator.key".into());
+    }
+
+    /// The name of an operator key (None: not an operator).
+    pub fn name(&self, key: &[u8]) -> Option<&str> {
+        self.keys.get(key).map(String::as_str)
+    }
+
+    /// Number of operator keys.
+    pub fn len(&self) -> usize {
+        self.keys.len()
+    }
+
+    /// Whether there is no operator key (never after [`Operators::load`]).
+    pub fn is_empty(&self) -> bool {
+        self.keys.is_empty()
+    }
+}
+
+/// An admitted operator request.
+#[derive(Debug)]
+pub struct Admitted {
+    /// Raw public key of the operator.
+    pub signer: Vec<u8>,
+    /// The operator's name from `operators.toml` (or `aggregator.key`).
+    pub operator: String,
+    /// The request.
+    pub request: pb::AdminRequest,
+    /// SHA-256 of the exact payload bytes.
+    pub payload_hash: [u8; 32],
+}
+
+/// An operator key and a nonce it used.
+type NonceKey = (Vec<u8>, Vec<u8>);
+
+/// The admission of operator requests: operator keys and the nonces seen in the replay window.
+#[derive(Debug)]
+pub struct Gate {
+    operators: Operators,
+    started_at: i64,
+    nonces: Mutex<HashMap<NonceKey, i64>>,
+}
+
+impl Gate {
+    /// A gate for `operators`, for a server started at `started_at` (Unix seconds).
+    pub fn new(operators: Operators, started_at: i64) -> Gate {
+        Gate {
+            operators,
+            started_at,
+            nonces: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Checks, in this order: size, signature over the exact bytes, kind, operator key,
+    /// freshness, not issued before the start, nonce not used before.
+    pub fn admit(&self, msg: &pb::SignedMessage, now: i64) -> Result<Admitted, AggError> {
+        let verified = open_checked(msg)?;
+        let request = match verified.body {
+            pb::payload::Body::AdminRequest(r) => r,
+            other => return Err(wrong_kind("operator request", &other)),
+        };
+        let operator = self
+            .operators
+            .name(&verified.signer)
+            .ok_or_else(|| AggError::NotOperator(fingerprint(&verified.signer)))?
+            .to_string();
+        core_peers::check_freshness(request.issued_at, &request.nonce, now)?;
+        if request.issued_at < self.started_at {
+            return Err(AggError::IssuedBeforeStart(
+                request.issued_at,
+                self.started_at,
+            ));
+        }
+        let mut nonces = self
+            .nonces
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        nonces.retain(|_, at| *at >= now - 2 * core_peers::FRESHNESS_SECS);
+        let key = (verified.signer.clone(), request.nonce.clone());
+        if nonces.contains_key(&key) {
+            return Err(AggError::Replay(fingerprint(&verified.signer)));
+        }
+        nonces.insert(key, request.issued_at);
+        Ok(Admitted {
+            signer: verified.signer,
+            operator,
+            request,
+            payload_hash: verified.payload_hash,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sovbench_core::envelope::Identity;
+
+    fn request(id: &Identity, issued_at: i64, nonce: Vec<u8>) -> pb::SignedMessage {
+        id.seal(pb::payload::Body::AdminRequest(pb::AdminRequest {
+            command: Some(pb::admin_request::Command::Status(pb::AdminQuery {})),
+            issued_at,
+            nonce,
+            ..Default::default()
+        }))
+    }
+
+    #[test]
+    fn operators_toml_adds_keys_and_refuses_bad_ones() {
+        let dir = tempfile::tempdir().unwrap();
+        let (own, _) = Identity::generate().unwrap();
+        let (other, _) = Identity::generate().unwrap();
+        let ops = Operators::load(dir.path(), own.public_key()).unwrap();
+        assert_eq!(ops.len(), 1);
+        assert!(ops.name(other.public_key()).is_none());
+        std::fs::write(
+            dir.path().join(OPERATORS_FILE),
+            format!(
+                "[[operator]]\nname = \"LRZ\"\nkey = \"{}\"\n",
+                envelope::b64(other.public_key())
+            ),
+        )
+        .unwrap();
+        let ops = Operators::load(dir.path(), own.public_key()).unwrap();
+        assert_eq!(ops.name(other.public_key()), Some("LRZ"));
+        std::fs::write(
+            dir.path().join(OPERATORS_FILE),
+            "[[operator]]\nname = \"X\"\nkey = \"AAAA\"\n",
+        )
+        .unwrap();
+        assert!(matches!(
+            Operators::load(dir.path(), own.public_key()),
+            Err(AggError::BadOperators { .. })
+        ));
+        std::fs::write(dir.path().join(OPERATORS_FILE), "operater = 1\n").unwrap();
+        assert!(Operators::load(dir.path(), own.public_key()).is_err());
+    }
+
+    #[test]
+    fn strangers_stale_early_and_replayed_requests_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let (own, _) = Identity::generate().unwrap();
+        let (stranger, _) = Identity::generate().unwrap();
+        let gate = Gate::new(
+            Operators::load(dir.path(), own.public_key()).unwrap(),
+            1_000,
+        );
+        let nonce = || core_peers::fresh_nonce().unwrap();
+        let ok = request(&own, 1_010, nonce());
+        assert_eq!(gate.admit(&ok, 1_010).unwrap().operator, "aggregator.key");
+        assert!(matches!(gate.admit(&ok, 1_011), Err(AggError::Replay(_))));
+        assert!(matches!(
+            gate.admit(&request(&stranger, 1_010, nonce()), 1_010),
+            Err(AggError::NotOperator(_))
+        ));
+        assert!(matches!(
+            gate.admit(&request(&own, 1_010, nonce()), 2_000),
+            Err(AggError::Peer(_))
+        ));
+        assert!(matches!(
+            gate.admit(&request(&own, 999, nonce()), 1_010),
+            Err(AggError::IssuedBeforeStart(..))
+        ));
+        let mut forged = request(&own, 1_010, nonce());
+        forged.payload.push(0);
+        assert!(matches!(
+            gate.admit(&forged, 1_010),
+            Err(AggError::Envelope(_))
+        ));
+        let wrong = own.seal(pb::payload::Body::PeerRequestsQuery(Default::default()));
+        assert!(matches!(
+            gate.admit(&wrong, 1_010),
+            Err(AggError::WrongKind { .. })
+        ));
+    }
+}
