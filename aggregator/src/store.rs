@@ -6,7 +6,9 @@
 //! | `enrolments` | raw 32-byte public key | [`Enrolment`] as a compact record (`0x01`, protobuf; key and fingerprint from the record's key); JSON of earlier versions still reads |
 //! | `rounds` | round id (UTF-8) | the signed round parameters (`SignedMessage`, protobuf) |
 //! | `round_state` | round id | [`RoundState`] as JSON |
-//! | `submissions` | round id, `0x00`, raw public key | [`StoredSubmission`]: `0x01` then a private protobuf message (older versions: JSON) |
+//! | `submission_ends` | round id | committed end of the round's record file (bytes, big-endian `u64`) |
+//! | `submissions` | round id, `0x00`, raw public key | records of older versions, moved to the record files at open |
+//! | *file* `submissions/<round id>.log` (not sled) | raw public key, in each frame | [`StoredSubmission`]: `0x01` then a private protobuf message (moved from sled: also JSON), framed as in [`logs`] |
 //! | `publications` | round id | the signed publication (`SignedMessage`, protobuf) |
 //! | `meta` | `b"pseudonym_secret"` | 32 random bytes: the HMAC key of peer pseudonyms |
 //! | `offers` | path id, `0x00`, raw public key | [`StoredOffer`] as JSON |
@@ -17,11 +19,18 @@
 //! | `secure_rounds` | round id, `0x00`, `noise` / `decrypt` / `state` | the signed announcements (protobuf); [`crate::model::StoredAnnouncement`] as JSON |
 //! | `trustee_posts` | round id, `0x00`, kind (1 noise, 2 decryption), trustee (u32 BE) | the exact `SignedMessage` bytes a trustee posted |
 //!
-//! Durability: [`Store::commit`] flushes sled and then `fsync`s its data file. sled 0.34's flush
-//! only issues `sync_file_range`, which survives a killed process but neither flushes the drive's
-//! write cache nor the file's metadata; the added `fsync` makes an acknowledged write survive
-//! power loss as well (see docs/PROTOCOL.md). [`Store::set_commit_hook`] lets tests make commits
-//! slow or fail.
+//! Submissions are not in sled: each round's are appended to a record file,
+//! `submissions/<round id>.log` in the store's folder (format, checksums and what happens to a
+//! damaged file at open: [`logs`]), indexed in memory (round, node key, position) by a scan at
+//! open. sled keeps each round's *committed end*: frames after it were never acknowledged.
+//! Records that older versions kept in the `submissions` tree are moved to the files at open.
+//!
+//! Durability: [`Store::commit`] first appends the staged submissions to their files and `fsync`s
+//! them (and the folder when a file is new), then saves the new committed ends in sled, flushes
+//! sled and `fsync`s its data file. sled 0.34's flush only issues `sync_file_range`, which
+//! survives a killed process but neither flushes the drive's write cache nor the file's
+//! metadata; the added `fsync` makes an acknowledged write survive power loss as well (see
+//! docs/PROTOCOL.md). [`Store::set_commit_hook`] lets tests make commits slow or fail.
 //!
 //! Submissions are stored compactly: the received bytes as bytes, the cohort attributes as their
 //! keys, and instead of the signed receipt only the fields that are not in the submission (storage
@@ -63,6 +72,8 @@ pub struct Store {
     peer_requests: kv::Tree,
     peer_nonces: kv::Tree,
     hook: Arc<Mutex<Option<CommitHook>>>,
+    submission_ends: kv::Tree,
+    logs: Arc<logs::Logs>,
 }
 
 impl std::fmt::Debug for Store {
@@ -85,9 +96,11 @@ pub fn submission_key(round_id: &str, node_key: &[u8]) -> Vec<u8> {
     pair_key(round_id.as_bytes(), node_key)
 }
 
-/// Prefix of every submission key of a round: round id, a zero byte.
-fn round_prefix(round_id: &str) -> Vec<u8> {
-    pair_key(round_id.as_bytes(), &[])
+/// Round id and node key of a submission key (None: not one).
+fn split_submission_key(key: &[u8]) -> Option<(&str, &[u8])> {
+    let zero = key.iter().position(|&b| b == 0)?;
+    let round = std::str::from_utf8(&key[..zero]).ok()?;
+    Some((round, &key[zero + 1..]))
 }
 
 /// Key of a claimed nonce: raw public key, nonce (no separator; keys have a fixed length).
@@ -100,25 +113,23 @@ fn nonce_key(signer: &[u8], nonce: &[u8]) -> Vec<u8> {
 /// A group of submissions to be written in one durable commit.
 #[derive(Default)]
 pub struct SubmissionBatch {
-    batch: kv::Batch,
-    len: usize,
+    batch: Vec<(Vec<u8>, Vec<u8>)>,
 }
 
 impl SubmissionBatch {
     /// Adds a submission.
     pub fn insert(&mut self, key: &[u8], s: &StoredSubmission) {
-        self.batch.insert(key, encode_submission(key, s));
-        self.len += 1;
+        self.batch.push((key.to_vec(), encode_submission(key, s)));
     }
 
     /// Number of submissions in the batch.
     pub fn len(&self) -> usize {
-        self.len
+        self.batch.len()
     }
 
     /// Whether the batch is empty.
     pub fn is_empty(&self) -> bool {
-        self.len == 0
+        self.batch.is_empty()
     }
 }
 
@@ -128,7 +139,17 @@ impl Store {
     pub fn open(path: &Path) -> Result<Store, AggError> {
         let db = kv::open(path, CACHE_BYTES)?;
         let t = |name: &str| db.open_tree(name).map_err(AggError::from);
-        Ok(Store {
+        let submission_ends = t("submission_ends")?;
+        let mut committed = Vec::new();
+        for entry in submission_ends.iter() {
+            let (k, v) = entry?;
+            let end = <[u8; 8]>::try_from(v.as_ref())
+                .map(u64::from_be_bytes)
+                .map_err(|_| AggError::Storage(format!("committed end of {k:?}: {v:?}")))?;
+            committed.push((String::from_utf8_lossy(&k).into_owned(), end));
+        }
+        let logs = logs::Logs::load(&path.join(logs::DIR), committed)?;
+        let store = Store {
             path: path.to_path_buf(),
             meta: t("meta")?,
             enrolments: t("enrolments")?,
@@ -140,16 +161,64 @@ impl Store {
             peer_requests: t("peer_requests")?,
             peer_nonces: t("peer_nonces")?,
             hook: Arc::new(Mutex::new(None)),
+            submission_ends,
+            logs: Arc::new(logs),
             db,
-        })
+        };
+        store.move_old_submissions()?;
+        Ok(store)
     }
 
-    /// Makes everything written so far durable: sled flush, then `fsync` of the data file.
+    /// Makes everything written so far durable: the staged submissions appended to their files
+    /// and `fsync`ed, their committed ends saved, then sled flush and `fsync` of its data file.
     pub fn commit(&self) -> Result<(), AggError> {
         let hook = self.hook.lock().map(|h| h.clone()).unwrap_or_default();
         if let Some(hook) = hook {
             hook().map_err(|e| AggError::Storage(format!("commit: {e}")))?;
         }
+        self.write_submissions()?;
+        Ok(kv::commit(&self.db, &self.path)?)
+    }
+
+    /// Appends the staged submissions durably and saves the rounds' new committed ends in sled
+    /// (durable with sled's next flush).
+    fn write_submissions(&self) -> Result<(), AggError> {
+        let ends = self.logs.write_pending()?;
+        if ends.is_empty() {
+            return Ok(());
+        }
+        let mut batch = kv::Batch::default();
+        for (round, end) in &ends {
+            batch.insert(round.as_bytes(), &end.to_be_bytes()[..]);
+        }
+        self.submission_ends.apply_batch(batch)?;
+        self.logs.saved(&ends)
+    }
+
+    /// Moves submissions that older versions kept in sled to the record files (as they are: both
+    /// formats read): files and committed ends durable first, then removed from sled. A crash in
+    /// between moves them again (a record already in a file is not written twice).
+    fn move_old_submissions(&self) -> Result<(), AggError> {
+        let mut old = Vec::new();
+        for entry in self.submissions.iter() {
+            let (key, record) = entry?;
+            if let Some((round, node)) = split_submission_key(&key) {
+                if self.logs.get(round, node)?.is_none() {
+                    self.logs.stage(round, node.to_vec(), record.to_vec())?;
+                }
+            }
+            old.push(key);
+        }
+        if old.is_empty() {
+            return Ok(());
+        }
+        self.write_submissions()?;
+        kv::commit(&self.db, &self.path)?;
+        let mut gone = kv::Batch::default();
+        for key in old {
+            gone.remove(key);
+        }
+        self.submissions.apply_batch(gone)?;
         Ok(kv::commit(&self.db, &self.path)?)
     }
 
@@ -253,40 +322,45 @@ impl Store {
             .collect()
     }
 
-    /// A stored submission.
+    /// A stored submission (or one written but not yet durable).
     pub fn submission(&self, key: &[u8]) -> Result<Option<StoredSubmission>, AggError> {
-        match self.submissions.get(key)? {
-            Some(v) => Ok(Some(decode_submission(key, &v)?)),
+        let Some((round, node)) = split_submission_key(key) else {
+            return Ok(None);
+        };
+        match self.logs.get(round, node)? {
+            Some(v) => Ok(Some(decode_submission(node, &v)?)),
             None => Ok(None),
         }
     }
 
-    /// All submissions of a round.
+    /// All submissions of a round, by node key.
     pub fn submissions(&self, round_id: &str) -> Result<Vec<StoredSubmission>, AggError> {
-        self.submissions
-            .scan_prefix(round_prefix(round_id))
-            .map(|kv| {
-                let (k, v) = kv?;
-                decode_submission(&k, &v)
-            })
+        self.logs
+            .all(round_id)?
+            .iter()
+            .map(|(node, v)| decode_submission(node, v))
             .collect()
     }
 
     /// Number of submissions of a round.
     pub fn submission_count(&self, round_id: &str) -> usize {
-        self.submissions.scan_prefix(round_prefix(round_id)).count()
+        self.logs.count(round_id)
     }
 
-    /// Writes a batch of submissions and commits durably (one fsync for the whole group). An
-    /// empty batch still commits: whatever was written before becomes durable.
+    /// Writes a batch of submissions and commits durably (one fsync per round file of the group,
+    /// one of sled). An empty batch still commits: whatever was written before becomes durable.
+    /// Written submissions read at once; after a failed commit they stay written and the next
+    /// commit makes them durable.
     pub fn commit_submissions(&self, batch: SubmissionBatch) -> Result<(), AggError> {
-        if !batch.is_empty() {
-            self.submissions.apply_batch(batch.batch)?;
+        for (key, record) in batch.batch {
+            let (round, node) = split_submission_key(&key)
+                .ok_or_else(|| AggError::Storage(format!("submission key {key:?} has no round")))?;
+            self.logs.stage(round, node.to_vec(), record)?;
         }
         self.commit()
     }
 
-    /// Bytes the store takes on disk (every file under its folder).
+    /// Bytes the store takes on disk (every file under its folder, the record files included).
     pub fn disk_bytes(&self) -> u64 {
         dir_bytes(&self.path)
     }
@@ -403,6 +477,7 @@ impl From<sled::Error> for AggError {
     }
 }
 
+pub mod logs;
 mod records;
 mod secure;
 use records::{decode_enrolment, decode_submission, encode_enrolment, encode_submission};

@@ -46,9 +46,13 @@ pub struct DiskUsage {
     pub stored_all: u64,
     /// `stored_all / raw_all`.
     pub ratio_all: f64,
+    /// Of `stored_first`, the submissions' record files (`store/submissions/`).
+    pub records_first: u64,
+    /// Of `stored_all`, the submissions' record files.
+    pub records_all: u64,
     /// One record as older versions stored it (JSON with the receipt), bytes, for comparison.
     pub old_record_bytes: usize,
-    /// One record as stored now (compact), bytes.
+    /// One record as stored now (compact, framed in its round's record file), bytes.
     pub new_record_bytes: usize,
 }
 
@@ -76,7 +80,7 @@ pub async fn disk(nodes: usize, rounds: usize) -> anyhow::Result<DiskUsage> {
     )?;
     let enrolled = stored_bytes(&dir);
     let mut raw = 0u64;
-    let mut first = (0, 0);
+    let mut first = (0, 0, 0);
     let mut sample = None;
     for r in 0..rounds {
         let id = format!("disk-{r}");
@@ -121,7 +125,7 @@ pub async fn disk(nodes: usize, rounds: usize) -> anyhow::Result<DiskUsage> {
         agg.close_round(&id).await?;
         agg.publish(&id)?;
         if r == 0 {
-            first = (raw, stored_bytes(&dir));
+            first = (raw, stored_bytes(&dir), records_bytes(&dir));
         }
     }
     let stored_all = stored_bytes(&dir);
@@ -139,6 +143,8 @@ pub async fn disk(nodes: usize, rounds: usize) -> anyhow::Result<DiskUsage> {
         raw_all: raw,
         stored_all,
         ratio_all: stored_all as f64 / raw.max(1) as f64,
+        records_first: first.2,
+        records_all: records_bytes(&dir),
         old_record_bytes,
         new_record_bytes,
     })
@@ -149,7 +155,13 @@ fn stored_bytes(dir: &Path) -> u64 {
     sovbench_aggregator::store::dir_bytes(dir)
 }
 
-/// Sizes of one record in the old JSON format and the compact one.
+/// The submissions' record files in the data directory, as allocated on disk.
+fn records_bytes(dir: &Path) -> u64 {
+    use sovbench_aggregator::{aggregator::STORE_DIR, store::logs};
+    stored_bytes(&dir.join(STORE_DIR).join(logs::DIR))
+}
+
+/// Sizes of one record in the old JSON format and as appended to a record file now.
 fn record_sizes(msg: &pb::SignedMessage, receipt: &pb::SignedMessage) -> (usize, usize) {
     use prost::Message as _;
     let record = sovbench_aggregator::model::StoredSubmission {

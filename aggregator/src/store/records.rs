@@ -1,6 +1,5 @@
-//! How submissions and enrolments are laid out on disk (compact binary records; the old JSON
-//! still reads), and
-//! how much room a store takes. Pure encoding: the engine is named only in `store.rs`.
+//! How submissions and enrolments are encoded (compact binary records; the old JSON still
+//! reads), and how much room a store takes. Pure encoding: sled is named only in `store.rs`.
 
 use crate::error::AggError;
 use crate::model::{Enrolment, StoredSubmission};
@@ -72,9 +71,10 @@ struct CompactSubmission {
     signature: Vec<u8>,
 }
 
-/// Bytes of a submission record as stored under `key` (without sled's own overhead).
+/// Bytes of a submission record stored under `key`, as appended to its round's record file:
+/// the record, the node's key, and the frame's length and checksum ([`super::logs`]).
 pub fn encoded_len(key: &[u8], s: &StoredSubmission) -> usize {
-    encode_submission(key, s).len()
+    super::logs::FRAME_OVERHEAD + signer_of(key).len() + encode_submission(key, s).len()
 }
 
 /// The node's raw public key at the end of a submission key.
