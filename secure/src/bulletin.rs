@@ -78,6 +78,46 @@ pub fn verify_submission(
     Ok(out)
 }
 
+/// What the order-independent checks of an entry give: its signer and its component ciphertexts.
+struct Checked {
+    signer: Vec<u8>,
+    cts: Vec<Ciphertext>,
+}
+
+/// The checks of one entry that do not depend on the entries before it: a kind × size cell, the
+/// signature over the exact bytes (before decoding), a submission to this round, every proof.
+fn check_entry(
+    round: &SecureRound,
+    round_params_hash: &[u8],
+    entry: &pb::BulletinEntry,
+) -> Result<Checked, SecureError> {
+    let refuse = |why: String| SecureError::Bulletin {
+        position: entry.position,
+        why,
+    };
+    if grid::parse_finest(&entry.cell).is_none() {
+        return Err(refuse(format!(
+            "cell {:?} is not a kind × size cell of an enrolment",
+            entry.cell
+        )));
+    }
+    let msg = pb::SignedMessage::decode(entry.submission.as_slice())
+        .map_err(|_| refuse("the submission does not decode".into()))?;
+    let opened = envelope::open(&msg).map_err(|e| refuse(format!("the submission: {e}")))?;
+    let sub = match opened.body {
+        pb::payload::Body::Submission(s) => s,
+        _ => return Err(refuse("not a submission".into())),
+    };
+    if sub.round_id != round.round_id || sub.round_params_hash != round_params_hash {
+        return Err(refuse("a submission to another round".into()));
+    }
+    let cts = verify_submission(round, &sub).map_err(|e| refuse(e.to_string()))?;
+    Ok(Checked {
+        signer: msg.signer,
+        cts,
+    })
+}
+
 /// Per finest cell: the count of entries and the sum of their ciphertexts (cell order).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct CellSums {
@@ -115,11 +155,62 @@ impl Tally {
     /// Adds the next entry. Refused: a position out of order, a chain hash that does not follow,
     /// an invalid node signature (checked over the exact bytes before decoding), a message that is
     /// not a submission to this round, a cell that is not a kind × size cell, a signer or a
-    /// ciphertext seen before, a missing or invalid proof.
+    /// ciphertext seen before, a missing or invalid proof. A refused entry leaves the tally as it
+    /// was.
     pub fn add(
         &mut self,
         round: &SecureRound,
         entry: &pb::BulletinEntry,
+    ) -> Result<(), SecureError> {
+        let checked = check_entry(round, &self.round_params_hash, entry);
+        self.absorb(entry, checked)
+    }
+
+    /// Adds many entries in order, checking signatures and proofs (the expensive part) on
+    /// `threads` threads first; the same refusals as [`Tally::add`], the first one wins.
+    pub fn add_all(
+        &mut self,
+        round: &SecureRound,
+        entries: &[pb::BulletinEntry],
+        threads: usize,
+    ) -> Result<(), SecureError> {
+        let hash = self.round_params_hash.clone();
+        let chunk = entries.len().div_ceil(threads.max(1)).max(1);
+        let checked: Vec<Result<Checked, SecureError>> = std::thread::scope(|s| {
+            let handles: Vec<_> = entries
+                .chunks(chunk)
+                .map(|part| {
+                    let hash = &hash;
+                    s.spawn(move || {
+                        part.iter()
+                            .map(|e| check_entry(round, hash, e))
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .flat_map(|h| {
+                    h.join().unwrap_or_else(|_| {
+                        vec![Err(SecureError::Malformed("bulletin check".into()))]
+                    })
+                })
+                .collect()
+        });
+        if checked.len() != entries.len() {
+            return Err(SecureError::Malformed("bulletin check".into()));
+        }
+        for (e, c) in entries.iter().zip(checked) {
+            self.absorb(e, c)?;
+        }
+        Ok(())
+    }
+
+    /// The order-dependent part of adding an entry: position, chain, duplicates; then the sums.
+    fn absorb(
+        &mut self,
+        entry: &pb::BulletinEntry,
+        checked: Result<Checked, SecureError>,
     ) -> Result<(), SecureError> {
         let refuse = |why: String| SecureError::Bulletin {
             position: entry.position,
@@ -132,37 +223,20 @@ impl Tally {
         if entry.chain.as_slice() != next_head.as_slice() {
             return Err(refuse("the chain hash does not follow".into()));
         }
-        if grid::parse_finest(&entry.cell).is_none() {
-            return Err(refuse(format!(
-                "cell {:?} is not a kind × size cell of an enrolment",
-                entry.cell
-            )));
-        }
-        let msg = pb::SignedMessage::decode(entry.submission.as_slice())
-            .map_err(|_| refuse("the submission does not decode".into()))?;
-        let opened = envelope::open(&msg).map_err(|e| refuse(format!("the submission: {e}")))?;
-        let sub = match opened.body {
-            pb::payload::Body::Submission(s) => s,
-            _ => return Err(refuse("not a submission".into())),
-        };
-        if sub.round_id != round.round_id || sub.round_params_hash != self.round_params_hash {
-            return Err(refuse("a submission to another round".into()));
-        }
-        if self.signers.contains(&msg.signer) {
+        let Checked { signer, cts } = checked?;
+        if self.signers.contains(&signer) {
             return Err(refuse(format!(
                 "a second submission of {}",
-                envelope::fingerprint(&msg.signer)
+                envelope::fingerprint(&signer)
             )));
         }
-        let cts = verify_submission(round, &sub).map_err(|e| refuse(e.to_string()))?;
-        // A refused entry leaves the tally as it was: signer and ciphertexts are recorded only
-        // once every check has passed.
+        // Signer and ciphertexts are recorded only once every check has passed.
         let encoded: Vec<Vec<u8>> = cts.iter().map(ciphertext_to_bytes).collect();
         let distinct: HashSet<&Vec<u8>> = encoded.iter().collect();
         if distinct.len() != encoded.len() || encoded.iter().any(|c| self.ciphertexts.contains(c)) {
             return Err(refuse("a ciphertext copied from an earlier entry".into()));
         }
-        self.signers.insert(msg.signer.clone());
+        self.signers.insert(signer);
         self.ciphertexts.extend(encoded);
         let cell = self
             .cells

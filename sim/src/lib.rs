@@ -4,9 +4,13 @@
 //!   answers, calibrated to the figures of the report.
 //! - [`federation`]: a whole federation on loopback: a real aggregator on `127.0.0.1:0` and N real
 //!   nodes, each with its own store and key, all going through the real gRPC path.
+//! - [`secure`] and [`secure_round`]: benchmarks of mode secure, of its cryptographic core and of
+//!   a whole round through the real aggregator and trustees.
 //! - [`coverage`]: how often a publication's intervals contain the true values.
 //! - [`durability`]: store size against raw bytes, and the kill loop (SIGKILL at random moments
 //!   while nodes submit; nothing lost, nothing counted twice).
+//! - [`docgen`]: shell completions and man pages of the three daemons from their clap
+//!   definitions (`sovbench-gen DIR`).
 //!
 //! ```no_run
 //! # async fn demo() -> anyhow::Result<()> {
@@ -19,8 +23,10 @@
 
 pub mod bench;
 pub mod coverage;
+pub mod docgen;
 pub mod durability;
 pub mod federation;
 pub mod population;
 pub mod secure;
+pub mod secure_round;
 pub mod utility;

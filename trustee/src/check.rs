@@ -121,18 +121,21 @@ impl<'a> BulletinCheck<'a> {
                 self.ann.bulletin_entries
             ));
         }
-        for e in &page.entries {
-            if self.complete() {
-                return refuse(format!(
-                    "bulletin entry {}: beyond the {} announced entries",
-                    e.position, self.ann.bulletin_entries
-                ));
-            }
-            self.tally
-                .add(self.round, e)
-                .map_err(|e| Refused(e.to_string()))?;
+        let room = self.ann.bulletin_entries.saturating_sub(self.tally.len());
+        if let Some(e) = page
+            .entries
+            .get(usize::try_from(room).unwrap_or(usize::MAX))
+        {
+            return refuse(format!(
+                "bulletin entry {}: beyond the {} announced entries",
+                e.position, self.ann.bulletin_entries
+            ));
         }
-        Ok(())
+        // Signatures and proofs are checked on every core; order, chain and duplicates after.
+        let threads = std::thread::available_parallelism().map_or(1, usize::from);
+        self.tally
+            .add_all(self.round, &page.entries, threads)
+            .map_err(|e| Refused(e.to_string()))
     }
 
     /// Ends the check: the tally's length and head are the announcement's, and the announced

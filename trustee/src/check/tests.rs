@@ -50,7 +50,9 @@ fn fixture() -> Fixture {
             &committee,
             trustees.iter().map(|t| t.public_key().to_vec()).collect(),
             Grid::KindSize,
-            2.0,
+            // Small noise (scale 0.08): the grid's merge size is k itself, so the small cells
+            // of this bulletin are announced alone (`grid::merge_size`).
+            50.0,
             0.0,
         )),
         ..Default::default()
