@@ -78,6 +78,29 @@ pub fn open(
         return Ok(());
     }
     render_preview(&preview, s, w);
+    if let Some(sec) = p.secure.as_ref() {
+        let c = sec.committee.clone().unwrap_or_default();
+        say!(
+            w,
+            "{} {} ({} {}; {}; {} {} {}, {} {} {} {}, {} {}, k = {})",
+            lang.pick("Runde geöffnet:", "Round opened:"),
+            p.round_id,
+            lang.pick("schließt", "closes"),
+            format_utc(p.closes_at),
+            lang.pick("Modus verschlüsselt", "mode secure"),
+            lang.pick("Epsilon", "epsilon"),
+            sec.epsilon,
+            lang.pick("je Einreichung", "per submission"),
+            lang.pick("Treuhändergremium", "trustee committee"),
+            c.threshold,
+            lang.pick("von", "of"),
+            c.size,
+            lang.pick("Fingerabdruck", "fingerprint"),
+            hex::encode(&c.fingerprint),
+            p.min_cohort
+        );
+        return Ok(());
+    }
     say!(
         w,
         "{} {} ({} {}; {} {}, {} {}, k = {})",
