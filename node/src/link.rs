@@ -2,12 +2,13 @@
 //! use and reused for every call (tonic reconnects it when the connection drops), and the one
 //! place where a `tonic::Status` becomes a [`NodeError`] ([`status_error`]).
 
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use sovbench_core::pb;
 use sovbench_core::pb::aggregator_client::AggregatorClient;
 use tokio::sync::OnceCell;
-use tonic::transport::{Channel, Endpoint};
+use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint, Identity};
 use tonic::Code;
 
 use crate::error::NodeError;
@@ -93,17 +94,80 @@ pub fn status_error(url: &str, call: Call, s: tonic::Status) -> NodeError {
 #[derive(Debug)]
 pub struct Link {
     url: Option<String>,
+    tls: LinkTls,
     client: OnceCell<AggregatorClient<Channel>>,
+}
+
+/// TLS settings of the link, for `https://` addresses (files as absolute paths).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LinkTls {
+    /// The CA (PEM) that signed the aggregator's certificate; `None`: the system's trust store.
+    pub ca: Option<PathBuf>,
+    /// mTLS: the node's client certificate (PEM).
+    pub client_cert: Option<PathBuf>,
+    /// mTLS: its private key (PEM).
+    pub client_key: Option<PathBuf>,
+}
+
+impl LinkTls {
+    /// The TLS settings of `config`, with relative paths taken from the data directory `dir`.
+    pub fn from_config(dir: &Path, config: &crate::config::NodeConfig) -> LinkTls {
+        let abs = |p: &Option<String>| p.as_deref().map(|p| dir.join(p));
+        LinkTls {
+            ca: abs(&config.aggregator_ca),
+            client_cert: abs(&config.client_cert),
+            client_key: abs(&config.client_key),
+        }
+    }
+
+    /// tonic's client TLS configuration: the files are read now, so that a wrong path is named
+    /// with its setting in `node.toml`.
+    fn client_config(&self) -> Result<ClientTlsConfig, NodeError> {
+        let read = |path: &Path, setting: &str| {
+            std::fs::read(path).map_err(|e| {
+                NodeError::Config(format!(
+                    "{setting} in node.toml: cannot read {}: {e}",
+                    path.display()
+                ))
+            })
+        };
+        let mut tls = ClientTlsConfig::new();
+        tls = match &self.ca {
+            Some(ca) => tls.ca_certificate(Certificate::from_pem(read(ca, "aggregator_ca")?)),
+            None => tls.with_native_roots(),
+        };
+        if let (Some(cert), Some(key)) = (&self.client_cert, &self.client_key) {
+            tls = tls.identity(Identity::from_pem(
+                read(cert, "client_cert")?,
+                read(key, "client_key")?,
+            ));
+        }
+        Ok(tls)
+    }
 }
 
 impl Link {
     /// A link to `url` (none configured: every call fails with a configuration error). Nothing
     /// is connected until the first call.
     pub fn new(url: Option<String>) -> Link {
+        Link::with_tls(url, LinkTls::default())
+    }
+
+    /// A link to `url` with the given TLS settings (used for `https://` addresses).
+    pub fn with_tls(url: Option<String>, tls: LinkTls) -> Link {
         Link {
             url,
+            tls,
             client: OnceCell::new(),
         }
+    }
+
+    /// The link `node.toml` in `dir` describes: its address and TLS settings.
+    pub fn from_config(dir: &Path, config: &crate::config::NodeConfig) -> Link {
+        Link::with_tls(
+            config.aggregator_url.clone(),
+            LinkTls::from_config(dir, config),
+        )
     }
 
     /// The address this link was made for, if any.
@@ -124,7 +188,10 @@ impl Link {
     /// tries again.
     async fn client(&self) -> Result<AggregatorClient<Channel>, NodeError> {
         let url = self.url()?;
-        self.client.get_or_try_init(|| connect(url)).await.cloned()
+        self.client
+            .get_or_try_init(|| connect(url, &self.tls))
+            .await
+            .cloned()
     }
 
     /// Fetches the signed parameters of a round (the open one for `None`).
@@ -208,12 +275,25 @@ impl Link {
     }
 }
 
-/// Connects to the aggregator at `url`.
-async fn connect(url: &str) -> Result<AggregatorClient<Channel>, NodeError> {
-    let endpoint = Endpoint::from_shared(url.to_string())
+/// Connects to the aggregator at `url`: TLS for `https://` (see [`LinkTls`]), plaintext for
+/// `http://` (which `node.toml`'s check allows only on loopback or with `allow_plaintext`).
+async fn connect(url: &str, tls: &LinkTls) -> Result<AggregatorClient<Channel>, NodeError> {
+    let mut endpoint = Endpoint::from_shared(url.to_string())
         .map_err(|e| NodeError::Config(format!("aggregator address {url:?} is invalid: {e}")))?
         .connect_timeout(Duration::from_secs(5))
         .timeout(Duration::from_secs(30));
+    if url
+        .trim_start()
+        .to_ascii_lowercase()
+        .starts_with("https://")
+    {
+        endpoint = endpoint.tls_config(tls.client_config()?).map_err(|e| {
+            NodeError::Config(format!(
+                "TLS settings for {url:?} (aggregator_ca, client_cert, client_key in node.toml): {}",
+                sovbench_core::display::error_chain(&e)
+            ))
+        })?;
+    }
     let channel = endpoint
         .connect()
         .await

@@ -157,8 +157,7 @@ impl Node {
         }
         let mut node = Node::assemble(dir, store, identity, config, clock);
         // A link made for another address (node.toml changed meanwhile) is not used.
-        if let Some(link) =
-            link.filter(|l| l.configured() == node.config.aggregator_url.as_deref())
+        if let Some(link) = link.filter(|l| l.configured() == node.config.aggregator_url.as_deref())
         {
             node.link = link;
         }
@@ -168,8 +167,7 @@ impl Node {
     /// The link to the aggregator that `node.toml` (`config`, in `dir`) describes; nothing is
     /// connected yet. The daemon connects it before it opens the store.
     pub fn link_for(dir: &Path, config: &NodeConfig) -> Link {
-        let _ = dir;
-        Link::new(config.aggregator_url.clone())
+        Link::from_config(dir, config)
     }
 
     fn assemble(
