@@ -13,3 +13,4 @@ mod refusals; // forged, unknown, revoked, replayed, closed, garbage, oversized
 mod restart; // restart between submit and publish; a killed process loses nothing acknowledged
 mod secure; // mode secure: trustees, committee key, forged and out-of-range ciphertexts, tampered shares
 mod simulation; // the demo's simulator against its ground truth
+mod tls; // TLS on the gRPC link: node over TLS, plaintext refused, mTLS, certificate reload
