@@ -81,7 +81,8 @@ enum Command {
         seed: u64,
     },
     /// NODES enrolled identities submit once per round for ROUNDS rounds (each closed and
-    /// published); store size (sled folder plus acks.log) against the raw signed bytes after the
+    /// published); the data directory's size (sled, the submissions' record files, acks.log)
+    /// against the raw signed bytes after the
     /// first and the last round.
     Disk {
         /// Submissions per round.
