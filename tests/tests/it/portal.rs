@@ -410,3 +410,76 @@ async fn the_archive_is_listed_signed_over_grpc_with_paging() {
     );
     assert!(pb::SignedMessage::decode(got.encode_to_vec().as_slice()).is_ok());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_dashboard_serves_every_page_type_accessibly_in_both_languages() {
+    let (_h, addr) = setup(GENEROUS).await;
+    let pages = [
+        "/",
+        "/rounds/2026-q4",
+        "/rounds/2026-q4/cohorts/kind%3Dstadt",
+        "/trends/selftest.total?cohort=all",
+        "/paths",
+        "/methodik",
+    ];
+    for path in pages {
+        for (lang, query) in [("de", ""), ("en", "lang=en")] {
+            let sep = if path.contains('?') { '&' } else { '?' };
+            let url = if query.is_empty() {
+                path.to_string()
+            } else {
+                format!("{path}{sep}{query}")
+            };
+            let r = get(addr, &url, &[]).await;
+            assert_eq!(r.status, 200, "{url}");
+            assert!(r.header("content-type").unwrap().starts_with("text/html"));
+            let html = r.text();
+            assert!(html.contains(&format!("<html lang=\"{lang}\">")), "{url}");
+            for needle in [
+                "<main id=\"inhalt\"",
+                "<nav aria-label=",
+                "class=\"skip\" href=\"#inhalt\"",
+                "<h1>",
+            ] {
+                assert!(html.contains(needle), "{url} lacks {needle}");
+            }
+            // Nothing is loaded from outside.
+            assert!(
+                !html.contains("src=\"http") && !html.contains("href=\"http"),
+                "{url}"
+            );
+            // Every table has a caption and column headers with a scope.
+            assert_eq!(
+                html.matches("<table>").count(),
+                html.matches("<caption>").count(),
+                "{url}"
+            );
+            assert!(!html.contains("<th>"), "{url}: th without scope");
+        }
+    }
+    // The trend page: an SVG chart with a text alternative, its data as a table, and the change
+    // between the rounds with its statement.
+    let html = get(addr, "/trends/selftest.total", &[]).await.text();
+    assert!(html.contains("<svg role=\"img\" aria-labelledby=\"chart-title chart-desc\""));
+    assert!(
+        html.contains("<title id=\"chart-title\">") && html.contains("<desc id=\"chart-desc\">")
+    );
+    assert!(html.contains("Daten des Diagramms"));
+    assert!(html.contains("hebt sich vom Rauschen ab"), "{html}");
+    // Readable cohort names.
+    let html = get(addr, "/rounds/2026-q4", &[]).await.text();
+    assert!(html.contains("Städte") && html.contains("Gemeinden"));
+    let html = get(addr, "/rounds/2026-q4?lang=en", &[]).await.text();
+    assert!(html.contains("Towns and cities"));
+    // Unknown or unpublished rounds and cohorts: 404 pages.
+    for path in [
+        "/rounds/2027-q1",
+        "/rounds/nope/cohorts/all",
+        "/rounds/2026-q4/cohorts/kind%3Dbund",
+        "/trends/nope",
+    ] {
+        let r = get(addr, path, &[]).await;
+        assert_eq!(r.status, 404, "{path}");
+        assert!(r.text().contains("<html lang=\"de\">"), "{path}");
+    }
+}
