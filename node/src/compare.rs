@@ -2,11 +2,14 @@
 //! verifies it (signature, the round asked for, the round parameters this node saw, and that it
 //! counts this node's acknowledged submission: [`check_included`]) and keeps it;
 //! [`comparison`] puts the administration's own values (which never leave the node) next to each
-//! published cell of its cohorts. Rendering is in [`crate::present::compare`].
+//! published cell of its cohorts, each with a [`Verdict`] where the interval supports one, and
+//! the publication's round with its [`Stale`] flags. [`history`] does the same across rounds.
+//! Rendering is in [`crate::present::compare`] (text with position bars),
+//! [`crate::present::history`] and [`crate::present::compare_html`] (the report's SVG charts).
 
 use prost::Message as _;
 use serde::Serialize;
-use sovbench_core::catalogue::Catalogue;
+use sovbench_core::catalogue::{Catalogue, ValueType};
 use sovbench_core::cell::{CellId, Cohort};
 use sovbench_core::envelope;
 use sovbench_core::pb;
@@ -14,6 +17,14 @@ use sovbench_core::pb;
 use crate::error::NodeError;
 use crate::facts::Facts;
 use crate::node::Node;
+
+mod history;
+mod stale;
+mod verdict;
+
+pub use history::{history, history_of, History, HistoryPoint, HistoryRound, HistoryRow};
+pub use stale::{staleness, Stale, STALE_AFTER_DAYS};
+pub use verdict::Verdict;
 
 /// One line of a comparison.
 #[derive(Debug, Clone, Serialize)]
@@ -34,6 +45,12 @@ pub struct ComparisonRow {
     pub n: u32,
     /// Whether the cell was suppressed, and why.
     pub suppressed: Option<String>,
+    /// For a suppressed cell: the nearest coarser cohort where the metric is published.
+    pub fallback_cohort: Option<String>,
+    /// Where the own value lies against the interval; none for a suppressed cell.
+    pub verdict: Option<Verdict>,
+    /// Whether the value is a share (shown as a percentage) rather than a score or count.
+    pub share: bool,
     /// The published cell as received (for localised rendering).
     #[serde(skip)]
     pub cell: pb::Cell,
@@ -54,6 +71,8 @@ pub struct Comparison {
     pub contributors: u32,
     /// The round's minimum cohort size k.
     pub min_cohort: u32,
+    /// Why the publication may be stale for this node (empty: current).
+    pub stale: Vec<Stale>,
     /// Rows, cohort by cohort.
     pub rows: Vec<ComparisonRow>,
 }
@@ -109,54 +128,32 @@ pub fn check_publication(
     if asked.is_some() {
         return Ok(());
     }
-    let stale = |newer: String| NodeError::StalePublication {
-        got: publication.round_id.clone(),
-        newer,
-    };
-    if let Some(seen) = node.store().latest_publication()? {
-        if let Some(pb::payload::Body::Publication(p)) = decode_body(&seen) {
-            if p.published_at > publication.published_at && p.round_id != publication.round_id {
-                return Err(stale(format!(
-                    "this node has already seen the publication of round {} (published {})",
-                    p.round_id,
-                    sovbench_core::time::format_utc(p.published_at)
-                )));
-            }
-        }
-    }
-    let now = node.now();
-    let mut latest_taken: Option<pb::RoundParams> = None;
-    for entry in node.store().ledger()? {
-        let Some(msg) = node.store().round(&entry.round_id)? else {
-            continue;
+    for flag in staleness(node, publication)? {
+        let newer = match flag {
+            Stale::NewerPublication {
+                round_id,
+                published_at,
+            } => format!(
+                "this node has already seen the publication of round {round_id} (published {})",
+                sovbench_core::time::format_utc(published_at)
+            ),
+            Stale::LaterRound {
+                round_id,
+                closes_at,
+                closed: true,
+            } => format!(
+                "this node took part in round {round_id}, which closed at {}; its publication is not there yet",
+                sovbench_core::time::format_utc(closes_at)
+            ),
+            // A round still open, or age alone: shown as a flag, not refused.
+            Stale::LaterRound { .. } | Stale::Old { .. } => continue,
         };
-        if let Some(pb::payload::Body::Round(r)) = decode_body(&msg) {
-            if latest_taken
-                .as_ref()
-                .is_none_or(|l| r.opens_at > l.opens_at)
-            {
-                latest_taken = Some(r);
-            }
-        }
-    }
-    if let Some(r) = latest_taken {
-        if r.round_id != publication.round_id
-            && r.closes_at <= now
-            && publication.published_at < r.closes_at
-        {
-            return Err(stale(format!(
-                "this node took part in round {}, which closed at {}; its publication is not there yet",
-                r.round_id,
-                sovbench_core::time::format_utc(r.closes_at)
-            )));
-        }
+        return Err(NodeError::StalePublication {
+            got: publication.round_id.clone(),
+            newer,
+        });
     }
     Ok(())
-}
-
-/// The body of a stored signed message (stored messages were verified when they arrived).
-fn decode_body(msg: &pb::SignedMessage) -> Option<pb::payload::Body> {
-    pb::Payload::decode(msg.payload.as_slice()).ok()?.body
 }
 
 /// Checks that a publication counts this node's submission if the aggregator acknowledged one
@@ -188,8 +185,39 @@ pub fn check_included(node: &Node, publication: &pb::Publication) -> Result<(), 
 
 /// Compares the administration's own latest self-test with a verified publication.
 pub fn comparison(node: &Node, publication: &pb::Publication) -> Result<Comparison, NodeError> {
-    let profile = node.profile()?;
     let facts = Facts::of(node)?;
+    let rows = rows(node, publication, &facts)?;
+    Ok(Comparison {
+        round_id: publication.round_id.clone(),
+        published_at: publication.published_at,
+        contributors: publication.contributors,
+        min_cohort: publication.min_cohort,
+        stale: staleness(node, publication)?,
+        rows,
+    })
+}
+
+/// Whether a cell's value is a share (a category, a yes/no metric, a share metric, a roll-back
+/// rate) rather than a score or a count.
+pub fn is_share(cell_id: &str) -> bool {
+    let catalogue = Catalogue::shared();
+    let cell = CellId::parse(cell_id);
+    if cell.is_rollback_rate() || cell.category().is_some() {
+        return true;
+    }
+    catalogue.derived(cell_id).is_none()
+        && catalogue
+            .metric(cell.metric())
+            .is_some_and(|m| m.value_type != ValueType::BoundedInteger)
+}
+
+/// The rows of a comparison of `facts` with a publication, cohort by cohort (coarsest first).
+pub(crate) fn rows(
+    node: &Node,
+    publication: &pb::Publication,
+    facts: &Facts,
+) -> Result<Vec<ComparisonRow>, NodeError> {
+    let profile = node.profile()?;
     let catalogue = Catalogue::shared();
     let mut rows = Vec::new();
     // Path statistics are shown for the paths the administration is on.
@@ -210,10 +238,15 @@ pub fn comparison(node: &Node, publication: &pb::Publication) -> Result<Comparis
             .filter(|c| c.cohort.parse::<Cohort>().as_ref() == Ok(&cohort) && relevant(c))
         {
             let (lo, hi) = catalogue.range(&cell.metric);
+            let own = facts.own_cell_value(&cell.metric);
             rows.push(ComparisonRow {
                 cohort: label.clone(),
                 metric: cell.metric.clone(),
-                own: facts.own_cell_value(&cell.metric),
+                own,
+                verdict: Verdict::of(own, cell),
+                share: is_share(&cell.metric),
+                fallback_cohort: (cell.suppressed && !cell.fallback_cohort.is_empty())
+                    .then(|| cell.fallback_cohort.clone()),
                 estimate: (!cell.suppressed).then_some(cell.estimate),
                 ci_low: (!cell.suppressed).then_some(cell.ci_low.clamp(lo, hi)),
                 ci_high: (!cell.suppressed).then_some(cell.ci_high.clamp(lo, hi)),
@@ -225,13 +258,7 @@ pub fn comparison(node: &Node, publication: &pb::Publication) -> Result<Comparis
             });
         }
     }
-    Ok(Comparison {
-        round_id: publication.round_id.clone(),
-        published_at: publication.published_at,
-        contributors: publication.contributors,
-        min_cohort: publication.min_cohort,
-        rows,
-    })
+    Ok(rows)
 }
 
 /// The latest publication the node has verified and kept, if any.

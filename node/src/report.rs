@@ -1,11 +1,12 @@
 //! The administration's status report: a self-contained HTML page (no scripts, no external
 //! resources; prints on A4) with the self-test and band, the inventory summary, the top risks,
-//! exit readiness, procurement-relevant gaps and the comparison with its cohorts from the latest
-//! publication the node has verified. German by default, English available.
+//! exit readiness, procurement-relevant gaps, migration paths and the comparison with its cohorts
+//! from the latest publication the node has verified: the round, its date and any stale flag,
+//! an SVG position chart per cohort with its data as a table
+//! ([`crate::present::compare_html`]). German by default, English available.
 
 use std::fmt::Write as _;
 
-use sovbench_core::catalogue::Catalogue;
 use sovbench_core::i18n::Lang;
 use sovbench_core::selftest::Dimension;
 
@@ -38,14 +39,14 @@ pub fn render(node: &Node, lang: Lang, now: i64) -> Result<String, NodeError> {
     let profile = node.profile()?;
     let systems = node.store().systems()?;
     let today = now.div_euclid(86_400);
-    let cat = Catalogue::shared();
     let mut o = String::new();
     let _ = write!(
         o,
-        "<!DOCTYPE html><html lang=\"{}\"><head><meta charset=\"utf-8\"><title>{} – {}</title><style>{STYLE}</style></head><body>",
+        "<!DOCTYPE html><html lang=\"{}\"><head><meta charset=\"utf-8\"><title>{} – {}</title><style>{STYLE}{}</style></head><body>",
         l("de", "en"),
         esc(l("Souveränitätsbericht", "Sovereignty report")),
-        esc(&profile.name)
+        esc(&profile.name),
+        crate::present::compare_html::STYLE
     );
     let _ = write!(
         o,
@@ -53,8 +54,8 @@ pub fn render(node: &Node, lang: Lang, now: i64) -> Result<String, NodeError> {
         esc(l("Souveränitätsbericht", "Sovereignty report")),
         esc(&profile.name),
         esc(profile.kind.label(lang)),
-        esc(&profile.state),
-        esc(profile.size_class.key()),
+        esc(sovbench_core::cohort::state_name(&profile.state, lang).unwrap_or(&profile.state)),
+        esc(&profile.size_class.label(lang)),
         l("Stand", "as of"),
         esc(&sovbench_core::time::format_utc(now))
     );
@@ -362,55 +363,14 @@ pub fn render(node: &Node, lang: Lang, now: i64) -> Result<String, NodeError> {
         o,
         "<h2>{}</h2>",
         l(
-            "6. Vergleich mit den Kohorten",
-            "6. Comparison with the cohorts"
+            "7. Vergleich mit den Kohorten",
+            "7. Comparison with the cohorts"
         )
     );
     match crate::compare::latest_publication(node)? {
         Some(p) => {
             let cmp = crate::compare::comparison(node, &p)?;
-            let _ = write!(
-                o,
-                "<p class=\"muted\">{} {} ({}, {} {}). {}</p><table><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>n</th></tr>",
-                l("Veröffentlichung der Runde", "Publication of round"),
-                esc(&cmp.round_id),
-                esc(&sovbench_core::time::format_utc(cmp.published_at)),
-                cmp.contributors,
-                l("Teilnehmende", "contributors"),
-                l("Eigene Werte bleiben auf diesem Knoten; Intervalle: 95 %.", "Own values stay on this node; intervals: 95%."),
-                l("Kohorte", "Cohort"), l("Kennzahl", "Metric"), l("Eigen", "Own"), l("Kohorte", "Cohort"), l("95-%-Intervall", "95% interval")
-            );
-            for r in &cmp.rows {
-                let own = r
-                    .own
-                    .map(|v| format!("{v:.2}"))
-                    .unwrap_or_else(|| "–".into());
-                let (est, ci) = match (r.estimate, r.ci_low, r.ci_high, &r.suppressed) {
-                    (Some(e), Some(a), Some(b), None) => (
-                        sovbench_core::display::clipped(e, r.range_low, r.range_high),
-                        format!("[{a:.2}, {b:.2}]"),
-                    ),
-                    _ => (
-                        "–".to_string(),
-                        sovbench_core::display::suppression_text(
-                            &r.cell,
-                            lang,
-                            Some(cmp.min_cohort),
-                        ),
-                    ),
-                };
-                let _ = write!(
-                    o,
-                    "<tr><td>{}</td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td>{}</td><td class=\"num\">{}</td></tr>",
-                    esc(&r.cohort),
-                    esc(&cat.label(&r.metric, lang)),
-                    own,
-                    esc(&est),
-                    esc(&ci),
-                    r.n
-                );
-            }
-            let _ = write!(o, "</table>");
+            o.push_str(&crate::present::compare_html::section(&cmp, lang));
         }
         None => {
             let _ = write!(
@@ -461,6 +421,96 @@ mod tests {
             assert!(html.contains(lang.pick("Wechselbereitschaft", "Switch readiness")));
             assert!(html.contains(lang.pick("hybrid geprägt", "hybrid")));
             assert!(html.contains("Verzeichnisdienst"), "a top risk is listed");
+        }
+    }
+
+    #[test]
+    fn the_report_charts_the_position_against_each_cohort_accessibly() {
+        use sovbench_core::envelope::Identity;
+        use sovbench_core::pb;
+        let dir = tempfile::tempdir().unwrap();
+        let n = crate::node::testing::node(&dir.path().join("n"));
+        crate::selftest::record(
+            &n,
+            sovbench_core::selftest::Assessment::from_scores([4, 2, 3, 3, 1]).unwrap(),
+        )
+        .unwrap();
+        let (agg, _) = Identity::generate().unwrap();
+        let cell = |cohort: &str, est: f64, lo: f64, hi: f64| pb::Cell {
+            cohort: cohort.into(),
+            metric: "selftest.datenhoheit".into(),
+            n: 9,
+            estimate: est,
+            ci_low: lo,
+            ci_high: hi,
+            ..Default::default()
+        };
+        let publication = pb::Publication {
+            round_id: "2026-q4".into(),
+            published_at: n.now() - 200 * 86_400,
+            contributors: 40,
+            min_cohort: 5,
+            cells: vec![
+                cell("all", 3.0, 2.5, 3.5),
+                cell("kind=stadt,size=20k-50k", 4.0, 3.6, 4.4),
+                pb::Cell {
+                    suppressed: true,
+                    suppression: pb::Suppression::BelowMinCohort as i32,
+                    fallback_cohort: "all".into(),
+                    ..cell("state=DE-NW", 0.0, 0.0, 0.0)
+                },
+            ],
+            ..Default::default()
+        };
+        n.store()
+            .put_publication(
+                "2026-q4",
+                &agg.seal(pb::payload::Body::Publication(publication)),
+            )
+            .unwrap();
+        for lang in [Lang::De, Lang::En] {
+            let html = render(&n, lang, n.now()).unwrap();
+            let svgs: Vec<&str> = html
+                .match_indices("<svg")
+                .map(|(i, _)| &html[i..i + html[i..].find("</svg>").unwrap() + 6])
+                .collect();
+            assert_eq!(svgs.len(), 3, "one chart per cohort");
+            for svg in &svgs {
+                crate::present::chart::tests::well_formed(svg)
+                    .unwrap_or_else(|e| panic!("{e}\n{svg}"));
+                assert!(
+                    svg.contains("role=\"img\"") && svg.contains("<title") && svg.contains("<desc")
+                );
+            }
+            let want: &[&str] = match lang {
+                Lang::De => &[
+                    "<h3>alle Verwaltungen</h3>",
+                    "<h3>Städte 20.000–50.000 Einw.</h3>",
+                    "<h3>Verwaltungen in Nordrhein-Westfalen</h3>",
+                    "Nordrhein-Westfalen · 20.000–50.000 Einw.",
+                    "Ihr Wert 4, Kohortenwert 3,00 (95-%-Intervall [2,50; 3,50])",
+                    "über dem Kohortenwert",
+                    "im Bereich der Kohorte",
+                    "siehe alle Verwaltungen",
+                    "<caption>Werte: alle Verwaltungen, Runde 2026-q4</caption>",
+                    "<th scope=\"col\">Einordnung</th>",
+                    "<th scope=\"row\">Datenhoheit</th>",
+                    "class=\"stale\" role=\"note\"",
+                    "veröffentlicht vor 200 Tagen",
+                ],
+                Lang::En => &[
+                    "<h3>all administrations</h3>",
+                    "<h3>Towns and cities 20,000–50,000 inhabitants</h3>",
+                    "above the cohort value",
+                    "within the cohort&#39;s range",
+                    "see all administrations",
+                    "published 200 days ago",
+                ],
+            };
+            for w in want {
+                assert!(html.contains(w), "{w}");
+            }
+            assert!(!html.contains("kind=stadt") && !html.contains("state=DE-NW"));
         }
     }
 

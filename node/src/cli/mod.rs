@@ -115,10 +115,20 @@ pub enum Command {
     /// signs and sends them, and keeps the signed receipt.
     Submit,
     /// Compare the administration's own values with the latest (or a given) publication.
+    ///
+    /// Names the round and its publication date and flags a stale publication (a newer one
+    /// seen, a later round taken part in, or older than 120 days). Per cohort (readable names)
+    /// and metric: own value, cohort value, 95% interval, a position bar
+    /// (◆ own value, ● cohort value, [===] interval) and a verdict (above, below, within the
+    /// cohort) only where the interval supports one. With --history: the same across every
+    /// round this node took part in, each publication fetched by round id, verified and kept.
     Compare {
         /// Round id of the publication (default: the latest).
-        #[arg(long)]
+        #[arg(long, conflicts_with = "history")]
         round: Option<String>,
+        /// The administration against its cohorts across rounds, a line per round.
+        #[arg(long)]
+        history: bool,
     },
     /// Show profile, key fingerprint, latest self-test, privacy budget, ledger and outbox.
     Status,
@@ -286,11 +296,15 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 round::submit(&node, out).await
             });
         }
-        Command::Compare { round } => {
+        Command::Compare { round, history } => {
             let (node, out) = open()?;
             runtime()?.block_on(async {
                 crate::peers::deliver_pending(&node).await;
-                round::compare(&node, round, out).await
+                if history {
+                    round::history(&node, out).await
+                } else {
+                    round::compare(&node, round, out).await
+                }
             })?;
         }
         Command::Status => {

@@ -55,6 +55,17 @@ pub(super) async fn compare(node: &Node, round: Option<String>, out: Out) -> any
     }
 }
 
+/// `sovbench-node compare --history`.
+pub(super) async fn history(node: &Node, out: Out) -> anyhow::Result<()> {
+    let h = crate::compare::history(node).await?;
+    if out.json {
+        json_pretty(&h)
+    } else {
+        print!("{}", crate::present::history::history(&h, out.lang));
+        Ok(())
+    }
+}
+
 /// `sovbench-node serve`: runs the daemon until SIGTERM or Ctrl-C (SIGINT), finishing the unit of
 /// work in progress; the store is closed when it returns. `node` is the node opened to check the
 /// data directory; it is closed before the daemon starts.

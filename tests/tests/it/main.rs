@@ -1,6 +1,7 @@
 //! Cross-crate integration tests: a real aggregator on `127.0.0.1:0`, real nodes, temporary
 //! stores, real gRPC. One binary, one module per feature.
 
+mod compare_history; // compare --history: publications of several rounds by id, verified, kept, lined up
 mod durability; // damaged store refused, inclusion in the publication, the kill loop
 mod happy; // the federation end to end: submit, publish, compare, export
 mod inventory; // inventory metrics through the round path
