@@ -4,6 +4,10 @@
 //! another CA) is refused and one with a certificate works; replaced certificate files are
 //! served to new connections without a restart (timer and SIGHUP), a broken replacement is not.
 
+// The helpers below are test code outside #[test] functions, where clippy.toml's
+// allow-unwrap-in-tests does not reach.
+#![allow(clippy::unwrap_used)]
+
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -48,9 +52,15 @@ impl Ca {
         let names: Vec<String> = names.iter().map(|s| s.to_string()).collect();
         let mut params = CertificateParams::new(names).unwrap();
         params.serial_number = Some(serial.into());
-        params.distinguished_name.push(DnType::CommonName, "sovbench test");
+        params
+            .distinguished_name
+            .push(DnType::CommonName, "sovbench test");
         let cert = params.signed_by(&key, &self.issuer).unwrap();
-        (cert.pem(), key.serialize_pem(), cert_fingerprint(cert.der()))
+        (
+            cert.pem(),
+            key.serialize_pem(),
+            cert_fingerprint(cert.der()),
+        )
     }
 }
 
@@ -222,10 +232,7 @@ impl TlsAgg {
         client: Result<pb::aggregator_client::AggregatorClient<Channel>, tonic::transport::Error>,
     ) -> bool {
         match client {
-            Ok(mut c) => c
-                .get_round(pb::GetRoundRequest::default())
-                .await
-                .is_ok(),
+            Ok(mut c) => c.get_round(pb::GetRoundRequest::default()).await.is_ok(),
             Err(_) => false,
         }
     }
@@ -326,7 +333,11 @@ async fn with_a_client_ca_only_clients_with_its_certificate_get_through() {
     );
     assert!(bare.store().receipt("2027-q1").unwrap().is_none());
     let with = a.node("mit-zertifikat", Some((&cert, &key)));
-    let d = round::submit(&with).await.unwrap().current.expect("released");
+    let d = round::submit(&with)
+        .await
+        .unwrap()
+        .current
+        .expect("released");
     assert_eq!(d.state, DeliveryState::Delivered, "{:?}", d.detail);
     a.stop().await;
 }
@@ -365,7 +376,10 @@ async fn replaced_certificates_are_served_without_a_restart() {
     assert!(a.get_round_works(a.client(&a.ca.pem, None).await).await);
 
     // A broken key is not loaded: the previous certificate stays in use.
-    put(&a.key, "-----BEGIN PRIVATE KEY-----\nnonsense\n-----END PRIVATE KEY-----\n");
+    put(
+        &a.key,
+        "-----BEGIN PRIVATE KEY-----\nnonsense\n-----END PRIVATE KEY-----\n",
+    );
     tokio::time::sleep(Duration::from_millis(400)).await;
     assert_eq!(a.served_fingerprint().await, fp2);
     a.stop().await;
@@ -381,7 +395,11 @@ async fn sighup_reloads_the_certificates_at_once() {
     put(&a.key, &key2);
     put(&a.cert, &cert2);
     tokio::time::sleep(Duration::from_millis(300)).await;
-    assert_eq!(a.served_fingerprint().await, first, "reloaded without a signal");
+    assert_eq!(
+        a.served_fingerprint().await,
+        first,
+        "reloaded without a signal"
+    );
     let status = std::process::Command::new("kill")
         .args(["-HUP", &std::process::id().to_string()])
         .status()
