@@ -122,10 +122,10 @@ pub enum InventoryAction {
         /// Name of the system.
         name: String,
     },
-    /// Import systems from CSV (German or English column names), JSON or ODS. Nothing is stored
-    /// if any row has an error; errors name line and column.
+    /// Import systems from CSV (German or English column names), XLSX (first sheet), JSON or ODS.
+    /// Nothing is stored if any row has an error; errors name line (the sheet's row) and column.
     Import {
-        /// File (.csv, .json, .ods).
+        /// File (.csv, .xlsx, .json, .ods).
         file: PathBuf,
         /// Replace the whole inventory instead of adding to it.
         #[arg(long)]

@@ -6,6 +6,7 @@
 
 mod config;
 mod exit;
+mod help_de;
 mod inventory;
 mod migration;
 mod node;
@@ -23,7 +24,7 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory as _, FromArgMatches as _, Parser, Subcommand};
 use sovbench_core::i18n::Lang;
 
 use crate::error::NodeError;
@@ -192,7 +193,12 @@ pub enum Command {
 /// Entry point used by the binary.
 pub fn main() -> ExitCode {
     sovbench_core::quiet_on_broken_pipe();
-    let cli = Cli::parse();
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let cmd = help_de::localise(Cli::command(), help_de::help_lang(&args));
+    let cli = match Cli::from_arg_matches(&cmd.get_matches_from(args)) {
+        Ok(cli) => cli,
+        Err(e) => e.exit(),
+    };
     sovbench_core::logging::init_tracing("warn");
     match run(cli) {
         Ok(code) => code,

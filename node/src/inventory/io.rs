@@ -1,5 +1,6 @@
 //! Import and export of the inventory: CSV (German or English column names, comma or semicolon
-//! separated), JSON and OpenDocument spreadsheet (ODS). An import either stores every row or,
+//! separated), JSON and OpenDocument spreadsheet (ODS); Excel (`.xlsx`, first sheet, `io/xlsx.rs`) is
+//! read for import only. An import either stores every row or,
 //! if any row has an error, nothing; each error names its line and column.
 //!
 //! Columns (English / German name; `*` required):
@@ -37,6 +38,7 @@ use super::System;
 mod columns;
 mod numbers;
 mod rows;
+mod xlsx;
 
 pub use columns::{ImportError, COLUMNS};
 pub use rows::parse_bool;
@@ -52,7 +54,7 @@ pub enum IoError {
     #[error("{0}")]
     File(String),
     /// The extension names no supported format.
-    #[error("unsupported file type {0:?}: use .csv, .json or .ods")]
+    #[error("unsupported file type {0:?}: use .csv, .json or .ods (or .xlsx to import)")]
     Format(String),
 }
 
@@ -84,9 +86,17 @@ impl FileFormat {
     }
 }
 
-/// Reads systems from a file (format by extension).
+/// Reads systems from a file (format by extension; `.xlsx` too, whose first sheet is read with
+/// the same columns as CSV, errors naming the sheet's row numbers).
 pub fn read_file(path: &Path) -> Result<Vec<System>, IoError> {
     let ferr = |e: String| IoError::File(format!("{}: {e}", path.display()));
+    let is_xlsx = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| e.eq_ignore_ascii_case("xlsx"));
+    if is_xlsx {
+        return parse_table(xlsx::xlsx_rows(path)?);
+    }
     match FileFormat::of(path)? {
         FileFormat::Csv => {
             let bytes = std::fs::read(path).map_err(|e| ferr(e.to_string()))?;

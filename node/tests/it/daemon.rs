@@ -231,7 +231,10 @@ fn exit_codes_refused_queued_unreachable_and_the_outbox_follows_node_toml() {
     let out = run(&d, &["--lang", "en", "submit"]);
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(3), "{err}");
-    assert!(err.contains("not enrolled") && err.contains("no privacy budget spent"), "{err}");
+    assert!(
+        err.contains("not enrolled") && err.contains("no privacy budget spent"),
+        "{err}"
+    );
     let status = json(&d, &["status"]);
     assert_eq!(status["ledger"], serde_json::json!([]));
     assert_eq!(status["budget"]["spent"], 0.0);
@@ -288,8 +291,5 @@ fn exit_codes_refused_queued_unreachable_and_the_outbox_follows_node_toml() {
     assert_eq!(status["ledger"][0]["state"], "delivered");
     assert_eq!(status["ledger"][0]["aggregator"], agg.url.as_str());
     assert_eq!(status["outbox"], serde_json::json!([]));
-    assert!(agg
-        .agg
-        .submission_stored("r-codes", &key)
-        .expect("lookup"));
+    assert!(agg.agg.submission_stored("r-codes", &key).expect("lookup"));
 }

@@ -182,3 +182,45 @@ fn windows_1252_and_utf16_csv_files_read_like_utf8() {
     std::fs::write(&path, &cp1252).unwrap();
     assert_eq!(read_file(&path).expect("file"), utf8);
 }
+
+/// Writes `rows` into the first sheet of an `.xlsx` file, starting at sheet row 2 (row 1 stays
+/// empty), numbers as numbers.
+fn write_xlsx(rows: &[Vec<String>], path: &Path) {
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let ws = wb.add_worksheet();
+    for (r, row) in rows.iter().enumerate() {
+        for (c, cell) in row.iter().enumerate() {
+            let (r, c) = (r as u32 + 1, c as u16);
+            match cell.parse::<f64>() {
+                Ok(n) => ws.write_number(r, c, n),
+                Err(_) => ws.write_string(r, c, cell),
+            }
+            .unwrap();
+        }
+    }
+    // A second sheet is ignored.
+    wb.add_worksheet().write_string(0, 0, "Notizen").unwrap();
+    wb.save(path).unwrap();
+}
+
+#[test]
+fn xlsx_first_sheet_is_read_and_errors_name_the_sheets_rows() {
+    let systems = sample();
+    let mut rows = table(&systems, Lang::De);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("Inventar.XLSX");
+    write_xlsx(&rows, &path);
+    assert_eq!(read_file(&path).unwrap(), systems);
+
+    // rows[5] is on sheet row 7 (row 1 empty, the header on row 2).
+    let col = rows[0].iter().position(|h| h == "Relevanz").unwrap();
+    rows[5][col] = "sehr hoch".into();
+    write_xlsx(&rows, &path);
+    let e = errors(read_file(&path));
+    assert_eq!(e.len(), 1, "{e:?}");
+    assert_eq!((e[0].line, e[0].column), (7, col + 1), "{e:?}");
+
+    std::fs::write(&path, b"not a workbook").unwrap();
+    let err = read_file(&path).unwrap_err().to_string();
+    assert!(err.contains("Inventar.XLSX"), "{err}");
+}

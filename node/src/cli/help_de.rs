@@ -1,0 +1,180 @@
+//! German `--help`: a translation table applied to the clap [`Command`] before parsing, when the
+//! language is German (`--lang de`, else `SOVBENCH_LANG`, else the default, German).
+//!
+//! Translated: the node's description, the exit codes, the description of every top-level
+//! command, the global options (`--data`, `--json`, `--lang`), the arguments of `init`,
+//! `assess`, `compare`, `privacy`, `peers`, `report` and `serve`, and the `inventory` actions with
+//! their common arguments. Not translated: clap's own headings and messages ("Usage",
+//! "Options", "Commands", `--help`, `--version`, usage errors) and the remaining subcommands'
+//! arguments, which keep their English help.
+
+use clap::Command;
+use sovbench_core::i18n::Lang;
+
+/// Key `path` (space-separated subcommands, "" for the node itself) → German description.
+const ABOUT: &[(&str, &str)] = &[
+    ("", "sovbench-Knoten: die Souveränitätsdaten der Verwaltung, lokal gehalten; nur signierte, differentiell private Werte verlassen ihn."),
+    ("init", "Legt den lokalen Speicher und die Ed25519-Identität der Verwaltung an und speichert ihr Profil. Gibt den öffentlichen Schlüssel und seinen Fingerabdruck aus: beide dem Betreiber des Aggregators zur Aufnahme übergeben."),
+    ("config", "Ändert Einstellungen in node.toml, die gepinnt statt von Hand bearbeitet werden."),
+    ("assess", "Erfasst den Souveränitäts-Check (fünf Dimensionen, je 1-5), aus einer Datei oder im Dialog."),
+    ("submit", "Nimmt an der offenen Runde des Aggregators teil (und stellt den Postausgang zu): prüft Aufnahme, Signatur und Datenschutzrichtlinie, privatisiert mit OpenDP, verbucht im Ledger, signiert und sendet."),
+    ("compare", "Vergleicht die eigenen Werte mit der neuesten (oder einer bestimmten) Veröffentlichung."),
+    ("status", "Zeigt Profil, Fingerabdruck, letzten Selbsttest, Datenschutzbudget, Ledger und Postausgang."),
+    ("privacy", "Zeigt das verbrauchte und verbleibende Datenschutzbudget; mit --report den Bericht für die Datenschutzbeauftragte."),
+    ("inventory", "Das Systeminventar: hinzufügen, ändern, entfernen, auflisten, importieren, exportieren, Risiken, Exit-Strategien, europäische Alternativen."),
+    ("inventory add", "Fügt ein System hinzu."),
+    ("inventory edit", "Ändert nur die angegebenen Felder eines Systems."),
+    ("inventory remove", "Entfernt ein System."),
+    ("inventory list", "Listet die Systeme auf."),
+    ("inventory show", "Zeigt ein System mit Risiko und Exit-Strategie."),
+    ("inventory import", "Importiert Systeme aus CSV (deutsche oder englische Spalten, UTF-8, UTF-16 oder Windows-1252), XLSX (erstes Blatt), JSON oder ODS. Nichts wird gespeichert, wenn eine Zeile fehlerhaft ist; Fehler nennen Zeile und Spalte."),
+    ("inventory export", "Exportiert das Inventar als CSV, JSON oder ODS (nach Dateiendung)."),
+    ("inventory risks", "Listet die Systeme nach Abhängigkeitsrisiko, mit Begründung."),
+    ("inventory exit", "Legt die Exit-Strategie eines Systems an oder ändert nur die angegebenen Felder."),
+    ("inventory alternatives", "Der Katalog europäischer Alternativen (aus dem Bericht) mit eigenen Ergänzungen."),
+    ("migration", "Migrationspfade: anlegen, voranbringen, zurückrollen, auflisten, anzeigen (Stufenverlauf bleibt erhalten)."),
+    ("peers", "Peer-Matching mit doppelter Zustimmung: Verwaltungen auf demselben Migrationspfad finden."),
+    ("readiness", "Führt die jährliche Wechselbereitschaftsprüfung über das Inventar durch und zeigt die Änderungen seit der letzten."),
+    ("procurement", "Vergabekriterien (gewichtete Matrix) und Bewertung von Produkten für eine Ausschreibung."),
+    ("report", "Schreibt einen eigenständigen HTML-Statusbericht der Verwaltung."),
+    ("serve", "Läuft dauerhaft: alle INTERVAL Sekunden Postausgang zustellen, an offenen Runden teilnehmen, Peer-Angebote aktuell halten. Hält den Speicher nur je Arbeitsschritt, sodass status, inventory und report daneben funktionieren; endet sauber mit SIGTERM oder Strg-C."),
+];
+
+/// Key `path --arg-id` → German help of the argument.
+const ARGS: &[(&str, &str)] = &[
+    (" --data", "Datenverzeichnis des Knotens (Schlüssel, node.toml, Speicher)."),
+    (" --json", "Maschinenlesbare JSON-Ausgabe."),
+    (" --lang", "Sprache der Ausgabe: de (Standard) oder en. Hat Vorrang vor lang in node.toml."),
+    ("init --name", "Name der Verwaltung."),
+    ("init --kind", "Art: gemeinde, stadt, landkreis, land, bund, it-dienstleister."),
+    ("init --state", "Bundesland als ISO-3166-2:DE-Code, z. B. DE-NW."),
+    ("init --population", "Einwohnerzahl (Gemeinde, Stadt, Landkreis, Land)."),
+    ("init --staff", "Beschäftigte (Bund, kommunaler IT-Dienstleister)."),
+    ("init --aggregator", "gRPC-Adresse des Aggregators, z. B. https://agg.example:7443."),
+    ("init --aggregator_key", "Öffentlicher Schlüssel des Aggregators (base64), wie von `sovbench-aggregator init` ausgegeben."),
+    ("init --committee_fingerprint", "Modus secure: Fingerabdruck des Treuhändergremiums (64 Hex-Ziffern), außerhalb des Aggregators mit dem Verbund abgeglichen."),
+    ("assess --file", "TOML- oder JSON-Datei mit den fünf Antworten."),
+    ("assess --history", "Zeigt den Verlauf der Selbsttests, statt einen zu erfassen."),
+    ("compare --round", "Runden-ID der Veröffentlichung (Standard: die neueste)."),
+    ("privacy --report", "Schreibt den Bericht (Markdown) in diese Datei."),
+    ("peers --limit", "Treffer je angebotenem Pfad (höchstens 50)."),
+    ("report --output", "Ausgabedatei."),
+    ("serve --interval", "Sekunden zwischen zwei Durchläufen."),
+    ("inventory import --file", "Datei (.csv, .xlsx, .json, .ods)."),
+    ("inventory import --replace", "Ersetzt das ganze Inventar, statt zu ergänzen."),
+    ("inventory import --allow_empty", "Mit --replace: eine Datei ohne Systeme annehmen, die das Inventar leert (sonst abgelehnt)."),
+    ("inventory export --file", "Datei (.csv, .json, .ods)."),
+    ("inventory exit --alternatives", "Alternativen, durch Komma getrennt (siehe `inventory alternatives`)."),
+    ("inventory exit --months", "Geschätzte Wechseldauer in Monaten (für eine neue Exit-Strategie nötig)."),
+    ("inventory exit --formats", "Zu nutzende Datenexportformate, durch Komma getrennt."),
+    ("inventory exit --status", "Status: entwurf, abgestimmt, getestet (neue Exit-Strategie: entwurf)."),
+];
+
+/// The language of `--help`: `--lang` on the command line, else `SOVBENCH_LANG`, else German.
+pub(super) fn help_lang(args: &[std::ffi::OsString]) -> Lang {
+    let mut it = args.iter().filter_map(|a| a.to_str());
+    while let Some(a) = it.next() {
+        let value = match a.strip_prefix("--lang") {
+            Some("") => it.next(),
+            Some(rest) => rest.strip_prefix('='),
+            None => None,
+        };
+        if let Some(lang) = value.and_then(|v| v.parse().ok()) {
+            return lang;
+        }
+    }
+    std::env::var("SOVBENCH_LANG")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_default()
+}
+
+/// `cmd` with its help in `lang` (English is the text of the clap definitions).
+pub(super) fn localise(cmd: Command, lang: Lang) -> Command {
+    if lang == Lang::En {
+        return cmd;
+    }
+    walk(cmd.after_help(super::exit::HELP_DE), "")
+}
+
+fn walk(cmd: Command, path: &str) -> Command {
+    let mut cmd = cmd;
+    if let Some((_, about)) = ABOUT.iter().find(|(p, _)| *p == path) {
+        cmd = cmd.about(*about).long_about(None);
+    }
+    cmd = cmd.mut_args(|a| {
+        let key = format!("{path} --{}", a.get_id());
+        match ARGS.iter().find(|(k, _)| *k == key) {
+            Some((_, help)) => a.help(*help).long_help(None),
+            None => a,
+        }
+    });
+    cmd.mut_subcommands(|sub| {
+        let name = sub.get_name().to_string();
+        let sub_path = if path.is_empty() {
+            name
+        } else {
+            format!("{path} {name}")
+        };
+        walk(sub, &sub_path)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory as _;
+
+    fn find<'a>(cmd: &'a Command, path: &str) -> Option<&'a Command> {
+        path.split_whitespace()
+            .try_fold(cmd, |c, name| c.find_subcommand(name))
+    }
+
+    #[test]
+    fn every_entry_names_an_existing_command_or_argument() {
+        let cmd = super::super::Cli::command();
+        for (path, _) in ABOUT {
+            assert!(find(&cmd, path).is_some(), "no command {path:?}");
+        }
+        for (key, _) in ARGS {
+            let (path, arg) = key.split_once(" --").expect("key form");
+            let c = find(&cmd, path).unwrap_or_else(|| panic!("no command {path:?}"));
+            assert!(
+                c.get_arguments().any(|a| a.get_id() == arg),
+                "no argument {arg} in {path:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn german_help_is_applied_and_english_is_left_alone() {
+        let render = |lang| {
+            let mut c = localise(super::super::Cli::command(), lang);
+            c.build();
+            let init = c.find_subcommand_mut("init").expect("init").clone();
+            let mut init = init;
+            (c.render_help().to_string(), init.render_help().to_string())
+        };
+        let (top, init) = render(Lang::De);
+        assert!(
+            top.contains("Exit-Codes") && top.contains("Datenverzeichnis"),
+            "{top}"
+        );
+        assert!(top.contains("Wechselbereitschaftsprüfung"), "{top}");
+        assert!(init.contains("Name der Verwaltung"), "{init}");
+        let (top, init) = render(Lang::En);
+        assert!(
+            top.contains("Exit codes") && !top.contains("Exit-Codes"),
+            "{top}"
+        );
+        assert!(init.contains("Name of the administration"), "{init}");
+    }
+
+    #[test]
+    fn the_help_language_comes_from_the_command_line_first() {
+        let args = |v: &[&str]| v.iter().map(std::ffi::OsString::from).collect::<Vec<_>>();
+        assert_eq!(help_lang(&args(&["x", "--lang", "en", "--help"])), Lang::En);
+        assert_eq!(help_lang(&args(&["x", "--lang=en"])), Lang::En);
+        assert_eq!(help_lang(&args(&["x", "--lang", "de"])), Lang::De);
+    }
+}
