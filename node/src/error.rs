@@ -60,7 +60,11 @@ pub enum NodeError {
     #[error("no system inventory recorded yet; add systems with `sovbench-node inventory add` or `inventory import`")]
     NoInventory,
     /// A round asks for more than the node's privacy policy allows.
-    #[error("round {round} refused by the privacy policy: {parameter} is {value}, the policy allows {limit}")]
+    #[error(
+        "round {round} refused by the privacy policy: {parameter} is {value}, the policy allows \
+         {limit} (set by {} in node.toml)",
+        policy_setting(parameter)
+    )]
     Policy {
         /// Round id.
         round: String,
@@ -198,6 +202,19 @@ pub enum NodeError {
     },
 }
 
+/// The `node.toml` setting behind a policy limit, for [`NodeError::Policy`].
+fn policy_setting(parameter: &str) -> &'static str {
+    match parameter {
+        "minimum cohort size k" => "[privacy] min_cohort",
+        "epsilon per round" => "[privacy] max_epsilon_per_round",
+        "epsilon in the last 365 days" => "[privacy] max_epsilon_per_year",
+        "epsilon over the node's lifetime" => "[privacy] max_epsilon_lifetime",
+        "committee size m" => "[privacy] min_trustees",
+        "threshold t" => "[privacy] min_threshold",
+        _ => "the [privacy] section",
+    }
+}
+
 impl From<KvError> for NodeError {
     fn from(e: KvError) -> Self {
         match e {
@@ -220,5 +237,40 @@ impl NodeError {
     /// Whether the error is worth retrying later (the aggregator was unreachable or overloaded).
     pub fn is_transient(&self) -> bool {
         matches!(self, NodeError::Unreachable { .. })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn policy_refusals_name_the_setting_in_node_toml() {
+        for (parameter, setting) in [
+            ("minimum cohort size k", "[privacy] min_cohort"),
+            ("epsilon per round", "[privacy] max_epsilon_per_round"),
+            (
+                "epsilon in the last 365 days",
+                "[privacy] max_epsilon_per_year",
+            ),
+            (
+                "epsilon over the node's lifetime",
+                "[privacy] max_epsilon_lifetime",
+            ),
+            ("committee size m", "[privacy] min_trustees"),
+            ("threshold t", "[privacy] min_threshold"),
+        ] {
+            let e = NodeError::Policy {
+                round: "r".into(),
+                parameter,
+                value: "1".into(),
+                limit: "2".into(),
+            };
+            let text = e.to_string();
+            assert!(
+                text.ends_with(&format!("(set by {setting} in node.toml)")),
+                "{text}"
+            );
+        }
     }
 }
