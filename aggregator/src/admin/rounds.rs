@@ -33,13 +33,26 @@ pub fn open(
         }
         None => None,
     };
-    let plan = Plan {
+    let mut plan = Plan {
         metrics: o.metrics.clone(),
         epsilon: o.epsilon,
         releases_per_node,
         min_cohort: o.min_cohort,
         committee,
+        secure: None,
     };
+    // Mode secure: the grid and half-widths need the committee (complete ceremonies only).
+    if let Some(sp) = &secure {
+        if let Ok(c) = crate::secure::ceremony::committee_of(agg.store(), &sp.ceremony) {
+            plan.secure = Some(sizing::secure::round_of(
+                &plan,
+                c.committee,
+                c.trustee_keys,
+                sp.grid,
+                sp.all_weight,
+            ));
+        }
+    }
     let preview = sizing::preview(&plan, &agg.enrolments()?, lang);
     if o.dry_run {
         if s.json {

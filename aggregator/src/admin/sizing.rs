@@ -8,8 +8,10 @@
 //! ([`crate::estimate`]) at the mechanism parameters a node derives from the round's epsilon
 //! (discrete Laplace scale `sensitivity / ε`; randomized response at `e^ε`), and `n_j = n · r / M`
 //! the expected reporters with r releases of M metrics. The spread of the true values adds to
-//! this, so the preview is a lower bound of the published half-width. Mode secure: a cell
-//! needs n ≥ k (the trustees' noise is added once per cell sum).
+//! this, so the preview is a lower bound of the published half-width. Mode secure ([`secure`]):
+//! the grid the aggregator would announce over the enrolment counts per finest cell, the cohorts
+//! that are unions of its cells, and their half-widths from the exact noise of the cell sums;
+//! while the committee's DKG is not complete (no key yet), only n ≥ k is checked.
 
 use std::collections::BTreeMap;
 
@@ -20,6 +22,8 @@ use sovbench_core::i18n::Lang;
 
 use crate::estimate::{discrete_laplace_variance, Z95};
 use crate::model::Enrolment;
+
+pub mod secure;
 
 /// Epsilon per round that typical node policies admit (the node's default `max_epsilon`).
 pub const TYPICAL_MAX_EPSILON: f64 = 2.0;
@@ -39,6 +43,10 @@ pub struct Plan {
     pub min_cohort: u32,
     /// Mode secure: the committee's (t, m).
     pub committee: Option<(u32, usize)>,
+    /// Mode secure with a complete committee: the round as it would be opened
+    /// ([`secure::round_of`]), for the grid and the half-widths. `None` in mode direct, or
+    /// while the committee's key does not exist yet (then a cell needs only n ≥ k).
+    pub secure: Option<sovbench_secure::round::SecureRound>,
 }
 
 /// One cohort cell of the preview.
@@ -116,13 +124,35 @@ pub fn preview(plan: &Plan, enrolments: &[Enrolment], lang: Lang) -> Preview {
             *counts.entry(c).or_default() += 1;
         }
     }
+    let mut warnings = Vec::new();
+    let grid = match &plan.secure {
+        Some(round) => match secure::half_widths(round, enrolments) {
+            Ok(g) => Some(g),
+            Err(e) => {
+                warnings.push(format!(
+                    "{} {e}",
+                    lang.pick(
+                        "Raster der Veröffentlichung nicht berechenbar:",
+                        "publication grid cannot be computed:"
+                    )
+                ));
+                Some(BTreeMap::new())
+            }
+        },
+        None => None,
+    };
     let mut cells: Vec<PreviewCell> = counts
         .into_iter()
         .map(|(cohort, n)| {
             let mut half_widths = BTreeMap::new();
             let mut published = false;
             if n >= plan.min_cohort as usize {
-                if secure {
+                if let Some(grid) = &grid {
+                    if let Some(widths) = grid.get(&cohort) {
+                        half_widths = widths.clone();
+                        published = !widths.is_empty();
+                    }
+                } else if secure {
                     published = true;
                 } else {
                     let reporters = n as f64 * r as f64 / m as f64;
@@ -149,7 +179,6 @@ pub fn preview(plan: &Plan, enrolments: &[Enrolment], lang: Lang) -> Preview {
             .map(|x| x.rank())
             .unwrap_or(u8::MAX)
     });
-    let mut warnings = Vec::new();
     if epsilon_per_round > TYPICAL_MAX_EPSILON {
         warnings.push(format!(
             "{} {epsilon_per_round} > {TYPICAL_MAX_EPSILON}",
@@ -180,6 +209,15 @@ pub fn preview(plan: &Plan, enrolments: &[Enrolment], lang: Lang) -> Preview {
                 lang.pick("nötig m ≥ 3, t ≥ 2", "needed m ≥ 3, t ≥ 2")
             ));
         }
+    }
+    if plan.committee.is_some() && plan.secure.is_none() {
+        warnings.push(
+            lang.pick(
+                "Halbweiten erst nach Abschluss der Schlüsselerzeugung (DKG) des Treuhänder-Gremiums; bis dahin zählt nur n ≥ k",
+                "half-widths only once the trustee committee's key generation (DKG) is complete; until then only n ≥ k is checked",
+            )
+            .to_string(),
+        );
     }
     if !cells.iter().any(|c| c.published) {
         warnings.push(
@@ -227,6 +265,7 @@ mod tests {
             releases_per_node: 1,
             min_cohort: k,
             committee: None,
+            secure: None,
         }
     }
 
