@@ -3,13 +3,14 @@
 //! aggregator key and is verified before it is decoded. This is the one place where a
 //! `tonic::Status` becomes a [`TrusteeError`].
 
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use sovbench_core::envelope::{self, Identity};
 use sovbench_core::pb;
 use sovbench_core::pb::aggregator_client::AggregatorClient;
 use tokio::sync::OnceCell;
-use tonic::transport::{Channel, Endpoint};
+use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint, Identity as TlsIdentity};
 
 use crate::error::TrusteeError;
 
@@ -34,6 +35,7 @@ pub struct Answer {
 pub struct Client {
     url: String,
     aggregator_key: Vec<u8>,
+    tls: ClientTls,
     client: OnceCell<AggregatorClient<Channel>>,
 }
 
@@ -88,6 +90,52 @@ fn wrong_kind(call: &'static str, body: &pb::payload::Body) -> TrusteeError {
     }
 }
 
+/// TLS settings of the link, for `https://` addresses (absolute paths).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ClientTls {
+    /// The CA (PEM) that signed the aggregator's certificate; `None`: the system's trust store.
+    pub ca: Option<PathBuf>,
+    /// mTLS: the trustee's client certificate (PEM).
+    pub client_cert: Option<PathBuf>,
+    /// mTLS: its private key (PEM).
+    pub client_key: Option<PathBuf>,
+}
+
+impl ClientTls {
+    /// The TLS settings of `trustee.toml` in `dir` (relative paths are taken from `dir`).
+    pub fn from_config(dir: &Path, config: &crate::config::Config) -> ClientTls {
+        let abs = |p: &Option<String>| p.as_deref().map(|p| dir.join(p));
+        ClientTls {
+            ca: abs(&config.aggregator_ca),
+            client_cert: abs(&config.client_cert),
+            client_key: abs(&config.client_key),
+        }
+    }
+
+    fn client_config(&self) -> Result<ClientTlsConfig, TrusteeError> {
+        let read = |path: &Path, setting: &str| {
+            std::fs::read(path).map_err(|e| {
+                TrusteeError::Config(format!(
+                    "{setting} in trustee.toml: cannot read {}: {e}",
+                    path.display()
+                ))
+            })
+        };
+        let mut tls = ClientTlsConfig::new();
+        tls = match &self.ca {
+            Some(ca) => tls.ca_certificate(Certificate::from_pem(read(ca, "aggregator_ca")?)),
+            None => tls.with_native_roots(),
+        };
+        if let (Some(cert), Some(key)) = (&self.client_cert, &self.client_key) {
+            tls = tls.identity(TlsIdentity::from_pem(
+                read(cert, "client_cert")?,
+                read(key, "client_key")?,
+            ));
+        }
+        Ok(tls)
+    }
+}
+
 /// A signed query.
 pub fn query(
     id: &Identity,
@@ -103,9 +151,15 @@ pub fn query(
 impl Client {
     /// A link to `url` whose answers must be signed by `aggregator_key`; connects on first use.
     pub fn new(url: &str, aggregator_key: Vec<u8>) -> Client {
+        Client::with_tls(url, aggregator_key, ClientTls::default())
+    }
+
+    /// [`Client::new`] with TLS settings for an `https://` address.
+    pub fn with_tls(url: &str, aggregator_key: Vec<u8>, tls: ClientTls) -> Client {
         Client {
             url: url.to_string(),
             aggregator_key,
+            tls,
             client: OnceCell::new(),
         }
     }
@@ -117,7 +171,7 @@ impl Client {
 
     async fn client(&self) -> Result<AggregatorClient<Channel>, TrusteeError> {
         self.client
-            .get_or_try_init(|| connect(&self.url))
+            .get_or_try_init(|| connect(&self.url, &self.tls))
             .await
             .cloned()
     }
@@ -244,11 +298,23 @@ impl Client {
     }
 }
 
-async fn connect(url: &str) -> Result<AggregatorClient<Channel>, TrusteeError> {
-    let endpoint = Endpoint::from_shared(url.to_string())
+async fn connect(url: &str, tls: &ClientTls) -> Result<AggregatorClient<Channel>, TrusteeError> {
+    let mut endpoint = Endpoint::from_shared(url.to_string())
         .map_err(|e| TrusteeError::Config(format!("aggregator address {url:?} is invalid: {e}")))?
         .connect_timeout(Duration::from_secs(5))
         .timeout(Duration::from_secs(60));
+    if url
+        .trim_start()
+        .to_ascii_lowercase()
+        .starts_with("https://")
+    {
+        endpoint = endpoint.tls_config(tls.client_config()?).map_err(|e| {
+            TrusteeError::Config(format!(
+                "TLS settings for {url:?} (aggregator_ca, client_cert, client_key in trustee.toml): {}",
+                sovbench_core::display::error_chain(&e)
+            ))
+        })?;
+    }
     let channel = endpoint
         .connect()
         .await

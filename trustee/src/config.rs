@@ -23,18 +23,58 @@ pub struct Config {
     /// SHA-256 of the committee document (hex), once the DKG is complete.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub committee_fingerprint: Option<String>,
+    /// TLS (`https://`): the CA (PEM) that signed the aggregator's certificate, relative to the
+    /// data directory or absolute; without it the system's trust store.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub aggregator_ca: Option<String>,
+    /// mTLS: the trustee's client certificate (PEM).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_cert: Option<String>,
+    /// mTLS: the private key (PEM) of `client_cert`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_key: Option<String>,
+    /// Allow plaintext `http://` to an address that is not loopback. Off by default.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub allow_plaintext: bool,
+}
+
+/// Whether the host of an `http(s)://` address is `localhost` or a loopback IP address.
+fn is_loopback_url(url: &str) -> bool {
+    let Ok(uri) = url.trim().parse::<tonic::codegen::http::Uri>() else {
+        return false;
+    };
+    let host = uri.host().unwrap_or_default();
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
 }
 
 impl Config {
     /// Checks the address and the key; returns the raw key.
     pub fn check(&self) -> Result<Vec<u8>, TrusteeError> {
-        // As on the node: no TLS in this build, so an https:// address is refused rather than
-        // spoken to in plaintext.
-        if !self.aggregator_url.starts_with("http://") {
+        // As on the node: https:// (TLS), or plaintext http:// only to loopback unless
+        // allow_plaintext says otherwise.
+        let url = &self.aggregator_url;
+        let lower = url.to_ascii_lowercase();
+        if !(lower.starts_with("https://") || lower.starts_with("http://")) {
             return Err(TrusteeError::Config(format!(
-                "aggregator_url {:?} must start with http:// (this build speaks no TLS)",
-                self.aggregator_url
+                "aggregator_url {url:?} in trustee.toml must start with https:// (TLS) or http://"
             )));
+        }
+        if lower.starts_with("http://") && !self.allow_plaintext && !is_loopback_url(url) {
+            return Err(TrusteeError::Config(format!(
+                "aggregator_url {url:?} in trustee.toml is plaintext to an address that is not \
+                 loopback: use https:// (with aggregator_ca if the CA is not in the system's trust \
+                 store), or set allow_plaintext = true for a trusted network"
+            )));
+        }
+        if self.client_cert.is_some() != self.client_key.is_some() {
+            return Err(TrusteeError::Config(
+                "client_cert and client_key in trustee.toml go together (mTLS): set both or neither"
+                    .into(),
+            ));
         }
         let key = envelope::unb64(self.aggregator_key.trim())
             .map_err(|e| TrusteeError::Config(format!("aggregator_key is not base64: {e}")))?;
@@ -71,5 +111,40 @@ impl Config {
         sovbench_core::files::write_atomically(&path, text.as_bytes())
             .map_err(|e| TrusteeError::io(&path, e))?;
         crate::store::restrict(&path)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(url: &str) -> Config {
+        Config {
+            aggregator_url: url.into(),
+            aggregator_key: envelope::b64(
+                envelope::Identity::generate().unwrap().0.public_key(),
+            ),
+            committee_fingerprint: None,
+            aggregator_ca: None,
+            client_cert: None,
+            client_key: None,
+            allow_plaintext: false,
+        }
+    }
+
+    #[test]
+    fn plaintext_only_to_loopback_unless_allowed() {
+        assert!(config("https://agg.example:7443").check().is_ok());
+        assert!(config("http://127.0.0.1:7443").check().is_ok());
+        assert!(config("http://localhost:7443").check().is_ok());
+        let e = config("http://agg.example:7443").check().unwrap_err();
+        assert!(e.to_string().contains("allow_plaintext"), "{e}");
+        let mut c = config("http://agg.example:7443");
+        c.allow_plaintext = true;
+        assert!(c.check().is_ok());
+        assert!(config("agg.example:7443").check().is_err());
+        let mut half = config("https://agg.example");
+        half.client_cert = Some("t.pem".into());
+        assert!(half.check().is_err());
     }
 }

@@ -92,6 +92,10 @@ impl Trustee {
             aggregator_url: aggregator_url.trim().to_string(),
             aggregator_key: aggregator_key_b64.trim().to_string(),
             committee_fingerprint: None,
+            aggregator_ca: None,
+            client_cert: None,
+            client_key: None,
+            allow_plaintext: false,
         };
         config.check()?;
         if dir.join(KEY_FILE).exists() || dir.join(crate::config::FILE).exists() {
@@ -114,7 +118,11 @@ impl Trustee {
         let identity = Identity::load_file(&key_path)?;
         let store = Store::open(&dir.join(STORE_DIR))?;
         store::restrict(dir)?;
-        let client = Client::new(&config.aggregator_url, aggregator_key);
+        let client = Client::with_tls(
+            &config.aggregator_url,
+            aggregator_key,
+            crate::client::ClientTls::from_config(dir, &config),
+        );
         Ok(Trustee {
             dir: dir.to_path_buf(),
             identity,
