@@ -5,6 +5,7 @@ mod compare_history; // compare --history: publications of several rounds by id,
 mod durability; // damaged store refused, inclusion in the publication, the kill loop
 mod happy; // the federation end to end: submit, publish, compare, export
 mod inventory; // inventory metrics through the round path
+mod ops; // operations while serving: admin API (enrol, revoke, status), stranger and replay refused, sizing preview
 mod outbox; // aggregator down: outbox, later delivery, no double spend
 mod parsers; // every text parser, mutated samples: no panic, round trips (fuzz twins)
 mod peers; // peer matching with double opt-in: offer, match, request, answer, cards, withdraw
