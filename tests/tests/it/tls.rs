@@ -408,3 +408,27 @@ async fn sighup_reloads_the_certificates_at_once() {
     wait_for_cert(&a, &fp2).await;
     a.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_trustee_reaches_the_aggregator_over_tls_with_its_ca() {
+    use sovbench_trustee::client::{Client, ClientTls};
+    let a = TlsAgg::start(None, None).await;
+    a.open_round();
+    let ca = a.dir.path().join("trustee-ca.pem");
+    put(&ca, &a.ca.pem);
+    let key = a.agg.public_key().to_vec();
+    let with_ca = Client::with_tls(
+        &a.https(),
+        key.clone(),
+        ClientTls {
+            ca: Some(ca),
+            ..ClientTls::default()
+        },
+    );
+    let (params, _) = with_ca.get_round("2027-q1").await.unwrap();
+    assert_eq!(params.round_id, "2027-q1");
+    // Without the CA, the system's trust store does not know the test CA.
+    let without = Client::with_tls(&a.https(), key, ClientTls::default());
+    assert!(without.get_round("2027-q1").await.is_err());
+    a.stop().await;
+}
