@@ -22,7 +22,7 @@ fn exit_round(h: &Harness, id: &str) {
             closes_at: h.clock.now() + 600,
             secure: None,
         })
-        .unwrap();
+        .expect("open round");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
