@@ -7,6 +7,7 @@
 //! - [`secure`] and [`secure_round`]: benchmarks of mode secure, of its cryptographic core and of
 //!   a whole round through the real aggregator and trustees.
 //! - [`coverage`]: how often a publication's intervals contain the true values.
+//! - [`portal_bench`]: the benchmark portal over 20 rounds: trends of the full grid, dashboard pages.
 //! - [`durability`]: store size against raw bytes, and the kill loop (SIGKILL at random moments
 //!   while nodes submit; nothing lost, nothing counted twice).
 //! - [`docgen`]: shell completions and man pages of the three daemons from their clap
@@ -27,6 +28,7 @@ pub mod docgen;
 pub mod durability;
 pub mod federation;
 pub mod population;
+pub mod portal_bench;
 pub mod secure;
 pub mod secure_round;
 pub mod utility;

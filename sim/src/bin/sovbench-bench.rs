@@ -7,6 +7,8 @@
 //! - `disk`: the store's size against the raw signed bytes after 20,000 submissions and ten rounds.
 //! - `secure`: encrypted aggregation (not yet wired into rounds): node encryption, aggregator
 //!   ingest with proof verification, a trustee's check and shares, the publication.
+//! - `portal`: the benchmark portal over 20 published rounds: trends of the full grid and every
+//!   dashboard page, in process and over HTTP.
 //! - `kill-loop`: SIGKILL of a child aggregator at random moments while nodes submit; counts
 //!   what was lost or counted twice (0 and 0 expected).
 
@@ -146,6 +148,17 @@ enum Command {
         /// Threads.
         #[arg(long, default_value_t = 2)]
         threads: usize,
+    },
+    /// The benchmark portal: ROUNDS published rounds of NODES administrations, then the trend of
+    /// every cell of the grid across all rounds and every dashboard page type, in process and
+    /// over HTTP.
+    Portal {
+        /// Administrations submitting each round.
+        #[arg(long, default_value_t = 2_000)]
+        nodes: usize,
+        /// Published rounds.
+        #[arg(long, default_value_t = 20)]
+        rounds: usize,
     },
     /// The child process of `kill-loop` (not for direct use).
     #[command(hide = true)]
@@ -318,6 +331,34 @@ fn main() -> ExitCode {
                 }
                 Err(e) => {
                     eprintln!("sovbench-bench: error: {e}");
+                    return ExitCode::from(1);
+                }
+            }
+        }
+        Command::Portal { nodes, rounds } => {
+            let rt = match runtime() {
+                Ok(rt) => rt,
+                Err(code) => return code,
+            };
+            match rt.block_on(sovbench_sim::portal_bench::run(nodes.max(1), rounds.max(1))) {
+                Ok(t) if args.json => println!("{}", serde_json::json!(t)),
+                Ok(t) => {
+                    println!(
+                        "{} rounds of {} administrations ({} cells each) filled in {:.1} s",
+                        t.rounds, t.nodes, t.cells_per_round, t.fill_seconds
+                    );
+                    for l in &t.latencies {
+                        println!(
+                            "{}: {} requests, p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
+                            l.what, l.count, l.p50_ms, l.p99_ms, l.max_ms
+                        );
+                    }
+                }
+                Err(e) => {
+                    eprintln!(
+                        "sovbench-bench: error: {}",
+                        sovbench_core::display::error_chain(e.as_ref())
+                    );
                     return ExitCode::from(1);
                 }
             }

@@ -72,8 +72,11 @@ fn dechunk(mut b: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();
     loop {
         let nl = b.windows(2).position(|w| w == b"\r\n").expect("chunk size");
-        let size =
-            usize::from_str_radix(std::str::from_utf8(&b[..nl]).unwrap().trim(), 16).unwrap();
+        let size = usize::from_str_radix(
+            std::str::from_utf8(&b[..nl]).expect("chunk size").trim(),
+            16,
+        )
+        .expect("hex chunk size");
         if size == 0 {
             return out;
         }
@@ -89,7 +92,12 @@ fn node(h: &Harness, i: usize, scores: [i64; 5]) -> Node {
         &dir,
         InitOptions {
             name: format!("Gemeinde {i}"),
-            kind: if i % 2 == 0 { "gemeinde" } else { "stadt" }.into(),
+            kind: if i.is_multiple_of(2) {
+                "gemeinde"
+            } else {
+                "stadt"
+            }
+            .into(),
             state: "DE-SH".into(),
             size: 6_000 + i as u64 * 100,
             aggregator_url: Some(h.url()),

@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Browser tests of the benchmark portal: starts the demo federation with the portal, then runs
+# axe-core in headless Chromium on every dashboard page type in German and English (fails on any
+# serious or critical violation) and checks a screenshot of each (axe.mjs).
+#
+# Needs Debian's chromium, node (18+) and npm; installs them with apt-get if missing and root.
+# axe-core and ws come from npm into a temporary folder. Screenshots land in $OUT (default: a
+# temporary folder, printed).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+need=()
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
+command -v node >/dev/null 2>&1 || need+=(nodejs)
+command -v npm >/dev/null 2>&1 || need+=(npm)
+if ((${#need[@]})); then
+  echo "installing ${need[*]}"
+  apt-get update -q
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${need[@]}"
+fi
+
+work=$(mktemp -d)
+OUT=${OUT:-$work/screenshots}
+mkdir -p "$OUT"
+demo_pid=
+cleanup() {
+  if [[ -n "$demo_pid" ]]; then kill "$demo_pid" 2>/dev/null || true; wait "$demo_pid" 2>/dev/null || true; fi
+}
+trap cleanup EXIT
+
+echo "== npm install axe-core ws"
+npm install --prefix "$work" --no-audit --no-fund --silent axe-core@4 ws@8 >/dev/null
+
+echo "== building the demo"
+cargo build --locked --release --bin sovbench-demo
+port=$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')
+echo "== demo federation with the portal on 127.0.0.1:$port"
+target/release/sovbench-demo --nodes 200 --serve --http-listen "127.0.0.1:$port" >"$work/demo.log" 2>&1 &
+demo_pid=$!
+url=
+for _ in $(seq 1 600); do
+  url=$(grep -o 'Portal: http://[^ ]*' "$work/demo.log" | head -1 | cut -d' ' -f2 || true)
+  [[ -n "$url" ]] && break
+  kill -0 "$demo_pid" 2>/dev/null || { cat "$work/demo.log"; echo "demo exited"; exit 1; }
+  sleep 1
+done
+[[ -n "$url" ]] || { cat "$work/demo.log"; echo "no portal URL within 600 s"; exit 1; }
+echo "portal: $url"
+
+echo "== axe-core and screenshots in headless Chromium"
+NODE_MODULES="$work/node_modules" node tests/browser/axe.mjs "$(command -v chromium)" "${url%/}" "$OUT"
+echo "screenshots: $OUT"
