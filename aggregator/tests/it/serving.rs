@@ -13,9 +13,37 @@ use crate::harness::{cli, cli_ok, enrol, init, submit, Serving};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn operator_commands_work_beside_a_serving_process() {
-    let (_tmp, dir) = init();
+    let (tmp, dir) = init();
+    // A second operator with a key of its own, listed in operators.toml before serve starts.
+    let op_key = tmp.path().join("betrieb.key");
+    let op = Identity::create_file(&op_key).expect("operator key");
+    std::fs::write(
+        dir.join("operators.toml"),
+        format!(
+            "[[operator]]\nname = \"Betrieb LRZ\"\nkey = \"{}\"\n",
+            b64(op.public_key())
+        ),
+    )
+    .expect("operators.toml");
     let srv = Serving::start(&dir);
     assert!(srv.url.starts_with("http://127.0.0.1:"), "{}", srv.url);
+    let op_key = op_key.to_str().expect("path");
+    let out = cli_ok(&dir, &["--operator-key", op_key, "status"]);
+    assert!(out.contains("No round is open."), "{out}");
+    // A key that is not listed is refused, and the error names the key file.
+    let stranger_key = tmp.path().join("fremd.key");
+    Identity::create_file(&stranger_key).expect("key");
+    let stranger_key = stranger_key.to_str().expect("path");
+    let out = cli(&dir, &["--operator-key", stranger_key, "round", "list"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("not an operator key") && err.contains("fremd.key"),
+        "{err}"
+    );
+    // --admin names the server explicitly.
+    let out = cli_ok(&dir, &["--admin", &srv.url, "round", "list"]);
+    assert_eq!(out, "");
     let ids: Vec<Identity> = (0..3).map(|_| Identity::generate().unwrap().0).collect();
     for (i, id) in ids.iter().enumerate() {
         let out = enrol(&dir, id, &format!("Gemeinde {i}"), 8_000);
