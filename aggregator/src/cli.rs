@@ -118,6 +118,8 @@ pub enum Command {
     /// Serve the gRPC API. Rounds whose closing time has passed are closed and published
     /// automatically. Also relays peer matching (offers, match lists, contact requests, sealed
     /// cards; see docs/PEERS.md). Stops cleanly on Ctrl-C or SIGTERM.
+    /// With --http-listen also the benchmark portal: HTTP API and dashboard of the published
+    /// rounds (docs/PORTAL.md).
     Serve(serve::ServeArgs),
 }
 
