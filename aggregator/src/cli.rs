@@ -94,7 +94,8 @@ pub enum Command {
     Key,
     /// Enrol a node's public key with its cohort attributes; or list, or revoke.
     ///
-    /// Commands that change the store need the server stopped (the store is locked by `serve`).
+    /// Works while `serve` runs (through its admin API, see --admin and --operator-key); a
+    /// revocation takes effect at the key's next submission.
     Enrol(enrol::EnrolArgs),
     /// Open, close or list benchmarking rounds.
     Round {
