@@ -121,9 +121,7 @@ mod tests {
     fn config(url: &str) -> Config {
         Config {
             aggregator_url: url.into(),
-            aggregator_key: envelope::b64(
-                envelope::Identity::generate().unwrap().0.public_key(),
-            ),
+            aggregator_key: envelope::b64(envelope::Identity::generate().unwrap().0.public_key()),
             committee_fingerprint: None,
             aggregator_ca: None,
             client_cert: None,
