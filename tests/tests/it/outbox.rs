@@ -63,7 +63,7 @@ async fn crash_between_ledger_write_and_send_resends_the_same_bytes() {
         panic!("nothing recorded")
     };
     drop(node); // the process dies before sending
-    let node = Node::open(&dir).unwrap();
+    let node = Node::open_with_clock(&dir, h.clock.clone()).unwrap(); // the harness clock, as before the crash
     let r = round::submit(&node).await.unwrap();
     assert_eq!(r.retried.len(), 1);
     assert_eq!(r.retried[0].state, DeliveryState::Delivered);
