@@ -10,8 +10,10 @@ use sovbench_node::round;
 use sovbench_tests::Harness;
 
 fn exit_round(h: &Harness, id: &str) {
-    // One yes/no metric at epsilon 2: 30 reports give a 95% half-width near 0.15, inside the
-    // usefulness limit of 0.2 (see happy.rs for the arithmetic), so the "all" cell publishes.
+    // One yes/no metric at epsilon 2: 60 reports give a 95% half-width near 0.11 (truth kept
+    // with p = 0.88, so 1.96 · √(q(1 − q) / 60) / 0.76 with q ≈ 0.12). It passes the usefulness
+    // limit of 0.2 unless more than half of the 60 answers flip (probability below 1e-9), so the
+    // "all" cell publishes. With 30 reports the limit failed in about one run in twenty.
     h.agg()
         .open_round(RoundSpec {
             round_id: id.into(),
@@ -29,9 +31,9 @@ fn exit_round(h: &Harness, id: &str) {
 async fn compare_history_lists_every_round_the_node_took_part_in() {
     // 2026-11-26T12:00Z, shared by aggregator and nodes.
     let (mut h, clock) = Harness::start_at(1_795_694_400).await;
-    // 30 municipalities in Schleswig-Holstein; Governance & Exit 2 for all: no exit strategy,
+    // 60 municipalities in Schleswig-Holstein; Governance & Exit 2 for all: no exit strategy,
     // so the true share is 0 and node 0's own value is 0.
-    let nodes: Vec<_> = (0..30)
+    let nodes: Vec<_> = (0..60)
         .map(|i| h.node("gemeinde", "DE-SH", 6_000 + i * 100, [3, 3, 3, 3, 2]))
         .collect();
     for (id, at) in [("2026-q3", 0), ("2026-q4", 1_000)] {
@@ -74,7 +76,7 @@ async fn compare_history_lists_every_round_the_node_took_part_in() {
     assert_eq!(ids, ["2026-q3", "2026-q4"]);
     for p in &all.points {
         assert_eq!(p.own, Some(0.0));
-        assert_eq!(p.n, 30);
+        assert_eq!(p.n, 60);
         let (lo, hi) = (p.ci_low.unwrap(), p.ci_high.unwrap());
         // The verdict follows the interval: own value 0 inside or below it.
         let want = if 0.0 < p.cell.ci_low {
