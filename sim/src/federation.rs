@@ -456,6 +456,14 @@ pub struct Loopback {
 impl Loopback {
     /// Binds `127.0.0.1:0` and serves `agg` there.
     pub async fn start(agg: Arc<Aggregator>) -> anyhow::Result<Loopback> {
+        Loopback::start_with_noise_wait(agg, DEMO_NOISE_WAIT).await
+    }
+
+    /// [`Loopback::start`] with the aggregator waiting `noise_wait` for trustees that are down.
+    pub async fn start_with_noise_wait(
+        agg: Arc<Aggregator>,
+        noise_wait: Duration,
+    ) -> anyhow::Result<Loopback> {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let url = format!("http://{}", listener.local_addr()?);
         let (stop, stop_rx) = tokio::sync::oneshot::channel::<()>();
@@ -464,7 +472,7 @@ impl Loopback {
             listener,
             ServeOptions {
                 auto_close_every: None,
-                noise_wait: DEMO_NOISE_WAIT,
+                noise_wait,
             },
             async {
                 let _ = stop_rx.await;

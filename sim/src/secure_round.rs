@@ -67,9 +67,9 @@ pub async fn run(
         &tmp.path().join("aggregator"),
         "Bench-Verbund",
     )?);
-    let server = Loopback::start(agg.clone()).await?;
     // Every trustee is measured alone, one after the other: the aggregator waits for all.
-    agg.secure().set_noise_wait(24 * 3_600);
+    let server =
+        Loopback::start_with_noise_wait(agg.clone(), Duration::from_secs(24 * 3_600)).await?;
     let key = b64(agg.public_key());
 
     // Committee by distributed key generation over gRPC.
