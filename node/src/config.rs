@@ -148,13 +148,43 @@ pub fn parse_committee_fingerprint(text: &str) -> Result<[u8; 32], NodeError> {
 /// atomically; returns the new configuration.
 pub fn set_committee_fingerprint(dir: &Path, fingerprint: &str) -> Result<NodeConfig, NodeError> {
     let fp = hex::encode(parse_committee_fingerprint(fingerprint)?);
+    set_top_level(dir, "committee_fingerprint", &format!("\"{fp}\""))
+}
+
+/// Sets `aggregator_ca` in the node's `node.toml` to `file` (the CA certificate, PEM, that signed
+/// the aggregator's TLS certificate), after checking that the file holds a PEM certificate; the
+/// rest of the file is kept as it is.
+pub fn set_aggregator_ca(dir: &Path, file: &Path) -> Result<NodeConfig, NodeError> {
+    let abs = std::path::absolute(file).map_err(|source| NodeError::Io {
+        path: file.display().to_string(),
+        source,
+    })?;
+    let pem = std::fs::read_to_string(&abs).map_err(|source| NodeError::Io {
+        path: abs.display().to_string(),
+        source,
+    })?;
+    if !pem.contains("-----BEGIN CERTIFICATE-----") {
+        return Err(NodeError::Config(format!(
+            "{} holds no PEM certificate (-----BEGIN CERTIFICATE-----); aggregator_ca in \
+             node.toml needs the CA certificate that signed the aggregator's TLS certificate",
+            abs.display()
+        )));
+    }
+    let value = toml::Value::String(abs.display().to_string()).to_string();
+    set_top_level(dir, "aggregator_ca", &value)
+}
+
+/// Sets a top-level `key = value` (value already in TOML syntax) in `node.toml`, replacing an
+/// earlier one, keeping comments and tables; refuses (and leaves the file) if the result does
+/// not parse.
+fn set_top_level(dir: &Path, key_name: &str, value: &str) -> Result<NodeConfig, NodeError> {
     let path = dir.join(CONFIG_FILE);
     let io = |source| NodeError::Io {
         path: path.display().to_string(),
         source,
     };
     let text = std::fs::read_to_string(&path).map_err(io)?;
-    let setting = format!("committee_fingerprint = \"{fp}\"");
+    let setting = format!("{key_name} = {value}");
     let mut lines: Vec<String> = Vec::new();
     let (mut replaced, mut in_table) = (false, false);
     for line in text.lines() {
@@ -167,7 +197,7 @@ pub fn set_committee_fingerprint(dir: &Path, fingerprint: &str) -> Result<NodeCo
             in_table = true;
         }
         let key = trimmed.split('=').next().unwrap_or("").trim();
-        if !in_table && key == "committee_fingerprint" {
+        if !in_table && key == key_name {
             if !replaced {
                 lines.push(setting.clone());
                 replaced = true;
@@ -403,6 +433,39 @@ mod tests {
         assert_eq!(
             NodeConfig::load(dir.path()).unwrap().committee_fingerprint,
             Some(fp)
+        );
+    }
+
+    #[test]
+    fn setting_the_aggregator_ca_needs_a_pem_certificate_and_keeps_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(CONFIG_FILE);
+        std::fs::write(
+            &path,
+            "# ours\nlang = \"en\"\n\n[privacy]\nmin_cohort = 12\n",
+        )
+        .unwrap();
+        let not_pem = dir.path().join("ca.txt");
+        std::fs::write(&not_pem, "hello").unwrap();
+        let before = std::fs::read_to_string(&path).unwrap();
+        let err = set_aggregator_ca(dir.path(), &not_pem).unwrap_err();
+        assert!(err.to_string().contains("aggregator_ca"), "{err}");
+        assert!(set_aggregator_ca(dir.path(), &dir.path().join("missing.pem")).is_err());
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), before);
+        let pem = dir.path().join("ca.pem");
+        std::fs::write(
+            &pem,
+            "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n",
+        )
+        .unwrap();
+        let cfg = set_aggregator_ca(dir.path(), &pem).unwrap();
+        assert_eq!(cfg.aggregator_ca.as_deref(), Some(pem.to_str().unwrap()));
+        assert_eq!(cfg.privacy.min_cohort, 12);
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(text.contains("# ours"), "{text}");
+        assert!(
+            text.find("aggregator_ca").unwrap() < text.find("[privacy]").unwrap(),
+            "{text}"
         );
     }
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Browser tests of the benchmark portal: starts the demo federation with the portal, then runs
-# axe-core in headless Chromium on every dashboard page type in German and English (fails on any
-# serious or critical violation) and checks a screenshot of each (axe.mjs).
+# axe-core in headless Chromium on every dashboard page type and on a node's HTML report, in
+# German and English (fails on any serious or critical violation), and checks a screenshot of
+# each (axe.mjs).
 #
 # Needs Debian's chromium, node (18+) and npm; installs them with apt-get if missing and root.
 # axe-core and ws come from npm into a temporary folder. Screenshots land in $OUT (default: a
@@ -35,7 +36,7 @@ echo "== building the demo"
 cargo build --locked --release --bin sovbench-demo
 port=$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')
 echo "== demo federation with the portal on 127.0.0.1:$port"
-target/release/sovbench-demo --nodes 200 --serve --http-listen "127.0.0.1:$port" >"$work/demo.log" 2>&1 &
+target/release/sovbench-demo --nodes 200 --dir "$work/federation" --serve --http-listen "127.0.0.1:$port" >"$work/demo.log" 2>&1 &
 demo_pid=$!
 url=
 for _ in $(seq 1 600); do
@@ -47,6 +48,15 @@ done
 [[ -n "$url" ]] || { cat "$work/demo.log"; echo "no portal URL within 600 s"; exit 1; }
 echo "portal: $url"
 
+echo "== the node's HTML report (one demo administration, German and English)"
+cargo build --locked --release --bin sovbench-node
+node_dir=$(ls -d "$work"/federation/nodes/node-* | head -1)
+for lang in de en; do
+  target/release/sovbench-node --data "$node_dir" --lang "$lang" report --output "$work/report-$lang.html"
+done
+extra="[[\"node-report\",\"file://$work/report-de.html\",\"de\"],[\"node-report\",\"file://$work/report-en.html\",\"en\"]]"
+
 echo "== axe-core and screenshots in headless Chromium"
-NODE_MODULES="$work/node_modules" node tests/browser/axe.mjs "$(command -v chromium)" "${url%/}" "$OUT"
+SOVBENCH_EXTRA_PAGES="$extra" NODE_MODULES="$work/node_modules" \
+  node tests/browser/axe.mjs "$(command -v chromium)" "${url%/}" "$OUT"
 echo "screenshots: $OUT"

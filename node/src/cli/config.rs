@@ -21,6 +21,15 @@ pub enum ConfigAction {
         #[arg(value_name = "HEX")]
         fingerprint: String,
     },
+    /// Trust this CA for the aggregator's TLS certificate: set aggregator_ca in node.toml.
+    ///
+    /// For an `https://` aggregator address whose certificate is not signed by a CA in the
+    /// system's trust store (e.g. the consortium's own CA).
+    AggregatorCa {
+        /// The CA certificate (PEM).
+        #[arg(value_name = "FILE")]
+        file: std::path::PathBuf,
+    },
 }
 
 /// `config committee --json`.
@@ -54,6 +63,20 @@ pub(super) fn run(node: &Node, action: ConfigAction, out: Out) -> anyhow::Result
             if let Some(p) = previous.filter(|p| Some(p) != cfg.committee_fingerprint.as_ref()) {
                 println!("{}: {p}", lang.pick("vorher", "previously"));
             }
+        }
+        ConfigAction::AggregatorCa { file } => {
+            let cfg = crate::config::set_aggregator_ca(node.dir(), &file)?;
+            if out.json {
+                return json_line(&serde_json::json!({ "aggregator_ca": cfg.aggregator_ca }));
+            }
+            println!(
+                "{}: {}",
+                lang.pick(
+                    "CA für das TLS-Zertifikat des Aggregators gesetzt (aggregator_ca in node.toml)",
+                    "CA for the aggregator's TLS certificate set (aggregator_ca in node.toml)"
+                ),
+                cfg.aggregator_ca.as_deref().unwrap_or("-")
+            );
         }
     }
     Ok(())
