@@ -1,8 +1,10 @@
 #!/bin/bash
 # The README's walkthrough of mode secure with real processes, as an operator, five trustee
-# institutions and twelve administrations would run it: aggregator, 5 × sovbench-trustee
-# (init, dkg, serve) and 12 × sovbench-node (init, config committee, assess, submit, compare),
-# all over gRPC on 127.0.0.1. Fails unless the round is published, every node can compare against
+# institutions and fifty administrations would run it: aggregator (`serve` runs throughout; the
+# operator's commands go through its admin API), 5 × sovbench-trustee (init, dkg, serve) and
+# 50 × sovbench-node (init, config committee, assess, submit, compare), all over gRPC on
+# 127.0.0.1. Fails unless the round is published with the five self-test dimensions of `all`
+# (50 administrations at epsilon 2 are enough in mode secure), every node can compare against
 # it, and the trustees decrypted it.
 #
 # Usage: tests/e2e/secure-walkthrough.sh [BIN_DIR]   (default: target/debug; build first with
@@ -36,22 +38,24 @@ for i in 1 2 3 4 5; do
 done
 $A committee create walkthrough --threshold 3 "${TRUSTEES[@]}" > "$W/committee.log"
 
+# The server runs from here to the end; every operator command below goes through its admin API.
+$A serve --listen "127.0.0.1:$PORT" --noise-wait 5 > "$W/serve.log" 2>&1 & PIDS+=($!)
+for _ in $(seq 1 50); do [ -s "$W/agg/serve.addr" ] && break; sleep 0.2; done
+[ -s "$W/agg/serve.addr" ] || fail "serve did not write serve.addr"
 # Key generation: the trustees talk to the serving aggregator.
-$A serve --listen "127.0.0.1:$PORT" > "$W/serve-dkg.log" 2>&1 & SERVE=$!; PIDS+=("$SERVE")
-sleep 1
 DKG=()
 for i in 1 2 3 4 5; do
   timeout 120 $T dkg --dir "$W/t$i" --ceremony walkthrough --poll 1 > "$W/t$i-dkg.log" 2>&1 & DKG+=($!)
 done
 for p in "${DKG[@]}"; do wait "$p" || fail "key generation"; done
-kill -INT "$SERVE"; wait "$SERVE" || true
 FP=$($A committee list --json | python3 -c 'import json,sys
 d=json.load(sys.stdin)
 print(next(c["fingerprint"] for c in d if c["id"]=="walkthrough" and c["complete"]))') || fail "committee not complete"
 for i in 1 2 3 4 5; do grep -q "$FP" "$W/t$i-dkg.log" || fail "trustee $i derived another committee"; done
 
-# Enrolment and the round (the store is the operator's while serve is stopped).
-for i in $(seq 1 12); do
+# Enrolment and the round, while serving.
+NODES=50
+for i in $(seq 1 $NODES); do
   $N --data "$W/n$i" init --name "Gemeinde $i" --kind gemeinde --state DE-SH \
     --population $((3000 + i)) --aggregator "$URL" --aggregator-key "$AKEY" > "$W/n$i-init.log"
   $A enrol --key "$(key_of "$W/n$i-init.log")" --name "Gemeinde $i" --kind gemeinde \
@@ -59,21 +63,30 @@ for i in $(seq 1 12); do
   $N --data "$W/n$i" config committee "$FP" > /dev/null
   $N --data "$W/n$i" assess --file docs/samples/selbsttest.toml > /dev/null
 done
-$A round open r1 --mode secure --committee walkthrough --epsilon 2 --min-cohort 10 --closes-in 40s \
+$A round open r1 --mode secure --committee walkthrough --epsilon 2 --min-cohort 10 --closes-in 60s \
   > "$W/round.log"
-$A serve --listen "127.0.0.1:$PORT" --noise-wait 5 > "$W/serve.log" 2>&1 & PIDS+=($!)
-sleep 1
-for i in $(seq 1 12); do
+for i in $(seq 1 $NODES); do
   $N --data "$W/n$i" submit > "$W/n$i-submit.log" 2>&1 || fail "submission of node $i"
 done
 for i in 1 2 3 4 5; do $T serve --dir "$W/t$i" --poll 1 > "$W/t$i-serve.log" 2>&1 & PIDS+=($!); done
-for _ in $(seq 1 60); do
+for _ in $(seq 1 90); do
   if $N --data "$W/n1" compare > "$W/compare.log" 2>&1; then break; fi
   sleep 2
 done
-grep -q "publication of round r1" "$W/compare.log" || fail "no publication of round r1"
-grep -q "12 contributors" "$W/compare.log" || fail "not all 12 submissions counted"
-for i in $(seq 2 12); do $N --data "$W/n$i" compare > /dev/null 2>&1 || fail "compare on node $i"; done
+grep -q "round r1" "$W/compare.log" || fail "no publication of round r1"
+grep -q "$NODES contributors" "$W/compare.log" || fail "not all $NODES submissions counted"
+$A publish r1 --export "$W/publication.json" > /dev/null || fail "export of the publication"
+python3 - "$W/publication.json" <<'PY' || fail "the self-test dimensions of all are not published"
+import json, sys
+cells = json.load(open(sys.argv[1]))["benchmark"]["cells"]
+dims = [c for c in cells if c["cohort"] == "all" and c["metric"].startswith("selftest.")
+        and c["metric"] != "selftest.total"]
+ok = [c for c in dims if not c.get("suppressed")]
+print(f"all: {len(ok)} of {len(dims)} self-test dimensions published, e.g. "
+      + ", ".join(f'{c["metric"]} {c["estimate"]:.2f} [{c["ci_low"]:.2f}, {c["ci_high"]:.2f}]' for c in ok[:2]))
+sys.exit(0 if dims and len(ok) == len(dims) else 1)
+PY
+for i in $(seq 2 $NODES); do $N --data "$W/n$i" compare > /dev/null 2>&1 || fail "compare on node $i"; done
 DECRYPTED=$(grep -l "decrypt" "$W"/t*-serve.log | wc -l)
 [ "$DECRYPTED" -ge 3 ] || fail "only $DECRYPTED trustees logged a decryption"
-echo "secure walkthrough: ok (committee $FP, 12 submissions, published, $DECRYPTED trustees decrypted)"
+echo "secure walkthrough: ok (committee $FP, $NODES submissions, published, $DECRYPTED trustees decrypted)"
