@@ -42,7 +42,7 @@ pub fn render(node: &Node, lang: Lang, now: i64) -> Result<String, NodeError> {
     let mut o = String::new();
     let _ = write!(
         o,
-        "<!DOCTYPE html><html lang=\"{}\"><head><meta charset=\"utf-8\"><title>{} – {}</title><style>{STYLE}{}</style></head><body>",
+        "<!DOCTYPE html><html lang=\"{}\"><head><meta charset=\"utf-8\"><title>{} – {}</title><style>{STYLE}{}</style></head><body><main>",
         l("de", "en"),
         esc(l("Souveränitätsbericht", "Sovereignty report")),
         esc(&profile.name),
@@ -385,7 +385,7 @@ pub fn render(node: &Node, lang: Lang, now: i64) -> Result<String, NodeError> {
     }
     let _ = write!(
         o,
-        "<p class=\"muted\">{}</p></body></html>",
+        "<footer><p class=\"muted\">{}</p></footer></main></body></html>",
         l("Erstellt mit sovbench. Dieser Bericht enthält die eigenen, nicht verrauschten Werte der Verwaltung: vertraulich behandeln.",
           "Created with sovbench. This report contains the administration's own, un-noised values: treat as confidential.")
     );

@@ -50,7 +50,8 @@ echo "portal: $url"
 
 echo "== the node's HTML report (one demo administration, German and English)"
 cargo build --locked --release --bin sovbench-node
-node_dir=$(ls -d "$work"/federation/nodes/node-* | head -1)
+nodes=("$work"/federation/nodes/node-*)
+node_dir=${nodes[0]}
 for lang in de en; do
   target/release/sovbench-node --data "$node_dir" --lang "$lang" report --output "$work/report-$lang.html"
 done
