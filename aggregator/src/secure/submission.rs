@@ -3,6 +3,9 @@
 //! and no plain releases. The proofs cost about 1.5 ms for the default round; the caller runs
 //! this off the async threads and outside every lock.
 
+use std::sync::{Arc, Mutex, OnceLock};
+
+use prost::Message as _;
 use sovbench_core::pb;
 use sovbench_secure::bulletin::verify_submission;
 use sovbench_secure::round::SecureRound;
@@ -21,8 +24,31 @@ pub fn verify(params: &pb::RoundParams, sub: &pb::Submission) -> Result<(), AggE
             sub.releases.len()
         )));
     }
-    let round = SecureRound::from_params(params)
-        .map_err(|e| AggError::Storage(format!("round {}: {e}", params.round_id)))?;
+    let round = checked_round(params)?;
     verify_submission(&round, sub).map_err(|e| refuse(e.to_string()))?;
     Ok(())
+}
+
+/// The checked parameters of the open secure round, kept between submissions: rebuilding the
+/// committee's key set from its document costs more than a signature check, and one round is open
+/// at a time. Keyed by the exact encoding of the parameters.
+fn checked_round(params: &pb::RoundParams) -> Result<Arc<SecureRound>, AggError> {
+    static LAST: OnceLock<Mutex<Option<(Vec<u8>, Arc<SecureRound>)>>> = OnceLock::new();
+    let key = params.encode_to_vec();
+    let cache = LAST.get_or_init(|| Mutex::new(None));
+    if let Ok(guard) = cache.lock() {
+        if let Some((k, r)) = guard.as_ref() {
+            if *k == key {
+                return Ok(r.clone());
+            }
+        }
+    }
+    let round = Arc::new(
+        SecureRound::from_params(params)
+            .map_err(|e| AggError::Storage(format!("round {}: {e}", params.round_id)))?,
+    );
+    if let Ok(mut guard) = cache.lock() {
+        *guard = Some((key, round.clone()));
+    }
+    Ok(round)
 }
