@@ -16,7 +16,10 @@
 //! the aggregator and the trustees therefore refuse any ciphertext that appears twice in a round.
 
 use elastic_elgamal::app::{ChoiceParams, EncryptedChoice, MultiChoice, SingleChoice};
-use elastic_elgamal::{RangeDecomposition, RangeProof, RingProof};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
+
+use elastic_elgamal::{PreparedRange, RangeDecomposition, RangeProof, RingProof};
 use serde::{Deserialize, Serialize};
 use sovbench_core::catalogue::{MetricDef, TrueValue, ValueType};
 
@@ -49,6 +52,22 @@ fn bad_value(def: &MetricDef, truth: &TrueValue, expected: &str) -> SecureError 
         value: format!("{truth:?}"),
         expected: expected.to_string(),
     }
+}
+
+/// The prepared range `0..upper` (its group elements precomputed), made once per range and kept:
+/// preparing costs a scalar multiplication per admissible value, as much as a good part of the
+/// proof check itself.
+fn prepared_range(upper: u64) -> Arc<PreparedRange<Group>> {
+    static CACHE: OnceLock<Mutex<HashMap<u64, Arc<PreparedRange<Group>>>>> = OnceLock::new();
+    let cache = CACHE.get_or_init(|| Mutex::new(HashMap::new()));
+    if let Some(r) = cache.lock().ok().and_then(|c| c.get(&upper).cloned()) {
+        return r;
+    }
+    let r: Arc<PreparedRange<Group>> = Arc::new(RangeDecomposition::optimal(upper).into());
+    if let Ok(mut c) = cache.lock() {
+        c.insert(upper, r.clone());
+    }
+    r
 }
 
 /// The plaintext of a true value: one integer (range and bit metrics) or one bit per option.
@@ -98,7 +117,7 @@ pub fn encrypt<R: rand::CryptoRng + rand::RngCore>(
     let plain = plaintext(def, truth)?;
     Ok(match def.value_type {
         ValueType::BoundedInteger | ValueType::BoundedShare => {
-            let range = RangeDecomposition::optimal(range_max(def)? + 1).into();
+            let range = prepared_range(range_max(def)? + 1);
             let (c, proof) = key.encrypt_range(&range, plain[0], rng);
             Encrypted::Range(c, proof)
         }
@@ -145,7 +164,7 @@ impl Encrypted {
                     Encrypted::Range(c, proof),
                     ValueType::BoundedInteger | ValueType::BoundedShare,
                 ) => {
-                    let range = RangeDecomposition::optimal(range_max(def)? + 1).into();
+                    let range = prepared_range(range_max(def)? + 1);
                     key.verify_range(&range, *c, proof)
                         .map_err(|_| proof_err())?;
                     Ok(vec![*c])
