@@ -29,11 +29,14 @@ pub fn verify(params: &pb::RoundParams, sub: &pb::Submission) -> Result<(), AggE
     Ok(())
 }
 
+/// The encoded parameters and the round checked from them.
+type Cached = (Vec<u8>, Arc<SecureRound>);
+
 /// The checked parameters of the open secure round, kept between submissions: rebuilding the
 /// committee's key set from its document costs more than a signature check, and one round is open
 /// at a time. Keyed by the exact encoding of the parameters.
 fn checked_round(params: &pb::RoundParams) -> Result<Arc<SecureRound>, AggError> {
-    static LAST: OnceLock<Mutex<Option<(Vec<u8>, Arc<SecureRound>)>>> = OnceLock::new();
+    static LAST: OnceLock<Mutex<Option<Cached>>> = OnceLock::new();
     let key = params.encode_to_vec();
     let cache = LAST.get_or_init(|| Mutex::new(None));
     if let Ok(guard) = cache.lock() {
