@@ -31,4 +31,5 @@ pub mod population;
 pub mod portal_bench;
 pub mod secure;
 pub mod secure_round;
+pub mod truth;
 pub mod utility;
