@@ -9,7 +9,8 @@
 //! - [`cohort`]: kinds of administration, Bundesländer, size classes and the cohort labels of a
 //!   publication.
 //! - [`peers`]: match score, pseudonyms and sealed contact cards of peer matching.
-//! - [`i18n`]: the two languages of user-facing output.
+//! - [`i18n`]: the two languages of user-facing output; [`help`]: the German `--help` of the
+//!   three programs.
 //!
 //! ```
 //! use sovbench_core::selftest::{Assessment, Band};
@@ -25,6 +26,7 @@ pub mod cohort;
 pub mod display;
 pub mod envelope;
 pub mod files;
+pub mod help;
 pub mod i18n;
 pub mod kv;
 pub mod logging;

@@ -9,6 +9,7 @@
 //! arguments, which keep their English help.
 
 use clap::Command;
+use sovbench_core::help::{self, Tables};
 use sovbench_core::i18n::Lang;
 
 /// Key `path` (space-separated subcommands, "" for the node itself) → German description.
@@ -70,54 +71,21 @@ const ARGS: &[(&str, &str)] = &[
     ("inventory exit --status", "Status: entwurf, abgestimmt, getestet (neue Exit-Strategie: entwurf)."),
 ];
 
+/// The node's German help texts.
+const TABLES: Tables = Tables {
+    about: ABOUT,
+    args: ARGS,
+    after_help: Some(super::exit::HELP_DE),
+};
+
 /// The language of `--help`: `--lang` on the command line, else `SOVBENCH_LANG`, else German.
 pub(super) fn help_lang(args: &[std::ffi::OsString]) -> Lang {
-    let mut it = args.iter().filter_map(|a| a.to_str());
-    while let Some(a) = it.next() {
-        let value = match a.strip_prefix("--lang") {
-            Some("") => it.next(),
-            Some(rest) => rest.strip_prefix('='),
-            None => None,
-        };
-        if let Some(lang) = value.and_then(|v| v.parse().ok()) {
-            return lang;
-        }
-    }
-    std::env::var("SOVBENCH_LANG")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or_default()
+    help::help_lang(args)
 }
 
 /// `cmd` with its help in `lang` (English is the text of the clap definitions).
 pub(super) fn localise(cmd: Command, lang: Lang) -> Command {
-    if lang == Lang::En {
-        return cmd;
-    }
-    walk(cmd.after_help(super::exit::HELP_DE), "")
-}
-
-fn walk(cmd: Command, path: &str) -> Command {
-    let mut cmd = cmd;
-    if let Some((_, about)) = ABOUT.iter().find(|(p, _)| *p == path) {
-        cmd = cmd.about(*about).long_about(None);
-    }
-    cmd = cmd.mut_args(|a| {
-        let key = format!("{path} --{}", a.get_id());
-        match ARGS.iter().find(|(k, _)| *k == key) {
-            Some((_, help)) => a.help(*help).long_help(None),
-            None => a,
-        }
-    });
-    cmd.mut_subcommands(|sub| {
-        let name = sub.get_name().to_string();
-        let sub_path = if path.is_empty() {
-            name
-        } else {
-            format!("{path} {name}")
-        };
-        walk(sub, &sub_path)
-    })
+    help::localise(cmd, lang, &TABLES)
 }
 
 #[cfg(test)]
@@ -125,56 +93,29 @@ mod tests {
     use super::*;
     use clap::CommandFactory as _;
 
-    fn find<'a>(cmd: &'a Command, path: &str) -> Option<&'a Command> {
-        path.split_whitespace()
-            .try_fold(cmd, |c, name| c.find_subcommand(name))
-    }
-
     #[test]
     fn every_entry_names_an_existing_command_or_argument() {
-        let cmd = super::super::Cli::command();
-        for (path, _) in ABOUT {
-            assert!(find(&cmd, path).is_some(), "no command {path:?}");
-        }
-        for (key, _) in ARGS {
-            let (path, arg) = key.split_once(" --").expect("key form");
-            let c = find(&cmd, path).unwrap_or_else(|| panic!("no command {path:?}"));
-            assert!(
-                c.get_arguments().any(|a| a.get_id() == arg),
-                "no argument {arg} in {path:?}"
-            );
-        }
+        let wrong = help::check(&super::super::Cli::command(), &TABLES);
+        assert!(wrong.is_empty(), "{wrong:#?}");
     }
 
     #[test]
     fn german_help_is_applied_and_english_is_left_alone() {
-        let render = |lang| {
-            let mut c = localise(super::super::Cli::command(), lang);
-            c.build();
-            let init = c.find_subcommand_mut("init").expect("init").clone();
-            let mut init = init;
-            (c.render_help().to_string(), init.render_help().to_string())
+        let render = |lang, path| {
+            help::render(localise(super::super::Cli::command(), lang), path).expect("command")
         };
-        let (top, init) = render(Lang::De);
+        let (top, init) = (render(Lang::De, ""), render(Lang::De, "init"));
         assert!(
             top.contains("Exit-Codes") && top.contains("Datenverzeichnis"),
             "{top}"
         );
         assert!(top.contains("Wechselbereitschaftsprüfung"), "{top}");
         assert!(init.contains("Name der Verwaltung"), "{init}");
-        let (top, init) = render(Lang::En);
+        let (top, init) = (render(Lang::En, ""), render(Lang::En, "init"));
         assert!(
             top.contains("Exit codes") && !top.contains("Exit-Codes"),
             "{top}"
         );
         assert!(init.contains("Name of the administration"), "{init}");
-    }
-
-    #[test]
-    fn the_help_language_comes_from_the_command_line_first() {
-        let args = |v: &[&str]| v.iter().map(std::ffi::OsString::from).collect::<Vec<_>>();
-        assert_eq!(help_lang(&args(&["x", "--lang", "en", "--help"])), Lang::En);
-        assert_eq!(help_lang(&args(&["x", "--lang=en"])), Lang::En);
-        assert_eq!(help_lang(&args(&["x", "--lang", "de"])), Lang::De);
     }
 }
