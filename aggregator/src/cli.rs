@@ -13,10 +13,12 @@
 //! | [`serve`] | `serve` |
 //! | [`operate`] | operator commands: on the store, or through the admin API while `serve` runs |
 //! | [`serve_tls`] | the TLS flags of `serve` |
+//! | `help_de` | the German `--help` (`--lang de`, the default) |
 
 pub mod committee;
 pub mod context;
 pub mod enrol;
+mod help_de;
 pub mod keys;
 pub mod operate;
 pub mod peers;
@@ -28,7 +30,7 @@ pub mod serve_tls;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory as _, FromArgMatches as _, Parser, Subcommand};
 use sovbench_core::i18n::Lang;
 use sovbench_core::pb;
 use sovbench_core::pb::admin_request::Command as AdminCommand;
@@ -127,14 +129,24 @@ pub enum Command {
 /// Entry point used by the binary.
 pub fn main() -> ExitCode {
     sovbench_core::quiet_on_broken_pipe();
-    let cli = Cli::parse();
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let help_lang = sovbench_core::help::help_lang(&args);
+    let cmd = sovbench_core::help::localise(Cli::command(), help_lang, &help_de::TABLES);
+    let cli = match Cli::from_arg_matches(&cmd.get_matches_from(args)) {
+        Ok(cli) => cli,
+        Err(e) => e.exit(),
+    };
     sovbench_core::logging::init_tracing("info");
+    let lang = cli.lang;
     match run(cli) {
         Ok(code) => code,
         Err(e) => {
+            // TLS errors in the operator's language, naming file and option; others as they are.
+            let text = crate::tls::localised(&e, lang)
+                .unwrap_or_else(|| sovbench_core::display::error_chain(e.as_ref()));
             eprintln!(
-                "sovbench-aggregator: error: {}",
-                sovbench_core::display::error_chain(e.as_ref())
+                "sovbench-aggregator: {}: {text}",
+                lang.pick("Fehler", "error")
             );
             ExitCode::from(1)
         }

@@ -35,6 +35,10 @@ use tokio_rustls::server::TlsStream;
 use tokio_rustls::TlsAcceptor;
 use tokio_stream::wrappers::ReceiverStream;
 
+mod text;
+
+pub use text::localised;
+
 /// Default interval between checks of the certificate files.
 pub const DEFAULT_RELOAD_EVERY: Duration = Duration::from_secs(60);
 /// A client that has not finished its handshake after this long is dropped.
@@ -45,16 +49,20 @@ const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 #[derive(Debug, thiserror::Error)]
 pub enum TlsError {
     /// A file could not be read.
-    #[error("{path}: {source}")]
+    #[error("{flag} {path}: {source}")]
     Io {
+        /// The option that names the file (`--tls-cert`, `--tls-key`, `--client-ca`).
+        flag: &'static str,
         /// The file.
         path: String,
         /// What went wrong.
         source: std::io::Error,
     },
     /// A PEM file holds nothing usable of the expected kind.
-    #[error("{path}: {what}")]
+    #[error("{flag} {path}: {what}")]
     Pem {
+        /// The option that names the file (`--tls-cert`, `--tls-key`, `--client-ca`).
+        flag: &'static str,
         /// The file.
         path: String,
         /// What is wrong with it.
@@ -141,15 +149,21 @@ fn provider() -> Arc<CryptoProvider> {
     Arc::new(rustls::crypto::ring::default_provider())
 }
 
-fn read(path: &Path) -> Result<Vec<u8>, TlsError> {
+fn read(path: &Path, flag: &'static str) -> Result<Vec<u8>, TlsError> {
     std::fs::read(path).map_err(|source| TlsError::Io {
+        flag,
         path: path.display().to_string(),
         source,
     })
 }
 
-fn certs(path: &Path, pem: &[u8]) -> Result<Vec<CertificateDer<'static>>, TlsError> {
+fn certs(
+    path: &Path,
+    flag: &'static str,
+    pem: &[u8],
+) -> Result<Vec<CertificateDer<'static>>, TlsError> {
     let bad = |what: String| TlsError::Pem {
+        flag,
         path: path.display().to_string(),
         what,
     };
@@ -173,9 +187,13 @@ struct Material {
 impl Material {
     fn read(opts: &TlsOptions) -> Result<Material, TlsError> {
         Ok(Material {
-            cert: read(&opts.cert)?,
-            key: read(&opts.key)?,
-            client_ca: opts.client_ca.as_deref().map(read).transpose()?,
+            cert: read(&opts.cert, "--tls-cert")?,
+            key: read(&opts.key, "--tls-key")?,
+            client_ca: opts
+                .client_ca
+                .as_deref()
+                .map(|p| read(p, "--client-ca"))
+                .transpose()?,
         })
     }
 
@@ -190,8 +208,9 @@ impl Material {
     }
 
     fn build(&self, opts: &TlsOptions) -> Result<ServerConfig, TlsError> {
-        let chain = certs(&opts.cert, &self.cert)?;
+        let chain = certs(&opts.cert, "--tls-cert", &self.cert)?;
         let key = PrivateKeyDer::from_pem_slice(&self.key).map_err(|e| TlsError::Pem {
+            flag: "--tls-key",
             path: opts.key.display().to_string(),
             what: format!("no usable private key (PKCS#8, PKCS#1 or SEC1 PEM): {e}"),
         })?;
@@ -210,7 +229,7 @@ impl Material {
                     why,
                 };
                 let mut roots = RootCertStore::empty();
-                for c in certs(path, pem)? {
+                for c in certs(path, "--client-ca", pem)? {
                     roots.add(c).map_err(|e| ca_err(e.to_string()))?;
                 }
                 let verifier =

@@ -8,6 +8,10 @@ use sovbench_core::kv::KvError;
 use sovbench_core::peers::PeerError;
 use sovbench_core::selftest::AssessmentError;
 
+mod tls;
+
+pub use tls::TlsProblem;
+
 /// Everything that can go wrong on a node.
 #[derive(Debug, thiserror::Error)]
 pub enum NodeError {
@@ -45,6 +49,9 @@ pub enum NodeError {
     /// The configuration is invalid or incomplete.
     #[error("configuration: {0}")]
     Config(String),
+    /// A TLS setting of `node.toml` cannot be used; names the file and the setting.
+    #[error("{}", .0.message(sovbench_core::i18n::Lang::En))]
+    Tls(TlsProblem),
     /// A file could not be read or written.
     #[error("{path}: {source}")]
     Io {
@@ -238,11 +245,86 @@ impl NodeError {
     pub fn is_transient(&self) -> bool {
         matches!(self, NodeError::Unreachable { .. })
     }
+
+    /// The error in `lang`, where a German text exists (the TLS problems, and a failed TLS
+    /// handshake with the aggregator, which names `aggregator_ca`); `None`: the English
+    /// message stands.
+    pub fn localised(&self, lang: sovbench_core::i18n::Lang) -> Option<String> {
+        match self {
+            NodeError::Tls(p) => Some(p.message(lang)),
+            NodeError::Unreachable { url, reason } => tls::handshake_hint(url, reason, lang),
+            _ => None,
+        }
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tls_errors_render_in_german_and_english_and_name_the_setting() {
+        use sovbench_core::i18n::Lang;
+        let e = NodeError::Tls(TlsProblem::Unreadable {
+            setting: "aggregator_ca",
+            path: "/d/tls/ca.pem".into(),
+            reason: "No such file or directory".into(),
+        });
+        let de = e.localised(Lang::De).expect("German");
+        assert!(
+            de.contains("nicht lesbar") && de.contains("aggregator_ca"),
+            "{de}"
+        );
+        assert!(
+            de.contains("/d/tls/ca.pem") && de.contains("config aggregator-ca"),
+            "{de}"
+        );
+        let en = e.localised(Lang::En).expect("English");
+        assert!(
+            en.contains("cannot read") && en.contains("aggregator_ca in node.toml"),
+            "{en}"
+        );
+        assert_eq!(e.to_string(), en);
+        let e = NodeError::Tls(TlsProblem::NotPem {
+            setting: "client_key",
+            path: "k.pem".into(),
+        });
+        let de = e.localised(Lang::De).expect("German");
+        assert!(
+            de.contains("client_key") && de.contains("privaten Schlüssel"),
+            "{de}"
+        );
+        let e = NodeError::Tls(TlsProblem::Plaintext {
+            url: "http://agg.example".into(),
+        });
+        assert!(e.localised(Lang::De).unwrap().contains("allow_plaintext"));
+        assert!(e.to_string().contains("allow_plaintext") && e.to_string().contains("https://"));
+        // A failed handshake with an https address names aggregator_ca; other failures do not.
+        let down = |url: &str, reason: &str| NodeError::Unreachable {
+            url: url.into(),
+            reason: reason.into(),
+        };
+        let hs = down(
+            "https://agg.example:7443",
+            "invalid peer certificate: UnknownIssuer",
+        );
+        let de = hs.localised(Lang::De).expect("handshake hint");
+        assert!(
+            de.contains("TLS-Handshake") && de.contains("aggregator_ca"),
+            "{de}"
+        );
+        let en = hs.localised(Lang::En).expect("handshake hint");
+        assert!(
+            en.contains("TLS handshake") && en.contains("aggregator_ca"),
+            "{en}"
+        );
+        assert!(down("https://agg.example", "connection refused")
+            .localised(Lang::De)
+            .is_none());
+        assert!(down("http://127.0.0.1:1", "certificate")
+            .localised(Lang::De)
+            .is_none());
+    }
 
     #[test]
     fn policy_refusals_name_the_setting_in_node_toml() {

@@ -11,7 +11,7 @@ use tokio::sync::OnceCell;
 use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint, Identity};
 use tonic::Code;
 
-use crate::error::NodeError;
+use crate::error::{NodeError, TlsProblem};
 
 /// Largest answer the node accepts (publications with many cells).
 const MAX_DECODING_BYTES: usize = 16 * 1024 * 1024;
@@ -123,23 +123,34 @@ impl LinkTls {
     /// tonic's client TLS configuration: the files are read now, so that a wrong path is named
     /// with its setting in `node.toml`.
     fn client_config(&self) -> Result<ClientTlsConfig, NodeError> {
-        let read = |path: &Path, setting: &str| {
-            std::fs::read(path).map_err(|e| {
-                NodeError::Config(format!(
-                    "{setting} in node.toml: cannot read {}: {e}",
-                    path.display()
-                ))
-            })
+        let read = |path: &Path, setting: &'static str, marker: &str| {
+            let bytes = std::fs::read(path).map_err(|e| {
+                NodeError::Tls(TlsProblem::Unreadable {
+                    setting,
+                    path: path.display().to_string(),
+                    reason: e.to_string(),
+                })
+            })?;
+            // tonic checks the PEM only at the handshake, with a message that names no file.
+            if !String::from_utf8_lossy(&bytes).contains(marker) {
+                return Err(NodeError::Tls(TlsProblem::NotPem {
+                    setting,
+                    path: path.display().to_string(),
+                }));
+            }
+            Ok(bytes)
         };
+        const CERT: &str = "-----BEGIN CERTIFICATE-----";
+        const KEY: &str = "PRIVATE KEY-----";
         let mut tls = ClientTlsConfig::new();
         tls = match &self.ca {
-            Some(ca) => tls.ca_certificate(Certificate::from_pem(read(ca, "aggregator_ca")?)),
+            Some(ca) => tls.ca_certificate(Certificate::from_pem(read(ca, "aggregator_ca", CERT)?)),
             None => tls.with_native_roots(),
         };
         if let (Some(cert), Some(key)) = (&self.client_cert, &self.client_key) {
             tls = tls.identity(Identity::from_pem(
-                read(cert, "client_cert")?,
-                read(key, "client_key")?,
+                read(cert, "client_cert", CERT)?,
+                read(key, "client_key", KEY)?,
             ));
         }
         Ok(tls)
@@ -288,10 +299,10 @@ async fn connect(url: &str, tls: &LinkTls) -> Result<AggregatorClient<Channel>, 
         .starts_with("https://")
     {
         endpoint = endpoint.tls_config(tls.client_config()?).map_err(|e| {
-            NodeError::Config(format!(
-                "TLS settings for {url:?} (aggregator_ca, client_cert, client_key in node.toml): {}",
-                sovbench_core::display::error_chain(&e)
-            ))
+            NodeError::Tls(TlsProblem::Settings {
+                url: url.to_string(),
+                reason: sovbench_core::display::error_chain(&e),
+            })
         })?;
     }
     let channel = endpoint
@@ -407,6 +418,39 @@ mod tests {
         );
         assert!(map(Call::Peer(PeerRpc::Offer), Code::Unavailable).is_transient());
         assert!(map(Call::Submit, Code::ResourceExhausted).is_transient());
+    }
+
+    #[test]
+    fn unusable_tls_files_are_named_with_their_setting() {
+        let dir = tempfile::tempdir().unwrap();
+        let ca = dir.path().join("ca.pem");
+        let tls = LinkTls {
+            ca: Some(ca.clone()),
+            ..LinkTls::default()
+        };
+        let e = tls.client_config().expect_err("no file");
+        assert!(
+            matches!(&e, NodeError::Tls(TlsProblem::Unreadable { setting: "aggregator_ca", path, .. }) if path.ends_with("ca.pem")),
+            "{e}"
+        );
+        std::fs::write(&ca, "not a certificate").unwrap();
+        let e = tls.client_config().expect_err("no PEM");
+        assert!(
+            matches!(
+                &e,
+                NodeError::Tls(TlsProblem::NotPem {
+                    setting: "aggregator_ca",
+                    ..
+                })
+            ),
+            "{e}"
+        );
+        std::fs::write(
+            &ca,
+            "-----BEGIN CERTIFICATE-----\nAA==\n-----END CERTIFICATE-----\n",
+        )
+        .unwrap();
+        assert!(tls.client_config().is_ok());
     }
 
     #[tokio::test]

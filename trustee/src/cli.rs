@@ -6,12 +6,14 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::Context as _;
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, CommandFactory as _, FromArgMatches as _, Parser, Subcommand};
 use sovbench_core::i18n::Lang;
 use sovbench_core::kv::KvError;
 
 use crate::error::TrusteeError;
 use crate::trustee::{Trustee, TrusteeStatus};
+
+mod help_de;
 
 const AFTER_HELP: &str = "The cryptography (elastic-elgamal) has not been independently audited.\n\
 Exit codes: 0 success; 1 error (the message says what and where); 2 invalid command line.";
@@ -101,7 +103,13 @@ pub fn default_data_dir() -> PathBuf {
 /// Entry point used by the binary.
 pub fn main() -> ExitCode {
     sovbench_core::quiet_on_broken_pipe();
-    let cli = Cli::parse();
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let help_lang = sovbench_core::help::help_lang(&args);
+    let cmd = sovbench_core::help::localise(Cli::command(), help_lang, &help_de::TABLES);
+    let cli = match Cli::from_arg_matches(&cmd.get_matches_from(args)) {
+        Ok(cli) => cli,
+        Err(e) => e.exit(),
+    };
     sovbench_core::logging::init_tracing("info");
     let lang = cli.lang;
     match run(cli) {
@@ -116,11 +124,13 @@ pub fn main() -> ExitCode {
 /// An error as the operator reads it: a German or English line for the common cases, then the
 /// cause chain.
 pub fn error_text(e: &anyhow::Error, lang: Lang) -> String {
+    let trustee = e.chain().find_map(|c| c.downcast_ref::<TrusteeError>());
+    // TLS problems: the localised text names file and setting, and stands alone.
+    if let Some(text) = trustee.and_then(|t| t.localised(lang)) {
+        return format!("{}: {text}", lang.pick("Fehler", "error"));
+    }
     let chain = format!("{e:#}");
-    let hint = e
-        .chain()
-        .find_map(|c| c.downcast_ref::<TrusteeError>())
-        .and_then(|t| hint(t, lang));
+    let hint = trustee.and_then(|t| hint(t, lang));
     match hint {
         Some(h) => format!("{}: {h} ({chain})", lang.pick("Fehler", "error")),
         None => format!("{}: {chain}", lang.pick("Fehler", "error")),

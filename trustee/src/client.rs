@@ -12,7 +12,7 @@ use sovbench_core::pb::aggregator_client::AggregatorClient;
 use tokio::sync::OnceCell;
 use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint, Identity as TlsIdentity};
 
-use crate::error::TrusteeError;
+use crate::error::{TlsProblem, TrusteeError};
 
 /// Largest answer accepted (bulletin pages, announcements with every trustee's noise).
 const MAX_DECODING_BYTES: usize = 64 * 1024 * 1024;
@@ -113,23 +113,34 @@ impl ClientTls {
     }
 
     fn client_config(&self) -> Result<ClientTlsConfig, TrusteeError> {
-        let read = |path: &Path, setting: &str| {
-            std::fs::read(path).map_err(|e| {
-                TrusteeError::Config(format!(
-                    "{setting} in trustee.toml: cannot read {}: {e}",
-                    path.display()
-                ))
-            })
+        let read = |path: &Path, setting: &'static str, marker: &str| {
+            let bytes = std::fs::read(path).map_err(|e| {
+                TrusteeError::Tls(TlsProblem::Unreadable {
+                    setting,
+                    path: path.display().to_string(),
+                    reason: e.to_string(),
+                })
+            })?;
+            // tonic checks the PEM only at the handshake, with a message that names no file.
+            if !String::from_utf8_lossy(&bytes).contains(marker) {
+                return Err(TrusteeError::Tls(TlsProblem::NotPem {
+                    setting,
+                    path: path.display().to_string(),
+                }));
+            }
+            Ok(bytes)
         };
+        const CERT: &str = "-----BEGIN CERTIFICATE-----";
+        const KEY: &str = "PRIVATE KEY-----";
         let mut tls = ClientTlsConfig::new();
         tls = match &self.ca {
-            Some(ca) => tls.ca_certificate(Certificate::from_pem(read(ca, "aggregator_ca")?)),
+            Some(ca) => tls.ca_certificate(Certificate::from_pem(read(ca, "aggregator_ca", CERT)?)),
             None => tls.with_native_roots(),
         };
         if let (Some(cert), Some(key)) = (&self.client_cert, &self.client_key) {
             tls = tls.identity(TlsIdentity::from_pem(
-                read(cert, "client_cert")?,
-                read(key, "client_key")?,
+                read(cert, "client_cert", CERT)?,
+                read(key, "client_key", KEY)?,
             ));
         }
         Ok(tls)
@@ -309,10 +320,10 @@ async fn connect(url: &str, tls: &ClientTls) -> Result<AggregatorClient<Channel>
         .starts_with("https://")
     {
         endpoint = endpoint.tls_config(tls.client_config()?).map_err(|e| {
-            TrusteeError::Config(format!(
-                "TLS settings for {url:?} (aggregator_ca, client_cert, client_key in trustee.toml): {}",
-                sovbench_core::display::error_chain(&e)
-            ))
+            TrusteeError::Tls(TlsProblem::Settings {
+                url: url.to_string(),
+                reason: sovbench_core::display::error_chain(&e),
+            })
         })?;
     }
     let channel = endpoint

@@ -64,11 +64,9 @@ impl Config {
             )));
         }
         if lower.starts_with("http://") && !self.allow_plaintext && !is_loopback_url(url) {
-            return Err(TrusteeError::Config(format!(
-                "aggregator_url {url:?} in trustee.toml is plaintext to an address that is not \
-                 loopback: use https:// (with aggregator_ca if the CA is not in the system's trust \
-                 store), or set allow_plaintext = true for a trusted network"
-            )));
+            return Err(TrusteeError::Tls(crate::error::TlsProblem::Plaintext {
+                url: url.to_string(),
+            }));
         }
         if self.client_cert.is_some() != self.client_key.is_some() {
             return Err(TrusteeError::Config(

@@ -4,6 +4,10 @@ use sovbench_core::envelope::EnvelopeError;
 use sovbench_core::kv::KvError;
 use sovbench_secure::SecureError;
 
+mod tls;
+
+pub use tls::TlsProblem;
+
 /// Everything that can go wrong in the trustee.
 #[derive(Debug, thiserror::Error)]
 pub enum TrusteeError {
@@ -24,6 +28,9 @@ pub enum TrusteeError {
     /// `trustee.toml` is missing a value or holds a bad one.
     #[error("configuration: {0}")]
     Config(String),
+    /// A TLS setting of `trustee.toml` cannot be used; names the file and the setting.
+    #[error("{}", .0.message(sovbench_core::i18n::Lang::En))]
+    Tls(TlsProblem),
     /// The store failed or is locked by another process.
     #[error(transparent)]
     Store(#[from] KvError),
@@ -85,11 +92,70 @@ pub enum TrusteeError {
 }
 
 impl TrusteeError {
+    /// The error in `lang` where it is a TLS problem (naming the file and the `trustee.toml`
+    /// setting) or a failed TLS handshake with the aggregator (naming `aggregator_ca`); `None`
+    /// for the others.
+    pub fn localised(&self, lang: sovbench_core::i18n::Lang) -> Option<String> {
+        match self {
+            TrusteeError::Tls(p) => Some(p.message(lang)),
+            TrusteeError::Unreachable { url, reason } => tls::handshake_hint(url, reason, lang),
+            _ => None,
+        }
+    }
+
     /// An I/O error naming its path.
     pub fn io(path: &std::path::Path, source: std::io::Error) -> TrusteeError {
         TrusteeError::Io {
             path: path.display().to_string(),
             source,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sovbench_core::i18n::Lang;
+
+    #[test]
+    fn tls_errors_render_in_german_and_english_and_name_the_setting() {
+        let e = TrusteeError::Tls(TlsProblem::Unreadable {
+            setting: "aggregator_ca",
+            path: "/t/ca.pem".into(),
+            reason: "No such file or directory".into(),
+        });
+        let de = e.localised(Lang::De).expect("German");
+        assert!(
+            de.contains("nicht lesbar") && de.contains("aggregator_ca in trustee.toml"),
+            "{de}"
+        );
+        assert!(de.contains("/t/ca.pem"), "{de}");
+        let en = e.localised(Lang::En).expect("English");
+        assert!(
+            en.contains("cannot read") && en.contains("aggregator_ca in trustee.toml"),
+            "{en}"
+        );
+        assert_eq!(e.to_string(), en);
+        let plain = TrusteeError::Tls(TlsProblem::Plaintext {
+            url: "http://agg.example".into(),
+        });
+        let de = plain.localised(Lang::De).expect("German");
+        assert!(
+            de.contains("unverschlüsselt") && de.contains("allow_plaintext"),
+            "{de}"
+        );
+        let hs = TrusteeError::Unreachable {
+            url: "https://agg.example".into(),
+            reason: "invalid peer certificate: UnknownIssuer".into(),
+        };
+        assert!(hs
+            .localised(Lang::De)
+            .expect("hint")
+            .contains("aggregator_ca in trustee.toml"));
+        assert!(hs
+            .localised(Lang::En)
+            .expect("hint")
+            .contains("TLS handshake"));
+        assert!(TrusteeError::NoCommittee.localised(Lang::De).is_none());
     }
 }

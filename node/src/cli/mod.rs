@@ -194,7 +194,8 @@ pub enum Command {
 pub fn main() -> ExitCode {
     sovbench_core::quiet_on_broken_pipe();
     let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
-    let cmd = help_de::localise(Cli::command(), help_de::help_lang(&args));
+    let lang = help_de::help_lang(&args);
+    let cmd = help_de::localise(Cli::command(), lang);
     let cli = match Cli::from_arg_matches(&cmd.get_matches_from(args)) {
         Ok(cli) => cli,
         Err(e) => e.exit(),
@@ -203,10 +204,14 @@ pub fn main() -> ExitCode {
     match run(cli) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!(
-                "sovbench-node: error: {}",
-                sovbench_core::display::error_chain(e.as_ref())
-            );
+            // TLS problems in the chosen language (naming the node.toml setting); others as
+            // they are.
+            let text = e
+                .chain()
+                .find_map(|c| c.downcast_ref::<NodeError>())
+                .and_then(|n| n.localised(lang))
+                .unwrap_or_else(|| sovbench_core::display::error_chain(e.as_ref()));
+            eprintln!("sovbench-node: {}: {text}", lang.pick("Fehler", "error"));
             Exit::of_error(&e).code()
         }
     }

@@ -18,11 +18,9 @@ pub fn check_transport(url: &str, allow_plaintext: bool) -> Result<(), NodeError
     if allow_plaintext || is_loopback_url(url) {
         return Ok(());
     }
-    Err(NodeError::Config(format!(
-        "aggregator_url {url:?} in node.toml is plaintext to an address that is not loopback: \
-         use https:// (with aggregator_ca if the aggregator's CA is not in the system's trust \
-         store), or set allow_plaintext = true in node.toml for a trusted network"
-    )))
+    Err(NodeError::Tls(crate::error::TlsProblem::Plaintext {
+        url: url.to_string(),
+    }))
 }
 
 /// Whether the host of an `http(s)://` address is `localhost` or a loopback IP address.
