@@ -45,6 +45,9 @@ pub struct SecureSpec {
     pub grid: Grid,
     /// Grid [`Grid::AllKindSize`]: share of epsilon spent on the cell `all`, in (0, 1).
     pub all_weight: f64,
+    /// Path bound b: at most b paths per administration (capped at the round's number of path
+    /// metrics; 0 = none).
+    pub path_bound: u32,
 }
 
 /// A round with its parameters and state, for listings.
@@ -135,13 +138,15 @@ pub fn open_round(
     if let Some(secure) = &spec.secure {
         let c = crate::secure::ceremony::committee_of(store, &secure.ceremony)?;
         params.mode = pb::RoundMode::SecureAggregation as i32;
-        params.secure = Some(SecureRound::params(
+        let mut sp = SecureRound::params(
             &c.committee,
             c.trustee_keys,
             secure.grid,
             spec.epsilon_per_release,
             secure.all_weight,
-        ));
+        );
+        sp.path_bound = path_bound(catalogue, &params.metrics, secure.path_bound);
+        params.secure = Some(sp);
         SecureRound::from_params(&params).map_err(|e| AggError::BadSecureRound(e.to_string()))?;
     }
     let msg = identity.seal(pb::payload::Body::Round(params.clone()));
@@ -154,6 +159,17 @@ pub fn open_round(
         },
     )?;
     Ok(params)
+}
+
+/// The path bound a round names: the operator's bound, at most the number of path metrics the
+/// round asks for (0 without path metrics).
+pub fn path_bound(catalogue: &Catalogue, metrics: &[pb::MetricSpec], wanted: u32) -> u32 {
+    let paths = metrics
+        .iter()
+        .filter_map(|m| catalogue.metric(&m.id))
+        .filter(|d| sovbench_secure::round::is_path(d))
+        .count();
+    wanted.min(u32::try_from(paths).unwrap_or(u32::MAX))
 }
 
 /// The catalogue's specs of the metric ids a round asks for (the default round's for none).

@@ -16,7 +16,7 @@ use sovbench_core::pb;
 
 use crate::encoding::Encrypted;
 use crate::grid;
-use crate::round::SecureRound;
+use crate::round::{SecureRound, PATH_BLOCK};
 use crate::{Ciphertext, SecureError};
 
 /// The chain hash before the first entry.
@@ -52,20 +52,44 @@ pub fn verify_submission(
     round: &SecureRound,
     sub: &pb::Submission,
 ) -> Result<Vec<Ciphertext>, SecureError> {
+    components_of(round, sub, true)
+}
+
+/// The component ciphertexts of a submission that was verified when it was accepted, in the
+/// order of [`verify_submission`], without checking the proofs again (the shape is checked).
+pub fn components_unchecked(
+    round: &SecureRound,
+    sub: &pb::Submission,
+) -> Result<Vec<Ciphertext>, SecureError> {
+    components_of(round, sub, false)
+}
+
+fn components_of(
+    round: &SecureRound,
+    sub: &pb::Submission,
+    verify: bool,
+) -> Result<Vec<Ciphertext>, SecureError> {
     if !sub.releases.is_empty() {
         return Err(SecureError::Round(
             "a submission to a secure round carries plain releases".into(),
         ));
     }
-    if sub.encrypted.len() != round.metrics.len() {
+    // Expected entries: every metric outside the path block in the round's order, then the path
+    // block (one value) if the round has a path bound.
+    let singles: Vec<usize> = (0..round.metrics.len())
+        .filter(|&i| !round.in_path_block(&round.metrics[i]))
+        .collect();
+    let block = round.bounded_paths();
+    let expected = singles.len() + usize::from(block);
+    if sub.encrypted.len() != expected {
         return Err(SecureError::Round(format!(
-            "{} encrypted values for {} metrics",
+            "{} encrypted values where the round expects {expected}",
             sub.encrypted.len(),
-            round.metrics.len()
         )));
     }
-    let mut out = Vec::with_capacity(round.cell_width());
-    for (value, def) in sub.encrypted.iter().zip(&round.metrics) {
+    let mut per_metric: Vec<Vec<Ciphertext>> = vec![Vec::new(); round.metrics.len()];
+    for (value, &i) in sub.encrypted.iter().zip(&singles) {
+        let def = &round.metrics[i];
         if value.metric != def.id {
             return Err(SecureError::Round(format!(
                 "encrypted value for {:?} where the round has {}",
@@ -73,7 +97,35 @@ pub fn verify_submission(
             )));
         }
         let enc = Encrypted::from_bytes(&def.id, &value.value)?;
-        out.extend(enc.verify(round.committee.key(), def)?);
+        per_metric[i] = if verify {
+            enc.verify(round.committee.key(), def)?
+        } else {
+            enc.ciphertexts_unchecked()
+        };
+    }
+    if block {
+        let value = &sub.encrypted[singles.len()];
+        if value.metric != PATH_BLOCK {
+            return Err(SecureError::Round(format!(
+                "encrypted value for {:?} where the round has the path block {PATH_BLOCK}",
+                value.metric
+            )));
+        }
+        let enc = Encrypted::from_bytes(PATH_BLOCK, &value.value)?;
+        let paths = if verify {
+            enc.verify_paths(round)?
+        } else {
+            enc.paths_unchecked(round)?
+        };
+        let path_metrics =
+            (0..round.metrics.len()).filter(|&i| round.in_path_block(&round.metrics[i]));
+        for (i, cts) in path_metrics.zip(paths) {
+            per_metric[i] = cts;
+        }
+    }
+    let out: Vec<Ciphertext> = per_metric.into_iter().flatten().collect();
+    if out.len() != round.cell_width() {
+        return Err(SecureError::Shape(sub.round_id.clone()));
     }
     Ok(out)
 }

@@ -11,6 +11,7 @@
 //! | yes / no | 0 or 1 | bit proof | 1 |
 //! | category of k (path stages included) | one-hot | every option a bit, exactly one set | k |
 //! | set of k items | k bits | every option a bit | k |
+//! | path metrics under a path bound b | b slots, each one (path, stage) or empty | each slot one-of | stages |
 //!
 //! A copied ciphertext cannot be re-randomised without a new proof, which needs the plaintext;
 //! the aggregator and the trustees therefore refuse any ciphertext that appears twice in a round.
@@ -36,7 +37,11 @@ pub enum Encrypted {
     OneHot(EncryptedChoice<Group, SingleChoice>),
     /// Any subset of k items.
     Items(EncryptedChoice<Group, MultiChoice>),
+    /// The path block of a round with a path bound: b slots ([`paths`]).
+    Slots(Vec<paths::Slot>),
 }
+
+pub mod paths;
 
 /// The largest plaintext of a range metric: `b − a` (integers) or the grid (shares).
 fn range_max(def: &MetricDef) -> Result<u64, SecureError> {
@@ -151,6 +156,21 @@ impl Encrypted {
     /// Decodes an encoding made by [`Encrypted::to_bytes`]; nothing is checked yet.
     pub fn from_bytes(metric: &str, bytes: &[u8]) -> Result<Encrypted, SecureError> {
         serde_json::from_slice(bytes).map_err(|_| SecureError::Malformed(metric.to_string()))
+    }
+
+    /// The ciphertexts of a value verified when it was accepted, without checking the proof
+    /// again (a path block gives its slots' option ciphertexts; use
+    /// [`Encrypted::paths_unchecked`] for its sums).
+    pub fn ciphertexts_unchecked(&self) -> Vec<Ciphertext> {
+        match self {
+            Encrypted::Range(c, _) | Encrypted::Bit(c, _) => vec![*c],
+            Encrypted::OneHot(choice) => choice.choices_unchecked().to_vec(),
+            Encrypted::Items(choice) => choice.choices_unchecked().to_vec(),
+            Encrypted::Slots(slots) => slots
+                .iter()
+                .flat_map(|s| s.choices_unchecked().to_vec())
+                .collect(),
+        }
     }
 
     /// Checks the proof against the committee key and the metric; returns the ciphertexts to add

@@ -34,8 +34,7 @@
 //! above the metric's usefulness limit (TOO_IMPRECISE). Intervals are not clipped to the range in
 //! the cells (as in mode direct: the text output clips, the export keeps them unchanged). A
 //! suppressed cell names the nearest coarser cohort in which the metric is published. The
-//! roll-back rate of path metrics (a ratio over individual releases in mode direct) is not
-//! published in mode secure.
+//! roll-back rate of a path metric is the ratio of its noisy stage sums ([`ratio`]).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -45,10 +44,13 @@ use sovbench_core::pb;
 
 use crate::grid::{self, ALL};
 use crate::noise;
-use crate::round::{Grid, SecureRound};
+use crate::round::{is_path, Grid, SecureRound};
+use sovbench_core::cell::CellId;
+use sovbench_core::vocab::Stage;
 
 mod estimate;
 use estimate::{Est, Noise, QuantileCache};
+mod ratio;
 
 #[cfg(test)]
 mod tests;
@@ -125,7 +127,10 @@ pub fn cells(
         let mut per_metric: HashMap<&str, Est> = HashMap::new();
         let mut reporters_of: u32 = 0;
         for (m, def) in round.metrics.iter().enumerate() {
-            for (c, cell_id) in def.cell_ids().into_iter().enumerate() {
+            // Stage estimates of a path metric, for its roll-back rate.
+            let mut stages: HashMap<&str, Est> = HashMap::new();
+            let keys = round.released_keys(def);
+            for (c, cell_id) in round.cell_ids(def).into_iter().enumerate() {
                 let mut cell = pb::Cell {
                     metric: cell_id.clone(),
                     ..base.clone()
@@ -139,10 +144,38 @@ pub fn cells(
                             component(round, announced, decrypted, idx, cohort, width, comp, def);
                         reporters_of = n_sum;
                         cell.reporters = n_sum;
-                        if def.cell_ids().len() == 1 {
+                        if round.cell_ids(def).len() == 1 {
                             per_metric.insert(def.id.as_str(), est);
                         }
+                        if let Some(key) = keys.get(c) {
+                            stages.insert(key, est);
+                        }
                         publish(&mut cell, est, catalogue, &mut cache);
+                    }
+                }
+                out.push((cohort.clone(), cell));
+            }
+            if is_path(def) {
+                let mut cell = pb::Cell {
+                    metric: CellId::RollbackRate(def.id.clone()).to_string(),
+                    ..base.clone()
+                };
+                match &status {
+                    Status::BelowK => below_k(&mut cell, k),
+                    Status::NotInGrid => not_in_grid(&mut cell),
+                    Status::Sums(_) => {
+                        cell.reporters = reporters_of;
+                        let get = |s: Stage| stages.get(s.key()).copied();
+                        match (
+                            get(Stage::Zurueckgerollt),
+                            get(Stage::Abgeschlossen),
+                            get(Stage::Rollout),
+                        ) {
+                            (Some(a), Some(done), Some(rollout)) => {
+                                ratio::rollback(&mut cell, a, &[done, rollout], catalogue)
+                            }
+                            _ => not_in_grid(&mut cell),
+                        }
                     }
                 }
                 out.push((cohort.clone(), cell));

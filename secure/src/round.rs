@@ -6,6 +6,7 @@
 //! exactly the epsilon the trustees' noise gives.
 
 use sovbench_core::catalogue::{Catalogue, MetricDef, ValueType};
+use sovbench_core::paths::{path_by_id, NOT_ON_PATH};
 use sovbench_core::pb;
 
 use crate::committee::Committee;
@@ -75,6 +76,20 @@ pub struct SecureRound {
     pub metrics: Vec<MetricDef>,
     /// Smallest number of administrations in a decrypted cell.
     pub min_cohort: u32,
+    /// Path bound b (0: none): the round's path metrics are encrypted together as b slots, so one
+    /// administration contributes to at most b paths; "not on the path" is not decrypted.
+    pub path_bound: u32,
+}
+
+/// Metric id of the shared encrypted value of the path metrics in a round with a path bound.
+pub const PATH_BLOCK: &str = "path.*";
+
+/// Largest path bound a round may name.
+pub const MAX_PATH_BOUND: u32 = 8;
+
+/// Whether `def` is a migration path metric (`path.<category>.<product>`).
+pub fn is_path(def: &MetricDef) -> bool {
+    def.value_type == ValueType::Category && path_by_id(&def.id).is_some()
 }
 
 /// Largest epsilon a secure round may name.
@@ -161,6 +176,14 @@ impl SecureRound {
         if metrics.is_empty() {
             return Err(bad("the round names no metrics".into()));
         }
+        let paths = metrics.iter().filter(|m| is_path(m)).count();
+        if s.path_bound > 0 && (s.path_bound > MAX_PATH_BOUND || s.path_bound as usize > paths) {
+            return Err(bad(format!(
+                "path bound {} with {paths} path metrics (at most {MAX_PATH_BOUND} and at most the \
+                 number of path metrics)",
+                s.path_bound
+            )));
+        }
         Ok(SecureRound {
             round_id: p.round_id.clone(),
             committee,
@@ -170,6 +193,7 @@ impl SecureRound {
             all_weight,
             metrics,
             min_cohort: p.min_cohort,
+            path_bound: s.path_bound,
         })
     }
 
@@ -197,12 +221,70 @@ impl SecureRound {
             } else {
                 all_weight
             },
+            path_bound: 0,
         }
     }
 
-    /// Encrypted components of each metric: 1, or one per category or item.
+    /// Whether the round's path metrics are encrypted together under a path bound.
+    pub fn bounded_paths(&self) -> bool {
+        self.path_bound > 0 && self.metrics.iter().any(is_path)
+    }
+
+    /// Whether metric `def` of this round is one of the bounded path metrics.
+    pub fn in_path_block(&self, def: &MetricDef) -> bool {
+        self.path_bound > 0 && is_path(def)
+    }
+
+    /// The category keys of `def` that are decrypted: all of them, except "not on the path" for
+    /// the bounded path metrics. Empty for metrics without categories.
+    pub fn released_keys<'a>(&self, def: &'a MetricDef) -> Vec<&'a str> {
+        let bounded = self.in_path_block(def);
+        def.categories
+            .iter()
+            .map(|c| c.key.as_str())
+            .filter(|k| !(bounded && *k == NOT_ON_PATH))
+            .collect()
+    }
+
+    /// The published cell id of every decrypted component of `def`, in component order.
+    pub fn cell_ids(&self, def: &MetricDef) -> Vec<String> {
+        let keys = self.released_keys(def);
+        def.cell_ids()
+            .into_iter()
+            .zip(
+                def.categories
+                    .iter()
+                    .map(|c| c.key.as_str())
+                    .chain(std::iter::repeat("")),
+            )
+            .filter(|(_, key)| key.is_empty() || keys.contains(key))
+            .map(|(id, _)| id)
+            .collect()
+    }
+
+    /// The (path metric index in the round, category key) of every option of the path block, in
+    /// the order of the block's slots (the empty option comes last and is not listed).
+    pub fn path_options(&self) -> Vec<(usize, &str)> {
+        self.metrics
+            .iter()
+            .enumerate()
+            .filter(|(_, m)| self.in_path_block(m))
+            .flat_map(|(i, m)| self.released_keys(m).into_iter().map(move |k| (i, k)))
+            .collect()
+    }
+
+    /// Decrypted components of each metric: 1, or one per category or item (bounded path
+    /// metrics: one per stage, without "not on the path").
     pub fn components(&self) -> Vec<usize> {
-        self.metrics.iter().map(components).collect()
+        self.metrics.iter().map(|m| self.width_of(m)).collect()
+    }
+
+    fn width_of(&self, m: &MetricDef) -> usize {
+        if self.in_path_block(m) {
+            self.released_keys(m).len()
+        } else {
+            components(m)
+        }
     }
 
     /// Components of one cell: the sum over the metrics.
@@ -214,15 +296,35 @@ impl SecureRound {
     pub fn component_max(&self) -> Vec<u64> {
         self.metrics
             .iter()
-            .flat_map(|m| std::iter::repeat_n(component_max(m), components(m)))
+            .flat_map(|m| {
+                // A bounded path's option can be set in every slot.
+                let max = if self.in_path_block(m) {
+                    u64::from(self.path_bound)
+                } else {
+                    component_max(m)
+                };
+                std::iter::repeat_n(max, self.width_of(m))
+            })
             .collect()
     }
 
-    /// L1 sensitivity of one administration's encrypted vector (in one partition): the sum over
+    /// L1 sensitivity of one administration's decrypted vector (in one partition): the sum over
     /// the metrics of the range (integers, shares on their grid), 1 (yes / no), 2 (one category
-    /// replaced by another) or k (a set of k items).
+    /// replaced by another) or k (a set of k items); with a path bound b the path metrics
+    /// together cost 2·b instead of 2 each (each slot moves one count from an option to another,
+    /// or adds or removes one; "not on the path" is not decrypted).
     pub fn sensitivity(&self) -> f64 {
-        self.metrics.iter().map(sensitivity).sum()
+        let others: f64 = self
+            .metrics
+            .iter()
+            .filter(|m| !self.in_path_block(m))
+            .map(sensitivity)
+            .sum();
+        if self.bounded_paths() {
+            others + 2.0 * f64::from(self.path_bound)
+        } else {
+            others
+        }
     }
 
     /// Share of epsilon a partition receives.

@@ -65,6 +65,8 @@ pub struct SecureConfig {
     /// Trustees that are down after the key generation (they never check, add noise or
     /// decrypt): with at most m − t down the round still publishes.
     pub down: usize,
+    /// Path bound b (at most b paths per administration; capped at the round's path metrics).
+    pub path_bound: u32,
 }
 
 impl Default for SecureConfig {
@@ -75,6 +77,7 @@ impl Default for SecureConfig {
             grid: Grid::KindSize,
             all_weight: 0.0,
             down: 0,
+            path_bound: 3,
         }
     }
 }
@@ -184,6 +187,7 @@ pub async fn start(cfg: &FederationConfig) -> anyhow::Result<Federation> {
             ceremony: CEREMONY.to_string(),
             grid: s.grid,
             all_weight: s.all_weight,
+            path_bound: s.path_bound,
         }),
     })?;
     let population = generate(cfg.nodes, cfg.seed);

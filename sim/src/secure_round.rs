@@ -125,6 +125,7 @@ pub async fn run(
             ceremony: "bench".into(),
             grid: Grid::KindSize,
             all_weight: 0.0,
+            path_bound: 0,
         }),
     })?;
     let round = SecureRound::from_params(&params)?;

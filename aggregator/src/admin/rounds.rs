@@ -21,7 +21,13 @@ pub fn open(
     w: &mut String,
 ) -> Result<(), AggError> {
     let lang = s.lang;
-    let secure = secure_spec(&o.mode, o.committee.clone(), &o.grid, o.all_weight)?;
+    let secure = secure_spec(
+        &o.mode,
+        o.committee.clone(),
+        &o.grid,
+        o.all_weight,
+        o.path_bound,
+    )?;
     let releases_per_node = match &secure {
         Some(_) => o.releases_per_node.unwrap_or(0),
         None => o.releases_per_node.unwrap_or(1),
@@ -50,6 +56,7 @@ pub fn open(
                 c.trustee_keys,
                 sp.grid,
                 sp.all_weight,
+                sp.path_bound,
             ));
         }
     }
@@ -256,6 +263,7 @@ fn secure_spec(
     committee: Option<String>,
     grid: &str,
     all_weight: f64,
+    path_bound: u32,
 ) -> Result<Option<SecureSpec>, AggError> {
     let bad = AggError::BadCommand;
     match mode {
@@ -281,6 +289,7 @@ fn secure_spec(
                 } else {
                     all_weight
                 },
+                path_bound,
             }))
         }
         other => Err(bad(format!("unknown mode {other:?}; use direct or secure"))),

@@ -40,6 +40,11 @@ pub enum RoundAction {
         /// Mode secure, grid all+kind-size: share of epsilon spent on the cell `all`, in (0, 1).
         #[arg(long, default_value_t = 0.3)]
         all_weight: f64,
+        /// Mode secure: path bound b, at most b migration paths per administration (its path
+        /// metrics are encrypted together; the paths cost 2·b instead of 2 each in the
+        /// sensitivity). Capped at the round's number of path metrics; 0 = none.
+        #[arg(long, default_value_t = 3)]
+        path_bound: u32,
         /// Minimum number of contributors for a published cell.
         #[arg(long, default_value_t = 10)]
         min_cohort: u32,
@@ -72,6 +77,7 @@ pub fn command(action: RoundAction) -> Command {
             committee,
             grid,
             all_weight,
+            path_bound,
             min_cohort,
             closes_in,
             dry_run,
@@ -87,6 +93,7 @@ pub fn command(action: RoundAction) -> Command {
             min_cohort,
             closes_in,
             dry_run,
+            path_bound,
         }),
         RoundAction::Close { id } => Command::CloseRound(id),
         RoundAction::List => Command::ListRounds(pb::AdminQuery {}),

@@ -14,8 +14,7 @@ use std::collections::BTreeMap;
 use prost::Message as _;
 use sovbench_core::cell::Cohort;
 use sovbench_core::pb;
-use sovbench_secure::bulletin::{ciphertext_to_bytes, sums_of, CellSums};
-use sovbench_secure::encoding::Encrypted;
+use sovbench_secure::bulletin::{ciphertext_to_bytes, components_unchecked, sums_of, CellSums};
 use sovbench_secure::grid;
 use sovbench_secure::Ciphertext;
 
@@ -28,16 +27,6 @@ use crate::store::Store;
 pub const NOISE: u8 = 1;
 /// Trustee post kind: decryption shares.
 pub const DECRYPT: u8 = 2;
-
-/// The ciphertexts of a stored (verified at acceptance) encrypted value, without checking the
-/// proofs again.
-fn ciphertexts(e: &Encrypted) -> Vec<Ciphertext> {
-    match e {
-        Encrypted::Range(c, _) | Encrypted::Bit(c, _) => vec![*c],
-        Encrypted::OneHot(choice) => choice.choices_unchecked().to_vec(),
-        Encrypted::Items(choice) => choice.choices_unchecked().to_vec(),
-    }
-}
 
 /// A signed announcement stored under `name` (`noise` or `decrypt`).
 pub fn stored(
@@ -161,12 +150,8 @@ impl SecureDesk {
                 Some(pb::payload::Body::Submission(sub)) => sub,
                 _ => continue,
             };
-            let mut cts = Vec::with_capacity(width);
-            for v in &sub.encrypted {
-                let e = Encrypted::from_bytes(&v.metric, &v.value)
-                    .map_err(|e| AggError::Storage(format!("stored submission: {e}")))?;
-                cts.extend(ciphertexts(&e));
-            }
+            let cts = components_unchecked(&l.round, &sub)
+                .map_err(|e| AggError::Storage(format!("stored submission: {e}")))?;
             if cts.len() != width {
                 return Err(AggError::Storage(format!(
                     "round {round_id}: a stored submission has {} components of {width}",

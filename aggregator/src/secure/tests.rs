@@ -95,6 +95,7 @@ fn open_round(f: &Fixture, epsilon: f64, k: u32) -> pb::SignedMessage {
                 ceremony: "c1".into(),
                 grid: Grid::KindSize,
                 all_weight: 0.0,
+                path_bound: 0,
             }),
         })
         .expect("secure round");
@@ -458,6 +459,7 @@ fn ceremonies_and_secure_rounds_refuse_bad_input() {
             ceremony: ceremony.into(),
             grid: Grid::KindSize,
             all_weight: 0.0,
+            path_bound: 0,
         }),
     };
     assert!(matches!(

@@ -10,7 +10,7 @@
 use rand::rngs::OsRng;
 use sovbench_core::catalogue::{Catalogue, TrueValue};
 use sovbench_core::pb;
-use sovbench_secure::encoding;
+use sovbench_secure::encoding::paths::encrypt_submission;
 use sovbench_secure::round::SecureRound;
 
 use super::policy::{check_common, check_epsilon, Budget};
@@ -103,7 +103,9 @@ pub fn check(
 }
 
 /// Encrypts each metric's true value (`truths`, in the round's order) to the committee key with
-/// its range proof: the `encrypted` part of the submission.
+/// its range proof: the `encrypted` part of the submission. With a path bound the path metrics go
+/// into one block of b slots (an administration on more paths contributes b of them, drawn at
+/// random; docs/SECURE-AGGREGATION.md, "Paths").
 pub fn encrypt(
     round: &SecureRound,
     truths: &[TrueValue],
@@ -118,19 +120,7 @@ pub fn encrypt(
             ),
         });
     }
-    let mut rng = OsRng;
-    round
-        .metrics
-        .iter()
-        .zip(truths)
-        .map(|(def, truth)| {
-            let enc = encoding::encrypt(round.committee.key(), def, truth, &mut rng)?;
-            Ok(pb::EncryptedValue {
-                metric: def.id.clone(),
-                value: enc.to_bytes()?,
-            })
-        })
-        .collect()
+    Ok(encrypt_submission(round, truths, &mut OsRng)?)
 }
 
 /// What the ledger keeps of a secure release: the committee and, per metric, the SHA-256 of the

@@ -25,6 +25,7 @@ fn round() -> (SecureRound, Vec<Trustee>) {
         all_weight: 0.0,
         metrics,
         min_cohort: 2,
+        path_bound: 0,
     };
     (r, trustees)
 }

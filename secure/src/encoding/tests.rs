@@ -164,3 +164,173 @@ fn mutated_encodings_are_refused_and_never_panic() {
     // parses (e.g. white space) leaves the value intact and may.
     assert!(accepted <= 30, "{accepted} mutated encodings verified");
 }
+
+mod path_block {
+    use super::*;
+    use crate::bulletin::verify_submission;
+    use crate::encoding::paths::encrypt_submission;
+    use crate::round::{Grid, SecureRound, PATH_BLOCK};
+    use crate::Trustee;
+    use sovbench_core::pb;
+
+    const PATHS: [&str; 4] = [
+        "path.videokonferenzen.bigbluebutton",
+        "path.email_kalender.open_xchange",
+        "path.cloud_speicher.nextcloud",
+        "path.crm.espocrm",
+    ];
+
+    fn round(bound: u32) -> (SecureRound, Vec<Trustee>) {
+        let (committee, trustees) =
+            deal_for_tests(3, 2, &mut rand::rngs::OsRng).expect("committee");
+        let cat = Catalogue::shared();
+        let mut metrics: Vec<MetricDef> =
+            vec![cat.metric("selftest.datenhoheit").expect("metric").clone()];
+        for id in PATHS {
+            metrics.push(cat.metric(id).unwrap_or_else(|| panic!("{id}")).clone());
+        }
+        let r = SecureRound {
+            round_id: "r".into(),
+            committee,
+            trustee_keys: vec![vec![0; 32]; 3],
+            grid: Grid::KindSize,
+            epsilon: 1.0,
+            all_weight: 0.0,
+            metrics,
+            min_cohort: 2,
+            path_bound: bound,
+        };
+        (r, trustees)
+    }
+
+    fn submission(enc: Vec<pb::EncryptedValue>) -> pb::Submission {
+        pb::Submission {
+            round_id: "r".into(),
+            encrypted: enc,
+            ..Default::default()
+        }
+    }
+
+    fn decrypt(r: &SecureRound, trustees: &[Trustee], cts: &[Ciphertext]) -> Vec<u64> {
+        let table = Table::new(20, 0);
+        cts.iter()
+            .map(|c| {
+                let shares: Vec<_> = trustees
+                    .iter()
+                    .take(2)
+                    .map(|t| share(t, *c, &mut rand::rngs::OsRng))
+                    .collect();
+                combine(&r.committee, *c, &shares, &table)
+                    .expect("decrypts")
+                    .value as u64
+            })
+            .collect()
+    }
+
+    fn stage(s: &str) -> TrueValue {
+        TrueValue::Category(s.into())
+    }
+
+    #[test]
+    fn the_round_charges_two_per_slot_and_drops_not_on_path() {
+        let (free, _) = round(0);
+        let (bounded, _) = round(2);
+        // Datenhoheit 4 plus 2 per path, or 2 per slot.
+        assert_eq!(free.sensitivity(), 4.0 + 2.0 * 4.0);
+        assert_eq!(bounded.sensitivity(), 4.0 + 2.0 * 2.0);
+        let stages = bounded.metrics[1].categories.len() - 1;
+        assert_eq!(
+            bounded.components(),
+            vec![1, stages, stages, stages, stages]
+        );
+        assert!(bounded
+            .cell_ids(&bounded.metrics[1])
+            .iter()
+            .all(|id| !id.ends_with("=keiner")));
+        assert_eq!(bounded.component_max()[1], 2);
+    }
+
+    #[test]
+    fn an_administration_on_more_paths_than_the_bound_counts_on_exactly_the_bound() {
+        let (r, trustees) = round(2);
+        let truths = vec![
+            TrueValue::Int(3),
+            stage("pilot"),
+            stage("keiner"),
+            stage("rollout"),
+            stage("zurueckgerollt"),
+        ];
+        let enc = encrypt_submission(&r, &truths, &mut rand::rngs::OsRng).expect("encrypts");
+        assert_eq!(enc.len(), 2);
+        assert_eq!(enc[1].metric, PATH_BLOCK);
+        let cts = verify_submission(&r, &submission(enc)).expect("verifies");
+        assert_eq!(cts.len(), r.cell_width());
+        let plain = decrypt(&r, &trustees, &cts);
+        assert_eq!(plain[0], 2, "Datenhoheit 3 is 2 on the grid");
+        // Two of the three paths the administration is on, each at its own stage; nothing on
+        // the path it is not on.
+        let widths = r.components();
+        let mut offset = widths[0];
+        let mut counted = Vec::new();
+        for (m, w) in widths.iter().enumerate().skip(1) {
+            let part = &plain[offset..offset + w];
+            let total: u64 = part.iter().sum();
+            assert!(total <= 1, "{part:?}");
+            if total == 1 {
+                let j = part.iter().position(|&v| v == 1).expect("set");
+                counted.push((m, r.released_keys(&r.metrics[m])[j].to_string()));
+            }
+            offset += w;
+        }
+        assert_eq!(counted.len(), 2, "{counted:?}");
+        for (m, key) in &counted {
+            assert_ne!(*m, 2, "not on this path");
+            assert_eq!(truths[*m], stage(key));
+        }
+    }
+
+    #[test]
+    fn a_block_of_the_wrong_shape_or_a_tampered_slot_is_refused() {
+        let (r, _) = round(2);
+        let truths = vec![
+            TrueValue::Int(3),
+            stage("pilot"),
+            stage("keiner"),
+            stage("keiner"),
+            stage("keiner"),
+        ];
+        let good = encrypt_submission(&r, &truths, &mut rand::rngs::OsRng).expect("encrypts");
+        // One slot too few: a round with bound 1 makes a block of one slot.
+        let (one, _) = round(1);
+        let mut short = good.clone();
+        short[1] =
+            encrypt_submission(&one, &truths, &mut rand::rngs::OsRng).expect("encrypts")[1].clone();
+        assert!(matches!(
+            verify_submission(&r, &submission(short)),
+            Err(SecureError::Shape(_))
+        ));
+        // Per-path values instead of the block.
+        let (free, _) = round(0);
+        let plain = encrypt_submission(&free, &truths, &mut rand::rngs::OsRng).expect("encrypts");
+        assert!(verify_submission(&r, &submission(plain)).is_err());
+        // One slot's ciphertexts swapped with another submission's: the proof fails.
+        let other = encrypt_submission(&r, &truths, &mut rand::rngs::OsRng).expect("encrypts");
+        let mut a = Encrypted::from_bytes(PATH_BLOCK, &good[1].value).expect("decodes");
+        let b = Encrypted::from_bytes(PATH_BLOCK, &other[1].value).expect("decodes");
+        if let (Encrypted::Slots(sa), Encrypted::Slots(sb)) = (&mut a, &b) {
+            let mut json_a = serde_json::to_value(&sa[0]).expect("json");
+            let json_b = serde_json::to_value(&sb[0]).expect("json");
+            json_a["choices"] = json_b["choices"].clone();
+            sa[0] = serde_json::from_value(json_a).expect("slot");
+        } else {
+            panic!("not a block");
+        }
+        let mut tampered = good.clone();
+        tampered[1].value = a.to_bytes().expect("bytes");
+        assert!(matches!(
+            verify_submission(&r, &submission(tampered)),
+            Err(SecureError::Proof(_))
+        ));
+        assert!(verify_submission(&r, &submission(good)).is_ok());
+    }
+}

@@ -17,6 +17,7 @@ fn round(grid: Grid, k: u32) -> SecureRound {
             .expect("metric")
             .clone()],
         min_cohort: k,
+        path_bound: 0,
     }
 }
 
@@ -252,6 +253,7 @@ fn the_merge_size_follows_the_noise() {
         epsilon: 2.0,
         metrics: c.default_round_metrics().into_iter().cloned().collect(),
         min_cohort: 10,
+        path_bound: 0,
         ..round(Grid::KindSize, 10)
     };
     let alpha = (-1.0 / r.scale(Partition::KindSize)).exp();

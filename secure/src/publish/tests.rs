@@ -25,6 +25,7 @@ fn round(grid: Grid, epsilon: f64, k: u32, metrics: &[&str]) -> SecureRound {
             .map(|id| cat.metric(id).expect("metric").clone())
             .collect(),
         min_cohort: k,
+        path_bound: 0,
     }
 }
 
@@ -68,10 +69,24 @@ fn world(round: SecureRound, admins: Vec<CohortAttributes>) -> World {
     let width = round.cell_width();
     let mut sums = vec![0i64; announced.len() * width];
     for (i, a) in admins.iter().enumerate() {
+        // Bounded path metrics: "not on the path" is not a component.
         let plain: Vec<u64> = round
             .metrics
             .iter()
-            .flat_map(|d| plaintext(d, &truth(d, i)).expect("plaintext"))
+            .flat_map(|d| {
+                let bits = plaintext(d, &truth(d, i)).expect("plaintext");
+                let keys = round.released_keys(d);
+                bits.into_iter()
+                    .zip(&d.categories)
+                    .filter(|(_, c)| keys.contains(&c.key.as_str()))
+                    .map(|(b, _)| b)
+                    .chain(if d.categories.is_empty() {
+                        plaintext(d, &truth(d, i)).expect("plaintext")
+                    } else {
+                        Vec::new()
+                    })
+                    .collect::<Vec<_>>()
+            })
             .collect();
         let label = grid::finest_cell(a);
         for (c, cell) in announced.iter().enumerate() {
@@ -120,8 +135,13 @@ impl World {
         )
     }
 
-    /// The true cohort mean of a published cell id.
+    /// The true cohort mean of a published cell id (the true rate for a roll-back rate).
     fn truth(&self, cohort: &Cohort, cell_id: &str) -> f64 {
+        if let Some(path) = cell_id.strip_suffix("#rollback_rate") {
+            let share = |key: &str| self.truth(cohort, &format!("{path}={key}"));
+            let rb = share("zurueckgerollt");
+            return rb / (rb + share("abgeschlossen") + share("rollout"));
+        }
         let mut total = 0.0;
         let mut n = 0.0;
         for (i, a) in self.admins.iter().enumerate() {
@@ -334,4 +354,25 @@ fn totals_are_consistent_and_small_cohorts_are_suppressed() {
     let all = find("all");
     assert!(!all.suppressed);
     assert_eq!((all.n, all.reporters), (804, 804));
+}
+
+#[test]
+fn path_stages_and_the_rollback_rate_cover_95_percent_under_a_path_bound() {
+    // One path with bound 1 at ε = 2: sensitivity 4 + 2, stage shares S_j / n without "keiner",
+    // and the roll-back rate as a ratio of the noisy stage sums (normal interval by
+    // linearisation). 2,000 rounds: the binomial standard error at 95% is 0.49%.
+    const PATH: &str = "path.videokonferenzen.bigbluebutton";
+    let mut r = round(Grid::KindSize, 2.0, 10, &[SCORE, PATH]);
+    r.path_bound = 1;
+    assert_eq!(r.sensitivity(), 6.0);
+    let w = world(r, population());
+    let cov = coverage(&w, &Cohort::Kind(Kind::Gemeinde), 2_000, 5);
+    let rollback = format!("{PATH}#rollback_rate");
+    assert!(cov.contains_key(&rollback), "{cov:?}");
+    assert!(!cov.keys().any(|k| k.ends_with("=keiner")), "{cov:?}");
+    // The score, six stages and the roll-back rate.
+    assert_eq!(cov.len(), 8, "{cov:?}");
+    for (metric, c) in cov {
+        assert!((0.93..=0.97).contains(&c), "{metric}: {c}");
+    }
 }

@@ -60,6 +60,10 @@ struct Args {
     /// Mode secure, grid all+kind-size: share of epsilon spent on the cell `all`.
     #[arg(long, default_value_t = 0.3)]
     all_weight: f64,
+    /// Mode secure: path bound b, at most b migration paths per administration (the round's
+    /// path metrics are encrypted together; capped at their number; 0 = none).
+    #[arg(long, default_value_t = 3)]
+    path_bound: u32,
     /// Minimum cohort size k.
     #[arg(long, default_value_t = 10)]
     min_cohort: u32,
@@ -174,6 +178,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
                 0.0
             },
             down: args.trustees_down,
+            path_bound: args.path_bound,
         }),
     };
     if args.mode == Mode::Secure && args.trustees_down > args.trustees {

@@ -16,7 +16,7 @@ use sovbench_core::pb;
 use sovbench_secure::committee::Committee;
 use sovbench_secure::grid;
 use sovbench_secure::publish::{sum_half_width, Z95};
-use sovbench_secure::round::{Grid, Partition, SecureRound};
+use sovbench_secure::round::{is_path, Grid, Partition, SecureRound};
 
 use super::Plan;
 use crate::model::Enrolment;
@@ -28,6 +28,7 @@ pub fn round_of(
     trustee_keys: Vec<Vec<u8>>,
     grid: Grid,
     all_weight: f64,
+    path_bound: u32,
 ) -> SecureRound {
     let cat = Catalogue::shared();
     let metrics: Vec<MetricDef> = if plan.metrics.is_empty() {
@@ -50,6 +51,7 @@ pub fn round_of(
         } else {
             all_weight
         },
+        path_bound: path_bound.min(metrics.iter().filter(|m| is_path(m)).count() as u32),
         metrics,
         min_cohort: plan.min_cohort,
     }
@@ -165,7 +167,7 @@ mod tests {
             committee: Some((3, 5)),
             secure: None,
         };
-        round_of(&plan, committee, vec![vec![0; 32]; 5], grid, 0.3)
+        round_of(&plan, committee, vec![vec![0; 32]; 5], grid, 0.3, 3)
     }
 
     /// 60 municipalities of one size class and 12 towns: at ε = 2 the towns are below the
