@@ -142,7 +142,11 @@ mod tests {
     use clap::Arg;
 
     const T: Tables = Tables {
-        about: &[("", "Programm."), ("round", "Runden."), ("round open", "Öffnet.")],
+        about: &[
+            ("", "Programm."),
+            ("round", "Runden."),
+            ("round open", "Öffnet."),
+        ],
         args: &[
             (" --lang", "Sprache."),
             ("round open --id", "Runden-ID."),
@@ -161,7 +165,11 @@ mod tests {
                     Command::new("open")
                         .about("Opens.")
                         .arg(Arg::new("id").help("Round id."))
-                        .arg(Arg::new("epsilon").long("epsilon").help("Epsilon of a value.")),
+                        .arg(
+                            Arg::new("epsilon")
+                                .long("epsilon")
+                                .help("Epsilon of a value."),
+                        ),
                 ),
             )
     }
@@ -183,7 +191,10 @@ mod tests {
         assert!(de.contains("Öffnet.") && de.contains("Runden-ID."), "{de}");
         assert!(de.contains("Sprache."), "global option propagated: {de}");
         let top = render(localise(cmd(), Lang::De, &T), "").unwrap();
-        assert!(top.contains("Exit-Codes") && !top.contains("Exit codes"), "{top}");
+        assert!(
+            top.contains("Exit-Codes") && !top.contains("Exit codes"),
+            "{top}"
+        );
         let en = render(localise(cmd(), Lang::En, &T), "round open").unwrap();
         assert!(en.contains("Opens.") && en.contains("Round id."), "{en}");
         assert!(!en.contains("Öffnet."), "{en}");
