@@ -59,6 +59,7 @@ const ARGS: &[(&str, &str)] = &[
     ("round open --grid", "Modus secure: das Veröffentlichungsraster, kind-size oder all+kind-size."),
     ("round open --all_weight", "Modus secure, Raster all+kind-size: Anteil von Epsilon für die Zelle `all`, in (0, 1)."),
     ("round open --path_bound", "Modus secure: Pfadgrenze b, höchstens b Migrationspfade je Verwaltung (ihre Pfadmetriken werden gemeinsam verschlüsselt; die Pfade kosten 2·b statt je 2 in der Sensitivität). Höchstens die Zahl der Pfadmetriken der Runde; 0 = keine."),
+    ("round open --path_bound", "Modus secure: Pfadschranke b, höchstens b Migrationspfade je Verwaltung (ihre Pfad-Metriken werden gemeinsam verschlüsselt; die Pfade kosten 2·b statt je 2 in der Sensitivität). Höchstens die Zahl der Pfad-Metriken der Runde; 0 = keine."),
     ("round open --min_cohort", "Mindestzahl der Beitragenden einer veröffentlichten Kohorte."),
     ("round open --closes_in", "Zeit bis zum Schließen der Runde: z. B. 90s, 30m, 12h, 14d."),
     ("round open --dry_run", "Nur die Vorschau zeigen (voraussichtlich veröffentlichte Zellen, Halbbreiten, Warnungen); nichts öffnen."),
