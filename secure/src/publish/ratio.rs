@@ -1,6 +1,6 @@
-//! The roll-back rate of a migration path in mode secure: rolled back / (rolled back + completed
-//! + rollout), among the contributors of a cohort that went beyond the pilot, from the noisy
-//! stage sums.
+//! The roll-back rate of a migration path in mode secure: rolled back / (rolled back, completed
+//! and rollout together), among the contributors of a cohort that went beyond the pilot, from the
+//! noisy stage sums.
 //!
 //! With a = the rolled-back share and c = the completed and rollout shares (independent noises,
 //! variances known exactly), R = a / (a + c) and, by linearisation,
