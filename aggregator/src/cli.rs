@@ -141,9 +141,10 @@ pub fn main() -> ExitCode {
     match run(cli) {
         Ok(code) => code,
         Err(e) => {
-            // TLS errors in the operator's language, naming file and option; others as they are.
+            // TLS errors and the aggregator's own errors in the operator's language (naming
+            // file and option); others (e.g. a gRPC status of the admin API) as they are.
             let text = crate::tls::localised(&e, lang)
-                .unwrap_or_else(|| sovbench_core::display::error_chain(e.as_ref()));
+                .unwrap_or_else(|| crate::error::AggError::chain_text(&e, lang));
             eprintln!(
                 "sovbench-aggregator: {}: {text}",
                 lang.pick("Fehler", "error")

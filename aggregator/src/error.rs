@@ -440,5 +440,7 @@ fn peer_code(e: &PeerError) -> Code {
     }
 }
 
+mod text;
+
 #[cfg(test)]
 mod tests;

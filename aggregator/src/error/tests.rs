@@ -3,6 +3,7 @@
 //! integration tests check the same codes end to end.
 
 use super::*;
+use sovbench_core::i18n::Lang;
 
 /// A sample of every variant, by name; the exhaustive match makes a new variant fail to compile
 /// until it is named here, and [`every_variant_has_a_code_test`] fails until it has a test.
@@ -100,6 +101,22 @@ macro_rules! code_tests {
         #[test]
         fn every_variant_has_a_code_test() {
             let covered: std::collections::BTreeSet<&str> = [$(variant(&$err)),+].into_iter().collect();
+            assert_eq!(covered.len(), VARIANTS, "{covered:?}");
+        }
+
+        /// One sample of every variant (each nested envelope and peer error too): the German
+        /// text differs from the English one, which is the unchanged `Display`.
+        #[test]
+        fn every_variant_has_a_german_text() {
+            let samples: Vec<AggError> = vec![$($err),+];
+            let mut covered = std::collections::BTreeSet::new();
+            for e in &samples {
+                let (de, en) = (e.localised(Lang::De), e.localised(Lang::En));
+                assert_eq!(en, e.to_string());
+                assert_ne!(de, en, "{} has no German text", variant(e));
+                assert!(!de.is_empty());
+                covered.insert(variant(e));
+            }
             assert_eq!(covered.len(), VARIANTS, "{covered:?}");
         }
     };
@@ -279,4 +296,111 @@ fn internal_errors_do_not_reach_the_client() {
         assert_eq!(status.code(), Code::Internal);
         assert_eq!(status.message(), INTERNAL_MESSAGE);
     }
+}
+
+/// Representative errors in German keep the ids, counts, files and the flag or setting to fix;
+/// their English text (also the gRPC status message) is unchanged.
+#[test]
+fn operator_errors_render_in_german_with_their_information() {
+    let cases: Vec<(AggError, &[&str], &str)> = vec![
+        (
+            AggError::NotInitialised("/srv/agg".into()),
+            &["kein Aggregator in /srv/agg", "sovbench-aggregator init"],
+            "no aggregator in /srv/agg; run `sovbench-aggregator init` first",
+        ),
+        (
+            AggError::Locked("/srv/agg/store".into()),
+            &["Speicher /srv/agg/store", "anderen Prozess", "sovbench-aggregator serve"],
+            "the store /srv/agg/store is in use by another process (is `sovbench-aggregator serve` running?)",
+        ),
+        (
+            AggError::RoundClosed { round: "2026-q4".into(), at: "2026-12-01T00:00Z".into() },
+            &["Runde 2026-q4", "2026-12-01T00:00Z", "geschlossen"],
+            "round 2026-q4 closed at 2026-12-01T00:00Z",
+        ),
+        (
+            AggError::TooManyReleases { releases: 6, metrics: 5 },
+            &["Veröffentlichungen je Knoten (6)", "Kennzahlen (5)"],
+            "releases per node (6) exceeds the number of metrics (5)",
+        ),
+        (
+            AggError::MinCohortTooSmall(1),
+            &["Kohorte", "mindestens 2", "angegeben: 1"],
+            "minimum cohort size k must be at least 2",
+        ),
+        (
+            AggError::Revoked("ab12".into()),
+            &["Schlüssel ab12", "widerrufen"],
+            "key ab12 was revoked",
+        ),
+        (
+            AggError::NotOperator("ab12".into()),
+            &["ab12", "Betreiberschlüssel", "aggregator.key", "operators.toml"],
+            "key ab12 is not an operator key of this aggregator (aggregator.key or operators.toml)",
+        ),
+        (
+            AggError::AttributesChanged { key: "ab12".into(), was: "A (kommune)".into(), now: "B (land)".into() },
+            &["ab12", "aufgenommen als A (kommune)", "B (land)", "--update"],
+            "key ab12 is enrolled as A (kommune); enrolling it as B (land) changes its attributes (pass --update to change them)",
+        ),
+        (
+            AggError::StoreDamaged { round: "r1".into(), detail: "3 acknowledged, 2 stored".into() },
+            &["Runde r1", "3 acknowledged, 2 stored", "beschädigt", "docs/OPERATIONS.md"],
+            "round r1: 3 acknowledged, 2 stored; the store is damaged (restore it from a backup, see docs/OPERATIONS.md, \"The aggregator refuses to start\")",
+        ),
+        (
+            AggError::CeremonyIncomplete { id: "c1".into(), detail: "2 of 3 trustees dealt".into() },
+            &["Schlüsselerzeugung c1", "2 of 3 trustees dealt"],
+            "ceremony c1: 2 of 3 trustees dealt",
+        ),
+        (
+            AggError::TrusteePhase { round: "s1".into(), detail: "noise 2 of 5 (3 needed)".into() },
+            &["Runde s1", "Treuhändergremium", "noise 2 of 5 (3 needed)"],
+            "round s1: noise 2 of 5 (3 needed)",
+        ),
+        (
+            AggError::BadEpsilon(-1.0),
+            &["Datenschutzbudget", "-1"],
+            "epsilon per release must be a positive number, got -1",
+        ),
+        (
+            AggError::Io { path: "/srv/agg/export.json".into(), source: std::io::Error::other("disk full") },
+            &["/srv/agg/export.json", "disk full"],
+            "/srv/agg/export.json: disk full",
+        ),
+        (
+            AggError::Envelope(EnvelopeError::KeyInvalid("/srv/agg/aggregator.key".into())),
+            &["Schlüsseldatei /srv/agg/aggregator.key", "Ed25519"],
+            "key file /srv/agg/aggregator.key does not hold a valid Ed25519 key",
+        ),
+    ];
+    for (e, parts, en) in cases {
+        let de = e.localised(Lang::De);
+        for part in parts {
+            assert!(de.contains(part), "{de:?} lacks {part:?}");
+        }
+        assert_eq!(e.to_string(), en);
+        assert_eq!(e.localised(Lang::En), en);
+        assert!(!tonic::Status::from(e).message().is_empty());
+    }
+}
+
+/// The command line's error line: the aggregator's error in German after the context around it;
+/// an error without an `AggError` (such as a gRPC status of the admin API) as its chain.
+#[test]
+fn command_line_errors_are_localised_through_their_context() {
+    let e = anyhow::Error::new(AggError::NoOpenRound).context("closing the round");
+    assert_eq!(
+        AggError::chain_text(&e, Lang::De),
+        "closing the round: keine Runde ist geöffnet"
+    );
+    assert_eq!(
+        AggError::chain_text(&e, Lang::En),
+        "closing the round: no round is open"
+    );
+    let status = anyhow::Error::new(tonic::Status::not_found("round r9 does not exist"))
+        .context("admin call");
+    let line = AggError::chain_text(&status, Lang::De);
+    assert!(line.starts_with("admin call: "), "{line}");
+    assert!(line.contains("round r9 does not exist"), "{line}");
 }
