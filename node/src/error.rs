@@ -1,13 +1,16 @@
 //! The node's error type, [`NodeError`]. Errors of the aggregator's answers come in through one
 //! mapping from `tonic::Status` in [`crate::link`]; storage errors through
-//! `From<KvError>`.
+//! `From<KvError>`. Every variant has an English message (`Display`) and a German one
+//! ([`NodeError::localised`]); [`localised_chain`] is the line the command line prints.
 
 use sovbench_core::cohort::CohortError;
 use sovbench_core::envelope::EnvelopeError;
+use sovbench_core::i18n::Lang;
 use sovbench_core::kv::KvError;
 use sovbench_core::peers::PeerError;
 use sovbench_core::selftest::AssessmentError;
 
+mod de;
 mod tls;
 
 pub use tls::TlsProblem;
@@ -50,7 +53,7 @@ pub enum NodeError {
     #[error("configuration: {0}")]
     Config(String),
     /// A TLS setting of `node.toml` cannot be used; names the file and the setting.
-    #[error("{}", .0.message(sovbench_core::i18n::Lang::En))]
+    #[error("{}", .0.message(Lang::En))]
     Tls(TlsProblem),
     /// A file could not be read or written.
     #[error("{path}: {source}")]
@@ -246,113 +249,44 @@ impl NodeError {
         matches!(self, NodeError::Unreachable { .. })
     }
 
-    /// The error in `lang`, where a German text exists (the TLS problems, and a failed TLS
-    /// handshake with the aggregator, which names `aggregator_ca`); `None`: the English
-    /// message stands.
-    pub fn localised(&self, lang: sovbench_core::i18n::Lang) -> Option<String> {
-        match self {
-            NodeError::Tls(p) => Some(p.message(lang)),
-            NodeError::Unreachable { url, reason } => tls::handshake_hint(url, reason, lang),
-            _ => None,
+    /// The error in `lang`: for [`Lang::De`] the German text (every variant has one), for
+    /// [`Lang::En`] the English message; for a failed TLS handshake with the aggregator, in
+    /// both languages, the hint that names `aggregator_ca`.
+    pub fn localised(&self, lang: Lang) -> String {
+        match lang {
+            Lang::De => de::german(self),
+            Lang::En => match self {
+                NodeError::Unreachable { url, reason } => {
+                    tls::handshake_hint(url, reason, lang).unwrap_or_else(|| self.to_string())
+                }
+                _ => self.to_string(),
+            },
         }
     }
+}
+
+/// An error and its causes as one line in `lang`, as the command line prints it: like
+/// [`sovbench_core::display::error_chain`] (`context: cause: cause`, leaving out a cause whose
+/// text the line already holds), with every [`NodeError`] of the chain in its localised text,
+/// so the context lines of an `anyhow` chain stay in front of the localised node error.
+pub fn localised_chain(err: &(dyn std::error::Error + 'static), lang: Lang) -> String {
+    let mut line = String::new();
+    let mut cause = Some(err);
+    while let Some(c) = cause {
+        let text = match c.downcast_ref::<NodeError>() {
+            Some(n) => n.localised(lang),
+            None => c.to_string(),
+        };
+        if line.is_empty() {
+            line = text;
+        } else if !line.contains(&text) {
+            line.push_str(": ");
+            line.push_str(&text);
+        }
+        cause = c.source();
+    }
+    line
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn tls_errors_render_in_german_and_english_and_name_the_setting() {
-        use sovbench_core::i18n::Lang;
-        let e = NodeError::Tls(TlsProblem::Unreadable {
-            setting: "aggregator_ca",
-            path: "/d/tls/ca.pem".into(),
-            reason: "No such file or directory".into(),
-        });
-        let de = e.localised(Lang::De).expect("German");
-        assert!(
-            de.contains("nicht lesbar") && de.contains("aggregator_ca"),
-            "{de}"
-        );
-        assert!(
-            de.contains("/d/tls/ca.pem") && de.contains("config aggregator-ca"),
-            "{de}"
-        );
-        let en = e.localised(Lang::En).expect("English");
-        assert!(
-            en.contains("cannot read") && en.contains("aggregator_ca in node.toml"),
-            "{en}"
-        );
-        assert_eq!(e.to_string(), en);
-        let e = NodeError::Tls(TlsProblem::NotPem {
-            setting: "client_key",
-            path: "k.pem".into(),
-        });
-        let de = e.localised(Lang::De).expect("German");
-        assert!(
-            de.contains("client_key") && de.contains("privaten Schlüssel"),
-            "{de}"
-        );
-        let e = NodeError::Tls(TlsProblem::Plaintext {
-            url: "http://agg.example".into(),
-        });
-        assert!(e.localised(Lang::De).unwrap().contains("allow_plaintext"));
-        assert!(e.to_string().contains("allow_plaintext") && e.to_string().contains("https://"));
-        // A failed handshake with an https address names aggregator_ca; other failures do not.
-        let down = |url: &str, reason: &str| NodeError::Unreachable {
-            url: url.into(),
-            reason: reason.into(),
-        };
-        let hs = down(
-            "https://agg.example:7443",
-            "invalid peer certificate: UnknownIssuer",
-        );
-        let de = hs.localised(Lang::De).expect("handshake hint");
-        assert!(
-            de.contains("TLS-Handshake") && de.contains("aggregator_ca"),
-            "{de}"
-        );
-        let en = hs.localised(Lang::En).expect("handshake hint");
-        assert!(
-            en.contains("TLS handshake") && en.contains("aggregator_ca"),
-            "{en}"
-        );
-        assert!(down("https://agg.example", "connection refused")
-            .localised(Lang::De)
-            .is_none());
-        assert!(down("http://127.0.0.1:1", "certificate")
-            .localised(Lang::De)
-            .is_none());
-    }
-
-    #[test]
-    fn policy_refusals_name_the_setting_in_node_toml() {
-        for (parameter, setting) in [
-            ("minimum cohort size k", "[privacy] min_cohort"),
-            ("epsilon per round", "[privacy] max_epsilon_per_round"),
-            (
-                "epsilon in the last 365 days",
-                "[privacy] max_epsilon_per_year",
-            ),
-            (
-                "epsilon over the node's lifetime",
-                "[privacy] max_epsilon_lifetime",
-            ),
-            ("committee size m", "[privacy] min_trustees"),
-            ("threshold t", "[privacy] min_threshold"),
-        ] {
-            let e = NodeError::Policy {
-                round: "r".into(),
-                parameter,
-                value: "1".into(),
-                limit: "2".into(),
-            };
-            let text = e.to_string();
-            assert!(
-                text.ends_with(&format!("(set by {setting} in node.toml)")),
-                "{text}"
-            );
-        }
-    }
-}
+mod tests;

@@ -204,13 +204,9 @@ pub fn main() -> ExitCode {
     match run(cli) {
         Ok(code) => code,
         Err(e) => {
-            // TLS problems in the chosen language (naming the node.toml setting); others as
-            // they are.
-            let text = e
-                .chain()
-                .find_map(|c| c.downcast_ref::<NodeError>())
-                .and_then(|n| n.localised(lang))
-                .unwrap_or_else(|| sovbench_core::display::error_chain(e.as_ref()));
+            // The context lines as they are, every node error of the chain in the chosen
+            // language (naming the node.toml setting or command to fix).
+            let text = crate::error::localised_chain(e.as_ref(), lang);
             eprintln!("sovbench-node: {}: {text}", lang.pick("Fehler", "error"));
             Exit::of_error(&e).code()
         }
