@@ -8,9 +8,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 use clap::{Args, CommandFactory as _, FromArgMatches as _, Parser, Subcommand};
 use sovbench_core::i18n::Lang;
-use sovbench_core::kv::KvError;
 
-use crate::error::TrusteeError;
 use crate::trustee::{Trustee, TrusteeStatus};
 
 mod help_de;
@@ -121,67 +119,14 @@ pub fn main() -> ExitCode {
     }
 }
 
-/// An error as the operator reads it: a German or English line for the common cases, then the
-/// cause chain.
+/// An error as the operator reads it: the trustee's own errors in German or English (TLS
+/// problems naming file and setting), other errors as their cause chain.
 pub fn error_text(e: &anyhow::Error, lang: Lang) -> String {
-    let trustee = e.chain().find_map(|c| c.downcast_ref::<TrusteeError>());
-    // TLS problems: the localised text names file and setting, and stands alone.
-    if let Some(text) = trustee.and_then(|t| t.localised(lang)) {
-        return format!("{}: {text}", lang.pick("Fehler", "error"));
-    }
-    let chain = format!("{e:#}");
-    let hint = trustee.and_then(|t| hint(t, lang));
-    match hint {
-        Some(h) => format!("{}: {h} ({chain})", lang.pick("Fehler", "error")),
-        None => format!("{}: {chain}", lang.pick("Fehler", "error")),
-    }
-}
-
-fn hint(e: &TrusteeError, lang: Lang) -> Option<String> {
-    let s = match e {
-        TrusteeError::NotInitialised(d) => format!(
-            "{} {d}",
-            lang.pick(
-                "kein Treuhänder angelegt in",
-                "no trustee initialised in"
-            )
-        ),
-        TrusteeError::Exists(d) => format!(
-            "{} {d}",
-            lang.pick(
-                "dort ist bereits ein Treuhänder angelegt; sein Schlüsselanteil wird nicht überschrieben:",
-                "a trustee exists already; its key share is not overwritten:"
-            )
-        ),
-        TrusteeError::NoCommittee => lang
-            .pick(
-                "noch kein Treuhändergremium; zuerst `sovbench-trustee dkg` ausführen",
-                "no committee yet; run `sovbench-trustee dkg` first",
-            )
-            .to_string(),
-        TrusteeError::Unreachable { url, .. } => format!(
-            "{} {url}",
-            lang.pick("Aggregator nicht erreichbar:", "aggregator unreachable:")
-        ),
-        TrusteeError::Status { call, code, message } => format!(
-            "{} {call}: {code:?}: {message}",
-            lang.pick("der Aggregator lehnt ab:", "the aggregator refuses")
-        ),
-        TrusteeError::Store(KvError::Locked(p)) => format!(
-            "{} {}",
-            lang.pick(
-                "der Speicher wird von einem anderen Prozess benutzt (läuft `serve`?):",
-                "the store is in use by another process (is `serve` running?):"
-            ),
-            p.display()
-        ),
-        TrusteeError::Refusal { round, reason } => format!(
-            "{} {round}: {reason}",
-            lang.pick("Runde abgelehnt:", "round refused:")
-        ),
-        _ => return None,
-    };
-    Some(s)
+    format!(
+        "{}: {}",
+        lang.pick("Fehler", "error"),
+        crate::error::chain_text(e, lang)
+    )
 }
 
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {

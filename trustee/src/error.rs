@@ -4,8 +4,10 @@ use sovbench_core::envelope::EnvelopeError;
 use sovbench_core::kv::KvError;
 use sovbench_secure::SecureError;
 
+mod text;
 mod tls;
 
+pub(crate) use text::chain_text;
 pub use tls::TlsProblem;
 
 /// Everything that can go wrong in the trustee.
@@ -92,17 +94,6 @@ pub enum TrusteeError {
 }
 
 impl TrusteeError {
-    /// The error in `lang` where it is a TLS problem (naming the file and the `trustee.toml`
-    /// setting) or a failed TLS handshake with the aggregator (naming `aggregator_ca`); `None`
-    /// for the others.
-    pub fn localised(&self, lang: sovbench_core::i18n::Lang) -> Option<String> {
-        match self {
-            TrusteeError::Tls(p) => Some(p.message(lang)),
-            TrusteeError::Unreachable { url, reason } => tls::handshake_hint(url, reason, lang),
-            _ => None,
-        }
-    }
-
     /// An I/O error naming its path.
     pub fn io(path: &std::path::Path, source: std::io::Error) -> TrusteeError {
         TrusteeError::Io {
@@ -113,7 +104,10 @@ impl TrusteeError {
 }
 
 #[cfg(test)]
-mod tests {
+mod tests;
+
+#[cfg(test)]
+mod tls_tests {
     use super::*;
     use sovbench_core::i18n::Lang;
 
@@ -124,13 +118,13 @@ mod tests {
             path: "/t/ca.pem".into(),
             reason: "No such file or directory".into(),
         });
-        let de = e.localised(Lang::De).expect("German");
+        let de = e.localised(Lang::De);
         assert!(
             de.contains("nicht lesbar") && de.contains("aggregator_ca in trustee.toml"),
             "{de}"
         );
         assert!(de.contains("/t/ca.pem"), "{de}");
-        let en = e.localised(Lang::En).expect("English");
+        let en = e.localised(Lang::En);
         assert!(
             en.contains("cannot read") && en.contains("aggregator_ca in trustee.toml"),
             "{en}"
@@ -139,7 +133,7 @@ mod tests {
         let plain = TrusteeError::Tls(TlsProblem::Plaintext {
             url: "http://agg.example".into(),
         });
-        let de = plain.localised(Lang::De).expect("German");
+        let de = plain.localised(Lang::De);
         assert!(
             de.contains("unverschlüsselt") && de.contains("allow_plaintext"),
             "{de}"
@@ -150,12 +144,7 @@ mod tests {
         };
         assert!(hs
             .localised(Lang::De)
-            .expect("hint")
             .contains("aggregator_ca in trustee.toml"));
-        assert!(hs
-            .localised(Lang::En)
-            .expect("hint")
-            .contains("TLS handshake"));
-        assert!(TrusteeError::NoCommittee.localised(Lang::De).is_none());
+        assert!(hs.localised(Lang::En).contains("TLS handshake"));
     }
 }
