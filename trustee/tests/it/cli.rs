@@ -14,7 +14,7 @@ fn aggregator_key() -> String {
 
 #[test]
 fn help_explains_the_role_and_usage_errors_exit_with_2() {
-    let out = trustee().arg("--help").output().expect("run");
+    let out = trustee().args(["--lang", "en", "--help"]).output().expect("run");
     assert!(out.status.success());
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(
@@ -23,6 +23,11 @@ fn help_explains_the_role_and_usage_errors_exit_with_2() {
     );
     assert!(text.contains("not been independently audited"), "{text}");
     assert!(text.contains("Exit codes"), "{text}");
+    // German by default.
+    let out = trustee().arg("--help").output().expect("run");
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("Treuhändergremium"), "{text}");
     let out = trustee().arg("frobnicate").output().expect("run");
     assert_eq!(out.status.code(), Some(2));
     let out = trustee()
