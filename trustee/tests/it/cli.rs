@@ -14,7 +14,10 @@ fn aggregator_key() -> String {
 
 #[test]
 fn help_explains_the_role_and_usage_errors_exit_with_2() {
-    let out = trustee().args(["--lang", "en", "--help"]).output().expect("run");
+    let out = trustee()
+        .args(["--lang", "en", "--help"])
+        .output()
+        .expect("run");
     assert!(out.status.success());
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(
