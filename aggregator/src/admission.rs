@@ -16,9 +16,19 @@ use crate::store::Store;
 /// Checks the size of a received message, then its signature over the exact bytes, and only
 /// then decodes it.
 pub fn open_checked(msg: &pb::SignedMessage) -> Result<Verified, AggError> {
+    open_within(msg, sovbench_proto::MAX_MESSAGE_BYTES)
+}
+
+/// [`open_checked`] for the trustees' messages, whose limit is `MAX_TRUSTEE_MESSAGE_BYTES`
+/// (the signer must still be a trustee of the round or ceremony, checked by the caller).
+pub fn open_checked_trustee(msg: &pb::SignedMessage) -> Result<Verified, AggError> {
+    open_within(msg, sovbench_proto::MAX_TRUSTEE_MESSAGE_BYTES)
+}
+
+fn open_within(msg: &pb::SignedMessage, limit: usize) -> Result<Verified, AggError> {
     let size = msg.encoded_len();
-    if size > sovbench_proto::MAX_MESSAGE_BYTES {
-        return Err(AggError::TooLarge(size, sovbench_proto::MAX_MESSAGE_BYTES));
+    if size > limit {
+        return Err(AggError::TooLarge(size, limit));
     }
     Ok(envelope::open(msg)?)
 }

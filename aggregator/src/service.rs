@@ -18,9 +18,9 @@ use tracing::instrument;
 use crate::aggregator::Aggregator;
 use crate::error::AggError;
 use crate::peers::Desk;
-use crate::secure::SecureDesk;
 
 mod due;
+mod trustees;
 pub use due::{close_due_rounds, Retry};
 
 /// The public gRPC face of an [`Aggregator`].
@@ -152,54 +152,6 @@ impl AggregatorRpc for Service {
     }
 
     #[instrument(skip_all)]
-    async fn dkg_post(
-        &self,
-        req: Request<pb::SignedMessage>,
-    ) -> Result<Response<pb::SignedMessage>, Status> {
-        trustee_call(&self.agg, req, SecureDesk::dkg_post).await
-    }
-
-    #[instrument(skip_all)]
-    async fn dkg_fetch(
-        &self,
-        req: Request<pb::SignedMessage>,
-    ) -> Result<Response<pb::SignedMessage>, Status> {
-        trustee_call(&self.agg, req, SecureDesk::dkg_fetch).await
-    }
-
-    #[instrument(skip_all)]
-    async fn get_bulletin(
-        &self,
-        req: Request<pb::SignedMessage>,
-    ) -> Result<Response<pb::SignedMessage>, Status> {
-        trustee_call(&self.agg, req, SecureDesk::get_bulletin).await
-    }
-
-    #[instrument(skip_all)]
-    async fn get_announcement(
-        &self,
-        req: Request<pb::SignedMessage>,
-    ) -> Result<Response<pb::SignedMessage>, Status> {
-        trustee_call(&self.agg, req, SecureDesk::get_announcement).await
-    }
-
-    #[instrument(skip_all)]
-    async fn post_noise(
-        &self,
-        req: Request<pb::SignedMessage>,
-    ) -> Result<Response<pb::SignedMessage>, Status> {
-        trustee_call(&self.agg, req, SecureDesk::post_noise).await
-    }
-
-    #[instrument(skip_all)]
-    async fn post_decryption(
-        &self,
-        req: Request<pb::SignedMessage>,
-    ) -> Result<Response<pb::SignedMessage>, Status> {
-        trustee_call(&self.agg, req, SecureDesk::post_decryption).await
-    }
-
-    #[instrument(skip_all)]
     async fn check_enrolment(
         &self,
         req: Request<pb::SignedMessage>,
@@ -216,37 +168,6 @@ impl AggregatorRpc for Service {
                 tracing::info!(error = %e, "enrolment query refused");
                 Err(e.into())
             }
-        }
-    }
-}
-
-/// Runs a trustee handler off the async threads (proof checks, fsync) and maps its error.
-async fn trustee_call(
-    agg: &Arc<Aggregator>,
-    req: Request<pb::SignedMessage>,
-    handler: fn(&SecureDesk, &pb::SignedMessage) -> Result<pb::SignedMessage, AggError>,
-) -> Result<Response<pb::SignedMessage>, Status> {
-    let agg = agg.clone();
-    let msg = req.into_inner();
-    let signer = sovbench_core::envelope::fingerprint(&msg.signer);
-    let res = tokio::task::spawn_blocking({
-        let agg = agg.clone();
-        move || handler(agg.secure(), &msg)
-    })
-    .await
-    .map_err(|e| Status::internal(format!("trustee operation failed: {e}")))?;
-    let metrics = crate::metrics::Metrics::of(&agg);
-    match res {
-        Ok(m) => {
-            metrics.trustee_message(None);
-            tracing::info!(signer = %signer, "trustee message accepted");
-            Ok(Response::new(m))
-        }
-        Err(e) => {
-            let status = Status::from(e);
-            metrics.trustee_message(Some(status.code()));
-            tracing::info!(signer = %signer, status = ?status.code(), error = status.message(), "trustee message refused");
-            Err(status)
         }
     }
 }
@@ -348,6 +269,7 @@ pub async fn serve_tls(
     let svc = AggregatorServer::new(Service::new(agg.clone()))
         .max_decoding_message_size(sovbench_proto::MAX_MESSAGE_BYTES)
         .max_encoding_message_size(16 * 1024 * 1024);
+    let trustee_svc = trustees::server(Service::new(agg.clone()));
     agg.secure()
         .set_noise_wait(i64::try_from(opts.noise_wait.as_secs()).unwrap_or(i64::MAX));
     let (stop_tx, mut stop_rx) = tokio::sync::watch::channel(false);
@@ -366,7 +288,8 @@ pub async fn serve_tls(
     });
     let router = tonic::transport::Server::builder()
         .timeout(Duration::from_secs(60))
-        .add_service(svc);
+        .add_service(svc)
+        .add_service(trustee_svc);
     let router = crate::admin::add_services(router, &agg).await;
     let res = match tls {
         Some(tls) => {

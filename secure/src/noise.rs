@@ -69,33 +69,37 @@ impl NoiseSpec {
     /// total is X − Y with X, Y ~ Pólya(m/h, α); by Chernoff, P(X ≥ x) ≤ min over θ of
     /// e^(−θx) · ((1 − α) / (1 − α e^θ))^(m/h), and P(|X − Y| > x) ≤ 2 P(X ≥ x).
     pub fn bound(&self) -> u64 {
-        let a = self.alpha();
-        let r = self.trustees as f64 / self.honest() as f64;
-        let log_tail = |x: f64| -> f64 {
-            (1..400)
-                .map(|i| {
-                    let th = -a.ln() * f64::from(i) / 400.0;
-                    -th * x + r * ((1.0 - a).ln() - (1.0 - a * th.exp()).ln())
-                })
-                .fold(0.0, f64::min)
-                + std::f64::consts::LN_2
-        };
-        let target = -40.0 * std::f64::consts::LN_2;
-        let mut hi = 1.0f64;
-        while log_tail(hi) > target && hi < 1e12 {
-            hi *= 2.0;
-        }
-        let mut lo = hi / 2.0;
-        while hi - lo > 1.0 {
-            let mid = (lo + hi) / 2.0;
-            if log_tail(mid) > target {
-                lo = mid;
-            } else {
-                hi = mid;
-            }
-        }
-        hi.ceil() as u64
+        tail_bound(self.alpha(), self.trustees as f64 / self.honest() as f64)
     }
+}
+
+/// The smallest B (an integer) with the Chernoff bound of P(|X − Y| > B) below 2^-40, for X, Y
+/// ~ Pólya(r, a).
+fn tail_bound(a: f64, r: f64) -> u64 {
+    let log_tail = |x: f64| -> f64 {
+        (1..400)
+            .map(|i| {
+                let th = -a.ln() * f64::from(i) / 400.0;
+                -th * x + r * ((1.0 - a).ln() - (1.0 - a * th.exp()).ln())
+            })
+            .fold(0.0, f64::min)
+            + std::f64::consts::LN_2
+    };
+    let target = -40.0 * std::f64::consts::LN_2;
+    let mut hi = 1.0f64;
+    while log_tail(hi) > target && hi < 1e12 {
+        hi *= 2.0;
+    }
+    let mut lo = hi / 2.0;
+    while hi - lo > 1.0 {
+        let mid = (lo + hi) / 2.0;
+        if log_tail(mid) > target {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    hi.ceil() as u64
 }
 
 fn polya<R: rand::CryptoRng + rand::RngCore>(

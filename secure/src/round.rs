@@ -87,6 +87,11 @@ pub const PATH_BLOCK: &str = "path.*";
 /// Largest path bound a round may name.
 pub const MAX_PATH_BOUND: u32 = 8;
 
+/// Most encrypted options in a path block (b slots × (options + 1)): a block costs about 230
+/// bytes per option, and a node's whole signed submission must stay within the 64 KiB message
+/// limit (`MAX_MESSAGE_BYTES`). With b = 3 a round can ask for 13 paths.
+pub const MAX_BLOCK_OPTIONS: usize = 240;
+
 /// Whether `def` is a migration path metric (`path.<category>.<product>`).
 pub fn is_path(def: &MetricDef) -> bool {
     def.value_type == ValueType::Category && path_by_id(&def.id).is_some()
@@ -184,7 +189,7 @@ impl SecureRound {
                 s.path_bound
             )));
         }
-        Ok(SecureRound {
+        let round = SecureRound {
             round_id: p.round_id.clone(),
             committee,
             trustee_keys: c.trustee_keys.clone(),
@@ -194,7 +199,18 @@ impl SecureRound {
             metrics,
             min_cohort: p.min_cohort,
             path_bound: s.path_bound,
-        })
+        };
+        let block = round.path_bound as usize * (round.path_options().len() + 1);
+        if round.bounded_paths() && block > MAX_BLOCK_OPTIONS {
+            return Err(bad(format!(
+                "path bound {} over {} path options is a block of {block} encrypted options, \
+                 more than {MAX_BLOCK_OPTIONS} fit into a submission (ask for fewer paths per \
+                 round or a smaller bound)",
+                round.path_bound,
+                round.path_options().len()
+            )));
+        }
+        Ok(round)
     }
 
     /// The secure part of round parameters, for the aggregator opening a round.
@@ -374,5 +390,53 @@ fn sensitivity(m: &MetricDef) -> f64 {
         ValueType::Boolean => 1.0,
         ValueType::Category => 2.0,
         ValueType::SetOfItems => m.categories.len() as f64,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sovbench_core::paths::path_catalogue;
+
+    fn params(paths: usize, bound: u32) -> pb::RoundParams {
+        let (committee, _) =
+            crate::committee::deal_for_tests(3, 2, &mut rand::rngs::OsRng).expect("committee");
+        let cat = Catalogue::shared();
+        let mut secure =
+            SecureRound::params(&committee, vec![vec![1; 32]; 3], Grid::KindSize, 2.0, 0.0);
+        secure.path_bound = bound;
+        pb::RoundParams {
+            round_id: "r".into(),
+            mode: pb::RoundMode::SecureAggregation as i32,
+            metrics: path_catalogue()
+                .iter()
+                .take(paths)
+                .map(|p| cat.metric(&p.id).expect("path metric").spec())
+                .collect(),
+            min_cohort: 10,
+            secure: Some(secure),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn the_path_bound_is_checked_against_the_paths_and_the_message_limit() {
+        let r = SecureRound::from_params(&params(7, 3)).expect("7 paths, bound 3");
+        assert_eq!(r.path_bound, 3);
+        assert_eq!(r.sensitivity(), 6.0);
+        // 13 paths with bound 3: 3 × (78 + 1) = 237 options fit; 14 paths do not.
+        assert!(SecureRound::from_params(&params(13, 3)).is_ok());
+        let err = SecureRound::from_params(&params(14, 3)).expect_err("too large a block");
+        assert!(err.to_string().contains("fit into a submission"), "{err}");
+        // A bound above the number of paths, or above the largest bound, is refused.
+        let err = SecureRound::from_params(&params(2, 3)).expect_err("bound above paths");
+        assert!(
+            err.to_string().contains("path bound 3 with 2 path metrics"),
+            "{err}"
+        );
+        assert!(SecureRound::from_params(&params(9, MAX_PATH_BOUND + 1)).is_err());
+        // Without a bound every path costs 2.
+        let free = SecureRound::from_params(&params(7, 0)).expect("no bound");
+        assert_eq!(free.sensitivity(), 14.0);
     }
 }

@@ -9,15 +9,17 @@ use std::time::Duration;
 use sovbench_core::envelope::{self, Identity};
 use sovbench_core::pb;
 use sovbench_core::pb::aggregator_client::AggregatorClient;
+use sovbench_core::pb::trustee_desk_client::TrusteeDeskClient;
 use tokio::sync::OnceCell;
 use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint, Identity as TlsIdentity};
 
 use crate::error::{TlsProblem, TrusteeError};
 
 /// Largest answer accepted (bulletin pages, announcements with every trustee's noise).
-const MAX_DECODING_BYTES: usize = 64 * 1024 * 1024;
-/// Largest request sent (noise and decryption shares of every announced cell).
-const MAX_ENCODING_BYTES: usize = 16 * 1024 * 1024;
+const MAX_DECODING_BYTES: usize = sovbench_proto::MAX_TRUSTEE_ANSWER_BYTES;
+/// Largest request sent (noise and decryption shares of every announced cell): what the
+/// aggregator's `TrusteeDesk` accepts.
+const MAX_ENCODING_BYTES: usize = sovbench_proto::MAX_TRUSTEE_MESSAGE_BYTES;
 
 /// A verified answer of the aggregator.
 #[derive(Debug, Clone)]
@@ -36,7 +38,7 @@ pub struct Client {
     url: String,
     aggregator_key: Vec<u8>,
     tls: ClientTls,
-    client: OnceCell<AggregatorClient<Channel>>,
+    channel: OnceCell<Channel>,
 }
 
 /// Maps a gRPC status of `call` to a trustee error: transport trouble is
@@ -171,7 +173,7 @@ impl Client {
             url: url.to_string(),
             aggregator_key,
             tls,
-            client: OnceCell::new(),
+            channel: OnceCell::new(),
         }
     }
 
@@ -180,11 +182,25 @@ impl Client {
         &self.url
     }
 
-    async fn client(&self) -> Result<AggregatorClient<Channel>, TrusteeError> {
-        self.client
+    async fn channel(&self) -> Result<Channel, TrusteeError> {
+        self.channel
             .get_or_try_init(|| connect(&self.url, &self.tls))
             .await
             .cloned()
+    }
+
+    /// The `Aggregator` service (round parameters).
+    async fn client(&self) -> Result<AggregatorClient<Channel>, TrusteeError> {
+        Ok(AggregatorClient::new(self.channel().await?)
+            .max_decoding_message_size(MAX_DECODING_BYTES)
+            .max_encoding_message_size(MAX_ENCODING_BYTES))
+    }
+
+    /// The `TrusteeDesk` service (DKG relay, bulletin, announcements, shares).
+    async fn desk(&self) -> Result<TrusteeDeskClient<Channel>, TrusteeError> {
+        Ok(TrusteeDeskClient::new(self.channel().await?)
+            .max_decoding_message_size(MAX_DECODING_BYTES)
+            .max_encoding_message_size(MAX_ENCODING_BYTES))
     }
 
     fn answer(
@@ -224,7 +240,7 @@ impl Client {
             id,
             pb::trustee_query::Query::DkgCeremony(ceremony.to_string()),
         )?;
-        let res = self.client().await?.dkg_fetch(msg).await;
+        let res = self.desk().await?.dkg_fetch(msg).await;
         match self.answer("DkgFetch", res)?.body {
             pb::payload::Body::DkgBoard(b) => Ok(b),
             other => Err(wrong_kind("DkgFetch", &other)),
@@ -234,7 +250,7 @@ impl Client {
     /// Posts a DKG message.
     pub async fn dkg_post(&self, id: &Identity, m: pb::DkgMessage) -> Result<(), TrusteeError> {
         let msg = id.seal(pb::payload::Body::DkgMessage(m));
-        let res = self.client().await?.dkg_post(msg.clone()).await;
+        let res = self.desk().await?.dkg_post(msg.clone()).await;
         self.acknowledged("DkgPost", &msg, res)
     }
 
@@ -245,7 +261,7 @@ impl Client {
         req: pb::BulletinRequest,
     ) -> Result<pb::BulletinPage, TrusteeError> {
         let msg = query(id, pb::trustee_query::Query::Bulletin(req))?;
-        let res = self.client().await?.get_bulletin(msg).await;
+        let res = self.desk().await?.get_bulletin(msg).await;
         match self.answer("GetBulletin", res)?.body {
             pb::payload::Body::BulletinPage(p) => Ok(p),
             other => Err(wrong_kind("GetBulletin", &other)),
@@ -263,7 +279,7 @@ impl Client {
             id,
             pb::trustee_query::Query::AnnouncementRound(round.to_string()),
         )?;
-        let res = self.client().await?.get_announcement(msg).await;
+        let res = self.desk().await?.get_announcement(msg).await;
         if let Err(s) = &res {
             if s.code() == tonic::Code::NotFound {
                 return Ok(None);
@@ -278,13 +294,13 @@ impl Client {
 
     /// Posts signed noise shares (the stored message, so a repeat sends the same bytes).
     pub async fn post_noise(&self, msg: &pb::SignedMessage) -> Result<(), TrusteeError> {
-        let res = self.client().await?.post_noise(msg.clone()).await;
+        let res = self.desk().await?.post_noise(msg.clone()).await;
         self.acknowledged("PostNoise", msg, res)
     }
 
     /// Posts signed decryption shares.
     pub async fn post_decryption(&self, msg: &pb::SignedMessage) -> Result<(), TrusteeError> {
-        let res = self.client().await?.post_decryption(msg.clone()).await;
+        let res = self.desk().await?.post_decryption(msg.clone()).await;
         self.acknowledged("PostDecryption", msg, res)
     }
 
@@ -309,7 +325,7 @@ impl Client {
     }
 }
 
-async fn connect(url: &str, tls: &ClientTls) -> Result<AggregatorClient<Channel>, TrusteeError> {
+async fn connect(url: &str, tls: &ClientTls) -> Result<Channel, TrusteeError> {
     let mut endpoint = Endpoint::from_shared(url.to_string())
         .map_err(|e| TrusteeError::Config(format!("aggregator address {url:?} is invalid: {e}")))?
         .connect_timeout(Duration::from_secs(5))
@@ -333,7 +349,5 @@ async fn connect(url: &str, tls: &ClientTls) -> Result<AggregatorClient<Channel>
             url: url.to_string(),
             reason: sovbench_core::display::error_chain(&e),
         })?;
-    Ok(AggregatorClient::new(channel)
-        .max_decoding_message_size(MAX_DECODING_BYTES)
-        .max_encoding_message_size(MAX_ENCODING_BYTES))
+    Ok(channel)
 }

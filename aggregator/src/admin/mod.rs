@@ -53,6 +53,9 @@ pub async fn add_services(router: Router, agg: &Arc<Aggregator>) -> Router {
         .set_serving::<pb::aggregator_server::AggregatorServer<crate::service::Service>>()
         .await;
     reporter
+        .set_serving::<pb::trustee_desk_server::TrusteeDeskServer<crate::service::Service>>()
+        .await;
+    reporter
         .set_serving::<pb::admin_server::AdminServer<server::AdminService>>()
         .await;
     let router = router.add_service(health);

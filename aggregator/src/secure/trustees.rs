@@ -13,7 +13,7 @@ use sovbench_secure::Ciphertext;
 
 use super::announce::{self, DECRYPT, NOISE};
 use super::{LoadedRound, SecureDesk};
-use crate::admission::{enrolled, open_checked, wrong_kind};
+use crate::admission::{enrolled, open_checked_trustee, wrong_kind};
 use crate::error::AggError;
 use crate::model::RoundStatus;
 
@@ -157,7 +157,7 @@ impl SecureDesk {
 
     /// `PostNoise`: a trustee's encrypted noise for every component of every announced cell.
     pub fn post_noise(&self, msg: &pb::SignedMessage) -> Result<pb::SignedMessage, AggError> {
-        let verified = open_checked(msg)?;
+        let verified = open_checked_trustee(msg)?;
         let n = match verified.body {
             pb::payload::Body::NoiseShares(n) => n,
             other => return Err(wrong_kind("noise shares", &other)),
@@ -206,7 +206,7 @@ impl SecureDesk {
 
     /// `PostDecryption`: a trustee's verifiable decryption shares; every share is checked.
     pub fn post_decryption(&self, msg: &pb::SignedMessage) -> Result<pb::SignedMessage, AggError> {
-        let verified = open_checked(msg)?;
+        let verified = open_checked_trustee(msg)?;
         let d = match verified.body {
             pb::payload::Body::DecryptionShares(d) => d,
             other => return Err(wrong_kind("decryption shares", &other)),

@@ -500,7 +500,7 @@ async fn a_tampered_decryption_share_is_refused_naming_the_trustee() {
             shares,
         }))
     };
-    let mut grpc = pb::aggregator_client::AggregatorClient::connect(fed.url.clone())
+    let mut grpc = pb::trustee_desk_client::TrusteeDeskClient::connect(fed.url.clone())
         .await
         .expect("connect");
     // Tampered: share 0 is a valid share of trustee 2, but of another ciphertext (twice the

@@ -1,7 +1,8 @@
 //! Migration paths in mode secure under a path bound (docs/SECURE-AGGREGATION.md, "Paths"): real
 //! aggregator, trustees and nodes; the round's path metrics travel as one block of b slots, stage
 //! shares and roll-back rates are published from the decrypted stage sums, "not on the path" is
-//! never decrypted; and a submission that does not keep to the bound is refused over gRPC.
+//! never decrypted; a submission that does not keep to the bound is refused over gRPC; and the
+//! trustees' large messages go to the `TrusteeDesk` service while a node's stay within 64 KiB.
 
 use rand::rngs::OsRng;
 use sovbench_core::catalogue::TrueValue;
@@ -197,5 +198,51 @@ async fn a_submission_that_breaks_the_path_bound_is_refused_over_grpc() {
         .aggregator
         .submission_stored(&fed.round_id, me.public_key())
         .expect("lookup"));
+    fed.shutdown().await.expect("shutdown");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn trustee_messages_above_64_kib_reach_the_desk_node_messages_do_not() {
+    // Noise shares of a wide round are far larger than a node's 64 KiB: the TrusteeDesk service
+    // takes them (and refuses this one for its signer, a stranger), while the Aggregator
+    // service still refuses a submission of that size at the transport.
+    let fed = start(&config(6, 33)).await.expect("federation");
+    let (stranger, _) = Identity::generate().expect("key");
+    let big = stranger.seal(pb::payload::Body::NoiseShares(pb::NoiseShares {
+        round_id: fed.round_id.clone(),
+        announcement_sha256: vec![0; 32],
+        trustee: 0,
+        ciphertexts: vec![vec![7u8; 64]; 3_000],
+    }));
+    assert!(prost::Message::encoded_len(&big) > 150_000);
+    let mut desk = pb::trustee_desk_client::TrusteeDeskClient::connect(fed.url.clone())
+        .await
+        .expect("connect")
+        .max_encoding_message_size(sovbench_proto::MAX_TRUSTEE_MESSAGE_BYTES);
+    expect_code(
+        desk.post_noise(big).await,
+        tonic::Code::PermissionDenied,
+        "is not trustee 0 of round",
+    );
+    let mut agg = pb::aggregator_client::AggregatorClient::connect(fed.url.clone())
+        .await
+        .expect("connect")
+        .max_encoding_message_size(sovbench_proto::MAX_TRUSTEE_MESSAGE_BYTES);
+    let huge = stranger.seal(pb::payload::Body::Submission(pb::Submission {
+        round_id: fed.round_id.clone(),
+        encrypted: vec![pb::EncryptedValue {
+            metric: PATH_BLOCK.into(),
+            value: vec![b'x'; 150_000],
+        }],
+        ..Default::default()
+    }));
+    let status = agg.submit(huge).await.expect_err("too large");
+    assert!(
+        matches!(
+            status.code(),
+            tonic::Code::ResourceExhausted | tonic::Code::OutOfRange
+        ),
+        "{status:?}"
+    );
     fed.shutdown().await.expect("shutdown");
 }
