@@ -65,7 +65,7 @@ type Ranges = HashMap<u64, Arc<PreparedRange<Group>>>;
 /// The prepared range `0..upper` (its group elements precomputed), made once per range and kept:
 /// preparing costs a scalar multiplication per admissible value, as much as a good part of the
 /// proof check itself.
-fn prepared_range(upper: u64) -> Arc<PreparedRange<Group>> {
+pub(crate) fn prepared_range(upper: u64) -> Arc<PreparedRange<Group>> {
     static CACHE: OnceLock<Mutex<Ranges>> = OnceLock::new();
     let cache = CACHE.get_or_init(|| Mutex::new(HashMap::new()));
     if let Some(r) = cache.lock().ok().and_then(|c| c.get(&upper).cloned()) {

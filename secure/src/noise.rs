@@ -17,6 +17,8 @@ use rand_distr::{Distribution as _, Gamma, Poisson};
 
 use crate::{Ciphertext, PublicKey, SecureError};
 
+pub mod proof;
+
 /// The target noise of a cell and the committee it is split over.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct NoiseSpec {
@@ -70,6 +72,13 @@ impl NoiseSpec {
     /// e^(−θx) · ((1 − α) / (1 − α e^θ))^(m/h), and P(|X − Y| > x) ≤ 2 P(X ≥ x).
     pub fn bound(&self) -> u64 {
         tail_bound(self.alpha(), self.trustees as f64 / self.honest() as f64)
+    }
+
+    /// The bound B of one trustee's share, Pólya(1/h, α) − Pólya(1/h, α): P(|share| > B) <
+    /// 2^-40 (the same Chernoff bound with shape 1/h). A trustee proves its share in [−B, B]
+    /// ([`proof`]); a draw beyond it is drawn again.
+    pub fn share_bound(&self) -> u64 {
+        tail_bound(self.alpha(), 1.0 / self.honest() as f64)
     }
 }
 

@@ -134,8 +134,11 @@ pub fn run(n: usize, m: usize, t: usize, threads: usize) -> anyhow::Result<Secur
     let mut noisy: Vec<Ciphertext> = Vec::new();
     for (c, _) in cells.values() {
         let mut c = *c;
+        // Every trustee's share, bounded and range-proved, and its proof checked.
         for _ in 0..m {
-            c += noise::encrypt(&key, noise::share(&spec, &mut rng)?, &mut rng);
+            let v = noise::proof::bounded_share(&spec, &mut rng)?;
+            let (shifted, proof) = noise::proof::prove(&key, &spec, v, &mut rng)?;
+            c += noise::proof::open(&key, &spec, shifted, &proof)?;
         }
         noisy.push(c);
     }

@@ -8,7 +8,7 @@ use prost::Message as _;
 use sovbench_core::envelope;
 use sovbench_core::pb;
 use sovbench_secure::bulletin::{self, Tally};
-use sovbench_secure::noise::{self, NoiseSpec};
+use sovbench_secure::noise;
 use sovbench_secure::round::SecureRound;
 use sovbench_secure::{grid, Ciphertext, SecureError};
 
@@ -168,22 +168,13 @@ pub fn draw_noise<R: rand::CryptoRng + rand::RngCore>(
     announcement_sha256: &[u8; 32],
     rng: &mut R,
 ) -> Result<pb::NoiseShares, SecureError> {
-    let (m, t) = (round.committee.size(), round.committee.threshold());
-    let width = round.cell_width();
-    let mut ciphertexts = Vec::with_capacity(ann.cells.len() * width);
-    for cell in &ann.cells {
-        let spec = NoiseSpec::new(cell.scale, m, t)?;
-        for _ in 0..width {
-            let v = noise::share(&spec, rng)?;
-            let c = noise::encrypt(round.committee.key(), v, rng);
-            ciphertexts.push(bulletin::ciphertext_to_bytes(&c));
-        }
-    }
+    let (ciphertexts, range_proofs) = noise::proof::draw_cells(round, &ann.cells, rng)?;
     Ok(pb::NoiseShares {
         round_id: ann.round_id.clone(),
         announcement_sha256: announcement_sha256.to_vec(),
         trustee: index,
         ciphertexts,
+        range_proofs,
     })
 }
 
@@ -282,8 +273,12 @@ pub fn check_decrypt(
                 ns.ciphertexts.len()
             )));
         }
-        for (s, c) in total.iter_mut().zip(&ns.ciphertexts) {
-            *s += bulletin::ciphertext_from_bytes(c).map_err(|e| what(e.to_string()))?;
+        // Every share's range proof is checked here too: the trustee decrypts only sums whose
+        // noise it knows to be bounded.
+        let shares = noise::proof::cell_noise(round, &ann.cells, &ns, true)
+            .map_err(|e| what(e.to_string()))?;
+        for (s, c) in total.iter_mut().zip(shares) {
+            *s += c;
         }
     }
     if !own_included {

@@ -52,7 +52,7 @@ impl SecureDesk {
         if let Some((decrypt_msg, decrypt)) = decrypt {
             announcement_sha256 = sovbench_core::sha256(&decrypt_msg.payload).to_vec();
             noise_shares = decrypt.noise.len();
-            let finals = final_ciphertexts(&announce::sums(st)?, decrypt)?;
+            let finals = final_ciphertexts(&l.round, &announce::sums(st)?, decrypt)?;
             let posts: Vec<([u8; 32], Vec<DecryptionShare>)> = self
                 .store
                 .trustee_posts(round_id, DECRYPT)?

@@ -11,9 +11,8 @@ use sovbench_core::clock::TestClock;
 use sovbench_core::cohort::{CohortAttributes, Kind, SizeClass};
 use sovbench_core::envelope::{self, Identity};
 use sovbench_core::pb;
-use sovbench_secure::bulletin::{ciphertext_to_bytes, Tally};
+use sovbench_secure::bulletin::Tally;
 use sovbench_secure::committee::{self, Committee};
-use sovbench_secure::noise::{self, NoiseSpec};
 use sovbench_secure::round::{Grid, SecureRound};
 use sovbench_secure::{decryption, encoding, grid, Ciphertext, Trustee};
 
@@ -162,25 +161,18 @@ fn noise_post(
     f: &Fixture,
     i: usize,
     ann: &(pb::SignedMessage, pb::Announcement),
-    width: usize,
+    _width: usize,
 ) -> pb::SignedMessage {
-    let mut cts = Vec::new();
-    for c in &ann.1.cells {
-        let spec = NoiseSpec::new(c.scale, 5, 3).expect("spec");
-        for _ in 0..width {
-            let v = noise::share(&spec, &mut OsRng).expect("noise");
-            cts.push(ciphertext_to_bytes(&noise::encrypt(
-                f.committee.key(),
-                v,
-                &mut OsRng,
-            )));
-        }
-    }
+    let round =
+        SecureRound::from_params(&f.agg.round_params("s1").expect("params")).expect("round");
+    let (cts, proofs) =
+        sovbench_secure::noise::proof::draw_cells(&round, &ann.1.cells, &mut OsRng).expect("noise");
     f.keys[i].seal(pb::payload::Body::NoiseShares(pb::NoiseShares {
         round_id: "s1".into(),
         announcement_sha256: sovbench_core::sha256(&ann.0.payload).to_vec(),
         trustee: i as u32,
         ciphertexts: cts,
+        range_proofs: proofs,
     }))
 }
 
@@ -216,8 +208,10 @@ fn finals(f: &Fixture, round: &SecureRound, decrypt: &pb::Announcement) -> Vec<C
         let pb::payload::Body::NoiseShares(n) = body(&msg) else {
             panic!("not noise")
         };
-        for (o, c) in out.iter_mut().zip(&n.ciphertexts) {
-            *o += sovbench_secure::bulletin::ciphertext_from_bytes(c).expect("ciphertext");
+        let noise = sovbench_secure::noise::proof::cell_noise(round, &decrypt.cells, &n, true)
+            .expect("proved noise");
+        for (o, c) in out.iter_mut().zip(noise) {
+            *o += c;
         }
     }
     out
@@ -332,6 +326,41 @@ async fn a_secure_round_publishes_after_noise_and_t_decryptions_and_refuses_what
         f.agg.secure().post_noise(&foreign_post),
         Err(AggError::NotTrustee { .. })
     ));
+    // A noise post with one share too many, or a share far beyond the bound (with a proof of a
+    // wider range), is refused.
+    let good = noise_post(&f, 0, &ann, width);
+    let pb::payload::Body::NoiseShares(mut ns) = body(&good) else {
+        panic!("not noise")
+    };
+    ns.ciphertexts.push(ns.ciphertexts[0].clone());
+    ns.range_proofs.push(ns.range_proofs[0].clone());
+    let longer = f.keys[0].seal(pb::payload::Body::NoiseShares(ns));
+    let err = f.agg.secure().post_noise(&longer).expect_err("refused");
+    assert!(err.to_string().contains("noise ciphertexts and"), "{err}");
+    let spec = sovbench_secure::noise::NoiseSpec::new(ann.1.cells[0].scale, 5, 3).expect("spec");
+    let b = spec.share_bound();
+    let wide = sovbench_secure::noise::proof::prove(
+        f.committee.key(),
+        &sovbench_secure::noise::NoiseSpec::new(ann.1.cells[0].scale * 100.0, 5, 3).expect("spec"),
+        (10 * b) as i64,
+        &mut OsRng,
+    )
+    .expect("a proof for a hundredfold scale");
+    let mut big = match body(&good) {
+        pb::payload::Body::NoiseShares(ns) => ns,
+        _ => unreachable!(),
+    };
+    big.ciphertexts[0] = sovbench_secure::bulletin::ciphertext_to_bytes(&wide.0);
+    big.range_proofs[0] = serde_json::to_vec(&wide.1).expect("json");
+    let err = f
+        .agg
+        .secure()
+        .post_noise(&f.keys[0].seal(pb::payload::Body::NoiseShares(big)))
+        .expect_err("a share beyond the bound");
+    assert!(
+        matches!(err, AggError::BadTrusteeMessage(_)) && err.to_string().contains("range proof"),
+        "{err}"
+    );
     // h = 3 noise posts before the noise wait: no DECRYPT yet.
     for i in 0..3 {
         let post = noise_post(&f, i, &ann, width);
@@ -423,7 +452,13 @@ async fn a_secure_round_publishes_after_noise_and_t_decryptions_and_refuses_what
         (all.estimate - mean).abs() <= 2.0 / 12.0 + 1e-9,
         "{all:?} {mean}"
     );
-    assert!(all.ci_low <= mean && mean <= all.ci_high, "{all:?} {mean}");
+    // The exact 95% interval at this scale has half-width 0 (P(noise = 0) ≈ 0.99), so it misses
+    // the mean in about one round in a hundred; its coverage is tested over 2,000 rounds in
+    // `sovbench_secure::publish`. Here: the interval is centred on the estimate.
+    assert!(
+        all.ci_low <= all.estimate && all.estimate <= all.ci_high,
+        "{all:?}"
+    );
     assert_eq!(f.agg.publish("s1").expect("again"), publication);
     assert!(f.agg.unpublished_rounds().expect("rounds").is_empty());
 }

@@ -7,8 +7,9 @@
 use prost::Message as _;
 use sovbench_core::envelope::fingerprint;
 use sovbench_core::pb;
-use sovbench_secure::bulletin::ciphertext_from_bytes;
 use sovbench_secure::decryption::{self, DecryptionShare};
+use sovbench_secure::noise::proof::cell_noise;
+use sovbench_secure::round::SecureRound;
 use sovbench_secure::Ciphertext;
 
 use super::announce::{self, DECRYPT, NOISE};
@@ -17,27 +18,34 @@ use crate::admission::{enrolled, open_checked_trustee, wrong_kind};
 use crate::error::AggError;
 use crate::model::RoundStatus;
 
-/// The ciphertexts of a noise post (its signature was verified when it was stored).
-pub fn noise_ciphertexts(bytes: &[u8]) -> Result<Vec<Ciphertext>, AggError> {
+/// The noise ciphertexts of a stored (verified at acceptance) noise post for the announced
+/// `cells`, the shift by the share bound removed.
+pub fn noise_ciphertexts(
+    round: &SecureRound,
+    cells: &[pb::AnnouncedCell],
+    bytes: &[u8],
+) -> Result<Vec<Ciphertext>, AggError> {
     let msg = pb::SignedMessage::decode(bytes)?;
     match pb::Payload::decode(msg.payload.as_slice())?.body {
-        Some(pb::payload::Body::NoiseShares(n)) => n
-            .ciphertexts
-            .iter()
-            .map(|c| ciphertext_from_bytes(c).map_err(|e| AggError::Storage(e.to_string())))
-            .collect(),
+        Some(pb::payload::Body::NoiseShares(n)) => {
+            cell_noise(round, cells, &n, false).map_err(|e| AggError::Storage(e.to_string()))
+        }
         _ => Err(AggError::Storage("a stored noise post is no noise".into())),
     }
 }
 
 /// The ciphertexts the trustees decrypt: announced sums plus every included noise post.
 pub fn final_ciphertexts(
+    round: &SecureRound,
     sums: &[Ciphertext],
     decrypt: &pb::Announcement,
 ) -> Result<Vec<Ciphertext>, AggError> {
     let mut out = sums.to_vec();
     for post in &decrypt.noise {
-        for (o, n) in out.iter_mut().zip(noise_ciphertexts(post)?) {
+        for (o, n) in out
+            .iter_mut()
+            .zip(noise_ciphertexts(round, &decrypt.cells, post)?)
+        {
             *o += n;
         }
     }
@@ -185,22 +193,9 @@ impl SecureDesk {
                 detail: "the noise set is fixed already; post decryption shares".into(),
             });
         }
-        let want = noise.cells.len() * l.round.cell_width();
-        if n.ciphertexts.len() != want {
-            return Err(AggError::BadTrusteeMessage(format!(
-                "trustee {trustee}: {} noise ciphertexts, the announcement needs {want}",
-                n.ciphertexts.len()
-            )));
-        }
-        if let Some(i) = n
-            .ciphertexts
-            .iter()
-            .position(|c| ciphertext_from_bytes(c).is_err())
-        {
-            return Err(AggError::BadTrusteeMessage(format!(
-                "trustee {trustee}: noise ciphertext {i} does not decode"
-            )));
-        }
+        // Length, decoding and every share's range proof (|share| ≤ B).
+        cell_noise(&l.round, &noise.cells, &n, true)
+            .map_err(|e| AggError::BadTrusteeMessage(format!("trustee {trustee}: {e}")))?;
         self.store_post(&n.round_id, NOISE, trustee, msg)
     }
 
@@ -226,7 +221,7 @@ impl SecureDesk {
         }
         let st = announce::state(&self.store, &d.round_id)?
             .ok_or_else(|| AggError::Storage(format!("round {}: no sums", d.round_id)))?;
-        let finals = final_ciphertexts(&announce::sums(&st)?, &decrypt)?;
+        let finals = final_ciphertexts(&l.round, &announce::sums(&st)?, &decrypt)?;
         if d.shares.len() != finals.len() {
             return Err(AggError::BadTrusteeMessage(format!(
                 "trustee {trustee}: {} decryption shares, the announcement needs {}",

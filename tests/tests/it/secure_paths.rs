@@ -213,6 +213,7 @@ async fn trustee_messages_above_64_kib_reach_the_desk_node_messages_do_not() {
         announcement_sha256: vec![0; 32],
         trustee: 0,
         ciphertexts: vec![vec![7u8; 64]; 3_000],
+        range_proofs: Vec::new(),
     }));
     assert!(prost::Message::encoded_len(&big) > 150_000);
     let mut desk = pb::trustee_desk_client::TrusteeDeskClient::connect(fed.url.clone())

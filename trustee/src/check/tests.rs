@@ -425,7 +425,9 @@ fn decrypt_yields_the_trustees_own_sums_plus_the_included_noise() {
                     pb::payload::Body::NoiseShares(ns) => ns,
                     _ => unreachable!(),
                 };
-                let c = bulletin::ciphertext_from_bytes(&ns.ciphertexts[i]).expect("ct");
+                // The posted ciphertext encrypts share + B; the proved share is its opening.
+                let c = sovbench_secure::noise::proof::cell_noise(&f.round, &ann.cells, &ns, true)
+                    .expect("proved noise")[i];
                 decrypt_with_all(&f, c)
             })
             .sum();
