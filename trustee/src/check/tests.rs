@@ -525,3 +525,41 @@ fn a_decrypt_announcement_with_too_little_or_forged_noise_is_refused() {
         refusal_of(check_decrypt(&f.round, &record, ME, &ann, &h)).contains("this trustee checked")
     );
 }
+
+#[test]
+fn decrypt_refuses_an_included_noise_share_without_a_valid_range_proof() {
+    // The aggregator checks the proofs when a post arrives; a trustee does not rely on that and
+    // checks every included post again: a share moved to another component's proof (or a share
+    // beyond the bound) is refused, so it never decrypts a sum with unbounded noise.
+    let f = fixture();
+    let (record, noise_ann, noise) = noise_phase(&f);
+    let mut ns = match sovbench_core::envelope::open(&noise[1])
+        .expect("signed")
+        .body
+    {
+        pb::payload::Body::NoiseShares(ns) => ns,
+        _ => unreachable!(),
+    };
+    let spec =
+        sovbench_secure::noise::NoiseSpec::new(noise_ann.cells[0].scale, 5, 3).expect("spec");
+    let b = spec.share_bound() as i64;
+    let wide = sovbench_secure::noise::NoiseSpec::new(noise_ann.cells[0].scale * 100.0, 5, 3)
+        .expect("spec");
+    let (c, proof) = sovbench_secure::noise::proof::prove(
+        f.round.committee.key(),
+        &wide,
+        10 * b,
+        &mut rand::rngs::OsRng,
+    )
+    .expect("proof of a wider range");
+    ns.ciphertexts[0] = bulletin::ciphertext_to_bytes(&c);
+    ns.range_proofs[0] = serde_json::to_vec(&proof).expect("json");
+    let forged = f.trustees[1].seal(pb::payload::Body::NoiseShares(ns));
+    let (ann, h) = decrypt_announcement(
+        &noise_ann,
+        &record,
+        &[&noise[ME as usize], &forged, &noise[2]],
+    );
+    let why = refusal_of(check_decrypt(&f.round, &record, ME, &ann, &h));
+    assert!(why.contains("range proof"), "{why}");
+}
