@@ -133,6 +133,20 @@ impl Serving {
             .collect()
     }
 
+    /// The log lines with `message`, once there are at least `n` of them (the server's stderr is
+    /// read by a thread, so a line written just before an answer may arrive after it); waits up
+    /// to 10 s, then returns what there is.
+    pub fn log_lines_at_least(&self, message: &str, n: usize) -> Vec<String> {
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            let lines = self.log_lines(message);
+            if lines.len() >= n || std::time::Instant::now() > deadline {
+                return lines;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
     /// `GET path` on the metrics listener: status line and body.
     pub fn http_get(&self, path: &str) -> (String, String) {
         let mut s = std::net::TcpStream::connect(&self.metrics).expect("connect metrics");
