@@ -315,6 +315,8 @@ pub fn unb64(text: &str) -> Result<Vec<u8>, base64::DecodeError> {
     base64::engine::general_purpose::STANDARD.decode(text.trim())
 }
 
+mod text;
+
 #[cfg(test)]
 mod tests {
     use super::*;

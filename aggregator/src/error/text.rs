@@ -4,7 +4,6 @@
 //! arm), so that a new variant cannot go without a German text.
 
 use sovbench_core::display::echo;
-use sovbench_core::envelope::EnvelopeError;
 use sovbench_core::i18n::Lang;
 use sovbench_core::peers::MAX_SEALED_CARD;
 use sovbench_core::vocab::Stage;
@@ -38,7 +37,7 @@ impl AggError {
             AggError::Storage(detail) => format!("Speicher: {detail}"),
             AggError::Json(e) => format!("gespeicherter Datensatz: {e}"),
             AggError::Decode(e) => format!("Nachricht nicht dekodierbar: {e}"),
-            AggError::Envelope(e) => envelope_german(e),
+            AggError::Envelope(e) => e.localised(Lang::De),
             AggError::Cohort(e) => format!("ungültiges Kohortenmerkmal: {e}"),
             AggError::UnknownKey(key) => {
                 format!("Schlüssel {key} ist in diesem Konsortium nicht aufgenommen")
@@ -79,7 +78,7 @@ impl AggError {
                  Ed25519-Schlüssels), erhalten: {len}"
             ),
             AggError::WeakPublicKey(e) => {
-                format!("Aufnahme abgelehnt: {}", envelope_german(e))
+                format!("Aufnahme abgelehnt: {}", e.localised(Lang::De))
             }
             AggError::BadRoundId(id) => format!(
                 "Rundenkennung {:?} muss aus 1 bis 64 Buchstaben, Ziffern, '.', '_' oder '-' \
@@ -220,41 +219,6 @@ impl AggError {
             AggError::Io { path, source } => {
                 format!("Datei {path} nicht lesbar oder schreibbar: {source}")
             }
-        }
-    }
-}
-
-/// A signature or key-file error in German, with the same information as its English text.
-fn envelope_german(e: &EnvelopeError) -> String {
-    match e {
-        EnvelopeError::BadSignature(key) => {
-            format!("Signatur prüft nicht für den Unterzeichner {key}")
-        }
-        EnvelopeError::BadSignerLength(len) => format!(
-            "der Unterzeichner muss ein roher 32 Bytes langer Ed25519-Schlüssel sein, erhalten: \
-             {len} Bytes"
-        ),
-        EnvelopeError::WeakKey { key, reason } => {
-            format!("öffentlicher Schlüssel {key} ist kein gültiger Ed25519-Schlüssel: {reason}")
-        }
-        EnvelopeError::Decode(e) => {
-            format!("der Inhalt ist keine gültige sovbench-Nachricht: {e}")
-        }
-        EnvelopeError::Version(got, ours) => {
-            format!("der Inhalt hat Protokollversion {got}, dieses Programm spricht Version {ours}")
-        }
-        EnvelopeError::WrongKind { expected, got } => {
-            format!("erwartet war eine Nachricht der Art {expected}, erhalten: {got}")
-        }
-        EnvelopeError::KeyFile { path, source } => format!("Schlüsseldatei {path}: {source}"),
-        EnvelopeError::KeyExists(path) => format!(
-            "Schlüsseldatei {path} gibt es bereits; eine Identität wird nicht überschrieben"
-        ),
-        EnvelopeError::KeyInvalid(path) => {
-            format!("Schlüsseldatei {path} enthält keinen gültigen Ed25519-Schlüssel")
-        }
-        EnvelopeError::Random => {
-            "der Zufallszahlengenerator des Systems ist ausgefallen".to_string()
         }
     }
 }

@@ -39,7 +39,7 @@ pub(super) fn german(e: &NodeError) -> String {
         NodeError::Storage(reason) => format!("Speicher: {reason}"),
         NodeError::Json(err) => format!("gespeicherter Datensatz nicht lesbar: {err}"),
         NodeError::Decode(err) => format!("Nachricht nicht dekodierbar: {err}"),
-        NodeError::Envelope(err) => format!("Signatur: {err}"),
+        NodeError::Envelope(err) => err.localised(Lang::De),
         NodeError::Assessment(err) => format!("Selbsttest ungültig: {err}"),
         NodeError::Cohort(err) => format!("Profilangabe ungültig: {err}"),
         NodeError::Config(reason) => format!("Konfiguration: {reason}"),

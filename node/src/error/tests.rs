@@ -166,7 +166,8 @@ fn german_texts_keep_the_values_of_the_english_ones() {
                 vec![expected.clone(), got.clone(), "aggregator_key".into()]
             }
             NodeError::Io { path, source } => vec![path.clone(), source.to_string()],
-            NodeError::Envelope(inner) => vec![inner.to_string()],
+            // The signature error itself is German now; the signer is kept.
+            NodeError::Envelope(inner) => vec![inner.localised(Lang::De)],
             NodeError::Assessment(inner) => vec![inner.to_string()],
             NodeError::Cohort(inner) => vec![inner.to_string()],
             NodeError::Secure(inner) => vec![inner.to_string()],

@@ -3,7 +3,6 @@
 //! `trustee.toml` setting or command to fix. Every variant is named (no catch-all arm), so that a
 //! new variant cannot go without a German text.
 
-use sovbench_core::envelope::EnvelopeError;
 use sovbench_core::i18n::Lang;
 use sovbench_core::kv::KvError;
 
@@ -42,7 +41,7 @@ impl TrusteeError {
             TrusteeError::Config(detail) => format!("Konfiguration (trustee.toml): {detail}"),
             TrusteeError::Tls(p) => p.message(Lang::De),
             TrusteeError::Store(e) => store_german(e),
-            TrusteeError::Envelope(e) => envelope_german(e),
+            TrusteeError::Envelope(e) => e.localised(Lang::De),
             TrusteeError::Secure(e) => format!("der Kryptokern lehnt ab: {e}"),
             TrusteeError::Unreachable { url, reason } => {
                 format!("Aggregator {url} nicht erreichbar: {reason}")
@@ -81,41 +80,6 @@ fn store_german(e: &KvError) -> String {
         ),
         KvError::Engine(detail) => format!("Speicher: {detail}"),
         KvError::Decode(detail) => format!("gespeicherter Wert nicht dekodierbar: {detail}"),
-    }
-}
-
-/// A signature or key-file error in German, with the same information as its English text.
-fn envelope_german(e: &EnvelopeError) -> String {
-    match e {
-        EnvelopeError::BadSignature(key) => {
-            format!("Signatur prüft nicht für den Unterzeichner {key}")
-        }
-        EnvelopeError::BadSignerLength(len) => format!(
-            "der Unterzeichner muss ein roher 32 Bytes langer Ed25519-Schlüssel sein, erhalten: \
-             {len} Bytes"
-        ),
-        EnvelopeError::WeakKey { key, reason } => {
-            format!("öffentlicher Schlüssel {key} ist kein gültiger Ed25519-Schlüssel: {reason}")
-        }
-        EnvelopeError::Decode(e) => {
-            format!("der Inhalt ist keine gültige sovbench-Nachricht: {e}")
-        }
-        EnvelopeError::Version(got, ours) => {
-            format!("der Inhalt hat Protokollversion {got}, dieses Programm spricht Version {ours}")
-        }
-        EnvelopeError::WrongKind { expected, got } => {
-            format!("erwartet war eine Nachricht der Art {expected}, erhalten: {got}")
-        }
-        EnvelopeError::KeyFile { path, source } => format!("Schlüsseldatei {path}: {source}"),
-        EnvelopeError::KeyExists(path) => format!(
-            "Schlüsseldatei {path} gibt es bereits; eine Identität wird nicht überschrieben"
-        ),
-        EnvelopeError::KeyInvalid(path) => {
-            format!("Schlüsseldatei {path} enthält keinen gültigen Ed25519-Schlüssel")
-        }
-        EnvelopeError::Random => {
-            "der Zufallszahlengenerator des Systems ist ausgefallen".to_string()
-        }
     }
 }
 
