@@ -34,6 +34,7 @@ pub mod paths;
 pub mod peers;
 pub mod selftest;
 pub mod time;
+pub mod tls_text;
 pub mod vocab;
 
 pub use sovbench_proto::pb;

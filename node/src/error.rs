@@ -53,7 +53,7 @@ pub enum NodeError {
     #[error("configuration: {0}")]
     Config(String),
     /// A TLS setting of `node.toml` cannot be used; names the file and the setting.
-    #[error("{}", .0.message(Lang::En))]
+    #[error("{}", .0.message(Lang::En, &tls::NODE))]
     Tls(TlsProblem),
     /// A file could not be read or written.
     #[error("{path}: {source}")]

@@ -31,7 +31,7 @@ pub enum TrusteeError {
     #[error("configuration: {0}")]
     Config(String),
     /// A TLS setting of `trustee.toml` cannot be used; names the file and the setting.
-    #[error("{}", .0.message(sovbench_core::i18n::Lang::En))]
+    #[error("{}", .0.message(sovbench_core::i18n::Lang::En, &tls::TRUSTEE))]
     Tls(TlsProblem),
     /// The store failed or is locked by another process.
     #[error(transparent)]

@@ -43,7 +43,7 @@ pub(super) fn german(e: &NodeError) -> String {
         NodeError::Assessment(err) => format!("Selbsttest ungültig: {err}"),
         NodeError::Cohort(err) => format!("Profilangabe ungültig: {err}"),
         NodeError::Config(reason) => format!("Konfiguration: {reason}"),
-        NodeError::Tls(problem) => problem.message(Lang::De),
+        NodeError::Tls(problem) => problem.message(Lang::De, &super::tls::NODE),
         NodeError::Io { path, source } => {
             format!("{path}: Lesen oder Schreiben fehlgeschlagen: {source}")
         }

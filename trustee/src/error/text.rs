@@ -14,7 +14,7 @@ impl TrusteeError {
     /// `Display`.
     pub fn localised(&self, lang: Lang) -> String {
         match self {
-            TrusteeError::Tls(p) => p.message(lang),
+            TrusteeError::Tls(p) => p.message(lang, &tls::TRUSTEE),
             TrusteeError::Unreachable { url, reason } => tls::handshake_hint(url, reason, lang)
                 .unwrap_or_else(|| match lang {
                     Lang::De => format!("Aggregator {url} nicht erreichbar: {reason}"),
@@ -39,7 +39,7 @@ impl TrusteeError {
                 "in {dir} ist kein Treuhänder angelegt; zuerst `sovbench-trustee init` ausführen"
             ),
             TrusteeError::Config(detail) => format!("Konfiguration (trustee.toml): {detail}"),
-            TrusteeError::Tls(p) => p.message(Lang::De),
+            TrusteeError::Tls(p) => p.message(Lang::De, &tls::TRUSTEE),
             TrusteeError::Store(e) => store_german(e),
             TrusteeError::Envelope(e) => e.localised(Lang::De),
             TrusteeError::Secure(e) => format!("der Kryptokern lehnt ab: {e}"),

@@ -1,131 +1,22 @@
 //! The TLS problems of the trustee's link to the aggregator, in German and English: each names
 //! the file and the setting of `trustee.toml` to fix (`aggregator_ca`, `client_cert`,
-//! `client_key`, `aggregator_url`, `allow_plaintext`). As on the node (`sovbench-node`), whose
-//! texts these follow.
+//! `client_key`, `aggregator_url`, `allow_plaintext`). The texts are shared with the node
+//! ([`sovbench_core::tls_text`]).
 
 use sovbench_core::i18n::Lang;
+use sovbench_core::tls_text::TlsClient;
+pub use sovbench_core::tls_text::TlsProblem;
 
-/// A TLS setting of `trustee.toml` that cannot be used.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum TlsProblem {
-    /// A file named by a setting cannot be read.
-    Unreadable {
-        /// The setting (`aggregator_ca`, `client_cert`, `client_key`).
-        setting: &'static str,
-        /// The file.
-        path: String,
-        /// The I/O error.
-        reason: String,
-    },
-    /// A file named by a setting holds no PEM block of the expected kind.
-    NotPem {
-        /// The setting.
-        setting: &'static str,
-        /// The file.
-        path: String,
-    },
-    /// tonic refused the TLS settings for the address.
-    Settings {
-        /// The aggregator's address.
-        url: String,
-        /// tonic's reason.
-        reason: String,
-    },
-    /// Plaintext `http://` to an address that is not loopback, without `allow_plaintext`.
-    Plaintext {
-        /// The aggregator's address.
-        url: String,
-    },
-}
-
-/// What the file behind a setting must hold.
-fn expected(setting: &str, lang: Lang) -> &'static str {
-    match setting {
-        "aggregator_ca" => lang.pick(
-            "das CA-Zertifikat, das das Zertifikat des Aggregators signiert hat (PEM, -----BEGIN CERTIFICATE-----)",
-            "the CA certificate that signed the aggregator's certificate (PEM, -----BEGIN CERTIFICATE-----)",
-        ),
-        "client_cert" => lang.pick(
-            "das Client-Zertifikat des Treuhänders (PEM, -----BEGIN CERTIFICATE-----)",
-            "the trustee's client certificate (PEM, -----BEGIN CERTIFICATE-----)",
-        ),
-        _ => lang.pick(
-            "den privaten Schlüssel zum Client-Zertifikat (PEM, -----BEGIN … PRIVATE KEY-----)",
-            "the private key of the client certificate (PEM, -----BEGIN … PRIVATE KEY-----)",
-        ),
-    }
-}
-
-impl TlsProblem {
-    /// The problem in `lang`, naming the file and the setting to fix.
-    pub fn message(&self, lang: Lang) -> String {
-        match (self, lang) {
-            (TlsProblem::Unreadable { setting, path, reason }, Lang::De) => format!(
-                "TLS: {setting} in trustee.toml: die Datei {path} ist nicht lesbar ({reason}); \
-                 {setting} in trustee.toml korrigieren (relative Pfade gelten ab dem \
-                 Datenverzeichnis)"
-            ),
-            (TlsProblem::Unreadable { setting, path, reason }, Lang::En) => format!(
-                "TLS: {setting} in trustee.toml: cannot read {path} ({reason}); correct {setting} \
-                 in trustee.toml (relative paths start at the data directory)"
-            ),
-            (TlsProblem::NotPem { setting, path }, Lang::De) => format!(
-                "TLS: {setting} in trustee.toml: {path} ist keine passende PEM-Datei; {setting} muss \
-                 auf {} zeigen",
-                expected(setting, lang)
-            ),
-            (TlsProblem::NotPem { setting, path }, Lang::En) => format!(
-                "TLS: {setting} in trustee.toml: {path} is not a suitable PEM file; {setting} must \
-                 name {}",
-                expected(setting, lang)
-            ),
-            (TlsProblem::Settings { url, reason }, Lang::De) => format!(
-                "TLS-Einstellungen für {url} (aggregator_ca, client_cert, client_key in \
-                 trustee.toml) unbrauchbar: {reason}"
-            ),
-            (TlsProblem::Settings { url, reason }, Lang::En) => format!(
-                "TLS settings for {url} (aggregator_ca, client_cert, client_key in trustee.toml) \
-                 are unusable: {reason}"
-            ),
-            (TlsProblem::Plaintext { url }, Lang::De) => format!(
-                "aggregator_url {url:?} in trustee.toml ist unverschlüsselt zu einer Adresse, die \
-                 nicht Loopback ist: https:// verwenden (mit aggregator_ca, wenn die CA des \
-                 Aggregators nicht im Vertrauensspeicher des Systems ist) oder \
-                 allow_plaintext = true in trustee.toml setzen (nur in einem vertrauenswürdigen Netz)"
-            ),
-            (TlsProblem::Plaintext { url }, Lang::En) => format!(
-                "aggregator_url {url:?} in trustee.toml is plaintext to an address that is not \
-                 loopback: use https:// (with aggregator_ca if the aggregator's CA is not in the \
-                 system's trust store), or set allow_plaintext = true in trustee.toml for a trusted \
-                 network"
-            ),
-        }
-    }
-}
+/// The trustee as the TLS texts name it.
+pub const TRUSTEE: TlsClient = TlsClient {
+    file: "trustee.toml",
+    whose_de: "des Treuhänders",
+    whose_en: "the trustee's",
+    ca_command: None,
+};
 
 /// For a failed connection to an `https://` address whose transport error points at TLS: the
-/// hint to check `aggregator_ca` (the certificate is not trusted, or the handshake failed).
+/// hint to check `aggregator_ca`.
 pub(crate) fn handshake_hint(url: &str, reason: &str, lang: Lang) -> Option<String> {
-    let https = url
-        .trim_start()
-        .to_ascii_lowercase()
-        .starts_with("https://");
-    let r = reason.to_ascii_lowercase();
-    let tls = ["certificate", "handshake", "tls", "unknownissuer", "alert"]
-        .iter()
-        .any(|w| r.contains(w));
-    (https && tls).then(|| match lang {
-        Lang::De => format!(
-            "TLS-Handshake mit dem Aggregator {url} fehlgeschlagen ({reason}): aggregator_ca in \
-             trustee.toml muss die CA nennen, die das Zertifikat des Aggregators signiert hat \
-             (relativ zum Datenverzeichnis), und der Hostname in aggregator_url muss \
-             im Zertifikat stehen; bei mTLS auch client_cert und client_key prüfen"
-        ),
-        Lang::En => format!(
-            "TLS handshake with the aggregator {url} failed ({reason}): aggregator_ca in \
-             trustee.toml must name the CA that signed the aggregator's certificate \
-             (relative to the data directory), and the host name in aggregator_url must \
-             be in the certificate; with mTLS also check client_cert and client_key"
-        ),
-    })
+    TRUSTEE.handshake_hint(url, reason, lang)
 }

@@ -1,0 +1,249 @@
+//! The TLS problems of a client's link to the aggregator (the node, a trustee), in German and
+//! English: each names the file and the setting of the client's configuration file to fix
+//! (`aggregator_ca`, `client_cert`, `client_key`, `aggregator_url`, `allow_plaintext`). The
+//! client is described by a [`TlsClient`], so that both programs share one text.
+
+use crate::i18n::Lang;
+
+/// The client whose configuration a text names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TlsClient {
+    /// Its configuration file, e.g. `node.toml`.
+    pub file: &'static str,
+    /// Genitive in German, e.g. "des Knotens".
+    pub whose_de: &'static str,
+    /// Possessive in English, e.g. "the node's".
+    pub whose_en: &'static str,
+    /// A command that sets `aggregator_ca` and checks the file, if the client has one.
+    pub ca_command: Option<&'static str>,
+}
+
+/// A TLS setting of the client's configuration that cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TlsProblem {
+    /// A file named by a setting cannot be read.
+    Unreadable {
+        /// The setting (`aggregator_ca`, `client_cert`, `client_key`).
+        setting: &'static str,
+        /// The file.
+        path: String,
+        /// The I/O error.
+        reason: String,
+    },
+    /// A file named by a setting holds no PEM block of the expected kind.
+    NotPem {
+        /// The setting.
+        setting: &'static str,
+        /// The file.
+        path: String,
+    },
+    /// tonic refused the TLS settings for the address.
+    Settings {
+        /// The aggregator's address.
+        url: String,
+        /// tonic's reason.
+        reason: String,
+    },
+    /// Plaintext `http://` to an address that is not loopback, without `allow_plaintext`.
+    Plaintext {
+        /// The aggregator's address.
+        url: String,
+    },
+}
+
+impl TlsClient {
+    /// What the file behind a setting must hold.
+    fn expected(&self, setting: &str, lang: Lang) -> String {
+        match (setting, lang) {
+            ("aggregator_ca", _) => lang
+                .pick(
+                    "das CA-Zertifikat, das das Zertifikat des Aggregators signiert hat (PEM, -----BEGIN CERTIFICATE-----)",
+                    "the CA certificate that signed the aggregator's certificate (PEM, -----BEGIN CERTIFICATE-----)",
+                )
+                .to_string(),
+            ("client_cert", Lang::De) => format!(
+                "das Client-Zertifikat {} (PEM, -----BEGIN CERTIFICATE-----)",
+                self.whose_de
+            ),
+            ("client_cert", Lang::En) => format!(
+                "{} client certificate (PEM, -----BEGIN CERTIFICATE-----)",
+                self.whose_en
+            ),
+            _ => lang
+                .pick(
+                    "den privaten Schlüssel zum Client-Zertifikat (PEM, -----BEGIN … PRIVATE KEY-----)",
+                    "the private key of the client certificate (PEM, -----BEGIN … PRIVATE KEY-----)",
+                )
+                .to_string(),
+        }
+    }
+
+    /// For `aggregator_ca`: the command that sets it, if the client has one.
+    fn ca_command(&self, setting: &str, lang: Lang) -> String {
+        match (self.ca_command, setting) {
+            (Some(cmd), "aggregator_ca") => match lang {
+                Lang::De => format!(", oder `{cmd}` ausführen"),
+                Lang::En => format!(", or run `{cmd}`"),
+            },
+            _ => String::new(),
+        }
+    }
+
+    /// For a failed connection to an `https://` address whose transport error points at TLS:
+    /// the hint to check `aggregator_ca` (the certificate is not trusted, or the handshake
+    /// failed). `None` for other errors.
+    pub fn handshake_hint(&self, url: &str, reason: &str, lang: Lang) -> Option<String> {
+        let https = url
+            .trim_start()
+            .to_ascii_lowercase()
+            .starts_with("https://");
+        let r = reason.to_ascii_lowercase();
+        let tls = ["certificate", "handshake", "tls", "unknownissuer", "alert"]
+            .iter()
+            .any(|w| r.contains(w));
+        let file = self.file;
+        let how = match (self.ca_command, lang) {
+            (Some(cmd), _) => format!("`{cmd}`"),
+            (None, Lang::De) => "relativ zum Datenverzeichnis".to_string(),
+            (None, Lang::En) => "relative to the data directory".to_string(),
+        };
+        (https && tls).then(|| match lang {
+            Lang::De => format!(
+                "TLS-Handshake mit dem Aggregator {url} fehlgeschlagen ({reason}): aggregator_ca \
+                 in {file} muss die CA nennen, die das Zertifikat des Aggregators signiert hat \
+                 ({how}), und der Hostname in aggregator_url muss im Zertifikat stehen; bei mTLS \
+                 auch client_cert und client_key prüfen"
+            ),
+            Lang::En => format!(
+                "TLS handshake with the aggregator {url} failed ({reason}): aggregator_ca in \
+                 {file} must name the CA that signed the aggregator's certificate ({how}), and \
+                 the host name in aggregator_url must be in the certificate; with mTLS also \
+                 check client_cert and client_key"
+            ),
+        })
+    }
+}
+
+impl TlsProblem {
+    /// The problem in `lang` for `client`, naming the file and the setting to fix.
+    pub fn message(&self, lang: Lang, client: &TlsClient) -> String {
+        let file = client.file;
+        match (self, lang) {
+            (
+                TlsProblem::Unreadable {
+                    setting,
+                    path,
+                    reason,
+                },
+                Lang::De,
+            ) => format!(
+                "TLS: {setting} in {file}: die Datei {path} ist nicht lesbar ({reason}); \
+                 {setting} in {file} korrigieren (relative Pfade gelten ab dem \
+                 Datenverzeichnis){}",
+                client.ca_command(setting, lang)
+            ),
+            (
+                TlsProblem::Unreadable {
+                    setting,
+                    path,
+                    reason,
+                },
+                Lang::En,
+            ) => format!(
+                "TLS: {setting} in {file}: cannot read {path} ({reason}); correct {setting} in \
+                 {file} (relative paths start at the data directory){}",
+                client.ca_command(setting, lang)
+            ),
+            (TlsProblem::NotPem { setting, path }, Lang::De) => format!(
+                "TLS: {setting} in {file}: {path} ist keine passende PEM-Datei; {setting} muss \
+                 auf {} zeigen{}",
+                client.expected(setting, lang),
+                client.ca_command(setting, lang)
+            ),
+            (TlsProblem::NotPem { setting, path }, Lang::En) => format!(
+                "TLS: {setting} in {file}: {path} is not a suitable PEM file; {setting} must \
+                 name {}{}",
+                client.expected(setting, lang),
+                client.ca_command(setting, lang)
+            ),
+            (TlsProblem::Settings { url, reason }, Lang::De) => format!(
+                "TLS-Einstellungen für {url} (aggregator_ca, client_cert, client_key in {file}) \
+                 unbrauchbar: {reason}"
+            ),
+            (TlsProblem::Settings { url, reason }, Lang::En) => format!(
+                "TLS settings for {url} (aggregator_ca, client_cert, client_key in {file}) are \
+                 unusable: {reason}"
+            ),
+            (TlsProblem::Plaintext { url }, Lang::De) => format!(
+                "aggregator_url {url:?} in {file} ist unverschlüsselt zu einer Adresse, die nicht \
+                 Loopback ist: https:// verwenden (mit aggregator_ca, wenn die CA des Aggregators \
+                 nicht im Vertrauensspeicher des Systems ist) oder allow_plaintext = true in \
+                 {file} setzen (nur in einem vertrauenswürdigen Netz)"
+            ),
+            (TlsProblem::Plaintext { url }, Lang::En) => format!(
+                "aggregator_url {url:?} in {file} is plaintext to an address that is not \
+                 loopback: use https:// (with aggregator_ca if the aggregator's CA is not in the \
+                 system's trust store), or set allow_plaintext = true in {file} for a trusted \
+                 network"
+            ),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const A: TlsClient = TlsClient {
+        file: "a.toml",
+        whose_de: "des A",
+        whose_en: "A's",
+        ca_command: Some("a config ca FILE"),
+    };
+    const B: TlsClient = TlsClient {
+        file: "b.toml",
+        whose_de: "des B",
+        whose_en: "B's",
+        ca_command: None,
+    };
+
+    #[test]
+    fn texts_name_the_clients_file_and_setting_in_both_languages() {
+        let ca = TlsProblem::NotPem {
+            setting: "aggregator_ca",
+            path: "/x/ca.pem".into(),
+        };
+        for lang in [Lang::De, Lang::En] {
+            let a = ca.message(lang, &A);
+            assert!(a.contains("a.toml") && a.contains("/x/ca.pem"), "{a}");
+            assert!(a.contains("a config ca FILE"), "{a}");
+            let b = ca.message(lang, &B);
+            assert!(b.contains("b.toml") && !b.contains("config ca"), "{b}");
+        }
+        assert_ne!(ca.message(Lang::De, &A), ca.message(Lang::En, &A));
+        let cert = TlsProblem::NotPem {
+            setting: "client_cert",
+            path: "c.pem".into(),
+        };
+        assert!(cert
+            .message(Lang::De, &B)
+            .contains("Client-Zertifikat des B"));
+        assert!(cert
+            .message(Lang::En, &B)
+            .contains("B's client certificate"));
+        let hint = B
+            .handshake_hint(
+                "https://agg:7443",
+                "invalid peer certificate: UnknownIssuer",
+                Lang::De,
+            )
+            .expect("a TLS failure");
+        assert!(hint.contains("b.toml") && hint.contains("relativ zum Datenverzeichnis"));
+        assert!(A
+            .handshake_hint("http://agg:7443", "certificate", Lang::En)
+            .is_none());
+        assert!(A
+            .handshake_hint("https://agg:7443", "connection refused", Lang::En)
+            .is_none());
+    }
+}
