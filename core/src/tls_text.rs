@@ -3,6 +3,10 @@
 //! (`aggregator_ca`, `client_cert`, `client_key`, `aggregator_url`, `allow_plaintext`). The
 //! client is described by a [`TlsClient`], so that both programs share one text.
 
+use std::path::{Path, PathBuf};
+
+use tonic::transport::{Certificate, ClientTlsConfig, Identity};
+
 use crate::i18n::Lang;
 
 /// The client whose configuration a text names.
@@ -187,6 +191,68 @@ impl TlsProblem {
                  network"
             ),
         }
+    }
+}
+
+/// The TLS files of a client's link, for `https://` addresses (absolute paths).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ClientFiles {
+    /// The CA (PEM) that signed the aggregator's certificate; `None`: the system's trust store.
+    pub ca: Option<PathBuf>,
+    /// mTLS: the client's certificate (PEM).
+    pub client_cert: Option<PathBuf>,
+    /// mTLS: its private key (PEM).
+    pub client_key: Option<PathBuf>,
+}
+
+impl ClientFiles {
+    /// The files named by the settings `aggregator_ca`, `client_cert` and `client_key`, with
+    /// relative paths taken from the data directory `dir`.
+    pub fn in_dir(
+        dir: &Path,
+        ca: Option<&str>,
+        client_cert: Option<&str>,
+        client_key: Option<&str>,
+    ) -> ClientFiles {
+        ClientFiles {
+            ca: ca.map(|p| dir.join(p)),
+            client_cert: client_cert.map(|p| dir.join(p)),
+            client_key: client_key.map(|p| dir.join(p)),
+        }
+    }
+
+    /// tonic's client TLS configuration. The files are read now and must hold the PEM block
+    /// they are for (tonic checks only at the handshake, with a message that names no file), so
+    /// that a wrong path is named with its setting.
+    pub fn client_config(&self) -> Result<ClientTlsConfig, TlsProblem> {
+        const CERT: &str = "-----BEGIN CERTIFICATE-----";
+        const KEY: &str = "PRIVATE KEY-----";
+        let read = |path: &Path, setting: &'static str, marker: &str| {
+            let bytes = std::fs::read(path).map_err(|e| TlsProblem::Unreadable {
+                setting,
+                path: path.display().to_string(),
+                reason: e.to_string(),
+            })?;
+            if !String::from_utf8_lossy(&bytes).contains(marker) {
+                return Err(TlsProblem::NotPem {
+                    setting,
+                    path: path.display().to_string(),
+                });
+            }
+            Ok(bytes)
+        };
+        let mut tls = ClientTlsConfig::new();
+        tls = match &self.ca {
+            Some(ca) => tls.ca_certificate(Certificate::from_pem(read(ca, "aggregator_ca", CERT)?)),
+            None => tls.with_native_roots(),
+        };
+        if let (Some(cert), Some(key)) = (&self.client_cert, &self.client_key) {
+            tls = tls.identity(Identity::from_pem(
+                read(cert, "client_cert", CERT)?,
+                read(key, "client_key", KEY)?,
+            ));
+        }
+        Ok(tls)
     }
 }
 

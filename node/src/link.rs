@@ -2,13 +2,13 @@
 //! use and reused for every call (tonic reconnects it when the connection drops), and the one
 //! place where a `tonic::Status` becomes a [`NodeError`] ([`status_error`]).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 use sovbench_core::pb;
 use sovbench_core::pb::aggregator_client::AggregatorClient;
 use tokio::sync::OnceCell;
-use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint, Identity};
+use tonic::transport::{Channel, Endpoint};
 use tonic::Code;
 
 use crate::error::{NodeError, TlsProblem};
@@ -98,63 +98,18 @@ pub struct Link {
     client: OnceCell<AggregatorClient<Channel>>,
 }
 
-/// TLS settings of the link, for `https://` addresses (files as absolute paths).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct LinkTls {
-    /// The CA (PEM) that signed the aggregator's certificate; `None`: the system's trust store.
-    pub ca: Option<PathBuf>,
-    /// mTLS: the node's client certificate (PEM).
-    pub client_cert: Option<PathBuf>,
-    /// mTLS: its private key (PEM).
-    pub client_key: Option<PathBuf>,
-}
+/// TLS settings of the link, for `https://` addresses (files as absolute paths): shared with the
+/// trustee ([`sovbench_core::tls_text::ClientFiles`]).
+pub use sovbench_core::tls_text::ClientFiles as LinkTls;
 
-impl LinkTls {
-    /// The TLS settings of `config`, with relative paths taken from the data directory `dir`.
-    pub fn from_config(dir: &Path, config: &crate::config::NodeConfig) -> LinkTls {
-        let abs = |p: &Option<String>| p.as_deref().map(|p| dir.join(p));
-        LinkTls {
-            ca: abs(&config.aggregator_ca),
-            client_cert: abs(&config.client_cert),
-            client_key: abs(&config.client_key),
-        }
-    }
-
-    /// tonic's client TLS configuration: the files are read now, so that a wrong path is named
-    /// with its setting in `node.toml`.
-    fn client_config(&self) -> Result<ClientTlsConfig, NodeError> {
-        let read = |path: &Path, setting: &'static str, marker: &str| {
-            let bytes = std::fs::read(path).map_err(|e| {
-                NodeError::Tls(TlsProblem::Unreadable {
-                    setting,
-                    path: path.display().to_string(),
-                    reason: e.to_string(),
-                })
-            })?;
-            // tonic checks the PEM only at the handshake, with a message that names no file.
-            if !String::from_utf8_lossy(&bytes).contains(marker) {
-                return Err(NodeError::Tls(TlsProblem::NotPem {
-                    setting,
-                    path: path.display().to_string(),
-                }));
-            }
-            Ok(bytes)
-        };
-        const CERT: &str = "-----BEGIN CERTIFICATE-----";
-        const KEY: &str = "PRIVATE KEY-----";
-        let mut tls = ClientTlsConfig::new();
-        tls = match &self.ca {
-            Some(ca) => tls.ca_certificate(Certificate::from_pem(read(ca, "aggregator_ca", CERT)?)),
-            None => tls.with_native_roots(),
-        };
-        if let (Some(cert), Some(key)) = (&self.client_cert, &self.client_key) {
-            tls = tls.identity(Identity::from_pem(
-                read(cert, "client_cert", CERT)?,
-                read(key, "client_key", KEY)?,
-            ));
-        }
-        Ok(tls)
-    }
+/// The TLS settings of `node.toml`, with relative paths taken from the data directory `dir`.
+pub fn link_tls(dir: &Path, config: &crate::config::NodeConfig) -> LinkTls {
+    LinkTls::in_dir(
+        dir,
+        config.aggregator_ca.as_deref(),
+        config.client_cert.as_deref(),
+        config.client_key.as_deref(),
+    )
 }
 
 impl Link {
@@ -175,10 +130,7 @@ impl Link {
 
     /// The link `node.toml` in `dir` describes: its address and TLS settings.
     pub fn from_config(dir: &Path, config: &crate::config::NodeConfig) -> Link {
-        Link::with_tls(
-            config.aggregator_url.clone(),
-            LinkTls::from_config(dir, config),
-        )
+        Link::with_tls(config.aggregator_url.clone(), link_tls(dir, config))
     }
 
     /// The address this link was made for, if any.
@@ -298,12 +250,14 @@ async fn connect(url: &str, tls: &LinkTls) -> Result<AggregatorClient<Channel>, 
         .to_ascii_lowercase()
         .starts_with("https://")
     {
-        endpoint = endpoint.tls_config(tls.client_config()?).map_err(|e| {
-            NodeError::Tls(TlsProblem::Settings {
-                url: url.to_string(),
-                reason: sovbench_core::display::error_chain(&e),
-            })
-        })?;
+        endpoint = endpoint
+            .tls_config(tls.client_config().map_err(NodeError::Tls)?)
+            .map_err(|e| {
+                NodeError::Tls(TlsProblem::Settings {
+                    url: url.to_string(),
+                    reason: sovbench_core::display::error_chain(&e),
+                })
+            })?;
     }
     let channel = endpoint
         .connect()
@@ -430,20 +384,20 @@ mod tests {
         };
         let e = tls.client_config().expect_err("no file");
         assert!(
-            matches!(&e, NodeError::Tls(TlsProblem::Unreadable { setting: "aggregator_ca", path, .. }) if path.ends_with("ca.pem")),
-            "{e}"
+            matches!(&e, TlsProblem::Unreadable { setting: "aggregator_ca", path, .. } if path.ends_with("ca.pem")),
+            "{e:?}"
         );
         std::fs::write(&ca, "not a certificate").unwrap();
         let e = tls.client_config().expect_err("no PEM");
         assert!(
             matches!(
                 &e,
-                NodeError::Tls(TlsProblem::NotPem {
+                TlsProblem::NotPem {
                     setting: "aggregator_ca",
                     ..
-                })
+                }
             ),
-            "{e}"
+            "{e:?}"
         );
         std::fs::write(
             &ca,

@@ -3,7 +3,7 @@
 //! aggregator key and is verified before it is decoded. This is the one place where a
 //! `tonic::Status` becomes a [`TrusteeError`].
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 use sovbench_core::envelope::{self, Identity};
@@ -11,7 +11,7 @@ use sovbench_core::pb;
 use sovbench_core::pb::aggregator_client::AggregatorClient;
 use sovbench_core::pb::trustee_desk_client::TrusteeDeskClient;
 use tokio::sync::OnceCell;
-use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint, Identity as TlsIdentity};
+use tonic::transport::{Channel, Endpoint};
 
 use crate::error::{TlsProblem, TrusteeError};
 
@@ -92,61 +92,18 @@ fn wrong_kind(call: &'static str, body: &pb::payload::Body) -> TrusteeError {
     }
 }
 
-/// TLS settings of the link, for `https://` addresses (absolute paths).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ClientTls {
-    /// The CA (PEM) that signed the aggregator's certificate; `None`: the system's trust store.
-    pub ca: Option<PathBuf>,
-    /// mTLS: the trustee's client certificate (PEM).
-    pub client_cert: Option<PathBuf>,
-    /// mTLS: its private key (PEM).
-    pub client_key: Option<PathBuf>,
-}
+/// TLS settings of the link, for `https://` addresses (absolute paths): shared with the node
+/// ([`sovbench_core::tls_text::ClientFiles`]).
+pub use sovbench_core::tls_text::ClientFiles as ClientTls;
 
-impl ClientTls {
-    /// The TLS settings of `trustee.toml` in `dir` (relative paths are taken from `dir`).
-    pub fn from_config(dir: &Path, config: &crate::config::Config) -> ClientTls {
-        let abs = |p: &Option<String>| p.as_deref().map(|p| dir.join(p));
-        ClientTls {
-            ca: abs(&config.aggregator_ca),
-            client_cert: abs(&config.client_cert),
-            client_key: abs(&config.client_key),
-        }
-    }
-
-    fn client_config(&self) -> Result<ClientTlsConfig, TrusteeError> {
-        let read = |path: &Path, setting: &'static str, marker: &str| {
-            let bytes = std::fs::read(path).map_err(|e| {
-                TrusteeError::Tls(TlsProblem::Unreadable {
-                    setting,
-                    path: path.display().to_string(),
-                    reason: e.to_string(),
-                })
-            })?;
-            // tonic checks the PEM only at the handshake, with a message that names no file.
-            if !String::from_utf8_lossy(&bytes).contains(marker) {
-                return Err(TrusteeError::Tls(TlsProblem::NotPem {
-                    setting,
-                    path: path.display().to_string(),
-                }));
-            }
-            Ok(bytes)
-        };
-        const CERT: &str = "-----BEGIN CERTIFICATE-----";
-        const KEY: &str = "PRIVATE KEY-----";
-        let mut tls = ClientTlsConfig::new();
-        tls = match &self.ca {
-            Some(ca) => tls.ca_certificate(Certificate::from_pem(read(ca, "aggregator_ca", CERT)?)),
-            None => tls.with_native_roots(),
-        };
-        if let (Some(cert), Some(key)) = (&self.client_cert, &self.client_key) {
-            tls = tls.identity(TlsIdentity::from_pem(
-                read(cert, "client_cert", CERT)?,
-                read(key, "client_key", KEY)?,
-            ));
-        }
-        Ok(tls)
-    }
+/// The TLS settings of `trustee.toml` in `dir` (relative paths are taken from `dir`).
+pub fn client_tls(dir: &Path, config: &crate::config::Config) -> ClientTls {
+    ClientTls::in_dir(
+        dir,
+        config.aggregator_ca.as_deref(),
+        config.client_cert.as_deref(),
+        config.client_key.as_deref(),
+    )
 }
 
 /// A signed query.
@@ -335,12 +292,14 @@ async fn connect(url: &str, tls: &ClientTls) -> Result<Channel, TrusteeError> {
         .to_ascii_lowercase()
         .starts_with("https://")
     {
-        endpoint = endpoint.tls_config(tls.client_config()?).map_err(|e| {
-            TrusteeError::Tls(TlsProblem::Settings {
-                url: url.to_string(),
-                reason: sovbench_core::display::error_chain(&e),
-            })
-        })?;
+        endpoint = endpoint
+            .tls_config(tls.client_config().map_err(TrusteeError::Tls)?)
+            .map_err(|e| {
+                TrusteeError::Tls(TlsProblem::Settings {
+                    url: url.to_string(),
+                    reason: sovbench_core::display::error_chain(&e),
+                })
+            })?;
     }
     let channel = endpoint
         .connect()

@@ -121,7 +121,7 @@ impl Trustee {
         let client = Client::with_tls(
             &config.aggregator_url,
             aggregator_key,
-            crate::client::ClientTls::from_config(dir, &config),
+            crate::client::client_tls(dir, &config),
         );
         Ok(Trustee {
             dir: dir.to_path_buf(),
