@@ -172,35 +172,68 @@ impl AggregatorRpc for Service {
     }
 }
 
-/// Runs a peer handler off the async threads (it may wait for an fsync) and maps its error.
+/// Which desk a signed message goes to: peer matching or the trustees' desk of mode secure.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum DeskKind {
+    Peer,
+    Trustee,
+}
+
+impl DeskKind {
+    fn name(self) -> &'static str {
+        match self {
+            DeskKind::Peer => "peer",
+            DeskKind::Trustee => "trustee",
+        }
+    }
+}
+
+/// Runs a desk handler off the async threads (proof checks, fsync), counts the message by
+/// outcome, logs one line per message (signer and status, never content) and maps its error.
+pub(crate) async fn desk_call(
+    agg: &Arc<Aggregator>,
+    req: Request<pb::SignedMessage>,
+    kind: DeskKind,
+    handler: impl FnOnce(&Aggregator, &pb::SignedMessage) -> Result<pb::SignedMessage, AggError>
+        + Send
+        + 'static,
+) -> Result<Response<pb::SignedMessage>, Status> {
+    let msg = req.into_inner();
+    let signer = sovbench_core::envelope::fingerprint(&msg.signer);
+    let what = kind.name();
+    let res = tokio::task::spawn_blocking({
+        let agg = agg.clone();
+        move || handler(&agg, &msg)
+    })
+    .await
+    .map_err(|e| Status::internal(format!("{what} operation failed: {e}")))?;
+    let metrics = crate::metrics::Metrics::of(agg);
+    let count = |code| match kind {
+        DeskKind::Peer => metrics.peer_message(code),
+        DeskKind::Trustee => metrics.trustee_message(code),
+    };
+    match res {
+        Ok(m) => {
+            count(None);
+            tracing::info!(signer = %signer, "{what} message accepted");
+            Ok(Response::new(m))
+        }
+        Err(e) => {
+            let status = Status::from(e);
+            count(Some(status.code()));
+            tracing::info!(signer = %signer, status = ?status.code(), error = status.message(), "{what} message refused");
+            Err(status)
+        }
+    }
+}
+
+/// A peer handler through [`desk_call`].
 async fn peer_call(
     agg: &Arc<Aggregator>,
     req: Request<pb::SignedMessage>,
     handler: fn(&Desk, &pb::SignedMessage) -> Result<pb::SignedMessage, AggError>,
 ) -> Result<Response<pb::SignedMessage>, Status> {
-    let agg = agg.clone();
-    let msg = req.into_inner();
-    let signer = sovbench_core::envelope::fingerprint(&msg.signer);
-    let res = tokio::task::spawn_blocking({
-        let agg = agg.clone();
-        move || handler(agg.peers(), &msg)
-    })
-    .await
-    .map_err(|e| Status::internal(format!("peer operation failed: {e}")))?;
-    let metrics = crate::metrics::Metrics::of(&agg);
-    match res {
-        Ok(m) => {
-            metrics.peer_message(None);
-            tracing::info!(signer = %signer, "peer message accepted");
-            Ok(Response::new(m))
-        }
-        Err(e) => {
-            let status = Status::from(e);
-            metrics.peer_message(Some(status.code()));
-            tracing::info!(signer = %signer, status = ?status.code(), error = status.message(), "peer message refused");
-            Err(status)
-        }
-    }
+    desk_call(agg, req, DeskKind::Peer, move |a, m| handler(a.peers(), m)).await
 }
 
 /// The round id a submission claims, for the log line of a refusal (unverified: logged escaped

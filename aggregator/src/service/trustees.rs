@@ -73,33 +73,14 @@ impl TrusteeDesk for Service {
     }
 }
 
-/// Runs a trustee handler off the async threads (proof checks, fsync) and maps its error.
+/// A trustee handler through [`super::desk_call`].
 async fn trustee_call(
     agg: &Arc<Aggregator>,
     req: Request<pb::SignedMessage>,
     handler: fn(&SecureDesk, &pb::SignedMessage) -> Result<pb::SignedMessage, AggError>,
 ) -> Result<Response<pb::SignedMessage>, Status> {
-    let agg = agg.clone();
-    let msg = req.into_inner();
-    let signer = sovbench_core::envelope::fingerprint(&msg.signer);
-    let res = tokio::task::spawn_blocking({
-        let agg = agg.clone();
-        move || handler(agg.secure(), &msg)
+    super::desk_call(agg, req, super::DeskKind::Trustee, move |a, m| {
+        handler(a.secure(), m)
     })
     .await
-    .map_err(|e| Status::internal(format!("trustee operation failed: {e}")))?;
-    let metrics = crate::metrics::Metrics::of(&agg);
-    match res {
-        Ok(m) => {
-            metrics.trustee_message(None);
-            tracing::info!(signer = %signer, "trustee message accepted");
-            Ok(Response::new(m))
-        }
-        Err(e) => {
-            let status = Status::from(e);
-            metrics.trustee_message(Some(status.code()));
-            tracing::info!(signer = %signer, status = ?status.code(), error = status.message(), "trustee message refused");
-            Err(status)
-        }
-    }
 }
