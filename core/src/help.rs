@@ -127,6 +127,37 @@ pub fn check(cmd: &Command, tables: &Tables) -> Vec<String> {
     wrong
 }
 
+/// The commands and arguments of `cmd` (and its subcommands) without a German entry in
+/// `tables` (empty: all have one; clap's own `--help` and `--version` need none). A program whose
+/// German help is complete asserts it is empty, so that a new command or argument without its
+/// German text fails.
+pub fn untranslated(cmd: &Command, tables: &Tables) -> Vec<String> {
+    fn walk(c: &Command, path: &str, tables: &Tables, missing: &mut Vec<String>) {
+        if !tables.about.iter().any(|(p, _)| *p == path) {
+            missing.push(format!("command {path:?}"));
+        }
+        for a in c.get_arguments() {
+            let key = format!("{path} --{}", a.get_id());
+            let builtin = matches!(a.get_id().as_str(), "help" | "version");
+            let global_below = !path.is_empty() && a.is_global_set();
+            if !builtin && !global_below && !tables.args.iter().any(|(k, _)| *k == key) {
+                missing.push(key);
+            }
+        }
+        for s in c.get_subcommands().filter(|s| s.get_name() != "help") {
+            let p = if path.is_empty() {
+                s.get_name().to_string()
+            } else {
+                format!("{path} {}", s.get_name())
+            };
+            walk(s, &p, tables, missing);
+        }
+    }
+    let mut missing = Vec::new();
+    walk(cmd, "", tables, &mut missing);
+    missing
+}
+
 /// The rendered long help of the subcommand at `path` of `cmd` (for tests and previews); `None`
 /// if there is no such command.
 pub fn render(cmd: Command, path: &str) -> Option<String> {
@@ -206,5 +237,26 @@ mod tests {
         assert_eq!(help_lang(&args(&["x", "--lang", "en", "--help"])), Lang::En);
         assert_eq!(help_lang(&args(&["x", "--lang=en"])), Lang::En);
         assert_eq!(help_lang(&args(&["x", "--lang", "de"])), Lang::De);
+    }
+
+    #[test]
+    fn untranslated_lists_commands_and_arguments_without_an_entry() {
+        assert!(
+            untranslated(&cmd(), &T).is_empty(),
+            "{:?}",
+            untranslated(&cmd(), &T)
+        );
+        let less = Tables {
+            about: &[("", "Programm."), ("round", "Runden.")],
+            args: &[(" --lang", "Sprache."), ("round open --id", "Runden-ID.")],
+            after_help: None,
+        };
+        assert_eq!(
+            untranslated(&cmd(), &less),
+            vec![
+                "command \"round open\"".to_string(),
+                "round open --epsilon".to_string()
+            ]
+        );
     }
 }

@@ -100,29 +100,7 @@ mod tests {
 
     #[test]
     fn every_command_and_argument_has_a_german_text() {
-        fn walk(c: &clap::Command, path: &str, missing: &mut Vec<String>) {
-            if !ABOUT.iter().any(|(p, _)| *p == path) {
-                missing.push(format!("command {path:?}"));
-            }
-            for a in c.get_arguments() {
-                let key = format!("{path} --{}", a.get_id());
-                let builtin = matches!(a.get_id().as_str(), "help" | "version");
-                let global_below = !path.is_empty() && a.is_global_set();
-                if !builtin && !global_below && !ARGS.iter().any(|(k, _)| *k == key) {
-                    missing.push(key);
-                }
-            }
-            for s in c.get_subcommands().filter(|s| s.get_name() != "help") {
-                let p = if path.is_empty() {
-                    s.get_name().to_string()
-                } else {
-                    format!("{path} {}", s.get_name())
-                };
-                walk(s, &p, missing);
-            }
-        }
-        let mut missing = Vec::new();
-        walk(&Cli::command(), "", &mut missing);
+        let missing = help::untranslated(&Cli::command(), &TABLES);
         assert!(missing.is_empty(), "{missing:#?}");
     }
 

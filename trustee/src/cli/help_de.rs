@@ -68,22 +68,7 @@ mod tests {
 
     #[test]
     fn every_command_and_argument_has_a_german_text() {
-        let cmd = Cli::command();
-        let mut missing = Vec::new();
-        let top = std::iter::once(("", &cmd));
-        let subs = cmd.get_subcommands().map(|s| (s.get_name(), s));
-        for (path, c) in top.chain(subs) {
-            if !ABOUT.iter().any(|(p, _)| *p == path) {
-                missing.push(format!("command {path:?}"));
-            }
-            for a in c.get_arguments() {
-                let key = format!("{path} --{}", a.get_id());
-                let builtin = matches!(a.get_id().as_str(), "help" | "version");
-                if !builtin && !ARGS.iter().any(|(k, _)| *k == key) {
-                    missing.push(key);
-                }
-            }
-        }
+        let missing = help::untranslated(&Cli::command(), &TABLES);
         assert!(missing.is_empty(), "{missing:#?}");
     }
 
