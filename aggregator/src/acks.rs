@@ -147,7 +147,7 @@ pub fn verify(store: &Store, recorded: &BTreeMap<String, Recorded>) -> Result<()
         let order = |s: RoundStatus| match s {
             RoundStatus::Open => 0,
             RoundStatus::Closed => 1,
-            RoundStatus::Published => 2,
+            RoundStatus::Published | RoundStatus::Abandoned => 2,
         };
         let want = if rec.published.is_some() {
             RoundStatus::Published

@@ -214,6 +214,17 @@ impl Aggregator {
         rounds::close(&self.committer, round_id, self.now()).await
     }
 
+    /// Abandons a closed round that cannot be published ([`rounds::abandon`]), under the secure
+    /// desk's phase lock so that no publication of it is under way.
+    pub fn abandon_round(&self, round_id: &str, reason: &str) -> Result<bool, AggError> {
+        let _phase = self.secure().phase_lock();
+        let changed = rounds::abandon(&self.store, round_id, reason, self.now())?;
+        if changed {
+            tracing::warn!(round = %round_id, reason = %reason.trim(), "round abandoned");
+        }
+        Ok(changed)
+    }
+
     /// All rounds.
     pub fn rounds(&self) -> Result<Vec<RoundInfo>, AggError> {
         rounds::list(&self.store)

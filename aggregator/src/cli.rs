@@ -73,6 +73,20 @@ pub struct Cli {
         value_name = "FILE"
     )]
     pub operator_key: Option<PathBuf>,
+    /// Operator commands through the admin API with --operator-key: the aggregator's public key
+    /// (base64, printed by `sovbench-aggregator key`); every request is bound to it and refused
+    /// by any other aggregator.
+    #[arg(
+        long,
+        global = true,
+        env = "SOVBENCH_AGGREGATOR_KEY",
+        value_name = "KEY"
+    )]
+    pub aggregator_key: Option<String>,
+    /// Operator commands through --admin https://… from another host: the CA file (PEM) that
+    /// issued the aggregator's certificate (default: the system's certificate authorities).
+    #[arg(long, global = true, env = "SOVBENCH_ADMIN_CA", value_name = "FILE")]
+    pub admin_ca: Option<PathBuf>,
     /// Output language: de (default) or en.
     #[arg(
         long,
@@ -174,6 +188,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         dir: dir.clone(),
         admin: cli.admin.clone(),
         operator_key: cli.operator_key.clone(),
+        aggregator_key: cli.aggregator_key.clone(),
+        admin_ca: cli.admin_ca.clone(),
     };
     let op = |command: AdminCommand| -> anyhow::Result<()> {
         operate::print(&operate::operate(&target, command, out)?);

@@ -38,6 +38,8 @@ pub struct PendingSubmission {
     pub round_id: String,
     /// Raw public key of the node.
     pub node_key: Vec<u8>,
+    /// Mode secure: the keys of every ciphertext the submission carries (none in mode direct).
+    pub ciphertext_keys: Vec<[u8; 32]>,
     /// The record to store (its acknowledged count, digest and group are filled in by the
     /// worker).
     pub record: StoredSubmission,
@@ -154,6 +156,8 @@ struct Group {
     waiting: Vec<(Reply, pb::SignedMessage)>,
     /// Rounds whose acknowledged count this group records.
     rounds: BTreeSet<String>,
+    /// Ciphertext keys of this group's secure submissions, with their round.
+    ciphertexts: HashMap<[u8; 32], String>,
     seq: Option<u64>,
 }
 
@@ -292,6 +296,20 @@ impl Worker {
             }
             None => return Err(AggError::UnknownRound(p.round_id.clone())),
         }
+        // Mode secure: a ciphertext accepted before, in this group, this round or any earlier
+        // round, is a copy (docs/SECURE-AGGREGATION.md, "Copies and replays").
+        for k in &p.ciphertext_keys {
+            let earlier = match group.ciphertexts.get(k) {
+                Some(round) => Some(round.clone()),
+                None => store.ciphertext_round(k)?,
+            };
+            if let Some(earlier) = earlier {
+                return Err(AggError::CopiedCiphertext {
+                    round: p.round_id.clone(),
+                    earlier,
+                });
+            }
+        }
         let signature = acks::signature_hash(&p.record.message)?;
         let mut acks = self.acks()?;
         let seq = *group.seq.get_or_insert_with(|| acks.take_seq());
@@ -304,6 +322,12 @@ impl Worker {
             .append(store, &p.round_id, &p.node_key, &p.record)?;
         let receipt = self.receipt(&p.round_id, &p.node_key, &p.record)?;
         group.batch.insert(&key, &p.record);
+        group
+            .batch
+            .insert_ciphertexts(&p.round_id, &p.ciphertext_keys);
+        for k in p.ciphertext_keys {
+            group.ciphertexts.insert(k, p.round_id.clone());
+        }
         group
             .in_batch
             .insert(key, (p.record.payload_hash.clone(), receipt.clone()));
@@ -360,6 +384,7 @@ impl Worker {
             &RoundState {
                 status: RoundStatus::Closed,
                 closed_at: Some(now),
+                abandoned: None,
             },
         )?;
         self.acks()?.closed(round_id)?;

@@ -273,6 +273,38 @@ pub enum AggError {
         /// What is wrong.
         detail: String,
     },
+    /// A secure submission repeats a ciphertext accepted before (a copy or a replay).
+    #[error(
+        "submission to round {} refused: it repeats a ciphertext accepted in round {}; \
+         every ciphertext is accepted once",
+        echo(.round),
+        echo(.earlier)
+    )]
+    CopiedCiphertext {
+        /// Round of the submission.
+        round: String,
+        /// Round in which the ciphertext was accepted.
+        earlier: String,
+    },
+    /// The round was abandoned by the operator and will not be published.
+    #[error("round {} was abandoned and will not be published: {reason}", echo(.round))]
+    RoundAbandoned {
+        /// Round id.
+        round: String,
+        /// The operator's reason.
+        reason: String,
+    },
+    /// An operator request meant for another aggregator.
+    #[error(
+        "the operator request is meant for aggregator {meant}, this is {this}; \
+         it is refused so that a request cannot be replayed at another aggregator"
+    )]
+    WrongAggregator {
+        /// Fingerprint of the key the request names (or "none").
+        meant: String,
+        /// Fingerprint of this aggregator's key.
+        this: String,
+    },
     /// A secure round waits for its trustees (or the message comes in the wrong phase).
     #[error("round {}: {detail}", echo(.round))]
     TrusteePhase {
@@ -364,8 +396,10 @@ impl From<AggError> for tonic::Status {
             | AggError::BadTrusteeMessage(_)
             | AggError::BadSecureRound(_)
             | AggError::BadEncryption { .. }
+            | AggError::CopiedCiphertext { .. }
             | AggError::BadCommand(_) => Code::InvalidArgument,
-            AggError::NotOperator(_) => Code::PermissionDenied,
+            AggError::NotOperator(_) | AggError::WrongAggregator { .. } => Code::PermissionDenied,
+            AggError::RoundAbandoned { .. } => Code::FailedPrecondition,
             AggError::AttributesChanged { .. } => Code::FailedPrecondition,
             AggError::UnknownKey(_) => Code::Unauthenticated,
             AggError::Revoked(_) | AggError::NotTrustee { .. } => Code::PermissionDenied,

@@ -161,6 +161,7 @@ fn gauges(agg: &Aggregator, w: &mut String) {
         ("open", RoundStatus::Open),
         ("closed", RoundStatus::Closed),
         ("published", RoundStatus::Published),
+        ("abandoned", RoundStatus::Abandoned),
     ] {
         let n = rounds.iter().filter(|r| r.status == status).count();
         let _ = writeln!(w, "sovbench_rounds{{state=\"{state}\"}} {n}");

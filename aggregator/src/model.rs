@@ -33,6 +33,8 @@ pub enum RoundStatus {
     Closed,
     /// Published.
     Published,
+    /// Abandoned by the operator (it could not be decrypted); never published.
+    Abandoned,
 }
 
 impl RoundStatus {
@@ -42,6 +44,7 @@ impl RoundStatus {
             RoundStatus::Open => lang.pick("offen", "open"),
             RoundStatus::Closed => lang.pick("geschlossen", "closed"),
             RoundStatus::Published => lang.pick("veröffentlicht", "published"),
+            RoundStatus::Abandoned => lang.pick("aufgegeben", "abandoned"),
         }
     }
 }
@@ -53,6 +56,18 @@ pub struct RoundState {
     pub status: RoundStatus,
     /// When it was closed (Unix seconds).
     pub closed_at: Option<i64>,
+    /// Why and when the operator abandoned it (status [`RoundStatus::Abandoned`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub abandoned: Option<Abandonment>,
+}
+
+/// The operator's abandonment of a round.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Abandonment {
+    /// When (Unix seconds).
+    pub at: i64,
+    /// The operator's reason, as the nodes are told.
+    pub reason: String,
 }
 
 /// A durably stored submission. Stored compactly (see [`crate::store`]); records of older

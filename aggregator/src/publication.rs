@@ -40,6 +40,10 @@ pub fn publish(
         .ok_or_else(|| AggError::UnknownRound(round_id.to_string()))?;
     match state.status {
         RoundStatus::Open => return Err(AggError::RoundOpen(round_id.to_string())),
+        RoundStatus::Abandoned => {
+            return Err(crate::rounds::abandoned(store, round_id)?
+                .unwrap_or_else(|| AggError::NoPublication(format!("for round {round_id}"))))
+        }
         RoundStatus::Published => {
             if let Some(p) = store.publication(round_id)? {
                 return Ok(p);
@@ -116,6 +120,7 @@ pub fn record_published(
         &RoundState {
             status: RoundStatus::Published,
             closed_at: state.closed_at,
+            abandoned: None,
         },
     )?;
     acks.lock()
@@ -126,9 +131,11 @@ pub fn record_published(
 /// A stored publication: of the round `round_id`, or the latest for `None` or an empty id.
 pub fn lookup(store: &Store, round_id: Option<&str>) -> Result<pb::SignedMessage, AggError> {
     match round_id {
-        Some(id) if !id.is_empty() => store
-            .publication(id)?
-            .ok_or_else(|| AggError::NoPublication(format!("for round {id}"))),
+        Some(id) if !id.is_empty() => match store.publication(id)? {
+            Some(p) => Ok(p),
+            None => Err(crate::rounds::abandoned(store, id)?
+                .unwrap_or_else(|| AggError::NoPublication(format!("for round {id}")))),
+        },
         _ => store
             .latest_publication()?
             .ok_or_else(|| AggError::NoPublication("yet".into())),

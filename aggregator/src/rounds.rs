@@ -13,7 +13,7 @@ use sovbench_secure::round::{Grid, SecureRound};
 
 use crate::commit::Committer;
 use crate::error::AggError;
-use crate::model::{RoundState, RoundStatus};
+use crate::model::{Abandonment, RoundState, RoundStatus};
 use crate::store::Store;
 
 /// What a new round asks for.
@@ -156,6 +156,7 @@ pub fn open_round(
         &RoundState {
             status: RoundStatus::Open,
             closed_at: None,
+            abandoned: None,
         },
     )?;
     Ok(params)
@@ -223,6 +224,63 @@ pub fn due_rounds(store: &Store, now: i64) -> Result<Vec<String>, AggError> {
         }
     }
     Ok(due)
+}
+
+/// Longest reason an operator may give for abandoning a round.
+pub const MAX_ABANDON_REASON: usize = 500;
+
+/// Abandons the closed, unpublished round `round_id` for `reason` at `now`: it is never
+/// published, and every node asking for its publication is told the reason. Returns whether it
+/// changed (false: abandoned before, with the same reason or not). The caller holds the secure
+/// desk's phase lock, so that no publication of the round is under way.
+pub fn abandon(store: &Store, round_id: &str, reason: &str, now: i64) -> Result<bool, AggError> {
+    let reason = reason.trim();
+    if reason.is_empty() || reason.chars().count() > MAX_ABANDON_REASON {
+        return Err(AggError::BadCommand(format!(
+            "--reason: give a reason of 1 to {MAX_ABANDON_REASON} characters; the administrations \
+             read it"
+        )));
+    }
+    let state = store
+        .round_state(round_id)?
+        .ok_or_else(|| AggError::UnknownRound(round_id.to_string()))?;
+    match state.status {
+        RoundStatus::Abandoned => return Ok(false),
+        RoundStatus::Open => return Err(AggError::RoundOpen(round_id.to_string())),
+        RoundStatus::Published => {
+            return Err(AggError::BadCommand(format!(
+                "round {round_id} is published; a published round cannot be abandoned"
+            )))
+        }
+        RoundStatus::Closed => {}
+    }
+    if store.publication(round_id)?.is_some() {
+        return Err(AggError::BadCommand(format!(
+            "round {round_id} has a stored publication; it cannot be abandoned"
+        )));
+    }
+    store.set_round_state(
+        round_id,
+        &RoundState {
+            status: RoundStatus::Abandoned,
+            closed_at: state.closed_at,
+            abandoned: Some(Abandonment {
+                at: now,
+                reason: reason.to_string(),
+            }),
+        },
+    )?;
+    Ok(true)
+}
+
+/// The refusal a node gets for the publication of an abandoned round (None: not abandoned).
+pub fn abandoned(store: &Store, round_id: &str) -> Result<Option<AggError>, AggError> {
+    Ok(store.round_state(round_id)?.and_then(|st| {
+        st.abandoned.map(|a| AggError::RoundAbandoned {
+            round: round_id.to_string(),
+            reason: a.reason,
+        })
+    }))
 }
 
 /// Rounds that are closed but not published (e.g. an automatic publication failed).

@@ -73,6 +73,7 @@ pub struct Store {
     peer_nonces: kv::Tree,
     hook: Arc<Mutex<Option<CommitHook>>>,
     submission_ends: kv::Tree,
+    ciphertexts: kv::Tree,
     logs: Arc<logs::Logs>,
 }
 
@@ -114,12 +115,21 @@ fn nonce_key(signer: &[u8], nonce: &[u8]) -> Vec<u8> {
 #[derive(Default)]
 pub struct SubmissionBatch {
     batch: Vec<(Vec<u8>, Vec<u8>)>,
+    /// Keys of the ciphertexts the group's secure submissions carry, with their round.
+    ciphertexts: Vec<([u8; 32], String)>,
 }
 
 impl SubmissionBatch {
     /// Adds a submission.
     pub fn insert(&mut self, key: &[u8], s: &StoredSubmission) {
         self.batch.push((key.to_vec(), encode_submission(key, s)));
+    }
+
+    /// Records the keys of the ciphertexts a secure submission to `round` carries
+    /// ([`Store::ciphertext_round`] finds them after the commit).
+    pub fn insert_ciphertexts(&mut self, round: &str, keys: &[[u8; 32]]) {
+        self.ciphertexts
+            .extend(keys.iter().map(|k| (*k, round.to_string())));
     }
 
     /// Number of submissions in the batch.
@@ -162,6 +172,7 @@ impl Store {
             peer_nonces: t("peer_nonces")?,
             hook: Arc::new(Mutex::new(None)),
             submission_ends,
+            ciphertexts: t("ciphertexts")?,
             logs: Arc::new(logs),
             db,
         };
@@ -352,12 +363,28 @@ impl Store {
     /// Written submissions read at once; after a failed commit they stay written and the next
     /// commit makes them durable.
     pub fn commit_submissions(&self, batch: SubmissionBatch) -> Result<(), AggError> {
+        if !batch.ciphertexts.is_empty() {
+            let mut seen = kv::Batch::default();
+            for (key, round) in &batch.ciphertexts {
+                seen.insert(&key[..], round.as_bytes());
+            }
+            self.ciphertexts.apply_batch(seen)?;
+        }
         for (key, record) in batch.batch {
             let (round, node) = split_submission_key(&key)
                 .ok_or_else(|| AggError::Storage(format!("submission key {key:?} has no round")))?;
             self.logs.stage(round, node.to_vec(), record)?;
         }
         self.commit()
+    }
+
+    /// The round in which a ciphertext with this key ([`sovbench_secure::encoding::component_keys`])
+    /// was accepted, if any was: kept for every round, so that no ciphertext is accepted twice.
+    pub fn ciphertext_round(&self, key: &[u8; 32]) -> Result<Option<String>, AggError> {
+        Ok(self
+            .ciphertexts
+            .get(key)?
+            .map(|v| String::from_utf8_lossy(&v).into_owned()))
     }
 
     /// Bytes the store takes on disk (every file under its folder, the record files included).

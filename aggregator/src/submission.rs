@@ -5,7 +5,9 @@
 //! kind; enrolled and unrevoked key, [`crate::admission`]); an earlier submission of the same node
 //! to the same round (identical: its receipt again; different: refused); known, open round;
 //! parameters equal to the round's ([`check_submission`]) and plausible mechanism parameters
-//! ([`check_release`]); then, in the commit worker, the duplicate and open-round checks once more.
+//! ([`check_release`]); in mode secure the proofs, bound to round, signer and metric
+//! ([`crate::secure::submission`]); then, in the commit worker, the duplicate and open-round
+//! checks once more and, in mode secure, that no ciphertext was accepted before.
 
 use prost::Message as _;
 use sovbench_core::catalogue::MechanismKind;
@@ -48,20 +50,25 @@ pub async fn submit(
         }
         None => false,
     };
+    let mut ciphertext_keys = Vec::new();
     if !retry {
         let params = check_open_round(store, &sub, now)?;
         if params.mode == pb::RoundMode::SecureAggregation as i32 {
             // The proofs (about 1.5 ms) off the async threads and outside every lock.
             let s = sub.clone();
-            tokio::task::spawn_blocking(move || crate::secure::submission::verify(&params, &s))
-                .await
-                .map_err(|e| AggError::Storage(format!("verifying a submission: {e}")))??;
+            let signer = verified.signer.clone();
+            ciphertext_keys = tokio::task::spawn_blocking(move || {
+                crate::secure::submission::verify(&params, &s, &signer)
+            })
+            .await
+            .map_err(|e| AggError::Storage(format!("verifying a submission: {e}")))??;
         }
     }
     committer
         .submit(PendingSubmission {
             round_id: sub.round_id.clone(),
             node_key: verified.signer.clone(),
+            ciphertext_keys,
             record: StoredSubmission::new(
                 msg.encode_to_vec(),
                 verified.payload_hash.to_vec(),

@@ -54,7 +54,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut subs = Vec::with_capacity(reps);
     let t = Instant::now();
     for _ in 0..reps {
-        let enc = encrypt_submission(&round, &truths, &mut rand::rngs::OsRng)?;
+        let enc = encrypt_submission(&round, &truths, &[7; 32], &mut rand::rngs::OsRng)?;
         subs.push(pb::Submission {
             round_id: "bench".into(),
             encrypted: enc,
@@ -65,7 +65,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let bytes: usize = subs[0].encrypted.iter().map(|e| e.value.len()).sum();
     let t = Instant::now();
     for s in &subs {
-        verify_submission(&round, s)?;
+        verify_submission(&round, s, &[7; 32])?;
     }
     let verify = t.elapsed().as_secs_f64() * 1e3 / reps as f64;
     println!(

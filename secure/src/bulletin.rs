@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use sovbench_core::envelope;
 use sovbench_core::pb;
 
-use crate::encoding::Encrypted;
+use crate::encoding::{component_keys, Context, Encrypted};
 use crate::grid;
 use crate::round::{SecureRound, PATH_BLOCK};
 use crate::{Ciphertext, SecureError};
@@ -45,14 +45,34 @@ pub fn ciphertext_from_bytes(bytes: &[u8]) -> Result<Ciphertext, SecureError> {
 }
 
 /// Checks the encrypted part of a decoded submission against the round: one encrypted value per
-/// metric, in the round's order, each with a valid proof; no plain releases. Returns the
-/// ciphertexts of all components, flattened in cell order. The signature is the caller's to check
-/// first.
+/// metric, in the round's order, each with a valid proof bound to the round, `signer` (the raw
+/// public key that signed it) and the metric; no plain releases; no ciphertext twice. Returns
+/// the ciphertexts of all components, flattened in cell order, and the keys of every ciphertext
+/// the submission carries ([`crate::encoding::component_keys`]). The signature is the caller's to
+/// check first.
 pub fn verify_submission(
     round: &SecureRound,
     sub: &pb::Submission,
-) -> Result<Vec<Ciphertext>, SecureError> {
-    components_of(round, sub, true)
+    signer: &[u8],
+) -> Result<Verified, SecureError> {
+    let mut keys = Vec::new();
+    let components = components_of(round, sub, Some((signer, &mut keys)))?;
+    let mut seen = HashSet::with_capacity(keys.len());
+    if keys.iter().any(|k| !seen.insert(*k)) {
+        return Err(SecureError::Round(
+            "the submission holds the same ciphertext twice".into(),
+        ));
+    }
+    Ok(Verified { components, keys })
+}
+
+/// What [`verify_submission`] gives.
+#[derive(Debug, Clone)]
+pub struct Verified {
+    /// The component ciphertexts in cell order.
+    pub components: Vec<Ciphertext>,
+    /// The key of every ciphertext the submission carries, each once.
+    pub keys: Vec<[u8; 32]>,
 }
 
 /// The component ciphertexts of a submission that was verified when it was accepted, in the
@@ -61,13 +81,14 @@ pub fn components_unchecked(
     round: &SecureRound,
     sub: &pb::Submission,
 ) -> Result<Vec<Ciphertext>, SecureError> {
-    components_of(round, sub, false)
+    components_of(round, sub, None)
 }
 
+/// With `verify` (the signer and where to put the ciphertext keys), every proof is checked.
 fn components_of(
     round: &SecureRound,
     sub: &pb::Submission,
-    verify: bool,
+    mut verify: Option<(&[u8], &mut Vec<[u8; 32]>)>,
 ) -> Result<Vec<Ciphertext>, SecureError> {
     if !sub.releases.is_empty() {
         return Err(SecureError::Round(
@@ -97,10 +118,17 @@ fn components_of(
             )));
         }
         let enc = Encrypted::from_bytes(&def.id, &value.value)?;
-        per_metric[i] = if verify {
-            enc.verify(round.committee.key(), def)?
-        } else {
-            enc.ciphertexts_unchecked()
+        per_metric[i] = match verify.as_mut() {
+            Some((signer, keys)) => {
+                let ctx = Context {
+                    round_id: &round.round_id,
+                    signer,
+                };
+                let cts = enc.verify(round.committee.key(), def, &ctx)?;
+                keys.extend(component_keys(&enc));
+                cts
+            }
+            None => enc.ciphertexts_unchecked(),
         };
     }
     if block {
@@ -112,10 +140,13 @@ fn components_of(
             )));
         }
         let enc = Encrypted::from_bytes(PATH_BLOCK, &value.value)?;
-        let paths = if verify {
-            enc.verify_paths(round)?
-        } else {
-            enc.paths_unchecked(round)?
+        let paths = match verify.as_mut() {
+            Some((_, keys)) => {
+                let paths = enc.verify_paths(round)?;
+                keys.extend(component_keys(&enc));
+                paths
+            }
+            None => enc.paths_unchecked(round)?,
         };
         let path_metrics =
             (0..round.metrics.len()).filter(|&i| round.in_path_block(&round.metrics[i]));
@@ -130,10 +161,12 @@ fn components_of(
     Ok(out)
 }
 
-/// What the order-independent checks of an entry give: its signer and its component ciphertexts.
+/// What the order-independent checks of an entry give: its signer, its component ciphertexts and
+/// the keys of every ciphertext it carries.
 struct Checked {
     signer: Vec<u8>,
     cts: Vec<Ciphertext>,
+    keys: Vec<[u8; 32]>,
 }
 
 /// The checks of one entry that do not depend on the entries before it: a kind × size cell, the
@@ -163,10 +196,12 @@ fn check_entry(
     if sub.round_id != round.round_id || sub.round_params_hash != round_params_hash {
         return Err(refuse("a submission to another round".into()));
     }
-    let cts = verify_submission(round, &sub).map_err(|e| refuse(e.to_string()))?;
+    let verified =
+        verify_submission(round, &sub, &msg.signer).map_err(|e| refuse(e.to_string()))?;
     Ok(Checked {
         signer: msg.signer,
-        cts,
+        cts: verified.components,
+        keys: verified.keys,
     })
 }
 
@@ -187,7 +222,7 @@ pub struct Tally {
     head: [u8; 32],
     next: u64,
     signers: HashSet<Vec<u8>>,
-    ciphertexts: HashSet<Vec<u8>>,
+    ciphertexts: HashSet<[u8; 32]>,
     cells: BTreeMap<String, CellSums>,
 }
 
@@ -275,7 +310,7 @@ impl Tally {
         if entry.chain.as_slice() != next_head.as_slice() {
             return Err(refuse("the chain hash does not follow".into()));
         }
-        let Checked { signer, cts } = checked?;
+        let Checked { signer, cts, keys } = checked?;
         if self.signers.contains(&signer) {
             return Err(refuse(format!(
                 "a second submission of {}",
@@ -283,13 +318,12 @@ impl Tally {
             )));
         }
         // Signer and ciphertexts are recorded only once every check has passed.
-        let encoded: Vec<Vec<u8>> = cts.iter().map(ciphertext_to_bytes).collect();
-        let distinct: HashSet<&Vec<u8>> = encoded.iter().collect();
-        if distinct.len() != encoded.len() || encoded.iter().any(|c| self.ciphertexts.contains(c)) {
+        // Each entry's keys are distinct ([`verify_submission`] refuses a repetition).
+        if keys.iter().any(|k| self.ciphertexts.contains(k)) {
             return Err(refuse("a ciphertext copied from an earlier entry".into()));
         }
         self.signers.insert(signer);
-        self.ciphertexts.extend(encoded);
+        self.ciphertexts.extend(keys);
         let cell = self
             .cells
             .entry(entry.cell.clone())

@@ -13,26 +13,61 @@
 //! | set of k items | k bits | every option a bit | k |
 //! | path metrics under a path bound b | b slots, each one (path, stage) or empty | each slot one-of | stages |
 //!
-//! A copied ciphertext cannot be re-randomised without a new proof, which needs the plaintext;
-//! the aggregator and the trustees therefore refuse any ciphertext that appears twice in a round.
+//! **Bound to its context.** The range proofs (bounded integers, shares and yes / no, the latter a
+//! range proof over 0..=1) are made and checked in a Merlin transcript that starts with the
+//! [`Context`]: the round id, the submitting node's public key and the metric id. A proof copied
+//! into another round, under another signer or under another metric does not verify. The choice
+//! proofs (categories, sets, path slots) come from `elastic_elgamal::app::EncryptedChoice`, whose
+//! transcript is fixed by the crate; for them, and as a second line for all, the aggregator keeps
+//! every component ciphertext it ever accepted ([`component_keys`]) and refuses a submission that
+//! repeats one, within itself, within the round or from any earlier round. A copied ciphertext
+//! cannot be re-randomised without a new proof, which needs the plaintext; the trustees refuse a
+//! bulletin that holds one twice.
 
 use elastic_elgamal::app::{ChoiceParams, EncryptedChoice, MultiChoice, SingleChoice};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
 
-use elastic_elgamal::{PreparedRange, RangeDecomposition, RangeProof, RingProof};
+use elastic_elgamal::{PreparedRange, RangeDecomposition, RangeProof};
+use merlin::Transcript;
 use serde::{Deserialize, Serialize};
 use sovbench_core::catalogue::{MetricDef, TrueValue, ValueType};
 
 use crate::{Ciphertext, Group, PublicKey, SecureError};
+
+/// Where an encrypted value belongs: the round, the node that signs the submission and (from the
+/// metric's definition) the metric. Every range proof's transcript starts with it.
+#[derive(Debug, Clone, Copy)]
+pub struct Context<'a> {
+    /// The round's id.
+    pub round_id: &'a str,
+    /// The submitting node's raw Ed25519 public key.
+    pub signer: &'a [u8],
+}
+
+/// Transcript label of a node's range proof (docs/SECURE-AGGREGATION.md, "Proofs bound to their
+/// context").
+pub const VALUE_LABEL: &[u8] = b"sovbench.v1.encrypted-value";
+
+impl Context<'_> {
+    /// The transcript of a range proof of `metric`: the label, then `round`, `signer` and
+    /// `metric` as Merlin messages, in this order.
+    pub fn transcript(&self, metric: &str) -> Transcript {
+        let mut t = Transcript::new(VALUE_LABEL);
+        t.append_message(b"round", self.round_id.as_bytes());
+        t.append_message(b"signer", self.signer);
+        t.append_message(b"metric", metric.as_bytes());
+        t
+    }
+}
 
 /// One metric's encrypted value with its proof.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub enum Encrypted {
     /// A bounded integer or a share on its grid.
     Range(Ciphertext, RangeProof<Group>),
-    /// Yes / no.
-    Bit(Ciphertext, RingProof<Group>),
+    /// Yes / no: a range proof over 0..=1.
+    Bit(Ciphertext, RangeProof<Group>),
     /// One of k categories.
     OneHot(EncryptedChoice<Group, SingleChoice>),
     /// Any subset of k items.
@@ -115,23 +150,27 @@ pub fn plaintext(def: &MetricDef, truth: &TrueValue) -> Result<Vec<u64>, SecureE
     }
 }
 
-/// Encrypts a node's true value of `def` under the committee key, with its proof.
+/// Encrypts a node's true value of `def` under the committee key, with its proof (bound to
+/// `ctx` where the proof takes a transcript).
 pub fn encrypt<R: rand::CryptoRng + rand::RngCore>(
     key: &PublicKey,
     def: &MetricDef,
     truth: &TrueValue,
+    ctx: &Context<'_>,
     rng: &mut R,
 ) -> Result<Encrypted, SecureError> {
     let plain = plaintext(def, truth)?;
+    let mut transcript = ctx.transcript(&def.id);
     Ok(match def.value_type {
         ValueType::BoundedInteger | ValueType::BoundedShare => {
             let range = prepared_range(range_max(def)? + 1);
-            let (c, proof) = key.encrypt_range(&range, plain[0], rng);
-            Encrypted::Range(c, proof)
+            let (c, proof) = RangeProof::new(key, &range, plain[0], &mut transcript, rng);
+            Encrypted::Range(*c.inner(), proof)
         }
         ValueType::Boolean => {
-            let (c, proof) = key.encrypt_bool(plain[0] == 1, rng);
-            Encrypted::Bit(c, proof)
+            let range = prepared_range(2);
+            let (c, proof) = RangeProof::new(key, &range, plain[0].min(1), &mut transcript, rng);
+            Encrypted::Bit(*c.inner(), proof)
         }
         ValueType::Category => {
             let params = ChoiceParams::single(key.clone(), def.categories.len());
@@ -173,11 +212,16 @@ impl Encrypted {
         }
     }
 
-    /// Checks the proof against the committee key and the metric; returns the ciphertexts to add
-    /// into the metric's cells (one, or one per category or item). The checks of the underlying
-    /// crate run behind a panic guard: a malformed value from the network is refused, never a
-    /// crash.
-    pub fn verify(&self, key: &PublicKey, def: &MetricDef) -> Result<Vec<Ciphertext>, SecureError> {
+    /// Checks the proof against the committee key, the metric and the context; returns the
+    /// ciphertexts to add into the metric's cells (one, or one per category or item). The checks
+    /// of the underlying crate run behind a panic guard: a malformed value from the network is
+    /// refused, never a crash.
+    pub fn verify(
+        &self,
+        key: &PublicKey,
+        def: &MetricDef,
+        ctx: &Context<'_>,
+    ) -> Result<Vec<Ciphertext>, SecureError> {
         let proof_err = || SecureError::Proof(def.id.clone());
         let shape_err = || SecureError::Shape(def.id.clone());
         let k = def.categories.len();
@@ -188,12 +232,15 @@ impl Encrypted {
                     ValueType::BoundedInteger | ValueType::BoundedShare,
                 ) => {
                     let range = prepared_range(range_max(def)? + 1);
-                    key.verify_range(&range, *c, proof)
+                    proof
+                        .verify(key, &range, *c, &mut ctx.transcript(&def.id))
                         .map_err(|_| proof_err())?;
                     Ok(vec![*c])
                 }
                 (Encrypted::Bit(c, proof), ValueType::Boolean) => {
-                    key.verify_bool(*c, proof).map_err(|_| proof_err())?;
+                    proof
+                        .verify(key, &prepared_range(2), *c, &mut ctx.transcript(&def.id))
+                        .map_err(|_| proof_err())?;
                     Ok(vec![*c])
                 }
                 (Encrypted::OneHot(choice), ValueType::Category) if choice.len() == k && k >= 1 => {
@@ -218,6 +265,23 @@ impl Encrypted {
         std::panic::catch_unwind(std::panic::AssertUnwindSafe(run))
             .unwrap_or_else(|_| Err(proof_err()))
     }
+}
+
+/// The keys under which the aggregator remembers the ciphertexts of an accepted value: the
+/// random element `r·G` of each ciphertext the value carries (every option of a choice, every
+/// slot of a path block). Two honest encryptions share it with probability about 2^-252, so a
+/// repeated key is a copied ciphertext.
+pub fn component_keys(enc: &Encrypted) -> Vec<[u8; 32]> {
+    enc.ciphertexts_unchecked()
+        .iter()
+        .map(|c| {
+            let bytes = c.to_bytes();
+            let mut key = [0u8; 32];
+            let n = bytes.len().min(32);
+            key[..n].copy_from_slice(&bytes[..n]);
+            key
+        })
+        .collect()
 }
 
 #[cfg(test)]

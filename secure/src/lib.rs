@@ -28,8 +28,10 @@
 //! let mut rng = rand::rngs::OsRng;
 //! let (committee, trustees) = committee::deal_for_tests(5, 3, &mut rng).unwrap();
 //! let def = Catalogue::shared().metric("selftest.datenhoheit").unwrap();
-//! let sub = encoding::encrypt(committee.key(), def, &TrueValue::Int(4), &mut rng).unwrap();
-//! let cells = sub.verify(committee.key(), def).unwrap(); // the aggregator's check
+//! // The proof is bound to the round and the submitting node's key.
+//! let ctx = encoding::Context { round_id: "2026-q4", signer: &[7; 32] };
+//! let sub = encoding::encrypt(committee.key(), def, &TrueValue::Int(4), &ctx, &mut rng).unwrap();
+//! let cells = sub.verify(committee.key(), def, &ctx).unwrap(); // the aggregator's check
 //! let shares: Vec<_> = trustees[..3].iter().map(|t| decryption::share(t, cells[0], &mut rng)).collect();
 //! let table = decryption::Table::new(10, 0);
 //! // The plaintext is the score minus the metric's lower bound: 4 − 1.

@@ -9,7 +9,7 @@ use sovbench_core::catalogue::{Catalogue, TrueValue};
 use sovbench_core::cohort::{CohortAttributes, Kind, SizeClass};
 use sovbench_secure::committee::deal_for_tests;
 use sovbench_secure::decryption::{combine, share, Table};
-use sovbench_secure::encoding::{encrypt, Encrypted};
+use sovbench_secure::encoding::{encrypt, Context, Encrypted};
 use sovbench_secure::noise::{self, NoiseSpec};
 use sovbench_secure::Ciphertext;
 
@@ -73,6 +73,18 @@ pub fn run(n: usize, m: usize, t: usize, threads: usize) -> anyhow::Result<Secur
         }
     };
 
+    // Each simulated administration signs with a key of its own: its index, as bytes.
+    let signers: Vec<[u8; 32]> = (0..n)
+        .map(|i| {
+            let mut k = [0u8; 32];
+            k[..8].copy_from_slice(&(i as u64).to_be_bytes());
+            k
+        })
+        .collect();
+    let ctx = |i: usize| Context {
+        round_id: "bench",
+        signer: &signers[i],
+    };
     // Node: encrypt and prove, timed per administration.
     let start = Instant::now();
     let submissions: Vec<Vec<Vec<u8>>> = parallel(n, threads, |i| {
@@ -81,7 +93,7 @@ pub fn run(n: usize, m: usize, t: usize, threads: usize) -> anyhow::Result<Secur
             .enumerate()
             .map(|(d, def)| {
                 let v = 1 + ((i * 31 + d * 7) % 5) as i64;
-                encrypt(&key, def, &TrueValue::Int(v), &mut rng)
+                encrypt(&key, def, &TrueValue::Int(v), &ctx(i), &mut rng)
                     .and_then(|e| e.to_bytes())
                     .unwrap_or_default()
             })
@@ -98,7 +110,7 @@ pub fn run(n: usize, m: usize, t: usize, threads: usize) -> anyhow::Result<Secur
             .zip(&submissions[i])
             .map(|(def, bytes)| {
                 Encrypted::from_bytes(&def.id, bytes)
-                    .and_then(|e| e.verify(&key, def))
+                    .and_then(|e| e.verify(&key, def, &ctx(i)))
                     .ok()
                     .map(|c| c[0])
             })

@@ -18,7 +18,7 @@ use sovbench_core::cohort::{CohortAttributes, SizeClass};
 use sovbench_core::envelope::{b64, Identity};
 use sovbench_core::pb;
 use sovbench_core::selftest::Dimension;
-use sovbench_secure::encoding::encrypt;
+use sovbench_secure::encoding::{encrypt, Context};
 use sovbench_secure::round::{Grid, SecureRound};
 use sovbench_trustee::{Trustee, Work};
 
@@ -137,9 +137,13 @@ pub async fn run(
     let mut messages = Vec::with_capacity(n);
     for (id, a) in identities.iter().zip(&population) {
         let mut encrypted = Vec::with_capacity(round.metrics.len());
+        let ctx = Context {
+            round_id: "bench",
+            signer: id.public_key(),
+        };
         for (def, d) in round.metrics.iter().zip(Dimension::ALL) {
             let v = TrueValue::Int(i64::from(a.assessment.score(d)));
-            let enc = encrypt(round.committee.key(), def, &v, &mut rand::rngs::OsRng)?;
+            let enc = encrypt(round.committee.key(), def, &v, &ctx, &mut rand::rngs::OsRng)?;
             encrypted.push(pb::EncryptedValue {
                 metric: def.id.clone(),
                 value: enc.to_bytes()?,

@@ -111,10 +111,20 @@ pub fn query(
     id: &Identity,
     q: pb::trustee_query::Query,
 ) -> Result<pb::SignedMessage, TrusteeError> {
+    query_skipping(id, q, Vec::new())
+}
+
+/// [`query`] naming the rounds this trustee refused (for the oldest waiting announcement).
+fn query_skipping(
+    id: &Identity,
+    q: pb::trustee_query::Query,
+    skip_rounds: Vec<String>,
+) -> Result<pb::SignedMessage, TrusteeError> {
     Ok(id.seal(pb::payload::Body::TrusteeQuery(pb::TrusteeQuery {
         query: Some(q),
         issued_at: sovbench_core::now_unix(),
         nonce: envelope::random_bytes(16)?,
+        skip_rounds,
     })))
 }
 
@@ -227,14 +237,19 @@ impl Client {
 
     /// The announcement of `round` (empty: the oldest pending); `None` when there is none
     /// (`NotFound`).
+    ///
+    /// With an empty `round`, the oldest round waiting for trustees that is not in `skip` (the
+    /// rounds this trustee refused, so that a refused round never blocks later ones).
     pub async fn get_announcement(
         &self,
         id: &Identity,
         round: &str,
+        skip: Vec<String>,
     ) -> Result<Option<(pb::Announcement, Answer)>, TrusteeError> {
-        let msg = query(
+        let msg = query_skipping(
             id,
             pb::trustee_query::Query::AnnouncementRound(round.to_string()),
+            skip,
         )?;
         let res = self.desk().await?.get_announcement(msg).await;
         if let Err(s) = &res {

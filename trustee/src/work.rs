@@ -18,6 +18,8 @@ use crate::trustee::Trustee;
 
 /// Bulletin entries asked for per page.
 pub const PAGE_LIMIT: u32 = 500;
+/// Most refused rounds named in one announcement query (the aggregator's limit).
+pub const SKIP_LIMIT: usize = 256;
 
 /// What one pass did.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -71,10 +73,16 @@ impl Trustee {
     }
 
     /// One pass: does what the oldest pending announcement of its committee asks (noise or
-    /// decryption shares).
+    /// decryption shares), leaving out the rounds it refused: a refused round never blocks the
+    /// later ones.
     pub async fn work_once(&self) -> Result<Work, TrusteeError> {
         let membership = self.membership()?;
-        let Some((ann, answer)) = self.client.get_announcement(&self.identity, "").await? else {
+        let skip = self.refused_rounds()?;
+        let Some((ann, answer)) = self
+            .client
+            .get_announcement(&self.identity, "", skip)
+            .await?
+        else {
             return Ok(Work::Idle);
         };
         let h = answer.payload_hash;
@@ -92,6 +100,22 @@ impl Trustee {
             Ok(pb::AnnouncementPhase::Decrypt) => self.decrypt(&membership, &ann, h).await,
             _ => Ok(Work::Idle),
         }
+    }
+
+    /// The rounds this trustee refused, the latest [`SKIP_LIMIT`] (what the aggregator accepts).
+    fn refused_rounds(&self) -> Result<Vec<String>, TrusteeError> {
+        let mut refusals = self.store.refusals()?;
+        refusals.sort_by_key(|r| std::cmp::Reverse(r.at));
+        let mut rounds: Vec<String> = Vec::new();
+        for r in refusals {
+            if !rounds.contains(&r.round_id) {
+                rounds.push(r.round_id);
+            }
+            if rounds.len() == SKIP_LIMIT {
+                break;
+            }
+        }
+        Ok(rounds)
     }
 
     async fn checked_round(

@@ -130,21 +130,24 @@ type NonceKey = (Vec<u8>, Vec<u8>);
 pub struct Gate {
     operators: Operators,
     started_at: i64,
+    own_key: Vec<u8>,
     nonces: Mutex<HashMap<NonceKey, i64>>,
 }
 
 impl Gate {
-    /// A gate for `operators`, for a server started at `started_at` (Unix seconds).
-    pub fn new(operators: Operators, started_at: i64) -> Gate {
+    /// A gate for `operators`, for the aggregator with the raw public key `own_key`, started at
+    /// `started_at` (Unix seconds).
+    pub fn new(operators: Operators, started_at: i64, own_key: &[u8]) -> Gate {
         Gate {
             operators,
             started_at,
+            own_key: own_key.to_vec(),
             nonces: Mutex::new(HashMap::new()),
         }
     }
 
-    /// Checks, in this order: size, signature over the exact bytes, kind, operator key,
-    /// freshness, not issued before the start, nonce not used before.
+    /// Checks, in this order: size, signature over the exact bytes, kind, operator key, meant
+    /// for this aggregator, freshness, not issued before the start, nonce not used before.
     pub fn admit(&self, msg: &pb::SignedMessage, now: i64) -> Result<Admitted, AggError> {
         let verified = open_checked(msg)?;
         let request = match verified.body {
@@ -156,6 +159,16 @@ impl Gate {
             .name(&verified.signer)
             .ok_or_else(|| AggError::NotOperator(fingerprint(&verified.signer)))?
             .to_string();
+        if request.aggregator_key != self.own_key {
+            return Err(AggError::WrongAggregator {
+                meant: if request.aggregator_key.is_empty() {
+                    "(none)".into()
+                } else {
+                    fingerprint(&request.aggregator_key)
+                },
+                this: fingerprint(&self.own_key),
+            });
+        }
         core_peers::check_freshness(request.issued_at, &request.nonce, now)?;
         if request.issued_at < self.started_at {
             return Err(AggError::IssuedBeforeStart(
@@ -187,11 +200,24 @@ mod tests {
     use super::*;
     use sovbench_core::envelope::Identity;
 
+    /// The aggregator every test request is meant for.
+    const AGGREGATOR: [u8; 32] = [5; 32];
+
     fn request(id: &Identity, issued_at: i64, nonce: Vec<u8>) -> pb::SignedMessage {
+        request_for(id, issued_at, nonce, &AGGREGATOR)
+    }
+
+    fn request_for(
+        id: &Identity,
+        issued_at: i64,
+        nonce: Vec<u8>,
+        aggregator: &[u8],
+    ) -> pb::SignedMessage {
         id.seal(pb::payload::Body::AdminRequest(pb::AdminRequest {
             command: Some(pb::admin_request::Command::Status(pb::AdminQuery {})),
             issued_at,
             nonce,
+            aggregator_key: aggregator.to_vec(),
             ..Default::default()
         }))
     }
@@ -235,6 +261,7 @@ mod tests {
         let gate = Gate::new(
             Operators::load(dir.path(), own.public_key()).unwrap(),
             1_000,
+            &AGGREGATOR,
         );
         let nonce = || core_peers::fresh_nonce().unwrap();
         let ok = request(&own, 1_010, nonce());
@@ -258,6 +285,13 @@ mod tests {
             gate.admit(&forged, 1_010),
             Err(AggError::Envelope(_))
         ));
+        // Signed by an operator, but for another aggregator (or for none).
+        for other in [&[6u8; 32][..], &[]] {
+            assert!(matches!(
+                gate.admit(&request_for(&own, 1_010, nonce(), other), 1_010),
+                Err(AggError::WrongAggregator { .. })
+            ));
+        }
         let wrong = own.seal(pb::payload::Body::PeerRequestsQuery(Default::default()));
         assert!(matches!(
             gate.admit(&wrong, 1_010),

@@ -68,6 +68,7 @@ pub fn execute(agg: &Aggregator, req: &pb::AdminRequest) -> Result<Outcome, AggE
         Command::ListEnrolments(_) => list_enrolments(agg, style, &mut w)?,
         Command::OpenRound(o) => super::rounds::open(agg, o, style, &mut w)?,
         Command::CloseRound(id) => super::rounds::close(agg, id, style, &mut w)?,
+        Command::AbandonRound(a) => super::rounds::abandon(agg, a, style, &mut w)?,
         Command::ListRounds(_) => super::rounds::list(agg, style, &mut w)?,
         Command::Publish(id) => return publish(agg, id, style),
         Command::PeersOverview(_) => peers(agg, style, &mut w)?,

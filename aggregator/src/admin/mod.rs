@@ -77,7 +77,10 @@ pub async fn add_services(router: Router, agg: &Arc<Aggregator>) -> Router {
             router
         }
     };
-    match server::AdminService::new(agg.clone(), auth::Gate::new(operators, agg.now())) {
+    match server::AdminService::new(
+        agg.clone(),
+        auth::Gate::new(operators, agg.now(), agg.public_key()),
+    ) {
         Ok(admin) => router.add_service(
             pb::admin_server::AdminServer::new(admin)
                 .max_decoding_message_size(sovbench_proto::MAX_MESSAGE_BYTES)

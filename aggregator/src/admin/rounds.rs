@@ -204,6 +204,46 @@ pub fn close(agg: &Aggregator, id: &str, s: Style, w: &mut String) -> Result<(),
     Ok(())
 }
 
+/// `round abandon`.
+pub fn abandon(
+    agg: &Aggregator,
+    a: &pb::AdminAbandonRound,
+    s: Style,
+    w: &mut String,
+) -> Result<(), AggError> {
+    let changed = agg.abandon_round(&a.round_id, &a.reason)?;
+    let id = &a.round_id;
+    if s.json {
+        say!(
+            w,
+            "{}",
+            json!({"round_id": id, "abandoned_now": changed, "reason": a.reason.trim()})
+        );
+    } else if changed {
+        say!(
+            w,
+            "{} {id}\n{}",
+            s.lang.pick("Runde aufgegeben:", "Round abandoned:"),
+            s.lang.pick(
+                "Sie wird nicht veröffentlicht; die Knoten erfahren den Grund, die Treuhänder \
+                 arbeiten an der nächsten Runde weiter.",
+                "It will not be published; the nodes are told the reason, the trustees go on \
+                 with the next round."
+            )
+        );
+    } else {
+        say!(
+            w,
+            "{} {id}",
+            s.lang.pick(
+                "Runde war bereits aufgegeben:",
+                "Round was already abandoned:"
+            )
+        );
+    }
+    Ok(())
+}
+
 /// Runs a future to completion: on the current runtime from its blocking pool, else on a runtime
 /// of its own.
 fn block_on<F: std::future::Future>(fut: F) -> Result<F::Output, AggError> {

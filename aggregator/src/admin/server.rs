@@ -47,6 +47,7 @@ pub fn command_name(req: &pb::AdminRequest) -> &'static str {
         Some(Command::OpenRound(ref o)) if o.dry_run => "round open --dry-run",
         Some(Command::OpenRound(_)) => "round open",
         Some(Command::CloseRound(_)) => "round close",
+        Some(Command::AbandonRound(_)) => "round abandon",
         Some(Command::ListRounds(_)) => "round list",
         Some(Command::Publish(_)) => "publish",
         Some(Command::PeersOverview(_)) => "peers",

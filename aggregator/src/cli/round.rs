@@ -61,6 +61,16 @@ pub enum RoundAction {
         /// Round id.
         id: String,
     },
+    /// Abandon a closed secure round that cannot be decrypted (for example because the trustees
+    /// refused its bulletin): it is never published, the reason is recorded, and every node that
+    /// asks for its publication is told. The trustees move on to the next round.
+    Abandon {
+        /// Round id.
+        id: String,
+        /// Why, in a sentence the administrations will read.
+        #[arg(long)]
+        reason: String,
+    },
     /// List rounds.
     List,
 }
@@ -96,6 +106,10 @@ pub fn command(action: RoundAction) -> Command {
             path_bound,
         }),
         RoundAction::Close { id } => Command::CloseRound(id),
+        RoundAction::Abandon { id, reason } => Command::AbandonRound(pb::AdminAbandonRound {
+            round_id: id,
+            reason,
+        }),
         RoundAction::List => Command::ListRounds(pb::AdminQuery {}),
     }
 }

@@ -68,6 +68,9 @@ fn variant(e: &AggError) -> &'static str {
         AggError::BadTrusteeMessage(_) => "BadTrusteeMessage",
         AggError::BadSecureRound(_) => "BadSecureRound",
         AggError::BadEncryption { .. } => "BadEncryption",
+        AggError::CopiedCiphertext { .. } => "CopiedCiphertext",
+        AggError::RoundAbandoned { .. } => "RoundAbandoned",
+        AggError::WrongAggregator { .. } => "WrongAggregator",
         AggError::TrusteePhase { .. } => "TrusteePhase",
         AggError::NoAnnouncement(_) => "NoAnnouncement",
         AggError::NotOperator(_) => "NotOperator",
@@ -179,6 +182,9 @@ code_tests! {
     bad_trustee_message_is_invalid_argument: AggError::BadTrusteeMessage("share".into()) => InvalidArgument;
     bad_secure_round_is_invalid_argument: AggError::BadSecureRound("grid".into()) => InvalidArgument;
     bad_encryption_is_invalid_argument: AggError::BadEncryption { round: "r".into(), detail: "proof".into() } => InvalidArgument;
+    copied_ciphertext_is_invalid_argument: AggError::CopiedCiphertext { round: "r2".into(), earlier: "r1".into() } => InvalidArgument;
+    round_abandoned_is_failed_precondition: AggError::RoundAbandoned { round: "r".into(), reason: "refused".into() } => FailedPrecondition;
+    wrong_aggregator_is_permission_denied: AggError::WrongAggregator { meant: "a".into(), this: "b".into() } => PermissionDenied;
     trustee_phase_is_failed_precondition: AggError::TrusteePhase { round: "r".into(), detail: "d".into() } => FailedPrecondition;
     no_announcement_is_not_found: AggError::NoAnnouncement("yet".into()) => NotFound;
     bad_card_is_invalid_argument: AggError::Peer(PeerError::Card("c".into())) => InvalidArgument;

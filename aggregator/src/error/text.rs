@@ -197,6 +197,20 @@ impl AggError {
             AggError::BadEncryption { round, detail } => {
                 format!("Einreichung zu Runde {} abgelehnt: {detail}", echo(round))
             }
+            AggError::CopiedCiphertext { round, earlier } => format!(
+                "Einreichung zu Runde {} abgelehnt: sie wiederholt einen Geheimtext, der in Runde \
+                 {} bereits angenommen wurde; jeder Geheimtext wird nur einmal angenommen",
+                echo(round),
+                echo(earlier)
+            ),
+            AggError::RoundAbandoned { round, reason } => format!(
+                "Runde {} wurde aufgegeben und wird nicht veröffentlicht: {reason}",
+                echo(round)
+            ),
+            AggError::WrongAggregator { meant, this } => format!(
+                "die Betreiberanfrage ist für Aggregator {meant} bestimmt, dies ist {this}; sie \
+                 wird abgelehnt, damit sie nicht bei einem anderen Aggregator wiederholt werden kann"
+            ),
             AggError::TrusteePhase { round, detail } => format!(
                 "Runde {} wartet auf das Treuhändergremium: {detail}",
                 echo(round)

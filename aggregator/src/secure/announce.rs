@@ -90,7 +90,7 @@ impl SecureDesk {
         let _phase = self.phase_lock();
         let l = self.load(round_id)?;
         match l.status {
-            RoundStatus::Open => return Ok(None),
+            RoundStatus::Open | RoundStatus::Abandoned => return Ok(None),
             RoundStatus::Published => return self.store.publication(round_id),
             RoundStatus::Closed => {}
         }

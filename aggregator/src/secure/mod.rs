@@ -181,6 +181,7 @@ pub fn phase_text(store: &Store, round_id: &str, status: RoundStatus) -> Result<
     Ok(match status {
         RoundStatus::Open => "open".into(),
         RoundStatus::Published => "published".into(),
+        RoundStatus::Abandoned => "abandoned".into(),
         RoundStatus::Closed => match announce::progress(store, round_id) {
             Ok(p) => p,
             Err(e) => format!("unknown ({e})"),

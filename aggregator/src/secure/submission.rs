@@ -1,6 +1,8 @@
 //! The checks of a submission to a secure round: one encrypted value per metric, in the round's
-//! order, each with a valid range or choice proof (`sovbench_secure::bulletin::verify_submission`),
-//! and no plain releases. The proofs cost about 1.5 ms for the default round; the caller runs
+//! order, each with a valid range or choice proof bound to the round, the signer and the metric
+//! (`sovbench_secure::bulletin::verify_submission`), no ciphertext twice, and no plain releases.
+//! Whether a ciphertext was accepted before, in this round or any earlier one, the commit worker
+//! decides ([`crate::commit`]). The proofs cost about 1.5 ms for the default round; the caller runs
 //! this off the async threads and outside every lock.
 
 use std::sync::{Arc, Mutex, OnceLock};
@@ -12,8 +14,14 @@ use sovbench_secure::round::SecureRound;
 
 use crate::error::AggError;
 
-/// Verifies the encrypted values of a submission against the round's parameters.
-pub fn verify(params: &pb::RoundParams, sub: &pb::Submission) -> Result<(), AggError> {
+/// Verifies the encrypted values of a submission signed by `signer` against the round's
+/// parameters; returns the keys of every ciphertext it carries, which the commit worker checks
+/// against every ciphertext accepted before ([`crate::store::Store::ciphertext_round`]).
+pub fn verify(
+    params: &pb::RoundParams,
+    sub: &pb::Submission,
+    signer: &[u8],
+) -> Result<Vec<[u8; 32]>, AggError> {
     let refuse = |detail: String| AggError::BadEncryption {
         round: params.round_id.clone(),
         detail,
@@ -25,8 +33,8 @@ pub fn verify(params: &pb::RoundParams, sub: &pb::Submission) -> Result<(), AggE
         )));
     }
     let round = checked_round(params)?;
-    verify_submission(&round, sub).map_err(|e| refuse(e.to_string()))?;
-    Ok(())
+    let verified = verify_submission(&round, sub, signer).map_err(|e| refuse(e.to_string()))?;
+    Ok(verified.keys)
 }
 
 /// The encoded parameters and the round checked from them.

@@ -124,9 +124,14 @@ fn submission(
     }))
 }
 
-fn encrypted(key: &sovbench_secure::PublicKey, v: i64) -> Vec<pb::EncryptedValue> {
+/// `v` encrypted by `node` for round s1, its proof bound to both.
+fn encrypted(key: &sovbench_secure::PublicKey, node: &Identity, v: i64) -> Vec<pb::EncryptedValue> {
     let def = Catalogue::shared().metric(METRIC).expect("metric");
-    let e = encoding::encrypt(key, def, &TrueValue::Int(v), &mut OsRng).expect("encrypt");
+    let ctx = encoding::Context {
+        round_id: "s1",
+        signer: node.public_key(),
+    };
+    let e = encoding::encrypt(key, def, &TrueValue::Int(v), &ctx, &mut OsRng).expect("encrypt");
     vec![pb::EncryptedValue {
         metric: METRIC.into(),
         value: e.to_bytes().expect("bytes"),
@@ -138,6 +143,7 @@ fn query(k: &Identity, now: i64, q: pb::trustee_query::Query) -> pb::SignedMessa
         query: Some(q),
         issued_at: now,
         nonce: nonce(),
+        skip_rounds: Vec::new(),
     }))
 }
 
@@ -256,7 +262,7 @@ async fn a_secure_round_publishes_after_noise_and_t_decryptions_and_refuses_what
             .submit(submission(
                 &node,
                 &round_msg,
-                encrypted(f.committee.key(), v),
+                encrypted(f.committee.key(), &node, v),
             ))
             .await
             .expect("accepted");
@@ -275,7 +281,7 @@ async fn a_secure_round_publishes_after_noise_and_t_decryptions_and_refuses_what
         .expect("enrol");
     let (foreign, _) = committee::deal_for_tests(5, 3, &mut OsRng).expect("committee");
     for enc in [
-        encrypted(foreign.key(), 3),
+        encrypted(foreign.key(), &node, 3),
         vec![pb::EncryptedValue {
             metric: METRIC.into(),
             value: b"{}".to_vec(),

@@ -52,6 +52,9 @@ pub fn final_ciphertexts(
     Ok(out)
 }
 
+/// Most refused rounds a trustee may name in one announcement query.
+pub const MAX_SKIPPED: usize = 256;
+
 impl SecureDesk {
     fn trustee_index(
         &self,
@@ -104,9 +107,15 @@ impl SecureDesk {
             ));
         };
         let id = if id.is_empty() {
-            self.oldest_waiting()?.ok_or_else(|| {
-                AggError::NoAnnouncement("yet: no secure round waits for trustees".into())
-            })?
+            if q.skip_rounds.len() > MAX_SKIPPED || q.skip_rounds.iter().any(|r| r.len() > 128) {
+                return Err(AggError::BadTrusteeMessage(format!(
+                    "at most {MAX_SKIPPED} refused rounds of at most 128 bytes each"
+                )));
+            }
+            self.oldest_waiting(&signer, &q.skip_rounds)?
+                .ok_or_else(|| {
+                    AggError::NoAnnouncement("yet: no secure round waits for trustees".into())
+                })?
         } else {
             id
         };
@@ -121,13 +130,17 @@ impl SecureDesk {
             .ok_or_else(|| AggError::NoAnnouncement(format!("for round {id}")))
     }
 
-    /// The oldest closed, unpublished secure round with an announcement.
-    fn oldest_waiting(&self) -> Result<Option<String>, AggError> {
+    /// The oldest closed, unpublished (and not abandoned) secure round with an announcement
+    /// whose committee has `signer` as a trustee, leaving out the rounds in `skip` (those the
+    /// asking trustee refused): neither another committee's round nor a refused one blocks it.
+    fn oldest_waiting(&self, signer: &[u8], skip: &[String]) -> Result<Option<String>, AggError> {
         let mut waiting = Vec::new();
         for (id, st) in self.store.round_states()? {
             if st.status == RoundStatus::Closed
+                && !skip.contains(&id)
                 && super::is_secure(&self.store, &id)?
                 && self.store.secure_record(&id, "noise")?.is_some()
+                && self.trustee_index(&self.load(&id)?, signer, None).is_ok()
             {
                 waiting.push((st.closed_at.unwrap_or(0), id));
             }

@@ -188,6 +188,7 @@ fn an_acknowledged_record_that_is_damaged_is_refused_at_open() {
         let open = RoundState {
             status: RoundStatus::Open,
             closed_at: None,
+            abandoned: None,
         };
         s.put_round("r", &pb::SignedMessage::default(), &open)
             .unwrap();
@@ -284,6 +285,7 @@ fn submissions_are_scoped_by_round_and_survive_reopen() {
         let st = RoundState {
             status: RoundStatus::Open,
             closed_at: None,
+            abandoned: None,
         };
         s.put_round("r1", &pb::SignedMessage::default(), &st)
             .unwrap();

@@ -308,7 +308,7 @@ pub fn prepare_round(node: &Node, round_msg: &pb::SignedMessage) -> Result<Prepa
         let round = secure::check(&params, policy, pinned, catalogue, &budget, now)?;
         let ids: Vec<&str> = round.metrics.iter().map(|d| d.id.as_str()).collect();
         let truths = truths(&facts, &params.round_id, &ids)?;
-        submission.encrypted = secure::encrypt(&round, &truths)?;
+        submission.encrypted = secure::encrypt(&round, &truths, node.public_key())?;
         entry.epsilon = round.epsilon;
         entry.mode = ReleaseMode::Secure;
         entry.secure = Some(secure::record(&round, &submission.encrypted));

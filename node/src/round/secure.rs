@@ -105,10 +105,12 @@ pub fn check(
 /// Encrypts each metric's true value (`truths`, in the round's order) to the committee key with
 /// its range proof: the `encrypted` part of the submission. With a path bound the path metrics go
 /// into one block of b slots (an administration on more paths contributes b of them, drawn at
-/// random; docs/SECURE-AGGREGATION.md, "Paths").
+/// random; docs/SECURE-AGGREGATION.md, "Paths"). The range proofs are bound to the round, to
+/// `signer` (this node's public key, which signs the submission) and to each metric.
 pub fn encrypt(
     round: &SecureRound,
     truths: &[TrueValue],
+    signer: &[u8],
 ) -> Result<Vec<pb::EncryptedValue>, NodeError> {
     if truths.len() != round.metrics.len() {
         return Err(NodeError::BadRound {
@@ -120,7 +122,7 @@ pub fn encrypt(
             ),
         });
     }
-    Ok(encrypt_submission(round, truths, &mut OsRng)?)
+    Ok(encrypt_submission(round, truths, signer, &mut OsRng)?)
 }
 
 /// What the ledger keeps of a secure release: the committee and, per metric, the SHA-256 of the

@@ -1,7 +1,7 @@
 use super::*;
 use crate::committee::deal_for_tests;
 use crate::decryption::{combine, share, Table};
-use crate::encoding::{encrypt, plaintext};
+use crate::encoding::{encrypt, plaintext, Context};
 use crate::round::Grid;
 use crate::Trustee;
 use sovbench_core::catalogue::{Catalogue, MetricDef, TrueValue};
@@ -37,13 +37,18 @@ fn truths(i: usize) -> Vec<TrueValue> {
     ]
 }
 
-fn encrypted(r: &SecureRound, i: usize) -> Vec<pb::EncryptedValue> {
+/// Administration `i`'s values, encrypted with proofs bound to the round and to `id`.
+fn encrypted(r: &SecureRound, id: &Identity, i: usize) -> Vec<pb::EncryptedValue> {
+    let ctx = Context {
+        round_id: &r.round_id,
+        signer: id.public_key(),
+    };
     r.metrics
         .iter()
         .zip(truths(i))
         .map(|(def, t)| pb::EncryptedValue {
             metric: def.id.clone(),
-            value: encrypt(r.committee.key(), def, &t, &mut rand::rngs::OsRng)
+            value: encrypt(r.committee.key(), def, &t, &ctx, &mut rand::rngs::OsRng)
                 .expect("encrypt")
                 .to_bytes()
                 .expect("bytes"),
@@ -100,7 +105,7 @@ fn board() -> Board {
         let e = entry(
             i as u64,
             &head,
-            submission(&round, &ids[i], encrypted(&round, i), HASH),
+            submission(&round, &ids[i], encrypted(&round, &ids[i], i), HASH),
             cell,
         );
         head = chain(&head, &e.submission, cell);
@@ -208,7 +213,7 @@ fn a_valid_chain_tallies_and_decrypts_to_the_true_sums() {
 #[test]
 fn out_of_order_positions_and_broken_chains_are_refused() {
     let b = board();
-    let sub = submission(&b.round, &b.ids[3], encrypted(&b.round, 3), HASH);
+    let sub = submission(&b.round, &b.ids[3], encrypted(&b.round, &b.ids[3], 3), HASH);
     let mut e = b.next(sub.clone(), CELLS[2]);
     e.position = 4;
     b.refuses(&e, "expected position 3");
@@ -230,13 +235,13 @@ fn bad_signatures_duplicate_signers_and_copied_ciphertexts_are_refused() {
     let mut msg = b.ids[3].seal(pb::payload::Body::Submission(pb::Submission {
         round_id: b.round.round_id.clone(),
         round_params_hash: HASH.to_vec(),
-        encrypted: encrypted(&b.round, 3),
+        encrypted: encrypted(&b.round, &b.ids[3], 3),
         ..Default::default()
     }));
     msg.signature[10] ^= 1;
     b.refuses(&b.next(msg.encode_to_vec(), CELLS[2]), "the submission");
     // A second submission of administration 0, freshly encrypted.
-    let again = submission(&b.round, &b.ids[0], encrypted(&b.round, 7), HASH);
+    let again = submission(&b.round, &b.ids[0], encrypted(&b.round, &b.ids[0], 7), HASH);
     b.refuses(&b.next(again, CELLS[2]), "a second submission");
     // Administration 3 re-signs administration 0's encrypted values.
     let copied = pb::Submission::decode(
@@ -251,8 +256,9 @@ fn bad_signatures_duplicate_signers_and_copied_ciphertexts_are_refused() {
         .as_slice(),
     )
     .expect("submission");
+    // Its range proofs are bound to administration 0: they do not verify for 3.
     let copy = submission(&b.round, &b.ids[3], copied.encrypted, HASH);
-    b.refuses(&b.next(copy, CELLS[2]), "copied");
+    b.refuses(&b.next(copy, CELLS[2]), "proof");
 }
 
 #[test]
@@ -262,23 +268,28 @@ fn forged_proofs_wrong_rounds_and_non_finest_cells_are_refused() {
     let (other, _) = deal_for_tests(3, 2, &mut rand::rngs::OsRng).expect("committee");
     let mut foreign = b.round.clone();
     foreign.committee = other;
-    let forged = submission(&b.round, &b.ids[3], encrypted(&foreign, 3), HASH);
+    let forged = submission(&b.round, &b.ids[3], encrypted(&foreign, &b.ids[3], 3), HASH);
     b.refuses(&b.next(forged, CELLS[2]), "range proof");
     // A yes / no proof where the round has a score: the wrong shape.
-    let mut swapped = encrypted(&b.round, 3);
+    let mut swapped = encrypted(&b.round, &b.ids[3], 3);
     swapped[0].value = swapped[1].value.clone();
     let swapped = submission(&b.round, &b.ids[3], swapped, HASH);
     b.refuses(&b.next(swapped, CELLS[2]), "wrong shape");
     // Metrics in the wrong order.
-    let mut reordered = encrypted(&b.round, 3);
+    let mut reordered = encrypted(&b.round, &b.ids[3], 3);
     reordered.reverse();
     let reordered = submission(&b.round, &b.ids[3], reordered, HASH);
     b.refuses(&b.next(reordered, CELLS[2]), "where the round has");
     // Another round's parameter hash.
-    let wrong = submission(&b.round, &b.ids[3], encrypted(&b.round, 3), b"other");
+    let wrong = submission(
+        &b.round,
+        &b.ids[3],
+        encrypted(&b.round, &b.ids[3], 3),
+        b"other",
+    );
     b.refuses(&b.next(wrong, CELLS[2]), "another round");
     // Not a finest cell.
-    let fine = submission(&b.round, &b.ids[3], encrypted(&b.round, 3), HASH);
+    let fine = submission(&b.round, &b.ids[3], encrypted(&b.round, &b.ids[3], 3), HASH);
     for cell in ["all", "kind=gemeinde", "kind=gemeinde,size=rest", "rest"] {
         b.refuses(&b.next(fine.clone(), cell), "not a kind × size cell");
     }
@@ -295,11 +306,11 @@ fn a_refused_entry_leaves_the_tally_unchanged() {
     let (other, _) = deal_for_tests(3, 2, &mut rand::rngs::OsRng).expect("committee");
     let mut foreign = b.round.clone();
     foreign.committee = other;
-    let forged = submission(&b.round, &b.ids[3], encrypted(&foreign, 3), HASH);
+    let forged = submission(&b.round, &b.ids[3], encrypted(&foreign, &b.ids[3], 3), HASH);
     assert!(t.add(&b.round, &b.next(forged, CELLS[2])).is_err());
     assert_eq!((t.len(), t.head()), (3, b.tally().head()));
     // The same administration's valid submission is still accepted.
-    let valid = submission(&b.round, &b.ids[3], encrypted(&b.round, 3), HASH);
+    let valid = submission(&b.round, &b.ids[3], encrypted(&b.round, &b.ids[3], 3), HASH);
     t.add(&b.round, &b.next(valid, CELLS[2]))
         .expect("valid after a refusal");
     assert_eq!(t.counts()[CELLS[2]], 2);

@@ -139,12 +139,18 @@ fn by_metric(options: &[(usize, &str)], sums: Vec<Ciphertext>) -> Vec<Vec<Cipher
 /// The `encrypted` part of a submission: every metric outside the path block in the round's
 /// order, each with its proof, then the path block if the round has a path bound
 /// ([`crate::bulletin::verify_submission`] expects exactly this). `truths` holds one true value
-/// per metric of the round, in its order.
+/// per metric of the round, in its order; `signer` is the raw public key of the node that will
+/// sign the submission (the range proofs are bound to it, [`super::Context`]).
 pub fn encrypt_submission<R: rand::CryptoRng + rand::RngCore>(
     round: &SecureRound,
     truths: &[TrueValue],
+    signer: &[u8],
     rng: &mut R,
 ) -> Result<Vec<pb::EncryptedValue>, SecureError> {
+    let ctx = super::Context {
+        round_id: &round.round_id,
+        signer,
+    };
     if truths.len() != round.metrics.len() {
         return Err(SecureError::Round(format!(
             "{} values for {} metrics",
@@ -159,7 +165,7 @@ pub fn encrypt_submission<R: rand::CryptoRng + rand::RngCore>(
         }
         out.push(pb::EncryptedValue {
             metric: def.id.clone(),
-            value: super::encrypt(round.committee.key(), def, truth, rng)?.to_bytes()?,
+            value: super::encrypt(round.committee.key(), def, truth, &ctx, rng)?.to_bytes()?,
         });
     }
     if round.bounded_paths() {

@@ -3,6 +3,14 @@ use crate::committee::deal_for_tests;
 use crate::decryption::{combine, share, Table};
 use sovbench_core::catalogue::Catalogue;
 
+/// The signer every test value is bound to.
+const SIGNER: &[u8] = &[7u8; 32];
+/// The context of the tests' values.
+const CTX: Context<'static> = Context {
+    round_id: "2026-q4",
+    signer: SIGNER,
+};
+
 fn sample_truth(def: &MetricDef, i: usize) -> TrueValue {
     match def.value_type {
         ValueType::BoundedInteger => {
@@ -42,10 +50,10 @@ fn every_metric_of_the_catalogue_encrypts_verifies_and_sums_to_the_truth() {
         for i in 0..n {
             let truth = sample_truth(def, i);
             let plain = plaintext(def, &truth).expect("plaintext");
-            let enc = encrypt(key, def, &truth, &mut rng).expect("encrypt");
+            let enc = encrypt(key, def, &truth, &CTX, &mut rng).expect("encrypt");
             let back =
                 Encrypted::from_bytes(&def.id, &enc.to_bytes().expect("encodes")).expect("decodes");
-            let cells = back.verify(key, def).expect("verifies");
+            let cells = back.verify(key, def, &CTX).expect("verifies");
             assert_eq!(cells.len(), plain.len(), "{}", def.id);
             if sums.is_empty() {
                 sums = cells;
@@ -85,22 +93,25 @@ fn forged_shifted_and_misplaced_values_are_refused() {
 
     // A valid 5 moved to 5 + 100 by adding a public constant: the proof no longer fits.
     let Encrypted::Range(c, proof) =
-        encrypt(key, dim, &TrueValue::Int(5), &mut rng).expect("encrypt")
+        encrypt(key, dim, &TrueValue::Int(5), &CTX, &mut rng).expect("encrypt")
     else {
         panic!("a range metric");
     };
     let shifted = Encrypted::Range(c + Ciphertext::non_blinded(100u64), proof.clone());
     assert!(matches!(
-        shifted.verify(key, dim),
+        shifted.verify(key, dim, &CTX),
         Err(SecureError::Proof(_))
     ));
     // A proof for the share's range 0..=100 presented for a 1-5 score.
-    let wide = encrypt(key, share, &TrueValue::Share(0.9), &mut rng).expect("encrypt");
-    assert!(matches!(wide.verify(key, dim), Err(SecureError::Proof(_))));
+    let wide = encrypt(key, share, &TrueValue::Share(0.9), &CTX, &mut rng).expect("encrypt");
+    assert!(matches!(
+        wide.verify(key, dim, &CTX),
+        Err(SecureError::Proof(_))
+    ));
     // Encrypted to another key.
     let (other, _) = deal_for_tests(3, 2, &mut rng).expect("committee");
-    let foreign = encrypt(other.key(), dim, &TrueValue::Int(3), &mut rng).expect("encrypt");
-    assert!(foreign.verify(key, dim).is_err());
+    let foreign = encrypt(other.key(), dim, &TrueValue::Int(3), &CTX, &mut rng).expect("encrypt");
+    assert!(foreign.verify(key, dim, &CTX).is_err());
     // A category value with two options set.
     let params = ChoiceParams::single(key.clone(), band.categories.len());
     let two = Encrypted::OneHot(EncryptedChoice::new(
@@ -108,18 +119,25 @@ fn forged_shifted_and_misplaced_values_are_refused() {
         &[true, true, false],
         &mut rng,
     ));
-    assert!(matches!(two.verify(key, band), Err(SecureError::Proof(_))));
+    assert!(matches!(
+        two.verify(key, band, &CTX),
+        Err(SecureError::Proof(_))
+    ));
     // The wrong shape for the metric.
-    assert!(matches!(two.verify(key, dim), Err(SecureError::Shape(_))));
+    assert!(matches!(
+        two.verify(key, dim, &CTX),
+        Err(SecureError::Shape(_))
+    ));
     // Values outside the metric's type are refused before encrypting.
     assert!(encrypt(
         key,
         band,
         &TrueValue::Category("unbekannt".into()),
+        &CTX,
         &mut rng
     )
     .is_err());
-    assert!(encrypt(key, dim, &TrueValue::Bool(true), &mut rng).is_err());
+    assert!(encrypt(key, dim, &TrueValue::Bool(true), &CTX, &mut rng).is_err());
     // An out-of-range true value is clamped, as in mode direct.
     assert_eq!(
         plaintext(dim, &TrueValue::Int(9)).expect("clamped"),
@@ -136,7 +154,7 @@ fn mutated_encodings_are_refused_and_never_panic() {
     let dim = Catalogue::shared()
         .metric("selftest.datenhoheit")
         .expect("dimension");
-    let good = encrypt(key, dim, &TrueValue::Int(2), &mut rng)
+    let good = encrypt(key, dim, &TrueValue::Int(2), &CTX, &mut rng)
         .expect("encrypt")
         .to_bytes()
         .expect("encodes");
@@ -155,7 +173,7 @@ fn mutated_encodings_are_refused_and_never_panic() {
             }
         }
         if let Ok(e) = Encrypted::from_bytes(&dim.id, &bytes) {
-            if e.verify(key, dim).is_ok() {
+            if e.verify(key, dim, &CTX).is_ok() {
                 accepted += 1;
             }
         }
@@ -260,10 +278,13 @@ mod path_block {
             stage("rollout"),
             stage("zurueckgerollt"),
         ];
-        let enc = encrypt_submission(&r, &truths, &mut rand::rngs::OsRng).expect("encrypts");
+        let enc =
+            encrypt_submission(&r, &truths, SIGNER, &mut rand::rngs::OsRng).expect("encrypts");
         assert_eq!(enc.len(), 2);
         assert_eq!(enc[1].metric, PATH_BLOCK);
-        let cts = verify_submission(&r, &submission(enc)).expect("verifies");
+        let cts = verify_submission(&r, &submission(enc), SIGNER)
+            .expect("verifies")
+            .components;
         assert_eq!(cts.len(), r.cell_width());
         let plain = decrypt(&r, &trustees, &cts);
         assert_eq!(plain[0], 2, "Datenhoheit 3 is 2 on the grid");
@@ -299,22 +320,26 @@ mod path_block {
             stage("keiner"),
             stage("keiner"),
         ];
-        let good = encrypt_submission(&r, &truths, &mut rand::rngs::OsRng).expect("encrypts");
+        let good =
+            encrypt_submission(&r, &truths, SIGNER, &mut rand::rngs::OsRng).expect("encrypts");
         // One slot too few: a round with bound 1 makes a block of one slot.
         let (one, _) = round(1);
         let mut short = good.clone();
-        short[1] =
-            encrypt_submission(&one, &truths, &mut rand::rngs::OsRng).expect("encrypts")[1].clone();
+        short[1] = encrypt_submission(&one, &truths, SIGNER, &mut rand::rngs::OsRng)
+            .expect("encrypts")[1]
+            .clone();
         assert!(matches!(
-            verify_submission(&r, &submission(short)),
+            verify_submission(&r, &submission(short), SIGNER),
             Err(SecureError::Shape(_))
         ));
         // Per-path values instead of the block.
         let (free, _) = round(0);
-        let plain = encrypt_submission(&free, &truths, &mut rand::rngs::OsRng).expect("encrypts");
-        assert!(verify_submission(&r, &submission(plain)).is_err());
+        let plain =
+            encrypt_submission(&free, &truths, SIGNER, &mut rand::rngs::OsRng).expect("encrypts");
+        assert!(verify_submission(&r, &submission(plain), SIGNER).is_err());
         // One slot's ciphertexts swapped with another submission's: the proof fails.
-        let other = encrypt_submission(&r, &truths, &mut rand::rngs::OsRng).expect("encrypts");
+        let other =
+            encrypt_submission(&r, &truths, SIGNER, &mut rand::rngs::OsRng).expect("encrypts");
         let mut a = Encrypted::from_bytes(PATH_BLOCK, &good[1].value).expect("decodes");
         let b = Encrypted::from_bytes(PATH_BLOCK, &other[1].value).expect("decodes");
         if let (Encrypted::Slots(sa), Encrypted::Slots(sb)) = (&mut a, &b) {
@@ -328,9 +353,76 @@ mod path_block {
         let mut tampered = good.clone();
         tampered[1].value = a.to_bytes().expect("bytes");
         assert!(matches!(
-            verify_submission(&r, &submission(tampered)),
+            verify_submission(&r, &submission(tampered), SIGNER),
             Err(SecureError::Proof(_))
         ));
-        assert!(verify_submission(&r, &submission(good)).is_ok());
+        assert!(verify_submission(&r, &submission(good), SIGNER).is_ok());
     }
+}
+
+#[test]
+fn a_proof_does_not_verify_in_another_round_for_another_signer_or_under_another_metric() {
+    let mut rng = rand::rngs::OsRng;
+    let (committee, _) = deal_for_tests(3, 2, &mut rng).expect("committee");
+    let key = committee.key();
+    let cat = Catalogue::shared();
+    let dim = cat.metric("selftest.datenhoheit").expect("dimension");
+    let other_dim = cat.metric("selftest.it_kompetenz").expect("dimension");
+    let yes_no = cat
+        .metrics
+        .iter()
+        .find(|m| m.value_type == ValueType::Boolean)
+        .expect("a yes / no metric");
+    let later = Context {
+        round_id: "2027-q1",
+        signer: SIGNER,
+    };
+    let thief = Context {
+        round_id: CTX.round_id,
+        signer: &[9u8; 32],
+    };
+    for (def, truth) in [(dim, TrueValue::Int(4)), (yes_no, TrueValue::Bool(true))] {
+        let enc = encrypt(key, def, &truth, &CTX, &mut rng).expect("encrypt");
+        assert!(enc.verify(key, def, &CTX).is_ok(), "{}", def.id);
+        for ctx in [&later, &thief] {
+            assert!(
+                matches!(enc.verify(key, def, ctx), Err(SecureError::Proof(_))),
+                "{} verified in {ctx:?}",
+                def.id
+            );
+        }
+    }
+    // The same score under another dimension of the same range.
+    let enc = encrypt(key, dim, &TrueValue::Int(4), &CTX, &mut rng).expect("encrypt");
+    assert!(matches!(
+        enc.verify(key, other_dim, &CTX),
+        Err(SecureError::Proof(_))
+    ));
+}
+
+#[test]
+fn component_keys_name_every_ciphertext_of_a_value() {
+    let mut rng = rand::rngs::OsRng;
+    let (committee, _) = deal_for_tests(3, 2, &mut rng).expect("committee");
+    let cat = Catalogue::shared();
+    let band = cat.metric("selftest.band").expect("band");
+    let enc = encrypt(
+        committee.key(),
+        band,
+        &TrueValue::Category(band.categories[1].key.clone()),
+        &CTX,
+        &mut rng,
+    )
+    .expect("encrypt");
+    let keys = component_keys(&enc);
+    assert_eq!(keys.len(), band.categories.len());
+    let again = encrypt(
+        committee.key(),
+        band,
+        &TrueValue::Category(band.categories[1].key.clone()),
+        &CTX,
+        &mut rng,
+    )
+    .expect("encrypt");
+    assert!(component_keys(&again).iter().all(|k| !keys.contains(k)));
 }

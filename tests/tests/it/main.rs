@@ -14,6 +14,7 @@ mod privacy; // policy refusals, yearly budget, the report for the data protecti
 mod refusals; // forged, unknown, revoked, replayed, closed, garbage, oversized
 mod restart; // restart between submit and publish; a killed process loses nothing acknowledged
 mod secure; // mode secure: trustees, committee key, forged and out-of-range ciphertexts, tampered shares
+mod secure_copies; // mode secure: copied and replayed ciphertexts refused at submission, a refused round does not block the next, abandon
 mod secure_paths; // mode secure: paths under a path bound, stage shares and roll-back rates, the bound enforced
 mod simulation; // the demo's simulator against its ground truth
 mod tls; // TLS on the gRPC link: node over TLS, plaintext refused, mTLS, certificate reload

@@ -4,7 +4,7 @@
 //! line against a `serve` process, gRPC health and the metrics scrape are tested with the real
 //! binary in `aggregator/tests/it/serving.rs`.
 
-use sovbench_aggregator::admin::client::AdminClient;
+use sovbench_aggregator::admin::client::{AdminClient, Via};
 use sovbench_aggregator::admin::commands::Style;
 use sovbench_aggregator::admin::sizing::{self, Plan};
 use sovbench_aggregator::aggregator::KEY_FILE;
@@ -25,9 +25,12 @@ const EN: Style = Style {
 /// The admin client the command line uses, signing with the aggregator's own key.
 fn admin(h: &Harness) -> AdminClient {
     AdminClient::new(
-        &h.url(),
+        Via::Url {
+            url: h.url(),
+            ca: None,
+        },
         &h.agg_dir.join(KEY_FILE),
-        Some(h.agg().public_key().to_vec()),
+        h.agg().public_key().to_vec(),
     )
     .expect("admin client")
 }
@@ -163,6 +166,7 @@ async fn strangers_and_replayed_admin_requests_are_refused() {
             json: false,
             issued_at: h.clock.now(),
             nonce: sovbench_core::peers::fresh_nonce().expect("nonce"),
+            aggregator_key: h.agg().public_key().to_vec(),
         }))
     };
 
@@ -175,7 +179,11 @@ async fn strangers_and_replayed_admin_requests_are_refused() {
     // The command line's client says the same and names the key file it used.
     let key_file = h.tmp.path().join("stranger.key");
     Identity::create_file(&key_file).expect("key file");
-    let err = AdminClient::new(&h.url(), &key_file, None)
+    let via = Via::Url {
+        url: h.url(),
+        ca: None,
+    };
+    let err = AdminClient::new(via, &key_file, h.agg().public_key().to_vec())
         .expect("client")
         .call(Command::Status(pb::AdminQuery {}), EN)
         .await

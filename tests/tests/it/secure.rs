@@ -239,7 +239,7 @@ async fn two_trustees_down_still_publishes_three_down_decrypts_nothing() {
     let id = Identity::load_file(&fed.trustees[0].dir().join(KEY_FILE)).expect("key");
     let client = Client::new(&fed.url, fed.aggregator.public_key().to_vec());
     let (ann, _) = client
-        .get_announcement(&id, &fed.round_id)
+        .get_announcement(&id, &fed.round_id, Vec::new())
         .await
         .expect("query")
         .expect("an announcement");
@@ -271,11 +271,16 @@ async fn forged_and_out_of_range_ciphertexts_are_refused_over_grpc() {
         .expect("connect");
     let def = Catalogue::shared().metric(METRIC).expect("metric").clone();
     let now = fed.clock.now();
+    let ctx = encoding::Context {
+        round_id: &fed.round_id,
+        signer: me.public_key(),
+    };
 
     // Forged: encrypted (with a valid proof) for another committee's key.
     let (other, _) = committee::deal_for_tests(3, 2, &mut OsRng).expect("other committee");
     assert_ne!(other.fingerprint(), round.committee.fingerprint());
-    let forged = encoding::encrypt(other.key(), &def, &TrueValue::Int(3), &mut OsRng).expect("enc");
+    let forged =
+        encoding::encrypt(other.key(), &def, &TrueValue::Int(3), &ctx, &mut OsRng).expect("enc");
     let msg = submission(
         &me,
         &round_msg,
@@ -292,8 +297,14 @@ async fn forged_and_out_of_range_ciphertexts_are_refused_over_grpc() {
     // Out of range: 7 on a 1-5 score, proved for a definition whose upper bound was raised.
     let mut wide = def.clone();
     wide.upper = 10;
-    let out = encoding::encrypt(round.committee.key(), &wide, &TrueValue::Int(7), &mut OsRng)
-        .expect("enc");
+    let out = encoding::encrypt(
+        round.committee.key(),
+        &wide,
+        &TrueValue::Int(7),
+        &ctx,
+        &mut OsRng,
+    )
+    .expect("enc");
     let msg = submission(&me, &round_msg, &fed.round_id, now, encrypted_value(&out));
     expect_code(
         client.submit(msg).await,
@@ -307,8 +318,14 @@ async fn forged_and_out_of_range_ciphertexts_are_refused_over_grpc() {
 
     // The same administration with a value in range for the right key is accepted: the
     // refusals above were the ciphertexts', not the envelope's.
-    let good = encoding::encrypt(round.committee.key(), &def, &TrueValue::Int(4), &mut OsRng)
-        .expect("enc");
+    let good = encoding::encrypt(
+        round.committee.key(),
+        &def,
+        &TrueValue::Int(4),
+        &ctx,
+        &mut OsRng,
+    )
+    .expect("enc");
     let msg = submission(&me, &round_msg, &fed.round_id, now, encrypted_value(&good));
     client.submit(msg).await.expect("a valid submission");
     assert!(fed
@@ -340,7 +357,7 @@ async fn trustee_check_refuses_a_bulletin_with_a_duplicate_or_unsigned_entry() {
     let membership = trustee.membership().expect("membership");
     let client = Client::new(&fed.url, fed.aggregator.public_key().to_vec());
     let (ann, _) = client
-        .get_announcement(&id, &fed.round_id)
+        .get_announcement(&id, &fed.round_id, Vec::new())
         .await
         .expect("query")
         .expect("NOISE announcement");
@@ -471,7 +488,7 @@ async fn a_tampered_decryption_share_is_refused_naming_the_trustee() {
     let record = store.round(&fed.round_id).expect("read").expect("record");
     let client = Client::new(&fed.url, fed.aggregator.public_key().to_vec());
     let (ann, answer) = client
-        .get_announcement(&id, &fed.round_id)
+        .get_announcement(&id, &fed.round_id, Vec::new())
         .await
         .expect("query")
         .expect("announcement");

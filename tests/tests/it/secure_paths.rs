@@ -167,7 +167,8 @@ async fn a_submission_that_breaks_the_path_bound_is_refused_over_grpc() {
     // same committee and metrics), so every proof in it is valid.
     let mut four = round.clone();
     four.path_bound = 4;
-    let too_many = encrypt_submission(&four, &truths, &mut OsRng).expect("encrypts");
+    let too_many =
+        encrypt_submission(&four, &truths, me.public_key(), &mut OsRng).expect("encrypts");
     expect_code(
         client.submit(submit(too_many)).await,
         tonic::Code::InvalidArgument,
@@ -176,7 +177,8 @@ async fn a_submission_that_breaks_the_path_bound_is_refused_over_grpc() {
     // Each path as its own one-hot value (as without a bound): four values instead of one block.
     let mut unbounded = round.clone();
     unbounded.path_bound = 0;
-    let per_path = encrypt_submission(&unbounded, &truths, &mut OsRng).expect("encrypts");
+    let per_path =
+        encrypt_submission(&unbounded, &truths, me.public_key(), &mut OsRng).expect("encrypts");
     assert_eq!(per_path.len(), 4);
     expect_code(
         client.submit(submit(per_path)).await,
@@ -188,7 +190,7 @@ async fn a_submission_that_breaks_the_path_bound_is_refused_over_grpc() {
         .submission_stored(&fed.round_id, me.public_key())
         .expect("lookup"));
     // Within the bound (three of the four paths counted) it is accepted.
-    let good = encrypt_submission(&round, &truths, &mut OsRng).expect("encrypts");
+    let good = encrypt_submission(&round, &truths, me.public_key(), &mut OsRng).expect("encrypts");
     assert_eq!(good.len(), 1);
     client
         .submit(submit(good))

@@ -90,8 +90,18 @@ fn submission(
 ) -> pb::SignedMessage {
     let mut rng = rand::rngs::OsRng;
     let def = &round.metrics[0];
-    let enc = encoding::encrypt(round.committee.key(), def, &TrueValue::Int(score), &mut rng)
-        .expect("encrypt");
+    let ctx = encoding::Context {
+        round_id: ROUND,
+        signer: node.public_key(),
+    };
+    let enc = encoding::encrypt(
+        round.committee.key(),
+        def,
+        &TrueValue::Int(score),
+        &ctx,
+        &mut rng,
+    )
+    .expect("encrypt");
     node.seal(pb::payload::Body::Submission(pb::Submission {
         round_id: ROUND.into(),
         round_params_hash: params_hash.to_vec(),

@@ -115,7 +115,7 @@ async fn after_the_noise_wait_h_noise_posts_fix_the_noise_set() {
             .submit(submission(
                 &node,
                 &round_msg,
-                encrypted(f.committee.key(), 2),
+                encrypted(f.committee.key(), &node, 2),
             ))
             .await
             .expect("accepted");
@@ -175,7 +175,7 @@ async fn a_direct_round_refuses_encrypted_values() {
         .submit(submission(
             &node,
             &round_msg,
-            encrypted(f.committee.key(), 2),
+            encrypted(f.committee.key(), &node, 2),
         ))
         .await
         .expect_err("refused");

@@ -303,7 +303,9 @@ fn the_recorded_submission_verifies_and_decrypts_to_the_true_values_and_the_ledg
         .collect();
     assert_eq!(hashes, recorded);
     let round = SecureRound::from_params(&params(&c, EPSILON, 10)).expect("round");
-    let cts = bulletin::verify_submission(&round, &sub).expect("proofs verify");
+    let cts = bulletin::verify_submission(&round, &sub, &opened.signer)
+        .expect("proofs verify")
+        .components;
     assert_eq!(cts.len(), 5);
     let mut rng = rand::rngs::OsRng;
     let table = decryption::Table::new(10, 0);
