@@ -319,6 +319,17 @@ pub async fn serve_tls(
             }
         })
     });
+    // The admin API on the local socket of the data directory, stopped with the server.
+    let mut local_stop = stop_tx.subscribe();
+    let local = match crate::admin::local::serve(&agg, async move {
+        let _ = local_stop.changed().await;
+    }) {
+        Ok(fut) => Some(tokio::spawn(fut)),
+        Err(e) => {
+            tracing::warn!(error = %e, "no admin socket; operator commands use serve.addr");
+            None
+        }
+    };
     let router = tonic::transport::Server::builder()
         .timeout(Duration::from_secs(60))
         .add_service(svc)
@@ -350,6 +361,9 @@ pub async fn serve_tls(
     let _ = stop_tx.send(true);
     if let Some(t) = ticker {
         let _ = t.await;
+    }
+    if let Some(l) = local {
+        let _ = l.await;
     }
     res
 }

@@ -19,11 +19,13 @@
 //! | [`sizing`] | the sizing preview: cells expected to publish, half-widths, policy warnings |
 //! | [`status`] | `status`: participation per cohort of the open round, rounds, enrolments |
 //! | [`server`] | the gRPC `Admin` service |
-//! | [`client`] | the command line's client and the `serve.addr` file |
+//! | [`client`] | the command line's client, the `serve.addr` file and the local socket's name |
+//! | [`local`] | the admin API on the local socket `admin.sock` in the data directory |
 
 pub mod auth;
 pub mod client;
 pub mod commands;
+pub mod local;
 pub mod rounds;
 pub mod server;
 pub mod sizing;
@@ -42,12 +44,6 @@ use crate::aggregator::Aggregator;
 /// the wire crate's descriptor set). An unusable `operators.toml` leaves only the aggregator's
 /// own key as operator, and says so in the log (`serve` refuses to start with it).
 pub async fn add_services(router: Router, agg: &Arc<Aggregator>) -> Router {
-    let operators = auth::Operators::load(agg.dir(), agg.public_key()).unwrap_or_else(|e| {
-        tracing::error!(error = %e, "operators.toml ignored; only aggregator.key may use the admin API");
-        let mut ops = auth::Operators::default();
-        ops.insert_own(agg.public_key());
-        ops
-    });
     let (reporter, health) = tonic_health::server::health_reporter();
     reporter
         .set_serving::<pb::aggregator_server::AggregatorServer<crate::service::Service>>()
@@ -77,18 +73,31 @@ pub async fn add_services(router: Router, agg: &Arc<Aggregator>) -> Router {
             router
         }
     };
-    match server::AdminService::new(
-        agg.clone(),
-        auth::Gate::new(operators, agg.now(), agg.public_key()),
-    ) {
-        Ok(admin) => router.add_service(
-            pb::admin_server::AdminServer::new(admin)
-                .max_decoding_message_size(sovbench_proto::MAX_MESSAGE_BYTES)
-                .max_encoding_message_size(16 * 1024 * 1024),
-        ),
+    match admin_server(agg) {
+        Ok(admin) => router.add_service(admin),
         Err(e) => {
             tracing::error!(error = %e, "admin API not offered");
             router
         }
     }
+}
+
+/// The gRPC `Admin` service of `agg`, with its size limits. An unusable `operators.toml` leaves
+/// only the aggregator's own key as operator, and says so in the log (`serve` refuses to start
+/// with it).
+pub fn admin_server(
+    agg: &Arc<Aggregator>,
+) -> Result<pb::admin_server::AdminServer<server::AdminService>, crate::error::AggError> {
+    let operators = auth::Operators::load(agg.dir(), agg.public_key()).unwrap_or_else(|e| {
+        tracing::error!(error = %e, "operators.toml ignored; only aggregator.key may use the admin API");
+        let mut ops = auth::Operators::default();
+        ops.insert_own(agg.public_key());
+        ops
+    });
+    let gate = auth::Gate::new(operators, agg.now(), agg.public_key());
+    Ok(
+        pb::admin_server::AdminServer::new(server::AdminService::new(agg.clone(), gate)?)
+            .max_decoding_message_size(sovbench_proto::MAX_MESSAGE_BYTES)
+            .max_encoding_message_size(16 * 1024 * 1024),
+    )
 }

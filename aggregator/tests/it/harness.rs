@@ -24,6 +24,9 @@ pub fn cli(dir: &Path, args: &[&str]) -> Output {
         .args(args)
         .env_remove("SOVBENCH_ADMIN")
         .env_remove("SOVBENCH_OPERATOR_KEY")
+        .env_remove("SOVBENCH_AGGREGATOR_KEY")
+        .env_remove("SOVBENCH_ADMIN_CA")
+        .env_remove("SSL_CERT_FILE")
         .env_remove("SOVBENCH_LANG")
         .output()
         .expect("run sovbench-aggregator")
@@ -68,6 +71,11 @@ impl Serving {
     /// Starts `serve --listen 127.0.0.1:0 --metrics-listen 127.0.0.1:0` on `dir` and waits until
     /// it serves (at most 60 s).
     pub fn start(dir: &Path) -> Serving {
+        Serving::start_with(dir, &[])
+    }
+
+    /// [`Serving::start`] with more arguments of `serve` (e.g. TLS).
+    pub fn start_with(dir: &Path, extra: &[&str]) -> Serving {
         let mut child = Command::new(BIN)
             .arg("--data")
             .arg(dir)
@@ -78,6 +86,7 @@ impl Serving {
                 "--metrics-listen",
                 "127.0.0.1:0",
             ])
+            .args(extra)
             .env("SOVBENCH_LOG", "info")
             .stdout(Stdio::null())
             .stderr(Stdio::piped())

@@ -231,3 +231,156 @@ async fn health_and_metrics_of_a_serving_process() {
     assert_eq!(line, "HTTP/1.1 404 Not Found");
     assert_eq!(srv.stop().code(), Some(0));
 }
+
+/// A CA and a server certificate for `names` signed by it, written to `dir`: (CA file,
+/// certificate file, key file).
+fn tls_files(dir: &std::path::Path, names: &[&str]) -> (String, String, String) {
+    use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair};
+    let ca_key = KeyPair::generate().expect("key");
+    let mut ca = CertificateParams::new(Vec::<String>::new()).expect("params");
+    ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    ca.distinguished_name
+        .push(DnType::CommonName, "Verbund-CA Nord");
+    let ca_cert = ca.self_signed(&ca_key).expect("CA");
+    let issuer = Issuer::new(ca, ca_key);
+    let key = KeyPair::generate().expect("key");
+    let names: Vec<String> = names.iter().map(|s| s.to_string()).collect();
+    let leaf = CertificateParams::new(names)
+        .expect("params")
+        .signed_by(&key, &issuer)
+        .expect("leaf");
+    let path = |name: &str, text: String| {
+        let p = dir.join(name);
+        std::fs::write(&p, text).expect("write");
+        p.to_str().expect("path").to_string()
+    };
+    (
+        path("ca.pem", ca_cert.pem()),
+        path("server.pem", leaf.pem()),
+        path("server.key", key.serialize_pem()),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn operator_commands_reach_a_tls_server_with_nothing_but_the_data_directory() {
+    // The server's certificate names only a DNS name, as in the README: `serve.addr` says
+    // https://127.0.0.1:…, which that certificate cannot match. On the serving host the command
+    // line goes through the local socket admin.sock instead, with no address, CA or flag.
+    let (tmp, dir) = init();
+    let (ca, cert, key) = tls_files(tmp.path(), &["agg.verbund-nord.example"]);
+    let srv = Serving::start_with(&dir, &["--tls-cert", &cert, "--tls-key", &key]);
+    assert!(srv.url.starts_with("https://127.0.0.1:"), "{}", srv.url);
+    let socket = dir.join("admin.sock");
+    // Bound when the gRPC server starts, just after the "serving" line.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !socket.exists() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    use std::os::unix::fs::PermissionsExt as _;
+    let mode = std::fs::metadata(&socket)
+        .expect("admin.sock")
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600, "admin.sock mode {mode:o}");
+    let mut slowest = std::time::Duration::ZERO;
+    for i in 0..5 {
+        let id = Identity::generate().expect("key").0;
+        let started = std::time::Instant::now();
+        let out = enrol(&dir, &id, &format!("Gemeinde {i}"), 8_000);
+        slowest = slowest.max(started.elapsed());
+        assert!(out.starts_with("Enrolled: Gemeinde"), "{out}");
+    }
+    let started = std::time::Instant::now();
+    let out = cli_ok(&dir, &["status"]);
+    slowest = slowest.max(started.elapsed());
+    assert!(out.contains("5"), "{out}");
+    // The target is 200 ms with a release build (docs/BENCHMARKS.md); a debug build under a
+    // loaded CI machine gets room, but not the 2 s of waiting for the store's lock that every
+    // command took before.
+    assert!(
+        slowest < std::time::Duration::from_millis(1_500),
+        "slowest operator command took {slowest:?}"
+    );
+    eprintln!("slowest operator command through admin.sock: {slowest:?}");
+
+    // From another host: --admin names the server, --admin-ca the CA, --aggregator-key the key
+    // the request is bound to (the operator key file is all that host has). The certificate's
+    // name must match the address, so a server certificate for localhost here.
+    let out = cli(&dir, &["--admin", &srv.url, "round", "list"]);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "an address the certificate does not name"
+    );
+    drop(srv);
+    let (ca, cert, key) = {
+        let _ = ca;
+        tls_files(tmp.path(), &["localhost"])
+    };
+    let srv = Serving::start_with(&dir, &["--tls-cert", &cert, "--tls-key", &key]);
+    let port = srv.url.rsplit(':').next().expect("port").to_string();
+    let remote = format!("https://localhost:{port}");
+    let agg_key = cli_ok(&dir, &["--json", "key"]);
+    let agg_key: serde_json::Value = serde_json::from_str(&agg_key).expect("key JSON");
+    let agg_key = agg_key["public_key"]
+        .as_str()
+        .expect("public_key")
+        .to_string();
+    let elsewhere = tmp.path().join("elsewhere");
+    std::fs::create_dir_all(&elsewhere).expect("dir");
+    let key_file = dir.join("aggregator.key");
+    let key_file = key_file.to_str().expect("path");
+    let out = cli_ok(
+        &elsewhere,
+        &[
+            "--admin",
+            &remote,
+            "--admin-ca",
+            &ca,
+            "--operator-key",
+            key_file,
+            "--aggregator-key",
+            &agg_key,
+            "status",
+        ],
+    );
+    assert!(out.contains("5"), "{out}");
+    // Without --admin-ca the system's CAs do not know the consortium's CA.
+    let out = cli(
+        &elsewhere,
+        &[
+            "--admin",
+            &remote,
+            "--operator-key",
+            key_file,
+            "--aggregator-key",
+            &agg_key,
+            "status",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    // A request bound to another aggregator's key is refused by this one.
+    let other = b64(Identity::generate().expect("key").0.public_key());
+    let out = cli(
+        &elsewhere,
+        &[
+            "--admin",
+            &remote,
+            "--admin-ca",
+            &ca,
+            "--operator-key",
+            key_file,
+            "--aggregator-key",
+            &other,
+            "status",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("meant for aggregator"), "{err}");
+    assert!(srv.stop().success());
+    assert!(
+        !dir.join("admin.sock").exists(),
+        "admin.sock removed on a clean stop"
+    );
+}
