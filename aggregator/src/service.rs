@@ -10,8 +10,6 @@ use std::time::Duration;
 use sovbench_core::pb;
 use sovbench_core::pb::aggregator_server::{Aggregator as AggregatorRpc, AggregatorServer};
 use tokio::net::TcpListener;
-use tokio_stream::wrappers::TcpListenerStream;
-use tokio_stream::StreamExt as _;
 use tonic::{Request, Response, Status};
 use tracing::instrument;
 
@@ -19,6 +17,7 @@ use crate::aggregator::Aggregator;
 use crate::error::AggError;
 use crate::peers::Desk;
 
+pub mod conn;
 mod due;
 mod trustees;
 pub use due::{close_due_rounds, Retry};
@@ -266,6 +265,9 @@ pub struct ServeOptions {
     /// Mode secure: how long after the announcement the noise set is fixed with fewer than all
     /// trustees (at least m − t + 1 must have posted). Default 10 minutes.
     pub noise_wait: Duration,
+    /// Connection limit and idle timeout (None: from the descriptor limit, idle 300 s;
+    /// [`conn::ConnLimits::from_descriptor_limit`]).
+    pub connections: Option<conn::ConnLimits>,
 }
 
 impl Default for ServeOptions {
@@ -273,6 +275,7 @@ impl Default for ServeOptions {
         ServeOptions {
             auto_close_every: Some(Duration::from_secs(10)),
             noise_wait: Duration::from_secs(crate::secure::DEFAULT_NOISE_WAIT_SECS as u64),
+            connections: None,
         }
     }
 }
@@ -335,26 +338,29 @@ pub async fn serve_tls(
         .add_service(svc)
         .add_service(trustee_svc);
     let router = crate::admin::add_services(router, &agg).await;
+    let limits = opts
+        .connections
+        .unwrap_or_else(|| conn::ConnLimits::from_descriptor_limit(conn::DEFAULT_IDLE));
+    tracing::info!(
+        max = limits.max,
+        idle_secs = limits.idle.as_secs(),
+        "connection limits"
+    );
+    let tracker = conn::Tracker::new(limits);
+    let sweeper = tokio::spawn(tracker.clone().sweeper(stop_tx.subscribe()));
     let res = match tls {
         Some(tls) => {
             router
-                .serve_with_incoming_shutdown(tls.incoming(listener), shutdown)
+                .serve_with_incoming_shutdown(tls.incoming(listener, tracker), shutdown)
                 .await
         }
         None => {
+            let incoming = futures_util::stream::unfold((listener, tracker), |(l, t)| async move {
+                let c = conn::accept(&l, &t).await;
+                Some((Ok::<_, std::io::Error>(c), (l, t)))
+            });
             router
-                .serve_with_incoming_shutdown(
-                    // Without TCP_NODELAY, Nagle's algorithm and delayed ACKs hold small answers
-                    // back for about 40 ms.
-                    TcpListenerStream::new(listener).map(|conn| {
-                        conn.inspect(|c| {
-                            if let Err(e) = c.set_nodelay(true) {
-                                tracing::debug!(error = %e, "TCP_NODELAY not set");
-                            }
-                        })
-                    }),
-                    shutdown,
-                )
+                .serve_with_incoming_shutdown(incoming, shutdown)
                 .await
         }
     };
@@ -365,5 +371,6 @@ pub async fn serve_tls(
     if let Some(l) = local {
         let _ = l.await;
     }
+    let _ = sweeper.await;
     res
 }

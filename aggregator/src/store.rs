@@ -75,6 +75,8 @@ pub struct Store {
     submission_ends: kv::Tree,
     ciphertexts: kv::Tree,
     logs: Arc<logs::Logs>,
+    /// sled's data file, kept open for every commit's `fsync`.
+    data_file: Arc<kv::DataFile>,
 }
 
 impl std::fmt::Debug for Store {
@@ -174,6 +176,7 @@ impl Store {
             submission_ends,
             ciphertexts: t("ciphertexts")?,
             logs: Arc::new(logs),
+            data_file: Arc::new(kv::DataFile::open(path)?),
             db,
         };
         store.move_old_submissions()?;
@@ -188,7 +191,7 @@ impl Store {
             hook().map_err(|e| AggError::Storage(format!("commit: {e}")))?;
         }
         self.write_submissions()?;
-        Ok(kv::commit(&self.db, &self.path)?)
+        Ok(kv::commit_file(&self.db, &self.data_file)?)
     }
 
     /// Appends the staged submissions durably and saves the rounds' new committed ends in sled
@@ -224,13 +227,13 @@ impl Store {
             return Ok(());
         }
         self.write_submissions()?;
-        kv::commit(&self.db, &self.path)?;
+        kv::commit_file(&self.db, &self.data_file)?;
         let mut gone = kv::Batch::default();
         for key in old {
             gone.remove(key);
         }
         self.submissions.apply_batch(gone)?;
-        Ok(kv::commit(&self.db, &self.path)?)
+        Ok(kv::commit_file(&self.db, &self.data_file)?)
     }
 
     /// **For tests only**: runs `hook` before every durable commit of this store (and its

@@ -24,6 +24,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
+use crate::service::conn::{Tracked, Tracker};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::mpsc;
 use tokio_rustls::rustls::crypto::CryptoProvider;
@@ -300,12 +301,16 @@ impl TlsServer {
     /// `serve_with_incoming_shutdown`. A background task accepts, handshakes each connection in a
     /// task of its own and reloads the certificates (on SIGHUP and every `reload_every`); it ends
     /// when the stream is dropped (the server shut down).
+    ///
+    /// Connections are admitted through `tracker` before the handshake
+    /// ([`crate::service::conn`]).
     pub fn incoming(
         self: &Arc<Self>,
         listener: TcpListener,
-    ) -> ReceiverStream<Result<TlsStream<TcpStream>, std::io::Error>> {
+        tracker: Arc<Tracker>,
+    ) -> ReceiverStream<Result<TlsStream<Tracked<TcpStream>>, std::io::Error>> {
         let (tx, rx) = mpsc::channel(64);
-        tokio::spawn(accept_loop(self.clone(), listener, tx));
+        tokio::spawn(accept_loop(self.clone(), listener, tracker, tx));
         ReceiverStream::new(rx)
     }
 }
@@ -324,9 +329,14 @@ fn log_loaded(opts: &TlsOptions, m: &Material, what: &str) {
     );
 }
 
-type Sender = mpsc::Sender<Result<TlsStream<TcpStream>, std::io::Error>>;
+type Sender = mpsc::Sender<Result<TlsStream<Tracked<TcpStream>>, std::io::Error>>;
 
-async fn accept_loop(tls: Arc<TlsServer>, listener: TcpListener, tx: Sender) {
+async fn accept_loop(
+    tls: Arc<TlsServer>,
+    listener: TcpListener,
+    tracker: Arc<Tracker>,
+    tx: Sender,
+) {
     let mut hangup = hangup_signal();
     let mut tick = tls.opts.reload_every.map(|every| {
         let mut t = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
@@ -335,14 +345,7 @@ async fn accept_loop(tls: Arc<TlsServer>, listener: TcpListener, tx: Sender) {
     });
     loop {
         tokio::select! {
-            conn = listener.accept() => match conn {
-                Ok((tcp, peer)) => handshake(&tls, tcp, peer, tx.clone()),
-                Err(e) => {
-                    // E.g. out of file descriptors: do not spin.
-                    tracing::warn!(error = %e, "accepting a connection");
-                    tokio::time::sleep(Duration::from_millis(100)).await;
-                }
-            },
+            tcp = crate::service::conn::accept(&listener, &tracker) => handshake(&tls, tcp, tx.clone()),
             _ = tx.closed() => break,
             _ = next_tick(&mut tick) => reload_logged(&tls, "timer").await,
             _ = next_hangup(&mut hangup) => reload_logged(&tls, "SIGHUP").await,
@@ -350,12 +353,13 @@ async fn accept_loop(tls: Arc<TlsServer>, listener: TcpListener, tx: Sender) {
     }
 }
 
-fn handshake(tls: &TlsServer, tcp: TcpStream, peer: SocketAddr, tx: Sender) {
-    // Without TCP_NODELAY, Nagle's algorithm and delayed ACKs hold small answers back for about
-    // 40 ms.
-    if let Err(e) = tcp.set_nodelay(true) {
-        tracing::debug!(error = %e, "TCP_NODELAY not set");
-    }
+fn handshake(tls: &TlsServer, tcp: Tracked<TcpStream>, tx: Sender) {
+    use tonic::transport::server::Connected as _;
+    let peer = tcp
+        .connect_info()
+        .remote_addr()
+        .map(|a| a.to_string())
+        .unwrap_or_default();
     let acceptor = TlsAcceptor::from(tls.config());
     tokio::spawn(async move {
         match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(tcp)).await {

@@ -84,6 +84,35 @@ pub fn commit(db: &Db, path: &Path) -> Result<(), KvError> {
         .map_err(|e| KvError::Engine(format!("fsync {}: {e}", path.display())))
 }
 
+/// The store's data file, opened once and kept open, so that a durable commit never needs a free
+/// descriptor (a server out of descriptors under a flood of connections still commits).
+#[derive(Debug)]
+pub struct DataFile {
+    file: std::fs::File,
+    path: PathBuf,
+}
+
+impl DataFile {
+    /// Opens the data file of the sled store in `path` (after [`open`]).
+    pub fn open(path: &Path) -> Result<DataFile, KvError> {
+        let file = path.join("db");
+        std::fs::File::open(&file)
+            .map(|f| DataFile {
+                file: f,
+                path: path.to_path_buf(),
+            })
+            .map_err(|e| KvError::Engine(format!("open {}: {e}", file.display())))
+    }
+}
+
+/// [`commit`] with the data file kept open.
+pub fn commit_file(db: &Db, data: &DataFile) -> Result<(), KvError> {
+    db.flush()?;
+    data.file
+        .sync_all()
+        .map_err(|e| KvError::Engine(format!("fsync {}: {e}", data.path.display())))
+}
+
 /// A JSON value.
 pub fn get_json<T: DeserializeOwned>(tree: &Tree, key: &[u8]) -> Result<Option<T>, KvError> {
     match tree.get(key)? {

@@ -474,6 +474,7 @@ impl Loopback {
             ServeOptions {
                 auto_close_every: None,
                 noise_wait,
+                connections: None,
             },
             async {
                 let _ = stop_rx.await;

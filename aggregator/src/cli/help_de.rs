@@ -74,6 +74,8 @@ const ARGS: &[(&str, &str)] = &[
     ("committee create --trustees", "Öffentlicher Ed25519-Schlüssel eines Treuhänders (base64), in der Reihenfolge des Treuhändergremiums; 2 bis 64."),
     ("publish --round", "Runden-ID."),
     ("publish --export", "Zusätzlich die signierte Veröffentlichung als JSON schreiben (payload, signature, public_key, benchmark)."),
+    ("serve --max_connections", "Höchstens so viele offene gRPC-Verbindungen (Standard: die Grenze offener Dateideskriptoren, auf die harte Grenze angehoben, weniger 128). An der Grenze schließt eine neue Verbindung die am längsten untätige (mindestens 1 s untätig)."),
+    ("serve --idle_timeout", "Eine gRPC-Verbindung schließen, über die so lange nichts gesendet oder empfangen wurde (Sekunden)."),
     ("serve --listen", "Adresse, auf der gelauscht wird."),
     ("serve --peer_requests_per_day", "Peer-Matching: Kontaktanfragen, die ein Knoten binnen 24 Stunden stellen darf."),
     ("serve --noise_wait", "Modus secure: Sekunden nach der Ankündigung, nach denen die Rauschmenge mit weniger als allen Treuhändern festgelegt wird (mindestens m − t + 1 müssen geliefert haben)."),

@@ -37,6 +37,13 @@ pub struct ServeArgs {
     /// see docs/OPERATIONS.md, "Metrics".
     #[arg(long, value_name = "ADDR")]
     pub metrics_listen: Option<String>,
+    /// Open gRPC connections at most (default: the descriptor limit, raised to the hard limit,
+    /// less 128). At the limit a new connection closes the idlest one (idle for at least 1 s).
+    #[arg(long, value_name = "N")]
+    pub max_connections: Option<usize>,
+    /// Close a gRPC connection that sent and received nothing for this long.
+    #[arg(long, default_value_t = 300, value_name = "SECONDS")]
+    pub idle_timeout: u64,
     /// TLS (see docs/OPERATIONS.md, "TLS").
     #[command(flatten)]
     pub tls: super::serve_tls::TlsArgs,
@@ -96,8 +103,14 @@ pub fn run(agg: Aggregator, args: ServeArgs) -> anyhow::Result<()> {
             }
             None => None,
         };
+        let idle = std::time::Duration::from_secs(args.idle_timeout.max(1));
+        let mut limits = crate::service::conn::ConnLimits::from_descriptor_limit(idle);
+        if let Some(max) = args.max_connections {
+            limits.max = max.clamp(1, limits.max);
+        }
         let opts = ServeOptions {
             noise_wait: std::time::Duration::from_secs(args.noise_wait),
+            connections: Some(limits),
             ..ServeOptions::default()
         };
         serve_tls(agg, listener, opts, tls, shutdown_signal()).await?;

@@ -76,7 +76,21 @@ impl Serving {
 
     /// [`Serving::start`] with more arguments of `serve` (e.g. TLS).
     pub fn start_with(dir: &Path, extra: &[&str]) -> Serving {
-        let mut child = Command::new(BIN)
+        Serving::spawn(Command::new(BIN), dir, extra)
+    }
+
+    /// [`Serving::start_with`] with the open-descriptor limit (soft and hard) set to `nofile`
+    /// (util-linux's `prlimit`), as a systemd unit without `LimitNOFILE` would run it.
+    pub fn start_limited(dir: &Path, nofile: u64, extra: &[&str]) -> Serving {
+        let mut cmd = Command::new("prlimit");
+        cmd.arg(format!("--nofile={nofile}:{nofile}"))
+            .arg("--")
+            .arg(BIN);
+        Serving::spawn(cmd, dir, extra)
+    }
+
+    fn spawn(mut cmd: Command, dir: &Path, extra: &[&str]) -> Serving {
+        let mut child = cmd
             .arg("--data")
             .arg(dir)
             .args([

@@ -384,3 +384,60 @@ async fn operator_commands_reach_a_tls_server_with_nothing_but_the_data_director
         "admin.sock removed on a clean stop"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_thousand_idle_connections_under_a_1024_descriptor_limit_do_not_stop_commits() {
+    // Before: no connection limit, no idle timeout; 1,135 connections that sent only the HTTP/2
+    // preface took every descriptor, and every group commit failed with "Too many open files".
+    let (_tmp, dir) = init();
+    let ids: Vec<Identity> = (0..40).map(|_| Identity::generate().unwrap().0).collect();
+    for (i, id) in ids.iter().enumerate() {
+        enrol(&dir, id, &format!("Gemeinde {i}"), 8_000);
+    }
+    cli_ok(
+        &dir,
+        &[
+            "round",
+            "open",
+            "r1",
+            "--epsilon",
+            "1",
+            "--releases-per-node",
+            "1",
+            "--min-cohort",
+            "10",
+            "--closes-in",
+            "1h",
+        ],
+    );
+    let srv = Serving::start_limited(&dir, 1_024, &[]);
+    let addr = srv.url.trim_start_matches("http://").to_string();
+    // 2,000 connections that send the HTTP/2 preface and then nothing.
+    let mut idle = Vec::new();
+    for _ in 0..2_000 {
+        use std::io::Write as _;
+        if let Ok(mut s) = std::net::TcpStream::connect(&addr) {
+            let _ = s.write_all(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n");
+            idle.push(s);
+        }
+    }
+    assert!(idle.len() >= 1_500, "{} connections", idle.len());
+    std::thread::sleep(std::time::Duration::from_millis(1_500));
+    // Every honest submission is committed and acknowledged.
+    for id in &ids {
+        crate::harness::submit(&srv.url, id)
+            .await
+            .expect("submission acknowledged beside 2,000 idle connections");
+    }
+    let lines = srv.log_lines_at_least("submission accepted", ids.len());
+    assert_eq!(lines.len(), ids.len());
+    assert!(srv
+        .log_lines("group commit failed; nobody of the group is acknowledged")
+        .is_empty());
+    let limit = srv.log_lines("connection limits");
+    assert!(limit.iter().any(|l| l.contains("\"max\":896")), "{limit:?}");
+    drop(idle);
+    let out = cli_ok(&dir, &["status"]);
+    assert!(out.contains("40"), "{out}");
+    assert!(srv.stop().success());
+}
