@@ -257,6 +257,11 @@ fn log_accepted(receipt: &pb::SignedMessage, node: &str, latency: Duration) {
     tracing::info!(round = %r.round_id, node = %node, status = "accepted", acknowledged = r.acknowledged, bulletin_position = ?bulletin, latency_ms = latency.as_secs_f64() * 1000.0, "submission accepted");
 }
 
+/// HTTP/2 flow-control window of one stream (bytes).
+pub const STREAM_WINDOW: u32 = 128 * 1024;
+/// HTTP/2 flow-control window of one connection (bytes).
+pub const CONNECTION_WINDOW: u32 = 256 * 1024;
+
 /// Options of the server loop.
 #[derive(Debug, Clone)]
 pub struct ServeOptions {
@@ -335,6 +340,11 @@ pub async fn serve_tls(
     };
     let router = tonic::transport::Server::builder()
         .timeout(Duration::from_secs(60))
+        // What a peer can make the server buffer before anything is read: a node's message
+        // (64 KiB) fits a stream's window; a waiting 8 MiB trustee request holds at most a
+        // connection's window (docs/OPERATIONS.md, "Connections and descriptors").
+        .initial_stream_window_size(STREAM_WINDOW)
+        .initial_connection_window_size(CONNECTION_WINDOW)
         .add_service(svc)
         .add_service(trustee_svc);
     let router = crate::admin::add_services(router, &agg).await;

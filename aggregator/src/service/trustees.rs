@@ -15,11 +15,64 @@ use crate::aggregator::Aggregator;
 use crate::error::AggError;
 use crate::secure::SecureDesk;
 
-/// The `TrusteeDesk` server with its size limits.
-pub(super) fn server(svc: Service) -> TrusteeDeskServer<Service> {
-    TrusteeDeskServer::new(svc)
-        .max_decoding_message_size(sovbench_proto::MAX_TRUSTEE_MESSAGE_BYTES)
-        .max_encoding_message_size(sovbench_proto::MAX_TRUSTEE_ANSWER_BYTES)
+/// Trustee requests read and handled at once; further ones wait (until the server's request
+/// timeout). Each may carry up to `MAX_TRUSTEE_MESSAGE_BYTES` (8 MiB) before its signature can
+/// be checked, so this bounds what unauthenticated peers can make the aggregator hold: about
+/// 4 × 8 MiB of bodies and their decoding, plus the HTTP/2 windows of the waiting ones
+/// (docs/OPERATIONS.md, "Connections and descriptors").
+pub const TRUSTEE_CALLS_AT_ONCE: usize = 4;
+
+/// The `TrusteeDesk` server with its size limits, behind [`AtOnce`].
+pub(super) fn server(svc: Service) -> AtOnce<TrusteeDeskServer<Service>> {
+    AtOnce {
+        inner: TrusteeDeskServer::new(svc)
+            .max_decoding_message_size(sovbench_proto::MAX_TRUSTEE_MESSAGE_BYTES)
+            .max_encoding_message_size(sovbench_proto::MAX_TRUSTEE_ANSWER_BYTES),
+        permits: Arc::new(tokio::sync::Semaphore::new(TRUSTEE_CALLS_AT_ONCE)),
+    }
+}
+
+/// A gRPC service that reads and handles at most [`TRUSTEE_CALLS_AT_ONCE`] requests at once: a
+/// request waits for a permit before its body is read, and holds it until it is answered.
+#[derive(Debug, Clone)]
+pub struct AtOnce<S> {
+    inner: S,
+    permits: Arc<tokio::sync::Semaphore>,
+}
+
+impl<S: tonic::server::NamedService> tonic::server::NamedService for AtOnce<S> {
+    const NAME: &'static str = S::NAME;
+}
+
+impl<S, B> tower::Service<http::Request<B>> for AtOnce<S>
+where
+    S: tower::Service<http::Request<B>> + Clone + Send + 'static,
+    S::Future: Send + 'static,
+    B: Send + 'static,
+{
+    type Response = S::Response;
+    type Error = S::Error;
+    type Future = std::pin::Pin<
+        Box<dyn std::future::Future<Output = Result<S::Response, S::Error>> + Send + 'static>,
+    >;
+
+    fn poll_ready(
+        &mut self,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, req: http::Request<B>) -> Self::Future {
+        // The service that was polled ready is the one called; a clone stays for the next.
+        let clone = self.inner.clone();
+        let mut inner = std::mem::replace(&mut self.inner, clone);
+        let permits = self.permits.clone();
+        Box::pin(async move {
+            let _permit = permits.acquire_owned().await;
+            inner.call(req).await
+        })
+    }
 }
 
 #[tonic::async_trait]
