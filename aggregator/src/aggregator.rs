@@ -184,6 +184,17 @@ impl Aggregator {
         enrolment::enrolled(&self.store)
     }
 
+    /// The enrolment of one raw public key, revoked or not (one lookup, whatever the count).
+    pub fn enrolment(&self, public_key: &[u8]) -> Result<Option<Enrolment>, AggError> {
+        self.store.enrolment(public_key)
+    }
+
+    /// How many times since open the store read a whole table ([`Store::table_reads`]): tests
+    /// and the enrolment benchmark show with it that a per-request path reads none.
+    pub fn store_table_reads(&self) -> u64 {
+        self.store.table_reads()
+    }
+
     /// Opens a round: checks the spec, signs the parameters, stores them durably.
     pub fn open_round(&self, spec: RoundSpec) -> Result<pb::RoundParams, AggError> {
         rounds::open_round(&self.store, &self.identity, spec, self.now())

@@ -41,6 +41,7 @@
 //! or `0x01`).
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use sled::Transactional as _;
@@ -74,6 +75,8 @@ pub struct Store {
     hook: Arc<Mutex<Option<CommitHook>>>,
     submission_ends: kv::Tree,
     logs: Arc<logs::Logs>,
+    /// Whole-table reads since open ([`Store::table_reads`]).
+    table_reads: Arc<AtomicU64>,
 }
 
 impl std::fmt::Debug for Store {
@@ -163,6 +166,7 @@ impl Store {
             hook: Arc::new(Mutex::new(None)),
             submission_ends,
             logs: Arc::new(logs),
+            table_reads: Arc::new(AtomicU64::new(0)),
             db,
         };
         store.move_old_submissions()?;
@@ -222,6 +226,19 @@ impl Store {
         Ok(kv::commit(&self.db, &self.path)?)
     }
 
+    /// How many times since open a whole table was read: all enrolments, all round states, all
+    /// offers, all contact requests, all nonces, all submissions of a round. A request that
+    /// should cost the same however many records exist (enrolling a key, checking an enrolment)
+    /// reads none; tests count with it, so that such a path cannot grow a scan unnoticed.
+    pub fn table_reads(&self) -> u64 {
+        self.table_reads.load(Ordering::Relaxed)
+    }
+
+    /// Counts a whole-table read.
+    fn read_table(&self) {
+        self.table_reads.fetch_add(1, Ordering::Relaxed);
+    }
+
     /// **For tests only**: runs `hook` before every durable commit of this store (and its
     /// clones); an error fails the commit before anything is flushed, as a failing `fsync` would.
     /// Tests use it to make commits slow (sleep, then `Ok`) or fail. `None` removes it.
@@ -271,6 +288,7 @@ impl Store {
 
     /// All enrolments.
     pub fn enrolments(&self) -> Result<Vec<Enrolment>, AggError> {
+        self.read_table();
         self.enrolments
             .iter()
             .map(|kv| {
@@ -310,6 +328,7 @@ impl Store {
 
     /// All round ids with their states.
     pub fn round_states(&self) -> Result<Vec<(String, RoundState)>, AggError> {
+        self.read_table();
         self.round_state
             .iter()
             .map(|entry| {
@@ -335,6 +354,7 @@ impl Store {
 
     /// All submissions of a round, by node key.
     pub fn submissions(&self, round_id: &str) -> Result<Vec<StoredSubmission>, AggError> {
+        self.read_table();
         self.logs
             .all(round_id)?
             .iter()
@@ -401,11 +421,13 @@ impl Store {
 
     /// All offers.
     pub fn offers(&self) -> Result<Vec<StoredOffer>, AggError> {
+        self.read_table();
         Ok(kv::all_json(&self.offers)?)
     }
 
     /// All contact requests.
     pub fn peer_requests(&self) -> Result<Vec<StoredRequest>, AggError> {
+        self.read_table();
         Ok(kv::all_json(&self.peer_requests)?)
     }
 
@@ -427,6 +449,7 @@ impl Store {
 
     /// Forgets nonces issued before `before` (outside every replay window).
     pub fn forget_nonces(&self, before: i64) -> Result<(), AggError> {
+        self.read_table();
         let mut old = kv::Batch::default();
         for entry in self.peer_nonces.iter() {
             let (k, v) = entry?;
