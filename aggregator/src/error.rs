@@ -223,6 +223,18 @@ pub enum AggError {
         /// What differs.
         detail: String,
     },
+    /// A round's submission record file disagrees with the store at start: damaged or missing
+    /// before the committed end that sled holds, or of a round the store does not know; the
+    /// aggregator refuses to start (with or without `acks.log`).
+    #[error("{}", text::record_file(.round, .path, .problem, sovbench_core::i18n::Lang::En))]
+    RecordFile {
+        /// Round id (from the file's name when the store does not know the round).
+        round: String,
+        /// The file.
+        path: String,
+        /// What is wrong with it.
+        problem: crate::store::logs::RecordProblem,
+    },
     /// The acknowledgement record cannot be read.
     #[error("acknowledgement record {path}: {detail}")]
     AckRecord {
@@ -401,7 +413,7 @@ impl From<AggError> for tonic::Status {
             | AggError::Io { .. }
             | AggError::AckRecord { .. }
             | AggError::BadOperators { .. } => Code::Internal,
-            AggError::StoreDamaged { .. } => Code::DataLoss,
+            AggError::StoreDamaged { .. } | AggError::RecordFile { .. } => Code::DataLoss,
         };
         if code == Code::Internal {
             // The text may name the server's store path or key file: log it, do not send it.

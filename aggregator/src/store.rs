@@ -22,7 +22,9 @@
 //! Submissions are not in sled: each round's are appended to a record file,
 //! `submissions/<round id>.log` in the store's folder (format, checksums and what happens to a
 //! damaged file at open: [`logs`]), indexed in memory (round, node key, position) by a scan at
-//! open. sled keeps each round's *committed end*: frames after it were never acknowledged.
+//! open. sled keeps each round's *committed end*: frames after it were never acknowledged. A
+//! file damaged or missing before its committed end, or one of a round sled does not know, is
+//! reported by [`Store::damage`], and the aggregator refuses to start with it.
 //! Records that older versions kept in the `submissions` tree are moved to the files at open.
 //!
 //! Durability: [`Store::commit`] first appends the staged submissions to their files and `fsync`s
@@ -77,6 +79,8 @@ pub struct Store {
     logs: Arc<logs::Logs>,
     /// Whole-table reads since open ([`Store::table_reads`]).
     table_reads: Arc<AtomicU64>,
+    /// Record files that disagree with sled, found at open ([`Store::damage`]).
+    damage: Arc<Vec<logs::Damage>>,
 }
 
 impl std::fmt::Debug for Store {
@@ -152,11 +156,23 @@ impl Store {
             committed.push((String::from_utf8_lossy(&k).into_owned(), end));
         }
         let logs = logs::Logs::load(&path.join(logs::DIR), committed)?;
+        let rounds = t("rounds")?;
+        let mut damage = logs.damage().to_vec();
+        for (round, file) in logs.unlisted() {
+            if !rounds.contains_key(round.as_bytes())? {
+                tracing::error!(round, path = %file.display(), "submission records of a round the store does not know");
+                damage.push(logs::Damage {
+                    round: round.clone(),
+                    path: file.clone(),
+                    problem: logs::RecordProblem::Unknown,
+                });
+            }
+        }
         let store = Store {
             path: path.to_path_buf(),
             meta: t("meta")?,
             enrolments: t("enrolments")?,
-            rounds: t("rounds")?,
+            rounds,
             round_state: t("round_state")?,
             submissions: t("submissions")?,
             publications: t("publications")?,
@@ -167,10 +183,18 @@ impl Store {
             submission_ends,
             logs: Arc::new(logs),
             table_reads: Arc::new(AtomicU64::new(0)),
+            damage: Arc::new(damage),
             db,
         };
         store.move_old_submissions()?;
         Ok(store)
+    }
+
+    /// The record files found at open that disagree with sled: damaged or missing before their
+    /// committed end, or of a round sled does not know. The store opens anyway (for the
+    /// analysis and for tests); the aggregator refuses to start with any of them.
+    pub fn damage(&self) -> &[logs::Damage] {
+        &self.damage
     }
 
     /// Makes everything written so far durable: the staged submissions appended to their files
