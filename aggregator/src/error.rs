@@ -347,6 +347,15 @@ impl From<KvError> for AggError {
 /// What a client is told about an internal error.
 pub const INTERNAL_MESSAGE: &str = "internal error (see the aggregator's log)";
 
+impl AggError {
+    /// Whether the error only says that there is nothing to do yet: a trustee asked for the
+    /// pending announcement and none is there ([`AggError::NoAnnouncement`]). It is still
+    /// NOT_FOUND on the wire, but counted and logged as idle, not as a refusal.
+    pub fn is_nothing_to_do(&self) -> bool {
+        matches!(self, AggError::NoAnnouncement(_))
+    }
+}
+
 impl From<AggError> for tonic::Status {
     fn from(e: AggError) -> Self {
         let code = match &e {
