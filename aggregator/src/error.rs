@@ -223,6 +223,18 @@ pub enum AggError {
         /// What differs.
         detail: String,
     },
+    /// A round's submission record file disagrees with the store at start: damaged or missing
+    /// before the committed end that sled holds, or of a round the store does not know; the
+    /// aggregator refuses to start (with or without `acks.log`).
+    #[error("{}", text::record_file(.round, .path, .problem, sovbench_core::i18n::Lang::En))]
+    RecordFile {
+        /// Round id (from the file's name when the store does not know the round).
+        round: String,
+        /// The file.
+        path: String,
+        /// What is wrong with it.
+        problem: crate::store::logs::RecordProblem,
+    },
     /// The acknowledgement record cannot be read.
     #[error("acknowledgement record {path}: {detail}")]
     AckRecord {
@@ -367,6 +379,15 @@ impl From<KvError> for AggError {
 /// What a client is told about an internal error.
 pub const INTERNAL_MESSAGE: &str = "internal error (see the aggregator's log)";
 
+impl AggError {
+    /// Whether the error only says that there is nothing to do yet: a trustee asked for the
+    /// pending announcement and none is there ([`AggError::NoAnnouncement`]). It is still
+    /// NOT_FOUND on the wire, but counted and logged as idle, not as a refusal.
+    pub fn is_nothing_to_do(&self) -> bool {
+        matches!(self, AggError::NoAnnouncement(_))
+    }
+}
+
 impl From<AggError> for tonic::Status {
     fn from(e: AggError) -> Self {
         let code = match &e {
@@ -435,7 +456,7 @@ impl From<AggError> for tonic::Status {
             | AggError::Io { .. }
             | AggError::AckRecord { .. }
             | AggError::BadOperators { .. } => Code::Internal,
-            AggError::StoreDamaged { .. } => Code::DataLoss,
+            AggError::StoreDamaged { .. } | AggError::RecordFile { .. } => Code::DataLoss,
         };
         if code == Code::Internal {
             // The text may name the server's store path or key file: log it, do not send it.

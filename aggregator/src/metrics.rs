@@ -31,6 +31,9 @@ pub struct Metrics {
     latency_sum_micros: AtomicU64,
 }
 
+/// The label of a trustee poll that found nothing to do yet ([`Metrics::trustee_idle`]).
+pub const IDLE: &str = "idle";
+
 /// The label of a gRPC outcome: `accepted` or the status code in snake case.
 pub fn outcome_label(code: Option<tonic::Code>) -> &'static str {
     use tonic::Code;
@@ -103,6 +106,13 @@ impl Metrics {
         bump(&self.trustee_messages, outcome_label(code));
     }
 
+    /// Counts a trustee's poll that found nothing to do yet (label `idle`; on the wire still
+    /// NOT_FOUND): the normal answer between rounds, not a refusal, so that an alert on refused
+    /// trustee messages does not fire every poll interval.
+    pub fn trustee_idle(&self) {
+        bump(&self.trustee_messages, IDLE);
+    }
+
     /// The exposition text: counters, the histogram, and gauges read from `agg`.
     pub fn render(&self, agg: &Aggregator) -> String {
         let mut w = String::new();
@@ -128,7 +138,7 @@ impl Metrics {
         );
         counter(
             "sovbench_trustee_messages_total",
-            "Trustee messages (mode secure) by outcome.",
+            "Trustee messages (mode secure) by outcome; idle: a poll that found nothing to do yet.",
             &self.trustee_messages,
         );
         let name = "sovbench_submission_commit_seconds";

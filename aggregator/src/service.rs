@@ -217,6 +217,13 @@ pub(crate) async fn desk_call(
             tracing::info!(signer = %signer, "{what} message accepted");
             Ok(Response::new(m))
         }
+        Err(e) if e.is_nothing_to_do() => {
+            // A trustee's poll between rounds: NOT_FOUND on the wire, but no refusal; counted
+            // as idle and logged at debug level, so that it is no noise for alerts.
+            metrics.trustee_idle();
+            tracing::debug!(signer = %signer, "{what} poll: nothing to do yet");
+            Err(Status::from(e))
+        }
         Err(e) => {
             let status = Status::from(e);
             count(Some(status.code()));

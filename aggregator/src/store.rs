@@ -22,7 +22,9 @@
 //! Submissions are not in sled: each round's are appended to a record file,
 //! `submissions/<round id>.log` in the store's folder (format, checksums and what happens to a
 //! damaged file at open: [`logs`]), indexed in memory (round, node key, position) by a scan at
-//! open. sled keeps each round's *committed end*: frames after it were never acknowledged.
+//! open. sled keeps each round's *committed end*: frames after it were never acknowledged. A
+//! file damaged or missing before its committed end, or one of a round sled does not know, is
+//! reported by [`Store::damage`], and the aggregator refuses to start with it.
 //! Records that older versions kept in the `submissions` tree are moved to the files at open.
 //!
 //! Durability: [`Store::commit`] first appends the staged submissions to their files and `fsync`s
@@ -41,6 +43,7 @@
 //! or `0x01`).
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use sled::Transactional as _;
@@ -77,6 +80,10 @@ pub struct Store {
     logs: Arc<logs::Logs>,
     /// sled's data file, kept open for every commit's `fsync`.
     data_file: Arc<kv::DataFile>,
+    /// Whole-table reads since open ([`Store::table_reads`]).
+    table_reads: Arc<AtomicU64>,
+    /// Record files that disagree with sled, found at open ([`Store::damage`]).
+    damage: Arc<Vec<logs::Damage>>,
 }
 
 impl std::fmt::Debug for Store {
@@ -161,11 +168,23 @@ impl Store {
             committed.push((String::from_utf8_lossy(&k).into_owned(), end));
         }
         let logs = logs::Logs::load(&path.join(logs::DIR), committed)?;
+        let rounds = t("rounds")?;
+        let mut damage = logs.damage().to_vec();
+        for (round, file) in logs.unlisted() {
+            if !rounds.contains_key(round.as_bytes())? {
+                tracing::error!(round, path = %file.display(), "submission records of a round the store does not know");
+                damage.push(logs::Damage {
+                    round: round.clone(),
+                    path: file.clone(),
+                    problem: logs::RecordProblem::Unknown,
+                });
+            }
+        }
         let store = Store {
             path: path.to_path_buf(),
             meta: t("meta")?,
             enrolments: t("enrolments")?,
-            rounds: t("rounds")?,
+            rounds,
             round_state: t("round_state")?,
             submissions: t("submissions")?,
             publications: t("publications")?,
@@ -177,10 +196,19 @@ impl Store {
             ciphertexts: t("ciphertexts")?,
             logs: Arc::new(logs),
             data_file: Arc::new(kv::DataFile::open(path)?),
+            table_reads: Arc::new(AtomicU64::new(0)),
+            damage: Arc::new(damage),
             db,
         };
         store.move_old_submissions()?;
         Ok(store)
+    }
+
+    /// The record files found at open that disagree with sled: damaged or missing before their
+    /// committed end, or of a round sled does not know. The store opens anyway (for the
+    /// analysis and for tests); the aggregator refuses to start with any of them.
+    pub fn damage(&self) -> &[logs::Damage] {
+        &self.damage
     }
 
     /// Makes everything written so far durable: the staged submissions appended to their files
@@ -236,6 +264,19 @@ impl Store {
         Ok(kv::commit_file(&self.db, &self.data_file)?)
     }
 
+    /// How many times since open a whole table was read: all enrolments, all round states, all
+    /// offers, all contact requests, all nonces, all submissions of a round. A request that
+    /// should cost the same however many records exist (enrolling a key, checking an enrolment)
+    /// reads none; tests count with it, so that such a path cannot grow a scan unnoticed.
+    pub fn table_reads(&self) -> u64 {
+        self.table_reads.load(Ordering::Relaxed)
+    }
+
+    /// Counts a whole-table read.
+    fn read_table(&self) {
+        self.table_reads.fetch_add(1, Ordering::Relaxed);
+    }
+
     /// **For tests only**: runs `hook` before every durable commit of this store (and its
     /// clones); an error fails the commit before anything is flushed, as a failing `fsync` would.
     /// Tests use it to make commits slow (sleep, then `Ok`) or fail. `None` removes it.
@@ -285,6 +326,7 @@ impl Store {
 
     /// All enrolments.
     pub fn enrolments(&self) -> Result<Vec<Enrolment>, AggError> {
+        self.read_table();
         self.enrolments
             .iter()
             .map(|kv| {
@@ -324,6 +366,7 @@ impl Store {
 
     /// All round ids with their states.
     pub fn round_states(&self) -> Result<Vec<(String, RoundState)>, AggError> {
+        self.read_table();
         self.round_state
             .iter()
             .map(|entry| {
@@ -349,6 +392,7 @@ impl Store {
 
     /// All submissions of a round, by node key.
     pub fn submissions(&self, round_id: &str) -> Result<Vec<StoredSubmission>, AggError> {
+        self.read_table();
         self.logs
             .all(round_id)?
             .iter()
@@ -431,11 +475,13 @@ impl Store {
 
     /// All offers.
     pub fn offers(&self) -> Result<Vec<StoredOffer>, AggError> {
+        self.read_table();
         Ok(kv::all_json(&self.offers)?)
     }
 
     /// All contact requests.
     pub fn peer_requests(&self) -> Result<Vec<StoredRequest>, AggError> {
+        self.read_table();
         Ok(kv::all_json(&self.peer_requests)?)
     }
 
@@ -457,6 +503,7 @@ impl Store {
 
     /// Forgets nonces issued before `before` (outside every replay window).
     pub fn forget_nonces(&self, before: i64) -> Result<(), AggError> {
+        self.read_table();
         let mut old = kv::Batch::default();
         for entry in self.peer_nonces.iter() {
             let (k, v) = entry?;

@@ -55,11 +55,22 @@ fn is_lock_error(e: &sled::Error) -> bool {
 /// while the file lock is still held: sled's I/O threads of a just-dropped handle in this process
 /// may keep the lock for a moment after the last handle is gone.
 pub fn open(path: &Path, cache_bytes: u64) -> Result<Db, KvError> {
+    open_waiting(path, cache_bytes, std::time::Duration::from_secs(2))
+}
+
+/// [`open`], retrying for `wait` (instead of two seconds) while the lock is held: a command that
+/// has something else to show when another process holds the store (the trustee's `status`
+/// beside `serve`) need not wait long.
+pub fn open_waiting(
+    path: &Path,
+    cache_bytes: u64,
+    wait: std::time::Duration,
+) -> Result<Db, KvError> {
     let config = sled::Config::new()
         .path(path)
         .cache_capacity(cache_bytes)
         .flush_every_ms(None);
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
+    let deadline = std::time::Instant::now() + wait;
     loop {
         match config.open() {
             Ok(db) => return Ok(db),

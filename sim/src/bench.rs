@@ -348,7 +348,7 @@ async fn send_all(
 }
 
 /// The `p` quantile of sorted latencies, in milliseconds.
-fn percentile_ms(sorted: &[Duration], p: f64) -> f64 {
+pub(crate) fn percentile_ms(sorted: &[Duration], p: f64) -> f64 {
     sorted
         .get(((sorted.len() as f64 - 1.0) * p).round() as usize)
         .map_or(0.0, |d| d.as_secs_f64() * 1_000.0)

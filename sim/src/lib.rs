@@ -7,6 +7,8 @@
 //! - [`secure`] and [`secure_round`]: benchmarks of mode secure, of its cryptographic core and of
 //!   a whole round through the real aggregator and trustees.
 //! - [`coverage`]: how often a publication's intervals contain the true values.
+//! - [`enrolment_bench`]: keys enrolled through the admin API of a served aggregator, with
+//!   concurrent callers; the cost of one enrolment must not grow with the count.
 //! - [`portal_bench`]: the benchmark portal over 20 rounds: trends of the full grid, dashboard pages.
 //! - [`durability`]: store size against raw bytes, and the kill loop (SIGKILL at random moments
 //!   while nodes submit; nothing lost, nothing counted twice).
@@ -26,6 +28,7 @@ pub mod bench;
 pub mod coverage;
 pub mod docgen;
 pub mod durability;
+pub mod enrolment_bench;
 pub mod federation;
 pub mod population;
 pub mod portal_bench;

@@ -9,7 +9,8 @@ use anyhow::Context as _;
 use clap::{Args, CommandFactory as _, FromArgMatches as _, Parser, Subcommand};
 use sovbench_core::i18n::Lang;
 
-use crate::trustee::{Trustee, TrusteeStatus};
+use crate::status::{ReadFrom, ServeState, TrusteeStatus};
+use crate::trustee::Trustee;
 
 mod help_de;
 
@@ -34,6 +35,10 @@ pub struct Cli {
         default_value = "de"
     )]
     pub lang: Lang,
+    /// Machine-readable JSON (init, dkg, status, config); the fields are documented in
+    /// docs/OPERATIONS.md and are only ever added to.
+    #[arg(long, global = true)]
+    pub json: bool,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -49,8 +54,30 @@ pub enum Command {
     /// Work unattended: check each announced round, post noise and decryption shares. Stops
     /// cleanly on Ctrl-C or SIGTERM.
     Serve(ServeArgs),
-    /// Show key, aggregator, committee and the rounds handled.
-    Status(StatusArgs),
+    /// Show key, aggregator, committee, the rounds handled and how `serve` polls (also while
+    /// `serve` runs: then from its status file, serve-status.json).
+    Status,
+    /// Change a setting of trustee.toml after checking it (also while `serve` runs; restart
+    /// `serve` to use the change).
+    Config {
+        #[command(subcommand)]
+        action: ConfigAction,
+    },
+}
+
+/// Actions of `config`.
+#[derive(Debug, Subcommand)]
+pub enum ConfigAction {
+    /// Trust this CA for the aggregator's TLS certificate: set aggregator_ca in trustee.toml.
+    ///
+    /// For an `https://` aggregator address whose certificate is not signed by a CA in the
+    /// system's trust store (e.g. the consortium's own CA). The file must hold a PEM certificate;
+    /// it is entered with its absolute path.
+    AggregatorCa {
+        /// The CA certificate (PEM).
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+    },
 }
 
 /// `init`.
@@ -81,14 +108,6 @@ pub struct ServeArgs {
     /// Seconds between polls of the aggregator.
     #[arg(long, default_value_t = 30, value_name = "SECONDS")]
     pub poll: u64,
-}
-
-/// `status`.
-#[derive(Debug, Args)]
-pub struct StatusArgs {
-    /// Machine-readable JSON.
-    #[arg(long)]
-    pub json: bool,
 }
 
 /// Default data directory: the per-user data folder, `sovbench-trustee` inside it.
@@ -140,12 +159,18 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 /// Runs a parsed command line.
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     let dir = cli.dir.clone().unwrap_or_else(default_data_dir);
-    let lang = cli.lang;
+    let (lang, json) = (cli.lang, cli.json);
     match cli.command {
-        Command::Init(a) => init(&dir, &a, lang),
+        Command::Init(a) => init(&dir, &a, lang, json),
         Command::Dkg(a) => {
             let t = Trustee::open(&dir)?;
             let fp = runtime()?.block_on(t.dkg(&a.ceremony, Duration::from_secs(a.poll.max(1))))?;
+            if json {
+                return print_json(&serde_json::json!({
+                    "ceremony": a.ceremony,
+                    "committee_fingerprint": hex::encode(fp),
+                }));
+            }
             println!(
                 "{} {}",
                 lang.pick(
@@ -161,21 +186,63 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             runtime()?.block_on(t.serve(Duration::from_secs(a.poll.max(1)), shutdown_signal()))?;
             Ok(())
         }
-        Command::Status(a) => {
-            let s = Trustee::open(&dir)?.status()?;
-            if a.json {
-                println!("{}", serde_json::to_string_pretty(&s)?);
-            } else {
-                print!("{}", render_status(&s, lang));
+        Command::Status => {
+            let s = crate::status::read(&dir)?;
+            if json {
+                return print_json(&s);
             }
+            print!("{}", render_status(&s, lang));
+            Ok(())
+        }
+        Command::Config {
+            action: ConfigAction::AggregatorCa { file },
+        } => {
+            let (config, previous) = crate::config::set_aggregator_ca(&dir, &file)?;
+            if json {
+                return print_json(&serde_json::json!({
+                    "aggregator_ca": config.aggregator_ca,
+                    "previous": previous,
+                }));
+            }
+            println!(
+                "{}: {}",
+                lang.pick(
+                    "CA für das TLS-Zertifikat des Aggregators gesetzt (aggregator_ca in trustee.toml)",
+                    "CA for the aggregator's TLS certificate set (aggregator_ca in trustee.toml)"
+                ),
+                config.aggregator_ca.as_deref().unwrap_or("-")
+            );
+            if let Some(p) = previous.filter(|p| Some(p) != config.aggregator_ca.as_ref()) {
+                println!("{}: {p}", lang.pick("vorher", "previously"));
+            }
+            println!(
+                "{}",
+                lang.pick(
+                    "Ein laufendes `sovbench-trustee serve` neu starten, damit es die CA verwendet.",
+                    "Restart a running `sovbench-trustee serve` for it to use the CA."
+                )
+            );
             Ok(())
         }
     }
 }
 
-fn init(dir: &Path, a: &InitArgs, lang: Lang) -> anyhow::Result<()> {
+/// Prints `value` as pretty JSON.
+fn print_json(value: &impl serde::Serialize) -> anyhow::Result<()> {
+    println!("{}", serde_json::to_string_pretty(value)?);
+    Ok(())
+}
+
+fn init(dir: &Path, a: &InitArgs, lang: Lang, json: bool) -> anyhow::Result<()> {
     let t = Trustee::init(dir, &a.aggregator, &a.aggregator_key)?;
     let s = t.status()?;
+    if json {
+        return print_json(&serde_json::json!({
+            "data_dir": dir,
+            "public_key": s.public_key,
+            "key_fingerprint": s.key_fingerprint,
+        }));
+    }
     println!(
         "{} {}",
         lang.pick("Treuhänder angelegt in", "trustee initialised in"),
@@ -274,7 +341,82 @@ pub fn render_status(s: &TrusteeStatus, lang: Lang) -> String {
             &format!("{} — {}", r.round_id, r.reason),
         );
     }
+    match &s.serve {
+        None => line(
+            "Dienst (serve):",
+            "Service (serve):",
+            lang.pick("noch nie gestartet", "never started"),
+        ),
+        Some(st) => render_serve(st, s.read_from, lang, &mut line),
+    }
     out
+}
+
+/// The lines of `serve`'s state.
+fn render_serve(
+    st: &ServeState,
+    from: ReadFrom,
+    lang: Lang,
+    line: &mut impl FnMut(&str, &str, &str),
+) {
+    let t = sovbench_core::time::format_utc;
+    let state = match (st.running, st.stopped_at) {
+        (true, _) => format!(
+            "{} {} (PID {}), {} {}{}",
+            lang.pick("läuft seit", "running since"),
+            t(st.started_at),
+            st.pid,
+            lang.pick("Stand", "as of"),
+            t(st.updated_at),
+            match from {
+                ReadFrom::ServeStatusFile =>
+                    lang.pick(" (aus serve-status.json)", " (from serve-status.json)"),
+                ReadFrom::Store => "",
+            }
+        ),
+        (false, Some(at)) => format!("{} {}", lang.pick("beendet am", "stopped at"), t(at)),
+        (false, None) => format!(
+            "{} {}",
+            lang.pick(
+                "ohne sauberes Ende abgebrochen; zuletzt gesehen",
+                "ended without a clean stop; last seen"
+            ),
+            t(st.updated_at)
+        ),
+    };
+    line("Dienst (serve):", "Service (serve):", &state);
+    line(
+        "Abfragen:",
+        "Polls:",
+        &format!(
+            "{} ({} {}, {} {}, {} {}, {} {}; {} {} s)",
+            st.passes,
+            st.idle,
+            lang.pick("ohne Arbeit", "idle"),
+            st.worked,
+            lang.pick("mit Arbeit", "with work"),
+            st.refused,
+            lang.pick("abgelehnt", "refused"),
+            st.errors,
+            lang.pick("Fehler", "errors"),
+            lang.pick("alle", "every"),
+            st.poll_secs
+        ),
+    );
+    if let Some(at) = st.last_work_at {
+        line("Zuletzt gearbeitet:", "Last work:", &t(at));
+    }
+    if let Some(e) = &st.last_error {
+        line(
+            "Letzter Fehler:",
+            "Last error:",
+            &format!(
+                "{e} ({} {})",
+                st.errors_in_a_row,
+                lang.pick("in Folge", "in a row")
+            ),
+        );
+    }
 }
 
 /// Resolves on Ctrl-C or SIGTERM.

@@ -112,6 +112,29 @@ impl Config {
     }
 }
 
+/// Sets `aggregator_ca` in `dir/trustee.toml` to `file` (made absolute), after checking that the
+/// file holds a PEM certificate (the CA that signed the aggregator's TLS certificate); the other
+/// settings stay. Needs no store, so it works while `serve` runs (which reads the change at its
+/// next start). Returns the new configuration and the previous value.
+pub fn set_aggregator_ca(
+    dir: &Path,
+    file: &Path,
+) -> Result<(Config, Option<String>), TrusteeError> {
+    let abs = std::path::absolute(file).map_err(|e| TrusteeError::io(file, e))?;
+    // The check the link makes when it connects: readable, and a PEM certificate.
+    sovbench_core::tls_text::ClientFiles {
+        ca: Some(abs.clone()),
+        ..Default::default()
+    }
+    .client_config()
+    .map_err(TrusteeError::Tls)?;
+    let mut config = Config::load(dir)?;
+    let previous = config.aggregator_ca.replace(abs.display().to_string());
+    config.check()?;
+    config.save(dir)?;
+    Ok((config, previous))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -142,5 +165,48 @@ mod tests {
         let mut half = config("https://agg.example");
         half.client_cert = Some("t.pem".into());
         assert!(half.check().is_err());
+    }
+
+    /// `config aggregator-ca FILE`: a file that is missing or holds no PEM certificate is refused
+    /// naming `aggregator_ca` and leaves `trustee.toml` as it was; a PEM certificate is set as an
+    /// absolute path, and the other settings stay. Old behaviour: no command, a hand edit.
+    #[test]
+    fn aggregator_ca_is_checked_and_set_keeping_the_rest() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut c = config("https://agg.example:7443");
+        c.committee_fingerprint = Some("ab".repeat(32));
+        c.save(dir.path()).unwrap();
+        let before = std::fs::read_to_string(dir.path().join(FILE)).unwrap();
+        let not_pem = dir.path().join("ca.txt");
+        std::fs::write(&not_pem, "hello").unwrap();
+        for bad in [not_pem, dir.path().join("missing.pem")] {
+            let e = set_aggregator_ca(dir.path(), &bad).unwrap_err();
+            assert!(matches!(e, TrusteeError::Tls(_)), "{e}");
+            assert!(e.to_string().contains("aggregator_ca"), "{e}");
+            assert!(
+                e.localised(sovbench_core::i18n::Lang::De)
+                    .contains("aggregator_ca in trustee.toml"),
+                "{e}"
+            );
+        }
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join(FILE)).unwrap(),
+            before
+        );
+        let pem = dir.path().join("ca.pem");
+        std::fs::write(
+            &pem,
+            "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n",
+        )
+        .unwrap();
+        let (set, previous) = set_aggregator_ca(dir.path(), &pem).unwrap();
+        assert_eq!(previous, None);
+        assert_eq!(set.aggregator_ca.as_deref(), pem.to_str());
+        let loaded = Config::load(dir.path()).unwrap();
+        assert_eq!(loaded, set);
+        assert_eq!(loaded.committee_fingerprint, Some("ab".repeat(32)));
+        assert_eq!(loaded.aggregator_key, c.aggregator_key);
+        let (_, previous) = set_aggregator_ca(dir.path(), &pem).unwrap();
+        assert_eq!(previous.as_deref(), pem.to_str());
     }
 }

@@ -3,12 +3,15 @@
 //! committee's threshold ElGamal key. It runs unattended and is only a gRPC client of the
 //! aggregator, which relays the key generation and serves the bulletin and the announcements.
 //!
-//! - [`Trustee`] ([`trustee`]): `init` (identity key, `trustee.toml`, store), `open`, `status`.
+//! - [`Trustee`] ([`trustee`]): `init` (identity key, `trustee.toml`, store), `open`.
+//! - [`status`]: what `status` shows, from the store or, while `serve` holds it, from `serve`'s
+//!   status file; the passes of `serve` counted (idle, work, refused, errors).
 //! - [`Trustee::dkg`] ([`dkg`]): the distributed key generation through the aggregator's board.
 //! - [`Trustee::work_once`] / [`Trustee::serve`] ([`work`]): per round, check the bulletin and the
 //!   NOISE announcement and post encrypted noise shares; check the DECRYPT announcement and post
 //!   verifiable decryption shares of ciphertexts the trustee computed itself.
 //! - [`check`]: those checks as functions over decoded messages, without a network.
+//! - [`config`]: `trustee.toml`, and `config aggregator-ca` setting its CA.
 //! - [`client`]: the thin gRPC layer; every answer is verified against the pinned aggregator key.
 //! - [`store`]: the sled store (mode 0700/0600: it holds the key share).
 //!
@@ -36,10 +39,12 @@ pub mod config;
 pub mod dkg;
 pub mod error;
 pub mod model;
+pub mod status;
 pub mod store;
 pub mod trustee;
 pub mod work;
 
 pub use error::TrusteeError;
-pub use trustee::{CommitteeStatus, RoundStatus, Trustee, TrusteeStatus};
+pub use status::{CommitteeStatus, RoundStatus, ServeState, TrusteeStatus};
+pub use trustee::Trustee;
 pub use work::Work;

@@ -67,9 +67,15 @@ impl Store {
     /// Opens (or creates) the store in `path` (mode 0700, files 0600). Fails with
     /// [`kv::KvError::Locked`] while another process holds it.
     pub fn open(path: &Path) -> Result<Store, TrusteeError> {
+        Store::open_waiting(path, std::time::Duration::from_secs(2))
+    }
+
+    /// [`Store::open`], waiting at most `wait` for another process's lock (`status` beside
+    /// `serve`: a short wait, then serve's status file instead).
+    pub fn open_waiting(path: &Path, wait: std::time::Duration) -> Result<Store, TrusteeError> {
         std::fs::create_dir_all(path).map_err(|e| TrusteeError::io(path, e))?;
         restrict(path)?;
-        let db = kv::open(path, CACHE_BYTES)?;
+        let db = kv::open_waiting(path, CACHE_BYTES, wait)?;
         let tree = |name: &str| db.open_tree(name).map_err(kv::KvError::from);
         let store = Store {
             meta: tree("meta")?,

@@ -1,16 +1,16 @@
-//! The [`Trustee`]: its data directory, identity, store and link to the aggregator; `init`,
-//! `open`, `status`. The DKG is in [`crate::dkg`], the round work in [`crate::work`].
+//! The [`Trustee`]: its data directory, identity, store and link to the aggregator; `init` and
+//! `open`. The DKG is in [`crate::dkg`], the round work in [`crate::work`], `status` in
+//! [`crate::status`].
 
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-use serde::Serialize;
-use sovbench_core::envelope::{self, Identity};
+use sovbench_core::envelope::Identity;
 
 use crate::client::Client;
 use crate::config::Config;
 use crate::error::TrusteeError;
-use crate::model::{Membership, Phase, Refusal};
+use crate::model::Membership;
 use crate::store::{self, Store};
 
 /// File name of the Ed25519 identity key (PKCS#8, mode 0600) in the data directory.
@@ -27,51 +27,6 @@ pub struct Trustee {
     pub(crate) config: Mutex<Config>,
     pub(crate) store: Store,
     pub(crate) client: Client,
-}
-
-/// What the trustee knows about itself, for `status`.
-#[derive(Debug, Clone, Serialize)]
-pub struct TrusteeStatus {
-    /// Its raw Ed25519 public key, base64 (what the operator enters in the committee).
-    pub public_key: String,
-    /// Fingerprint of that key.
-    pub key_fingerprint: String,
-    /// The aggregator's address.
-    pub aggregator_url: String,
-    /// Fingerprint of the pinned aggregator key.
-    pub aggregator_key_fingerprint: String,
-    /// The committee, once the DKG is complete.
-    pub committee: Option<CommitteeStatus>,
-    /// Rounds handled, with their phase.
-    pub rounds: Vec<RoundStatus>,
-    /// Announcements refused.
-    pub refusals: Vec<Refusal>,
-}
-
-/// The committee the trustee belongs to.
-#[derive(Debug, Clone, Serialize)]
-pub struct CommitteeStatus {
-    /// SHA-256 of the committee document, hex.
-    pub fingerprint: String,
-    /// The DKG ceremony.
-    pub ceremony: String,
-    /// This trustee's index (0-based).
-    pub index: u32,
-    /// Threshold t.
-    pub threshold: u32,
-    /// Trustees m.
-    pub size: u32,
-}
-
-/// One round the trustee worked on.
-#[derive(Debug, Clone, Serialize)]
-pub struct RoundStatus {
-    /// Round id.
-    pub round_id: String,
-    /// How far it got.
-    pub phase: Phase,
-    /// Bulletin entries it checked (and tallied) in the NOISE phase.
-    pub entries: usize,
 }
 
 fn create_private_dir(dir: &Path) -> Result<(), TrusteeError> {
@@ -109,6 +64,11 @@ impl Trustee {
 
     /// Opens the trustee in `dir`. Fails while another process holds its store.
     pub fn open(dir: &Path) -> Result<Trustee, TrusteeError> {
+        Trustee::open_waiting(dir, std::time::Duration::from_secs(2))
+    }
+
+    /// [`Trustee::open`], waiting at most `wait` for another process's lock on the store.
+    pub fn open_waiting(dir: &Path, wait: std::time::Duration) -> Result<Trustee, TrusteeError> {
         let key_path = dir.join(KEY_FILE);
         if !key_path.exists() {
             return Err(TrusteeError::NotInitialised(dir.display().to_string()));
@@ -116,7 +76,7 @@ impl Trustee {
         let config = Config::load(dir)?;
         let aggregator_key = config.check()?;
         let identity = Identity::load_file(&key_path)?;
-        let store = Store::open(&dir.join(STORE_DIR))?;
+        let store = Store::open_waiting(&dir.join(STORE_DIR), wait)?;
         store::restrict(dir)?;
         let client = Client::with_tls(
             &config.aggregator_url,
@@ -163,38 +123,6 @@ impl Trustee {
     /// The committee membership, or [`TrusteeError::NoCommittee`].
     pub fn membership(&self) -> Result<Membership, TrusteeError> {
         self.store.membership()?.ok_or(TrusteeError::NoCommittee)
-    }
-
-    /// Key, aggregator, committee and the rounds handled with their phase.
-    pub fn status(&self) -> Result<TrusteeStatus, TrusteeError> {
-        let config = self.config();
-        let aggregator_key = config.check()?;
-        let committee = self.store.membership()?.map(|m| CommitteeStatus {
-            fingerprint: hex::encode(m.fingerprint),
-            ceremony: m.ceremony,
-            index: m.index,
-            threshold: m.threshold,
-            size: m.size,
-        });
-        let rounds = self
-            .store
-            .rounds()?
-            .into_iter()
-            .map(|r| RoundStatus {
-                phase: r.phase(),
-                entries: r.cells.values().map(|c| c.n as usize).sum(),
-                round_id: r.round_id,
-            })
-            .collect();
-        Ok(TrusteeStatus {
-            public_key: envelope::b64(self.public_key()),
-            key_fingerprint: envelope::fingerprint(self.public_key()),
-            aggregator_url: config.aggregator_url,
-            aggregator_key_fingerprint: envelope::fingerprint(&aggregator_key),
-            committee,
-            rounds,
-            refusals: self.store.refusals()?,
-        })
     }
 }
 

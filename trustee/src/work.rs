@@ -14,6 +14,7 @@ use sovbench_secure::decryption;
 use crate::check::{self, BulletinCheck, Refused};
 use crate::error::TrusteeError;
 use crate::model::{Membership, Refusal, RoundRecord};
+use crate::status::ServeState;
 use crate::trustee::Trustee;
 
 /// Bulletin entries asked for per page.
@@ -279,7 +280,10 @@ impl Trustee {
 
     /// Polls every `poll` until `shutdown` completes. A pass that did something is followed by
     /// the next at once; errors (an unreachable aggregator) are logged and retried after `poll`.
-    /// Work in flight is finished before it stops.
+    /// Nothing to do (no round waits for the trustees) is no error: it is counted as idle and
+    /// logged only at debug level. Work in flight is finished before it stops. The state of the
+    /// passes goes to `serve-status.json` after each one ([`crate::status`]), so that `status`
+    /// works beside `serve`.
     pub async fn serve(
         &self,
         poll: std::time::Duration,
@@ -287,10 +291,19 @@ impl Trustee {
     ) -> Result<(), TrusteeError> {
         self.membership()?;
         tokio::pin!(shutdown);
+        let mut state = ServeState::started(poll, sovbench_core::now_unix());
+        self.publish(&state);
+        tracing::info!(poll_secs = poll.as_secs(), "trustee serving");
         let mut last_refused: Option<String> = None;
         loop {
-            let again = match self.work_once().await {
-                Ok(Work::Idle) => false,
+            let pass = self.work_once().await;
+            state.count(&pass, sovbench_core::now_unix());
+            self.publish(&state);
+            let again = match pass {
+                Ok(Work::Idle) => {
+                    tracing::debug!("nothing to do");
+                    false
+                }
                 Ok(Work::Refused { round, reason }) => {
                     if last_refused.as_deref() != Some(round.as_str()) {
                         tracing::warn!(round, reason, "the oldest pending round is refused");
@@ -318,7 +331,16 @@ impl Trustee {
                 () = tokio::time::sleep(pause) => {}
             }
         }
+        state.stopped(sovbench_core::now_unix());
+        self.publish(&state);
         tracing::info!("trustee stopped");
         Ok(())
+    }
+
+    /// Writes `serve`'s status file; a failure is logged, `serve` goes on.
+    fn publish(&self, state: &ServeState) {
+        if let Err(e) = self.write_serve_status(state) {
+            tracing::warn!(error = %sovbench_core::display::error_chain(&e), "serve-status.json not written; `status` cannot show serve's state");
+        }
     }
 }

@@ -14,7 +14,7 @@
 //! Nonces are kept in memory for the replay window; a request issued before the server started
 //! is refused, so a request signed before a restart cannot be replayed after it.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::path::Path;
 use std::sync::Mutex;
 
@@ -125,13 +125,52 @@ pub struct Admitted {
 /// An operator key and a nonce it used.
 type NonceKey = (Vec<u8>, Vec<u8>);
 
+/// The nonces seen in the replay window: a set to look them up and a queue in arrival order to
+/// forget them. Forgetting takes only the expired ones from the front of the queue, so a request
+/// costs the same however many requests came in the window (a sweep over all of them made every
+/// enrolment slower than the last in a bulk enrolment; issue 19, item 5).
+#[derive(Debug, Default)]
+struct Nonces {
+    seen: HashSet<NonceKey>,
+    by_arrival: VecDeque<(i64, NonceKey)>,
+}
+
+impl Nonces {
+    /// Forgets the nonces that arrived before `before`. A request is fresh for at most
+    /// ±[`core_peers::FRESHNESS_SECS`] around its arrival, so a nonce kept for twice that after
+    /// its arrival outlives every copy that could still be admitted.
+    fn forget_before(&mut self, before: i64) {
+        while let Some((at, _)) = self.by_arrival.front() {
+            if *at >= before {
+                break;
+            }
+            if let Some((_, key)) = self.by_arrival.pop_front() {
+                self.seen.remove(&key);
+            }
+        }
+    }
+
+    /// Claims a nonce arriving at `now`: false if it was seen before.
+    fn claim(&mut self, key: NonceKey, now: i64) -> bool {
+        if !self.seen.insert(key.clone()) {
+            return false;
+        }
+        self.by_arrival.push_back((now, key));
+        true
+    }
+
+    fn len(&self) -> usize {
+        self.seen.len()
+    }
+}
+
 /// The admission of operator requests: operator keys and the nonces seen in the replay window.
 #[derive(Debug)]
 pub struct Gate {
     operators: Operators,
     started_at: i64,
     own_key: Vec<u8>,
-    nonces: Mutex<HashMap<NonceKey, i64>>,
+    nonces: Mutex<Nonces>,
 }
 
 impl Gate {
@@ -142,8 +181,16 @@ impl Gate {
             operators,
             started_at,
             own_key: own_key.to_vec(),
-            nonces: Mutex::new(HashMap::new()),
+            nonces: Mutex::new(Nonces::default()),
         }
+    }
+
+    /// Nonces remembered (those of the last `2 × FRESHNESS_SECS` seconds).
+    pub fn remembered(&self) -> usize {
+        self.nonces
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .len()
     }
 
     /// Checks, in this order: size, signature over the exact bytes, kind, operator key, meant
@@ -180,12 +227,11 @@ impl Gate {
             .nonces
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        nonces.retain(|_, at| *at >= now - 2 * core_peers::FRESHNESS_SECS);
+        nonces.forget_before(now - 2 * core_peers::FRESHNESS_SECS);
         let key = (verified.signer.clone(), request.nonce.clone());
-        if nonces.contains_key(&key) {
+        if !nonces.claim(key, now) {
             return Err(AggError::Replay(fingerprint(&verified.signer)));
         }
-        nonces.insert(key, request.issued_at);
         Ok(Admitted {
             signer: verified.signer,
             operator,
@@ -297,5 +343,41 @@ mod tests {
             gate.admit(&wrong, 1_010),
             Err(AggError::WrongKind { .. })
         ));
+    }
+
+    /// A nonce is refused again for as long as a copy of its request could be fresh, and
+    /// forgotten after that; forgetting takes only the expired ones (from the front of the
+    /// arrival queue), so thousands of requests in the window cost no sweep each.
+    #[test]
+    fn nonces_are_remembered_through_the_window_and_then_forgotten() {
+        let dir = tempfile::tempdir().unwrap();
+        let (own, _) = Identity::generate().unwrap();
+        let gate = Gate::new(
+            Operators::load(dir.path(), own.public_key()).unwrap(),
+            0,
+            &AGGREGATOR,
+        );
+        let window = core_peers::FRESHNESS_SECS;
+        let first = request(&own, 1_000, core_peers::fresh_nonce().unwrap());
+        gate.admit(&first, 1_000).unwrap();
+        for i in 0..2_000 {
+            let now = 1_000 + i / 10;
+            gate.admit(&request(&own, now, core_peers::fresh_nonce().unwrap()), now)
+                .unwrap();
+        }
+        assert_eq!(gate.remembered(), 2_001);
+        // The last moment a copy of `first` is fresh: still refused as a replay.
+        assert!(matches!(
+            gate.admit(&first, 1_000 + window),
+            Err(AggError::Replay(_))
+        ));
+        // Twice the window after the last arrival: all forgotten but the request just admitted.
+        let later = 1_000 + 199 + 2 * window + 1;
+        gate.admit(
+            &request(&own, later, core_peers::fresh_nonce().unwrap()),
+            later,
+        )
+        .unwrap();
+        assert_eq!(gate.remembered(), 1);
     }
 }

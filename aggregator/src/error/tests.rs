@@ -58,6 +58,7 @@ fn variant(e: &AggError) -> &'static str {
         AggError::RequestState { .. } => "RequestState",
         AggError::Io { .. } => "Io",
         AggError::StoreDamaged { .. } => "StoreDamaged",
+        AggError::RecordFile { .. } => "RecordFile",
         AggError::AckRecord { .. } => "AckRecord",
         AggError::BadCeremony(_) => "BadCeremony",
         AggError::CeremonyExists(_) => "CeremonyExists",
@@ -81,7 +82,7 @@ fn variant(e: &AggError) -> &'static str {
 }
 
 /// Number of arms of [`variant`].
-const VARIANTS: usize = 65;
+const VARIANTS: usize = 66;
 
 fn json_error() -> serde_json::Error {
     serde_json::from_str::<u8>("x").expect_err("not a number")
@@ -131,6 +132,7 @@ code_tests! {
     locked_is_internal: AggError::Locked("/d".into()) => Internal;
     storage_is_internal: AggError::Storage("disk".into()) => Internal;
     store_damaged_is_data_loss: AggError::StoreDamaged { round: "r".into(), detail: "d".into() } => DataLoss;
+    record_file_is_data_loss: AggError::RecordFile { round: "r".into(), path: "/s/r.log".into(), problem: crate::store::logs::RecordProblem::Unknown } => DataLoss;
     ack_record_is_internal: AggError::AckRecord { path: "/a".into(), detail: "d".into() } => Internal;
     json_is_internal: AggError::Json(json_error()) => Internal;
     decode_is_internal: AggError::Decode(decode_error()) => Internal;

@@ -9,6 +9,7 @@ use sovbench_core::peers::MAX_SEALED_CARD;
 use sovbench_core::vocab::Stage;
 
 use super::AggError;
+use crate::store::logs::RecordProblem;
 
 impl AggError {
     /// The error in `lang`: in English its `Display`, in German a text with the same
@@ -169,6 +170,11 @@ impl AggError {
                 "Runde {round}: {detail}; der Speicher ist beschädigt (aus einer Sicherung \
                  wiederherstellen, siehe docs/OPERATIONS.md, \"The aggregator refuses to start\")"
             ),
+            AggError::RecordFile {
+                round,
+                path,
+                problem,
+            } => record_file(round, path, problem, Lang::De),
             AggError::AckRecord { path, detail } => {
                 format!("Bestätigungsprotokoll {path}: {detail}")
             }
@@ -259,5 +265,76 @@ impl AggError {
             }
         }
         line
+    }
+}
+
+/// A record file that disagrees with the store at start, in `lang`: the file, the round, what is
+/// wrong, that the aggregator does not start, and how to recover.
+pub(super) fn record_file(round: &str, path: &str, problem: &RecordProblem, lang: Lang) -> String {
+    let what = match (problem, lang) {
+        (
+            RecordProblem::Damaged {
+                readable,
+                committed,
+            },
+            Lang::De,
+        ) => format!(
+            "die Einreichungsdatei {path} der Runde {round} ist vor ihrem festgeschriebenen Ende \
+             beschädigt: lesbar bis Byte {readable}, festgeschrieben waren {committed} Bytes \
+             (bestätigte Einreichungen können fehlen)"
+        ),
+        (
+            RecordProblem::Damaged {
+                readable,
+                committed,
+            },
+            Lang::En,
+        ) => format!(
+            "the submission record file {path} of round {round} is damaged before its committed \
+             end: it reads up to byte {readable}, {committed} bytes were committed (acknowledged \
+             submissions may be missing)"
+        ),
+        (RecordProblem::Missing { committed }, Lang::De) => format!(
+            "die Einreichungsdatei {path} der Runde {round} fehlt, festgeschrieben waren \
+             {committed} Bytes"
+        ),
+        (RecordProblem::Missing { committed }, Lang::En) => format!(
+            "the submission record file {path} of round {round} is missing; {committed} bytes \
+             were committed"
+        ),
+        (RecordProblem::Unknown, Lang::De) => format!(
+            "die Einreichungsdatei {path} gehört zu Runde {round}, die der Speicher nicht kennt \
+             (Dateien von sled gelöscht oder ohne sie zurückgespielt)"
+        ),
+        (RecordProblem::Unknown, Lang::En) => format!(
+            "the submission record file {path} belongs to round {round}, which the store does \
+             not know (sled's files deleted, or restored without them)"
+        ),
+    };
+    let unknown = matches!(problem, RecordProblem::Unknown);
+    match lang {
+        Lang::De => format!(
+            "{what}; der Aggregator startet nicht. Das Datenverzeichnis unverändert zur Analyse \
+             beiseitekopieren und das ganze Datenverzeichnis (Schlüssel, store/, acks.log) aus \
+             einer Sicherung wiederherstellen{}; siehe docs/OPERATIONS.md, \"The aggregator \
+             refuses to start\"",
+            if unknown {
+                "; nur wenn der Speicher absichtlich entfernt wurde, die Datei aus \
+                 store/submissions/ herausnehmen"
+            } else {
+                ""
+            }
+        ),
+        Lang::En => format!(
+            "{what}; the aggregator does not start. Copy the data directory aside as it is for \
+             the analysis and restore the whole data directory (key, store/, acks.log) from a \
+             backup{}; see docs/OPERATIONS.md, \"The aggregator refuses to start\"",
+            if unknown {
+                "; only if the store was removed on purpose, move the file out of \
+                 store/submissions/"
+            } else {
+                ""
+            }
+        ),
     }
 }

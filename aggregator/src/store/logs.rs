@@ -14,8 +14,14 @@
 //!   the end) are not indexed but left in place until the round's next append, which only a
 //!   started aggregator makes, i.e. after `acks::verify` found nothing acknowledged missing;
 //! - a damaged frame before the committed end (the disk lost committed data) is left as it is:
-//!   the index ends before it, and `acks::verify` refuses to start if anything acknowledged is
-//!   missing, with the evidence still on disk.
+//!   the index ends before it, and the aggregator refuses to start ([`Logs::damage`]), with the
+//!   evidence still on disk. It knows the committed end from sled, so it refuses without
+//!   `acks.log` too (which, when present, names the acknowledged count first);
+//! - a missing file whose round has a committed end is damage of the same kind;
+//! - a file of a round that has no committed end is listed as well ([`Logs::unlisted`]): the
+//!   store refuses it when it does not know the round either (sled's files deleted or restored
+//!   without the record files), instead of starting empty and ignoring it. A known round without
+//!   a committed end is a crash during the round's first commit: nothing of it was acknowledged.
 
 use std::collections::{BTreeMap, HashMap};
 use std::fs::{File, OpenOptions};
@@ -67,6 +73,36 @@ impl RoundLog {
     }
 }
 
+/// What is wrong with a round's record file at open.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RecordProblem {
+    /// The file reads only up to byte `readable`; `committed` bytes were made durable.
+    Damaged {
+        /// Where the valid frames end.
+        readable: u64,
+        /// The committed end sled holds.
+        committed: u64,
+    },
+    /// The file is missing; `committed` bytes were made durable.
+    Missing {
+        /// The committed end sled holds.
+        committed: u64,
+    },
+    /// The file holds records of a round the store does not know.
+    Unknown,
+}
+
+/// A round's record file that disagrees with the store at open.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Damage {
+    /// The round (from the file's name for [`RecordProblem::Unknown`]).
+    pub round: String,
+    /// The file.
+    pub path: PathBuf,
+    /// What is wrong.
+    pub problem: RecordProblem,
+}
+
 /// The record files of a store.
 #[derive(Debug)]
 pub struct Logs {
@@ -74,6 +110,10 @@ pub struct Logs {
     rounds: RwLock<HashMap<String, RoundLog>>,
     /// Serialises writers; whether the folder's own entry was `fsync`ed by this process.
     writer: Mutex<bool>,
+    /// Files damaged or missing before their committed end, found at open.
+    damage: Vec<Damage>,
+    /// Record files of rounds without a committed end, found at open: round id and file.
+    unlisted: Vec<(String, PathBuf)>,
 }
 
 fn io(path: &Path) -> impl Fn(std::io::Error) -> AggError + '_ {
@@ -133,15 +173,21 @@ fn write_at(f: &File, mut buf: &[u8], mut at: u64) -> std::io::Result<()> {
 }
 
 /// Reads a round's file as far as the scan goes; cuts off a damaged tail after the committed end.
-fn load_round(dir: &Path, round: &str, committed: u64) -> Result<RoundLog, AggError> {
+/// A file damaged or missing before its committed end is left as it is and returned as damage.
+fn load_round(
+    dir: &Path,
+    round: &str,
+    committed: u64,
+) -> Result<(RoundLog, Option<RecordProblem>), AggError> {
     let mut log = RoundLog::new(dir.join(file_name(round)));
     let file = match OpenOptions::new().read(true).write(true).open(&log.path) {
         Ok(f) => f,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            if committed > 0 {
-                tracing::warn!(round, path = %log.path.display(), "submission records missing");
+            let problem = (committed > 0).then_some(RecordProblem::Missing { committed });
+            if problem.is_some() {
+                tracing::error!(round, path = %log.path.display(), committed, "submission records missing");
             }
-            return Ok(log);
+            return Ok((log, problem));
         }
         Err(e) => return Err(io(&log.path)(e)),
     };
@@ -159,14 +205,19 @@ fn load_round(dir: &Path, round: &str, committed: u64) -> Result<RoundLog, AggEr
             log.end = end;
         }
     }
+    let mut problem = None;
     if scan.valid_end < committed {
-        tracing::warn!(
+        tracing::error!(
             round,
             path = %log.path.display(),
             readable = scan.valid_end,
             committed,
             "submission records damaged before their committed end; left as they are"
         );
+        problem = Some(RecordProblem::Damaged {
+            readable: scan.valid_end,
+            committed,
+        });
     } else if scan.valid_end < log.disk_len {
         // A frame a crash cut short, after the committed end: never acknowledged.
         file.set_len(scan.valid_end)
@@ -175,7 +226,44 @@ fn load_round(dir: &Path, round: &str, committed: u64) -> Result<RoundLog, AggEr
         log.disk_len = scan.valid_end;
     }
     log.file = Some(Arc::new(file));
-    Ok(log)
+    Ok((log, problem))
+}
+
+/// The round id a record file's name stands for (see `frames::file_name`); a name that is
+/// neither form stands for itself.
+fn round_of_file(name: &str) -> Option<String> {
+    let stem = name.strip_suffix(".log")?;
+    Some(match stem.strip_prefix('+') {
+        Some(hex) => hex::decode(hex)
+            .ok()
+            .and_then(|b| String::from_utf8(b).ok())
+            .unwrap_or_else(|| stem.to_string()),
+        None => stem.to_string(),
+    })
+}
+
+/// The record files in `dir` whose round is not among `known`: round id and path.
+fn unlisted_files(
+    dir: &Path,
+    known: &HashMap<String, RoundLog>,
+) -> Result<Vec<(String, PathBuf)>, AggError> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(io(dir)(e)),
+    };
+    let mut out = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(io(dir))?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if let Some(round) = round_of_file(&name) {
+            if !known.contains_key(&round) && entry.path().is_file() {
+                out.push((round, entry.path()));
+            }
+        }
+    }
+    out.sort();
+    Ok(out)
 }
 
 /// One round's share of a write: what to append where.
@@ -204,15 +292,36 @@ impl Logs {
         committed: impl IntoIterator<Item = (String, u64)>,
     ) -> Result<Logs, AggError> {
         let mut rounds = HashMap::new();
+        let mut damage = Vec::new();
         for (round, end) in committed {
-            let log = load_round(dir, &round, end)?;
+            let (log, problem) = load_round(dir, &round, end)?;
+            if let Some(problem) = problem {
+                damage.push(Damage {
+                    round: round.clone(),
+                    path: log.path.clone(),
+                    problem,
+                });
+            }
             rounds.insert(round, log);
         }
+        let unlisted = unlisted_files(dir, &rounds)?;
         Ok(Logs {
             dir: dir.to_path_buf(),
             rounds: RwLock::new(rounds),
             writer: Mutex::new(false),
+            damage,
+            unlisted,
         })
+    }
+
+    /// Files damaged or missing before their committed end, found at open.
+    pub fn damage(&self) -> &[Damage] {
+        &self.damage
+    }
+
+    /// Record files of rounds without a committed end, found at open: round id and file.
+    pub fn unlisted(&self) -> &[(String, PathBuf)] {
+        &self.unlisted
     }
 
     fn read(&self) -> Result<RwLockReadGuard<'_, HashMap<String, RoundLog>>, AggError> {

@@ -235,6 +235,66 @@ fn an_acknowledged_record_that_is_damaged_is_refused_at_open() {
     assert!(agg.submission_stored("r", &[3; 32]).unwrap());
 }
 
+/// A record file without a committed end is no damage when the store knows its round (a crash
+/// during the round's first commit, between the file's `fsync` and sled's: nothing of it was
+/// acknowledged), and damage when it does not (sled's files deleted or restored without it),
+/// for plain and hex-named files alike; a file missing before its committed end is damage too.
+/// Old behaviour caught: an unknown round's file was ignored and a missing one only logged.
+#[test]
+fn record_files_without_a_known_round_or_missing_ones_are_damage() {
+    let dir = tempfile::tempdir().unwrap();
+    let open = RoundState {
+        status: RoundStatus::Open,
+        closed_at: None,
+        abandoned: None,
+    };
+    {
+        let s = Store::open(dir.path()).unwrap();
+        s.put_round("r", &pb::SignedMessage::default(), &open)
+            .unwrap();
+        let mut b = SubmissionBatch::default();
+        b.insert(&submission_key("r", &[1; 32]), &sub(1));
+        s.commit_submissions(b).unwrap();
+        s.submission_ends.remove("r").unwrap();
+        s.commit().unwrap();
+    }
+    let s = Store::open(dir.path()).unwrap();
+    assert!(s.damage().is_empty());
+    assert_eq!(s.submission_count("r"), 0);
+    drop(s);
+    let copy = |round: &str, name: &str| {
+        let to = dir.path().join(logs::DIR).join(name);
+        std::fs::copy(log_path(dir.path(), "r"), &to).unwrap();
+        logs::Damage {
+            round: round.into(),
+            path: to,
+            problem: logs::RecordProblem::Unknown,
+        }
+    };
+    let plain = copy("r-2026", "r-2026.log");
+    let hexed = copy("Runde 1", &format!("+{}.log", hex::encode("Runde 1")));
+    let s = Store::open(dir.path()).unwrap();
+    assert_eq!(s.damage(), &[hexed.clone(), plain.clone()]);
+    std::fs::remove_file(&plain.path).unwrap();
+    std::fs::remove_file(&hexed.path).unwrap();
+    // A committed end without its file.
+    s.submission_ends
+        .insert("r", &100u64.to_be_bytes()[..])
+        .unwrap();
+    s.commit().unwrap();
+    drop(s);
+    std::fs::remove_file(log_path(dir.path(), "r")).unwrap();
+    let s = Store::open(dir.path()).unwrap();
+    assert_eq!(
+        s.damage(),
+        &[logs::Damage {
+            round: "r".into(),
+            path: log_path(dir.path(), "r"),
+            problem: logs::RecordProblem::Missing { committed: 100 },
+        }]
+    );
+}
+
 #[test]
 fn enrolments_are_compact_and_old_json_ones_still_read() {
     let dir = tempfile::tempdir().unwrap();

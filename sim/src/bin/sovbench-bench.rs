@@ -4,6 +4,8 @@
 //! - `utility`: the 95% half-width of a dimension mean against cohort size and yearly epsilon.
 //! - `inventory`: import of a 10,000-system inventory and the switch-readiness check.
 //! - `matching`: peer matching lists for 10,000 offering administrations.
+//! - `enrolment`: keys enrolled one request each through the admin API of a served aggregator,
+//!   with concurrent callers; first and last tenth compared (the cost must not grow with the count).
 //! - `disk`: the store's size against the raw signed bytes after 20,000 submissions and ten rounds.
 //! - `secure`: encrypted aggregation (not yet wired into rounds): node encryption, aggregator
 //!   ingest with proof verification, a trustee's check and shares, the publication.
@@ -42,6 +44,17 @@ enum Command {
         /// Concurrent clients (comma separated for several runs).
         #[arg(long, value_delimiter = ',', default_value = "1,16,64")]
         concurrency: Vec<usize>,
+    },
+    /// COUNT keys enrolled one signed admin request each (as `sovbench-aggregator enrol` does
+    /// while `serve` runs) through the admin API of an aggregator served on loopback, by CALLERS
+    /// concurrent callers; the median latency of the first and the last tenth compared.
+    Enrolment {
+        /// Keys to enrol.
+        #[arg(long, default_value_t = 11_000)]
+        count: usize,
+        /// Concurrent callers (comma separated for several runs).
+        #[arg(long, value_delimiter = ',', default_value = "8")]
+        callers: Vec<usize>,
     },
     /// Import an inventory of SYSTEMS systems from CSV into a fresh node and run the
     /// switch-readiness check.
@@ -203,6 +216,25 @@ fn main() -> ExitCode {
                     Ok(t) => println!(
                         "{:>6} submissions, {:>3} clients: {:>7.2} s, {:>8.0} submissions/s, p50 {:.2} ms, p99 {:.2} ms",
                         t.submissions, t.concurrency, t.seconds, t.per_second, t.p50_ms, t.p99_ms
+                    ),
+                    Err(e) => {
+                        eprintln!("sovbench-bench: error: {}", sovbench_core::display::error_chain(e.as_ref()));
+                        return ExitCode::from(1);
+                    }
+                }
+            }
+        }
+        Command::Enrolment { count, callers } => {
+            let rt = match runtime() {
+                Ok(rt) => rt,
+                Err(code) => return code,
+            };
+            for c in callers {
+                match rt.block_on(sovbench_sim::enrolment_bench::run(count, c)) {
+                    Ok(t) if args.json => println!("{}", serde_json::json!(t)),
+                    Ok(t) => println!(
+                        "{} enrolments through the admin API, {} callers: {:.1} s ({:.0}/s), p50 {:.2} ms, p99 {:.2} ms; median of the first tenth {:.2} ms, of the last tenth {:.2} ms; {} whole-table reads",
+                        t.enrolments, t.concurrency, t.seconds, t.per_second, t.p50_ms, t.p99_ms, t.first_tenth_p50_ms, t.last_tenth_p50_ms, t.table_reads
                     ),
                     Err(e) => {
                         eprintln!("sovbench-bench: error: {}", sovbench_core::display::error_chain(e.as_ref()));

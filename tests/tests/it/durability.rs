@@ -1,6 +1,8 @@
-//! Nothing lost, nothing poisoned: a store damaged after a crash is refused at start, a node
-//! notices a publication that leaves out its acknowledged submission, and a kill loop (SIGKILL of
-//! a real aggregator process at random moments while nodes submit) loses and doubles nothing.
+//! Nothing lost, nothing poisoned: a store damaged after a crash is refused at start (with or
+//! without `acks.log`: record files damaged before their committed end, record files of a round
+//! the store does not know), a node notices a publication that leaves out its acknowledged
+//! submission, and a kill loop (SIGKILL of a real aggregator process at random moments while
+//! nodes submit) loses and doubles nothing.
 
 use std::time::Duration;
 
@@ -76,6 +78,112 @@ async fn a_damaged_store_is_refused_after_a_kill() {
         refused.err().expect("the child served a damaged store")
     );
     assert!(text.contains("ended before listening"), "{text}");
+}
+
+/// How the start-up evidence of `acks.log` goes missing in the three cases of issue 19, item 6.
+#[derive(Debug, Clone, Copy)]
+enum Without {
+    /// `acks.log` deleted.
+    AcksDeleted,
+    /// `acks.log` emptied.
+    AcksEmptied,
+    /// sled's files and `acks.log` deleted; `store/submissions/` left.
+    SledAndAcksDeleted,
+}
+
+/// 40 acknowledged submissions to round `r-kill` of an aggregator in `dir`, then stopped; the
+/// path of the round's record file.
+async fn forty_acknowledged(dir: &std::path::Path) -> std::path::PathBuf {
+    let (members, round) = kill_setup(dir, 40);
+    let agg = Aggregator::open(dir).expect("open");
+    for (i, m) in members.iter().enumerate() {
+        agg.submit(m.seal(craft_submission(&round, i as i64 % 5)))
+            .await
+            .expect("acknowledged");
+    }
+    drop(agg);
+    dir.join("store").join("submissions").join("r-kill.log")
+}
+
+/// Without `acks.log` (deleted or emptied) a record file damaged before its committed end is
+/// still refused at start: the store knows the committed end from sled. Without sled's files and
+/// `acks.log`, a record file of a round the store does not know is refused too. Each refusal
+/// names the file and the way back (a backup), in English and German, and leaves the file as it
+/// was. Old behaviour caught: the aggregator started with a WARN and published 35 or 19 of 40
+/// acknowledged submissions, or started empty and ignored the round's file.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_acks_log_damaged_or_unknown_record_files_are_refused() {
+    use sovbench_aggregator::store::logs::RecordProblem;
+    use sovbench_core::i18n::Lang;
+    for case in [
+        Without::AcksDeleted,
+        Without::AcksEmptied,
+        Without::SledAndAcksDeleted,
+    ] {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("agg");
+        let file = forty_acknowledged(&dir).await;
+        let acks = dir.join(sovbench_aggregator::acks::ACKS_FILE);
+        let mut bytes = std::fs::read(&file).expect("record file");
+        match case {
+            Without::AcksDeleted => std::fs::remove_file(&acks).unwrap(),
+            Without::AcksEmptied => std::fs::write(&acks, b"").unwrap(),
+            Without::SledAndAcksDeleted => {
+                std::fs::remove_file(&acks).unwrap();
+                for entry in std::fs::read_dir(dir.join("store")).unwrap() {
+                    let path = entry.unwrap().path();
+                    if path.file_name() == Some("submissions".as_ref()) {
+                        continue;
+                    }
+                    if path.is_dir() {
+                        std::fs::remove_dir_all(&path).unwrap();
+                    } else {
+                        std::fs::remove_file(&path).unwrap();
+                    }
+                }
+            }
+        }
+        if !matches!(case, Without::SledAndAcksDeleted) {
+            // One flipped byte in the middle: the frames from there on no longer read.
+            let middle = bytes.len() / 2;
+            bytes[middle] ^= 0xff;
+            std::fs::write(&file, &bytes).unwrap();
+        }
+        let e = Aggregator::open(&dir).expect_err(&format!("{case:?}: opened"));
+        let AggError::RecordFile {
+            round,
+            path,
+            problem,
+        } = &e
+        else {
+            panic!("{case:?}: {e}");
+        };
+        assert_eq!(round, "r-kill", "{case:?}");
+        assert_eq!(path, &file.display().to_string(), "{case:?}");
+        match (case, problem) {
+            (Without::SledAndAcksDeleted, RecordProblem::Unknown) => {}
+            (
+                Without::AcksDeleted | Without::AcksEmptied,
+                RecordProblem::Damaged {
+                    readable,
+                    committed,
+                },
+            ) => {
+                assert!(readable < committed, "{case:?}: {readable} {committed}");
+                assert_eq!(*committed, bytes.len() as u64, "{case:?}");
+            }
+            other => panic!("{other:?}"),
+        }
+        let (en, de) = (e.localised(Lang::En), e.localised(Lang::De));
+        assert!(en.contains(path.as_str()) && en.contains("backup"), "{en}");
+        assert!(en.contains("does not start"), "{en}");
+        assert!(
+            de.contains(path.as_str()) && de.contains("Sicherung"),
+            "{de}"
+        );
+        assert!(de.contains("startet nicht"), "{de}");
+        assert_eq!(std::fs::read(&file).unwrap(), bytes, "evidence changed");
+    }
 }
 
 /// `compare` fails with a clear error when a publication leaves out the node's acknowledged

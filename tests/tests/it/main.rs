@@ -2,7 +2,7 @@
 //! stores, real gRPC. One binary, one module per feature.
 
 mod compare_history; // compare --history: publications of several rounds by id, verified, kept, lined up
-mod durability; // damaged store refused, inclusion in the publication, the kill loop
+mod durability; // damaged store refused (also without acks.log), inclusion in the publication, the kill loop
 mod happy; // the federation end to end: submit, publish, compare, export
 mod inventory; // inventory metrics through the round path
 mod ops; // operations while serving: admin API (enrol, revoke, status), stranger and replay refused, sizing preview

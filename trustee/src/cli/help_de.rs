@@ -21,7 +21,9 @@ const ABOUT: &[(&str, &str)] = &[
     ("init", "Legt das Datenverzeichnis, den Ed25519-Schlüssel des Treuhänders und trustee.toml an; gibt den öffentlichen Schlüssel für `sovbench-aggregator committee create` des Betreibers aus."),
     ("dkg", "Führt die Schlüsselerzeugung (DKG) durch (oder setzt sie fort), bis das Treuhändergremium vollständig ist."),
     ("serve", "Arbeitet unbeaufsichtigt: prüft jede angekündigte Runde, liefert Rausch- und Entschlüsselungsanteile. Endet sauber mit Strg-C oder SIGTERM."),
-    ("status", "Zeigt Schlüssel, Aggregator, Treuhändergremium und die bearbeiteten Runden."),
+    ("status", "Zeigt Schlüssel, Aggregator, Treuhändergremium, die bearbeiteten Runden und wie `serve` abfragt (auch während `serve` läuft: dann aus seiner Statusdatei serve-status.json)."),
+    ("config", "Ändert eine Einstellung in trustee.toml nach einer Prüfung (auch während `serve` läuft; `serve` neu starten, damit es die Änderung verwendet)."),
+    ("config aggregator-ca", "Vertraut dieser CA für das TLS-Zertifikat des Aggregators: setzt aggregator_ca in trustee.toml. Für eine https://-Adresse des Aggregators, deren Zertifikat von keiner CA im Vertrauensspeicher des Systems signiert ist (z. B. der eigenen CA des Verbunds). Die Datei muss ein PEM-Zertifikat enthalten; eingetragen wird ihr absoluter Pfad."),
 ];
 
 /// `path --arg-id` → German help of the argument.
@@ -31,6 +33,10 @@ const ARGS: &[(&str, &str)] = &[
         "Datenverzeichnis (Identitätsschlüssel, trustee.toml, Speicher mit dem Schlüsselanteil).",
     ),
     (" --lang", "Sprache der Ausgabe: de (Standard) oder en."),
+    (
+        " --json",
+        "Maschinenlesbare JSON-Ausgabe (init, dkg, status, config); die Felder sind in docs/OPERATIONS.md beschrieben und kommen nur hinzu.",
+    ),
     (
         "init --aggregator",
         "gRPC-Adresse des Aggregators (https://host:port, oder http:// nur auf Loopback).",
@@ -48,7 +54,10 @@ const ARGS: &[(&str, &str)] = &[
         "serve --poll",
         "Sekunden zwischen zwei Abfragen beim Aggregator.",
     ),
-    ("status --json", "Maschinenlesbare JSON-Ausgabe."),
+    (
+        "config aggregator-ca --file",
+        "Das CA-Zertifikat (PEM).",
+    ),
 ];
 
 #[cfg(test)]

@@ -12,7 +12,7 @@ pub const TRUSTEE: TlsClient = TlsClient {
     file: "trustee.toml",
     whose_de: "des Treuhänders",
     whose_en: "the trustee's",
-    ca_command: None,
+    ca_command: Some("sovbench-trustee config aggregator-ca FILE"),
 };
 
 /// For a failed connection to an `https://` address whose transport error points at TLS: the

@@ -1,4 +1,5 @@
 use super::*;
+use sovbench_core::envelope;
 
 fn aggregator_key() -> String {
     let (id, _) = Identity::generate().expect("key");
