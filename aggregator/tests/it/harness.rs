@@ -145,6 +145,23 @@ impl Serving {
         }
     }
 
+    /// The server's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// A line of the server's `/proc/PID/status` in KiB, e.g. `VmHWM` (peak resident memory)
+    /// or `VmRSS`.
+    pub fn memory_kib(&self, field: &str) -> u64 {
+        let status =
+            std::fs::read_to_string(format!("/proc/{}/status", self.pid())).expect("/proc status");
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(&format!("{field}:")))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .unwrap_or_else(|| panic!("{field} not in /proc status"))
+    }
+
     /// The log lines so far whose message is `message`.
     pub fn log_lines(&self, message: &str) -> Vec<String> {
         self.log

@@ -441,3 +441,53 @@ async fn two_thousand_idle_connections_under_a_1024_descriptor_limit_do_not_stop
     assert!(out.contains("40"), "{out}");
     assert!(srv.stop().success());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_hundred_unauthenticated_8_mib_trustee_messages_stay_under_300_mib() {
+    // Before: every junk request was read in full before its signature could be refused; 200
+    // clients took the server to 1.76 GB. Now at most 4 trustee requests are read at once, and
+    // a waiting one holds at most a connection's HTTP/2 window.
+    let (_tmp, dir) = init();
+    let srv = Serving::start(&dir);
+    let before = srv.memory_kib("VmRSS");
+    let junk = Identity::generate().expect("key").0;
+    let mut msg = junk.seal(sovbench_core::pb::payload::Body::TrusteeQuery(
+        Default::default(),
+    ));
+    msg.payload = vec![7u8; sovbench_proto::MAX_TRUSTEE_MESSAGE_BYTES - 4 * 1024];
+    let msg = std::sync::Arc::new(msg);
+    let mut tasks = tokio::task::JoinSet::new();
+    for _ in 0..200 {
+        let (url, msg) = (srv.url.clone(), msg.clone());
+        tasks.spawn(async move {
+            let channel = tonic::transport::Endpoint::from_shared(url)
+                .expect("url")
+                .connect()
+                .await
+                .expect("connect");
+            let mut c = sovbench_core::pb::trustee_desk_client::TrusteeDeskClient::new(channel)
+                .max_encoding_message_size(16 * 1024 * 1024);
+            c.post_noise((*msg).clone()).await.map(|_| ())
+        });
+    }
+    let mut refused = 0;
+    while let Some(r) = tasks.join_next().await {
+        if let Err(status) = r.expect("task") {
+            assert_ne!(status.code(), Code::Ok);
+            refused += 1;
+        }
+    }
+    assert_eq!(refused, 200, "every junk message is refused");
+    let peak = srv.memory_kib("VmHWM");
+    eprintln!(
+        "aggregator memory: {} MiB at rest, peak {} MiB under 200 × 8 MiB",
+        before / 1024,
+        peak / 1024
+    );
+    assert!(
+        peak < 300 * 1024,
+        "peak resident memory {} MiB",
+        peak / 1024
+    );
+    assert!(srv.stop().success());
+}
