@@ -82,7 +82,7 @@ fn variant(e: &AggError) -> &'static str {
 }
 
 /// Number of arms of [`variant`].
-const VARIANTS: usize = 66;
+const VARIANTS: usize = 69;
 
 fn json_error() -> serde_json::Error {
     serde_json::from_str::<u8>("x").expect_err("not a number")
