@@ -212,6 +212,7 @@ async fn strangers_and_replayed_admin_requests_are_refused() {
         command: Some(Command::ListRounds(pb::AdminQuery {})),
         issued_at: h.clock.now() - 3_600,
         nonce: sovbench_core::peers::fresh_nonce().expect("nonce"),
+        aggregator_key: h.agg().public_key().to_vec(),
         ..Default::default()
     };
     // (5 minutes either way): FAILED_PRECONDITION.
