@@ -2,6 +2,7 @@
 //! stores, real gRPC. One binary, one module per feature.
 
 mod compare_history; // compare --history: publications of several rounds by id, verified, kept, lined up
+mod doc_commands; // every command line in README.md, docs/*.md and packaging/ parses with its program's clap definition
 mod durability; // damaged store refused, inclusion in the publication, the kill loop
 mod happy; // the federation end to end: submit, publish, compare, export
 mod inventory; // inventory metrics through the round path
