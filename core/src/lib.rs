@@ -9,6 +9,7 @@
 //! - [`cohort`]: kinds of administration, Bundesländer, size classes and the cohort labels of a
 //!   publication.
 //! - [`peers`]: match score, pseudonyms and sealed contact cards of peer matching.
+//! - [`ids`]: the grammar of round and ceremony ids.
 //! - [`i18n`]: the two languages of user-facing output; [`help`]: the German `--help` of the
 //!   three programs.
 //!
@@ -28,6 +29,7 @@ pub mod envelope;
 pub mod files;
 pub mod help;
 pub mod i18n;
+pub mod ids;
 pub mod kv;
 pub mod logging;
 pub mod paths;

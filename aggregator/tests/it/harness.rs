@@ -149,6 +149,12 @@ impl Serving {
 
     /// `GET path` on the metrics listener: status line and body.
     pub fn http_get(&self, path: &str) -> (String, String) {
+        let (head, body) = self.http_get_head(path);
+        (head.lines().next().unwrap_or_default().to_string(), body)
+    }
+
+    /// `GET path` on the metrics listener: the whole head (status line and headers) and body.
+    pub fn http_get_head(&self, path: &str) -> (String, String) {
         let mut s = std::net::TcpStream::connect(&self.metrics).expect("connect metrics");
         s.set_read_timeout(Some(Duration::from_secs(10)))
             .expect("timeout");
@@ -160,10 +166,7 @@ impl Serving {
         let mut text = String::new();
         s.read_to_string(&mut text).expect("response");
         let (head, body) = text.split_once("\r\n\r\n").expect("head and body");
-        (
-            head.lines().next().unwrap_or_default().to_string(),
-            body.to_string(),
-        )
+        (head.to_string(), body.to_string())
     }
 
     /// Sends SIGTERM and waits (at most 30 s) for the exit.
