@@ -12,6 +12,8 @@
 //! - [`ids`]: the grammar of round and ceremony ids.
 //! - [`i18n`]: the two languages of user-facing output; [`help`]: the German `--help` of the
 //!   three programs.
+//! - [`tls_text`]: the TLS problems of the node's and the trustee's link in both languages;
+//!   [`tls_probe`]: the handshake that learns why an aggregator with mTLS refused a client.
 //!
 //! ```
 //! use sovbench_core::selftest::{Assessment, Band};
@@ -36,6 +38,7 @@ pub mod paths;
 pub mod peers;
 pub mod selftest;
 pub mod time;
+pub mod tls_probe;
 pub mod tls_text;
 pub mod vocab;
 
