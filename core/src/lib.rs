@@ -9,6 +9,7 @@
 //! - [`cohort`]: kinds of administration, Bundesländer, size classes and the cohort labels of a
 //!   publication.
 //! - [`peers`]: match score, pseudonyms and sealed contact cards of peer matching.
+//! - [`private`]: data at rest: data directories 0700, files 0600, whatever the umask.
 //! - [`ids`]: the grammar of round and ceremony ids.
 //! - [`i18n`]: the two languages of user-facing output; [`help`]: the German `--help` of the
 //!   three programs.
@@ -36,6 +37,7 @@ pub mod kv;
 pub mod logging;
 pub mod paths;
 pub mod peers;
+pub mod private;
 pub mod selftest;
 pub mod time;
 pub mod tls_probe;

@@ -42,33 +42,17 @@ impl std::fmt::Debug for Store {
     }
 }
 
-/// Sets `path` to mode 0700 (folders) or 0600 (files), and everything below a folder.
+/// Sets `path` to mode 0700 (folders) or 0600 (files), and everything below a folder
+/// ([`sovbench_core::private::restrict`], shared with the node and the aggregator).
 pub fn restrict(path: &Path) -> Result<(), TrusteeError> {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt as _;
-        let meta = std::fs::metadata(path).map_err(|e| TrusteeError::io(path, e))?;
-        let mode = if meta.is_dir() { 0o700 } else { 0o600 };
-        if meta.permissions().mode() & 0o777 != mode {
-            std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
-                .map_err(|e| TrusteeError::io(path, e))?;
-        }
-        if meta.is_dir() {
-            for entry in std::fs::read_dir(path).map_err(|e| TrusteeError::io(path, e))? {
-                let entry = entry.map_err(|e| TrusteeError::io(path, e))?;
-                restrict(&entry.path())?;
-            }
-        }
-    }
-    Ok(())
+    sovbench_core::private::restrict(path).map_err(|e| TrusteeError::io(path, e))
 }
 
 impl Store {
     /// Opens (or creates) the store in `path` (mode 0700, files 0600). Fails with
     /// [`kv::KvError::Locked`] while another process holds it.
     pub fn open(path: &Path) -> Result<Store, TrusteeError> {
-        std::fs::create_dir_all(path).map_err(|e| TrusteeError::io(path, e))?;
-        restrict(path)?;
+        sovbench_core::private::create_dir(path).map_err(|e| TrusteeError::io(path, e))?;
         let db = kv::open(path, CACHE_BYTES)?;
         let tree = |name: &str| db.open_tree(name).map_err(kv::KvError::from);
         let store = Store {

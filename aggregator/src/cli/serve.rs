@@ -132,7 +132,7 @@ impl AddrFile {
         }
         let path = dir.join(crate::admin::client::ADDR_FILE);
         let scheme = if tls { "https" } else { "http" };
-        sovbench_core::files::write_atomically(&path, format!("{scheme}://{addr}\n").as_bytes())
+        sovbench_core::private::write_private(&path, format!("{scheme}://{addr}\n").as_bytes())
             .with_context(|| format!("writing {}", path.display()))?;
         Ok(AddrFile(path))
     }

@@ -68,6 +68,11 @@ impl Serving {
     /// Starts `serve --listen 127.0.0.1:0 --metrics-listen 127.0.0.1:0` on `dir` and waits until
     /// it serves (at most 60 s).
     pub fn start(dir: &Path) -> Serving {
+        Serving::start_with(dir, &[])
+    }
+
+    /// [`Serving::start`] with more arguments of `serve` (e.g. `--tls-cert`).
+    pub fn start_with(dir: &Path, extra: &[&str]) -> Serving {
         let mut child = Command::new(BIN)
             .arg("--data")
             .arg(dir)
@@ -78,6 +83,7 @@ impl Serving {
                 "--metrics-listen",
                 "127.0.0.1:0",
             ])
+            .args(extra)
             .env("SOVBENCH_LOG", "info")
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
@@ -131,6 +137,29 @@ impl Serving {
             .filter(|l| field(l, "message").as_deref() == Some(message))
             .cloned()
             .collect()
+    }
+
+    /// The log lines at level `level` (`WARN`, `INFO`, …) that contain `text` anywhere (message
+    /// or fields), waiting up to 10 s for the first.
+    pub fn log_lines_with(&self, level: &str, text: &str) -> Vec<String> {
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            let lines: Vec<String> = self
+                .log
+                .lock()
+                .expect("log")
+                .iter()
+                .filter(|l| {
+                    let v: Option<serde_json::Value> = serde_json::from_str(l).ok();
+                    v.is_some_and(|v| v["level"] == level) && l.contains(text)
+                })
+                .cloned()
+                .collect();
+            if !lines.is_empty() || std::time::Instant::now() > deadline {
+                return lines;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
     }
 
     /// The log lines with `message`, once there are at least `n` of them (the server's stderr is
