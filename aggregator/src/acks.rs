@@ -221,11 +221,11 @@ impl AckLog {
         recorded: &BTreeMap<String, Recorded>,
     ) -> Result<AckLog, AggError> {
         let path = dir.join(ACKS_FILE);
-        let file = OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&path)
-            .map_err(io(&path))?;
+        let mut opts = OpenOptions::new();
+        opts.create(true).append(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut opts, sovbench_core::private::FILE_MODE);
+        let file = opts.open(&path).map_err(io(&path))?;
         let mut log = AckLog {
             path,
             file,

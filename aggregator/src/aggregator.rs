@@ -29,6 +29,15 @@ use crate::submission;
 pub const KEY_FILE: &str = "aggregator.key";
 /// Folder of the sled store inside the data directory.
 pub const STORE_DIR: &str = "store";
+/// What the aggregator owns in its data directory: set to 0700/0600 at every start
+/// ([`sovbench_core::private::secure_data_dir`]).
+const OWNED: [&str; 5] = [
+    KEY_FILE,
+    STORE_DIR,
+    crate::acks::ACKS_FILE,
+    crate::admin::client::ADDR_FILE,
+    crate::admin::auth::OPERATORS_FILE,
+];
 
 /// An opened aggregator: store, signing key, clock, commit worker, peer desk.
 #[derive(Debug)]
@@ -61,7 +70,7 @@ impl Aggregator {
         if dir.join(KEY_FILE).exists() || dir.join(STORE_DIR).exists() {
             return Err(AggError::AlreadyInitialised(dir.display().to_string()));
         }
-        std::fs::create_dir_all(dir).map_err(|source| AggError::Io {
+        sovbench_core::private::create_dir(dir).map_err(|source| AggError::Io {
             path: dir.display().to_string(),
             source,
         })?;
@@ -87,6 +96,13 @@ impl Aggregator {
         if !dir.join(KEY_FILE).exists() || !dir.join(STORE_DIR).exists() {
             return Err(AggError::NotInitialised(dir.display().to_string()));
         }
+        // Names and populations of the enrolled administrations: warn about what others could
+        // read, then make it private (before the store is opened, which makes its files private
+        // without a word).
+        sovbench_core::private::secure_data_dir(dir, &OWNED).map_err(|source| AggError::Io {
+            path: dir.display().to_string(),
+            source,
+        })?;
         let store = Store::open(&dir.join(STORE_DIR))?;
         Aggregator::from_parts(dir, store, clock)
     }

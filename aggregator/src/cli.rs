@@ -143,6 +143,8 @@ pub enum Command {
 /// Entry point used by the binary.
 pub fn main() -> ExitCode {
     sovbench_core::quiet_on_broken_pipe();
+    // Everything this process creates is private to its account (data at rest, exports too).
+    sovbench_core::private::private_umask();
     let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
     let help_lang = sovbench_core::help::help_lang(&args);
     let cmd = sovbench_core::help::localise(Cli::command(), help_lang, &help_de::TABLES);

@@ -106,7 +106,7 @@ pub enum AggError {
     #[error("refusing to enrol: {0}")]
     WeakPublicKey(EnvelopeError),
     /// A new round's id does not follow the grammar.
-    #[error("round id {:?} must be 1-64 letters, digits, '.', '_' or '-'", echo(.0))]
+    #[error("round id {:?} must be {}", echo(.0), sovbench_core::ids::ID_RULE_EN)]
     BadRoundId(String),
     /// A new round's id is taken.
     #[error("round {} exists already", echo(.0))]

@@ -85,12 +85,7 @@ pub fn open_round(
     now: i64,
 ) -> Result<pb::RoundParams, AggError> {
     let id = spec.round_id.trim();
-    if id.is_empty()
-        || id.len() > 64
-        || !id
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
-    {
+    if !sovbench_core::ids::is_plain_id(id) {
         return Err(AggError::BadRoundId(id.to_string()));
     }
     if store.round(id)?.is_some() {
@@ -379,6 +374,22 @@ mod tests {
         let now = 1_000;
         let refused = |s: RoundSpec| open_round(&store, &id, s, now).expect_err("refused");
         assert!(matches!(refused(spec("a b")), AggError::BadRoundId(_)));
+        // A leading '-' (or '+', '=', '@') makes every CSV row of the round a spreadsheet
+        // formula (issue 19): refused, saying what is allowed in both languages.
+        for id in ["-A2", "+1", "=1", "@A", ".r"] {
+            let e = refused(spec(id));
+            assert!(matches!(e, AggError::BadRoundId(_)), "{id}: {e}");
+            assert!(
+                e.to_string().contains("starting with a letter or digit"),
+                "{e}"
+            );
+            assert!(
+                e.localised(sovbench_core::i18n::Lang::De)
+                    .contains("beginnend mit einem Buchstaben oder einer Ziffer"),
+                "{}",
+                e.localised(sovbench_core::i18n::Lang::De)
+            );
+        }
         let unknown = refused(RoundSpec {
             metrics: vec!["selftest.nichts".into()],
             ..spec("r")

@@ -44,6 +44,8 @@ pub use text::localised;
 pub const DEFAULT_RELOAD_EVERY: Duration = Duration::from_secs(60);
 /// A client that has not finished its handshake after this long is dropped.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+/// After a refused handshake: how long the connection is kept for the client to read the alert.
+const LINGER: Duration = Duration::from_secs(2);
 
 /// Errors of the TLS setup. They never reach the wire: they stop `serve` from starting, or are
 /// logged by a reload that keeps the previous configuration.
@@ -362,14 +364,38 @@ fn handshake(tls: &TlsServer, tcp: Tracked<TcpStream>, tx: Sender) {
         .unwrap_or_default();
     let acceptor = TlsAcceptor::from(tls.config());
     tokio::spawn(async move {
-        match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(tcp)).await {
+        let accept = acceptor.accept(tcp).into_fallible();
+        match tokio::time::timeout(HANDSHAKE_TIMEOUT, accept).await {
             Ok(Ok(stream)) => {
                 let _ = tx.send(Ok(stream)).await;
             }
-            Ok(Err(e)) => tracing::info!(%peer, error = %e, "TLS handshake refused"),
+            Ok(Err((e, tcp))) => {
+                tracing::info!(%peer, error = %e, "TLS handshake refused");
+                linger(tcp).await;
+            }
             Err(_) => tracing::info!(%peer, "TLS handshake timed out"),
         }
     });
+}
+
+/// After a refused handshake the alert that says why (with mTLS: `certificate_required` for a
+/// client without a certificate) has been written. In TLS 1.3 the client has already sent its
+/// first request by then; closing with that unread makes the kernel send a reset, which can
+/// overtake the alert, and the client sees only "connection closed" instead of the reason. So:
+/// close the sending side, read and drop what arrives until the client closes, at most
+/// [`LINGER`].
+async fn linger(mut tcp: Tracked<TcpStream>) {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let _ = tcp.shutdown().await;
+    let mut buf = [0u8; 4096];
+    let _ = tokio::time::timeout(LINGER, async {
+        while let Ok(n) = tcp.read(&mut buf).await {
+            if n == 0 {
+                break;
+            }
+        }
+    })
+    .await;
 }
 
 async fn reload_logged(tls: &Arc<TlsServer>, trigger: &'static str) {

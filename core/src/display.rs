@@ -91,6 +91,24 @@ pub fn thousands(n: u64, lang: Lang) -> String {
     out
 }
 
+/// A gRPC status as one line for a log or an error: `Code: message`, then its causes. A status
+/// made by the client from a transport error (tonic's "transport error") keeps what happened in
+/// its causes, e.g. the TLS alert with which the server refused the handshake; a status sent by
+/// the server has none.
+pub fn status_chain(s: &tonic::Status) -> String {
+    let mut line = format!("{:?}: {}", s.code(), s.message());
+    let mut cause = std::error::Error::source(s);
+    while let Some(c) = cause {
+        let text = c.to_string();
+        if !line.contains(&text) {
+            line.push_str(": ");
+            line.push_str(&text);
+        }
+        cause = c.source();
+    }
+    line
+}
+
 /// An error and its causes as one line, `outer: cause: cause`, leaving out a cause whose text
 /// the line already holds (many errors embed their source in their own message). What the
 /// command lines print.

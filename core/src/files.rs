@@ -7,15 +7,26 @@ use std::path::Path;
 /// `fsync` of the directory so that the rename itself survives a power loss. The error names
 /// the file.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    write_atomically_with(path, |tmp| {
+        let mut f = std::fs::File::create(tmp)?;
+        f.write_all(bytes)?;
+        Ok(f)
+    })
+}
+
+/// [`write_atomically`] with the temporary file created and filled by `create` (which decides
+/// its mode, see [`crate::private::write_private`]).
+pub(crate) fn write_atomically_with(
+    path: &Path,
+    create: impl FnOnce(&Path) -> std::io::Result<std::fs::File>,
+) -> std::io::Result<()> {
     let named =
         |e: std::io::Error| std::io::Error::new(e.kind(), format!("{}: {e}", path.display()));
     let mut tmp_name = path.file_name().unwrap_or_default().to_os_string();
     tmp_name.push(".tmp");
     let tmp = path.with_file_name(tmp_name);
-    let mut f = std::fs::File::create(&tmp).map_err(named)?;
-    f.write_all(bytes)
-        .and_then(|()| f.sync_all())
-        .map_err(named)?;
+    let f = create(&tmp).map_err(named)?;
+    f.sync_all().map_err(named)?;
     std::fs::rename(&tmp, path).map_err(named)?;
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,

@@ -54,6 +54,9 @@ fn is_lock_error(e: &sled::Error) -> bool {
 /// flusher (every write is followed by an explicit [`commit`]). Retries for up to two seconds
 /// while the file lock is still held: sled's I/O threads of a just-dropped handle in this process
 /// may keep the lock for a moment after the last handle is gone.
+///
+/// The store's folder and every file in it are then set to 0700/0600 ([`crate::private`]):
+/// sled creates its files with the process's umask.
 pub fn open(path: &Path, cache_bytes: u64) -> Result<Db, KvError> {
     open_waiting(path, cache_bytes, std::time::Duration::from_secs(2))
 }
@@ -66,6 +69,13 @@ pub fn open_waiting(
     cache_bytes: u64,
     wait: std::time::Duration,
 ) -> Result<Db, KvError> {
+    let db = open_engine(path, cache_bytes, wait)?;
+    crate::private::restrict(path)
+        .map_err(|e| KvError::Engine(format!("making {} private: {e}", path.display())))?;
+    Ok(db)
+}
+
+fn open_engine(path: &Path, cache_bytes: u64, wait: std::time::Duration) -> Result<Db, KvError> {
     let config = sled::Config::new()
         .path(path)
         .cache_capacity(cache_bytes)

@@ -9,8 +9,12 @@
 //! - [`cohort`]: kinds of administration, Bundesländer, size classes and the cohort labels of a
 //!   publication.
 //! - [`peers`]: match score, pseudonyms and sealed contact cards of peer matching.
+//! - [`private`]: data at rest: data directories 0700, files 0600, whatever the umask.
+//! - [`ids`]: the grammar of round and ceremony ids.
 //! - [`i18n`]: the two languages of user-facing output; [`help`]: the German `--help` of the
 //!   three programs.
+//! - [`tls_text`]: the TLS problems of the node's and the trustee's link in both languages;
+//!   [`tls_probe`]: the handshake that learns why an aggregator with mTLS refused a client.
 //!
 //! ```
 //! use sovbench_core::selftest::{Assessment, Band};
@@ -28,12 +32,15 @@ pub mod envelope;
 pub mod files;
 pub mod help;
 pub mod i18n;
+pub mod ids;
 pub mod kv;
 pub mod logging;
 pub mod paths;
 pub mod peers;
+pub mod private;
 pub mod selftest;
 pub mod time;
+pub mod tls_probe;
 pub mod tls_text;
 pub mod vocab;
 

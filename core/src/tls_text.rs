@@ -94,13 +94,17 @@ impl TlsClient {
     }
 
     /// For a failed connection to an `https://` address whose transport error points at TLS:
-    /// the hint to check `aggregator_ca` (the certificate is not trusted, or the handshake
-    /// failed). `None` for other errors.
+    /// when the aggregator refused the client's certificate (mTLS, [`refused_client_cert`]), the
+    /// text naming `client_cert` and `client_key`; otherwise the hint to check `aggregator_ca`
+    /// (the certificate is not trusted, or the handshake failed). `None` for other errors.
     pub fn handshake_hint(&self, url: &str, reason: &str, lang: Lang) -> Option<String> {
         let https = url
             .trim_start()
             .to_ascii_lowercase()
             .starts_with("https://");
+        if https && refused_client_cert(reason) {
+            return Some(self.client_cert_refused(url, reason, lang));
+        }
         let r = reason.to_ascii_lowercase();
         let tls = ["certificate", "handshake", "tls", "unknownissuer", "alert"]
             .iter()
@@ -126,6 +130,55 @@ impl TlsClient {
             ),
         })
     }
+}
+
+impl TlsClient {
+    /// The aggregator refused the client's certificate: none was configured, or it is not
+    /// signed by the CA the aggregator accepts for clients.
+    fn client_cert_refused(&self, url: &str, reason: &str, lang: Lang) -> String {
+        let file = self.file;
+        match lang {
+            Lang::De => format!(
+                "der Aggregator {url} hat das Client-Zertifikat {} abgelehnt (er verlangt mTLS; \
+                 {reason}): client_cert und client_key in {file} müssen ein Client-Zertifikat, \
+                 das von der CA signiert ist, die der Aggregator für Clients annimmt (seine \
+                 --client-ca), und dessen privaten Schlüssel nennen (PEM; relative Pfade gelten \
+                 ab dem Datenverzeichnis)",
+                self.whose_de
+            ),
+            Lang::En => format!(
+                "the aggregator {url} refused {} client certificate (it requires mTLS; \
+                 {reason}): client_cert and client_key in {file} must name a client certificate \
+                 signed by the CA the aggregator accepts for clients (its --client-ca) and its \
+                 private key (PEM; relative paths start at the data directory)",
+                self.whose_en
+            ),
+        }
+    }
+}
+
+/// The TLS alerts (rustls's names) with which a server refuses a client's certificate: none was
+/// sent (`CertificateRequired`, TLS 1.3), or it is not signed by a CA the server accepts, has
+/// expired, or is otherwise unusable.
+const CLIENT_CERT_ALERTS: [&str; 8] = [
+    "CertificateRequired",
+    "BadCertificate",
+    "UnknownCA",
+    "CertificateExpired",
+    "CertificateRevoked",
+    "CertificateUnknown",
+    "UnsupportedCertificate",
+    "AccessDenied",
+];
+
+/// Whether a transport error's text says that the server refused the client's certificate: a
+/// *received* fatal alert of [`CLIENT_CERT_ALERTS`] (a certificate the client itself refuses,
+/// the server's, is reported by rustls as "invalid peer certificate" instead).
+pub fn refused_client_cert(reason: &str) -> bool {
+    reason
+        .split("received fatal alert: ")
+        .skip(1)
+        .any(|rest| CLIENT_CERT_ALERTS.iter().any(|a| rest.starts_with(a)))
 }
 
 impl TlsProblem {
@@ -311,5 +364,47 @@ mod tests {
         assert!(A
             .handshake_hint("https://agg:7443", "connection refused", Lang::En)
             .is_none());
+    }
+
+    #[test]
+    fn a_refused_client_certificate_names_client_cert_and_client_key() {
+        let reason = "Unknown: transport error: connection error: received fatal alert: \
+                      CertificateRequired";
+        assert!(refused_client_cert(reason));
+        assert!(refused_client_cert("received fatal alert: UnknownCA"));
+        // The client refusing the server's certificate is another problem (aggregator_ca).
+        assert!(!refused_client_cert(
+            "invalid peer certificate: UnknownIssuer"
+        ));
+        assert!(!refused_client_cert(
+            "received fatal alert: ProtocolVersion"
+        ));
+        for (lang, refused) in [
+            (Lang::De, "Client-Zertifikat des A abgelehnt"),
+            (Lang::En, "refused A's client certificate"),
+        ] {
+            let t = A
+                .handshake_hint("https://agg:7443", reason, lang)
+                .expect("a TLS failure");
+            assert!(t.contains(refused), "{t}");
+            assert!(
+                t.contains("client_cert") && t.contains("client_key") && t.contains("a.toml"),
+                "{t}"
+            );
+            assert!(
+                t.contains("CertificateRequired") && t.contains("--client-ca"),
+                "{t}"
+            );
+            // Not the hint about aggregator_ca, which does not help here.
+            assert!(!t.contains("aggregator_ca"), "{t}");
+        }
+        let unknown_issuer = A
+            .handshake_hint(
+                "https://agg:7443",
+                "invalid peer certificate: UnknownIssuer",
+                Lang::En,
+            )
+            .expect("a TLS failure");
+        assert!(unknown_issuer.contains("aggregator_ca"), "{unknown_issuer}");
     }
 }

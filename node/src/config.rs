@@ -29,7 +29,6 @@
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
-use sovbench_core::files::write_atomically;
 use sovbench_core::i18n::Lang;
 
 use crate::error::NodeError;
@@ -212,7 +211,7 @@ fn set_top_level(dir: &Path, key_name: &str, value: &str) -> Result<NodeConfig, 
     let mut new_text = lines.join("\n");
     new_text.push('\n');
     let cfg = NodeConfig::parse(&new_text)?;
-    write_atomically(&path, new_text.as_bytes()).map_err(io)?;
+    sovbench_core::private::write_private(&path, new_text.as_bytes()).map_err(io)?;
     Ok(cfg)
 }
 
@@ -234,13 +233,15 @@ impl NodeConfig {
         NodeConfig::parse(&text).map_err(|e| NodeError::Config(format!("{}: {e}", path.display())))
     }
 
-    /// Writes `node.toml` to `dir` atomically.
+    /// Writes `node.toml` to `dir` atomically (mode 0600).
     pub fn save(&self, dir: &Path) -> Result<(), NodeError> {
         let text = toml::to_string_pretty(self).map_err(|e| NodeError::Config(e.to_string()))?;
         let path = dir.join(CONFIG_FILE);
-        write_atomically(&path, text.as_bytes()).map_err(|source| NodeError::Io {
-            path: path.display().to_string(),
-            source,
+        sovbench_core::private::write_private(&path, text.as_bytes()).map_err(|source| {
+            NodeError::Io {
+                path: path.display().to_string(),
+                source,
+            }
         })
     }
 

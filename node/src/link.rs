@@ -59,7 +59,9 @@ pub enum PeerRpc {
 pub fn status_error(url: &str, call: Call, s: tonic::Status) -> NodeError {
     let unreachable = |s: &tonic::Status| NodeError::Unreachable {
         url: url.to_string(),
-        reason: format!("{:?}: {}", s.code(), s.message()),
+        // With the causes of a transport error: e.g. the TLS alert of a refused client
+        // certificate, which the texts of `tls_text` recognise.
+        reason: sovbench_core::display::status_chain(s),
     };
     let refused = |s: &tonic::Status| NodeError::Refused {
         code: s.code(),
@@ -168,7 +170,7 @@ impl Link {
             round_id: round.unwrap_or_default().to_string(),
         };
         let res = self.client().await?.get_round(req).await;
-        self.answer(self.url()?, call, res)
+        self.answer(self.url()?, call, res).await
     }
 
     /// Sends a signed submission to the configured aggregator (the address in `node.toml` at
@@ -176,7 +178,7 @@ impl Link {
     /// receipt.
     pub async fn submit(&self, msg: pb::SignedMessage) -> Result<pb::SignedMessage, NodeError> {
         let res = self.client().await?.submit(msg).await;
-        self.answer(self.url()?, Call::Submit, res)
+        self.answer(self.url()?, Call::Submit, res).await
     }
 
     /// Asks the aggregator whether this node is enrolled (a signed `EnrolmentQuery`); returns the
@@ -186,7 +188,7 @@ impl Link {
         msg: pb::SignedMessage,
     ) -> Result<pb::SignedMessage, NodeError> {
         let res = self.client().await?.check_enrolment(msg).await;
-        self.answer(self.url()?, Call::Enrolment, res)
+        self.answer(self.url()?, Call::Enrolment, res).await
     }
 
     /// Connects now if not yet connected: the daemon checks that the aggregator answers before
@@ -204,7 +206,7 @@ impl Link {
             round_id: round.unwrap_or_default().to_string(),
         };
         let res = self.client().await?.get_publication(req).await;
-        self.answer(self.url()?, Call::Publication, res)
+        self.answer(self.url()?, Call::Publication, res).await
     }
 
     /// Sends a signed peer message; returns the aggregator's signed answer. Unlike submissions,
@@ -224,17 +226,39 @@ impl Link {
             PeerRpc::Answer => c.peer_answer(msg).await,
             PeerRpc::Card => c.peer_card(msg).await,
         };
-        self.answer(self.url()?, Call::Peer(rpc), res)
+        self.answer(self.url()?, Call::Peer(rpc), res).await
     }
 
-    fn answer(
+    /// The answer of a call, or its error. When the transport failed on an `https://` link
+    /// without saying why, asks the aggregator in a handshake of its own
+    /// ([`LinkTls::refusal`]): an aggregator with mTLS refusing the node's certificate is then
+    /// reported as such, naming `client_cert` (see [`sovbench_core::tls_text`]).
+    async fn answer(
         &self,
         url: &str,
         call: Call,
         res: Result<tonic::Response<pb::SignedMessage>, tonic::Status>,
     ) -> Result<pb::SignedMessage, NodeError> {
-        res.map(tonic::Response::into_inner)
-            .map_err(|s| status_error(url, call, s))
+        match res {
+            Ok(r) => Ok(r.into_inner()),
+            Err(s) => {
+                // A status tonic made from a transport error has a source; one the aggregator
+                // sent has none and needs no probe.
+                let transport = std::error::Error::source(&s).is_some();
+                Err(match status_error(url, call, s) {
+                    NodeError::Unreachable { url, mut reason }
+                        if transport && !sovbench_core::tls_text::refused_client_cert(&reason) =>
+                    {
+                        if let Some(why) = self.tls.refusal(&url).await {
+                            reason.push_str("; ");
+                            reason.push_str(&why);
+                        }
+                        NodeError::Unreachable { url, reason }
+                    }
+                    other => other,
+                })
+            }
+        }
     }
 }
 

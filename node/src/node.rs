@@ -20,6 +20,9 @@ use crate::store::Store;
 pub const KEY_FILE: &str = "node.key";
 /// Folder of the sled store inside the data directory.
 pub const STORE_DIR: &str = "store";
+/// What the node owns in its data directory: set to 0700/0600 at every start
+/// ([`sovbench_core::private::secure_data_dir`]).
+const OWNED: [&str; 3] = [KEY_FILE, CONFIG_FILE, STORE_DIR];
 
 /// What `init` needs.
 #[derive(Debug, Clone)]
@@ -99,7 +102,7 @@ impl Node {
         if dir.join(KEY_FILE).exists() || dir.join(STORE_DIR).exists() {
             return Err(NodeError::AlreadyInitialised(dir.display().to_string()));
         }
-        std::fs::create_dir_all(dir).map_err(|source| NodeError::Io {
+        sovbench_core::private::create_dir(dir).map_err(|source| NodeError::Io {
             path: dir.display().to_string(),
             source,
         })?;
@@ -149,6 +152,12 @@ impl Node {
         if !dir.join(KEY_FILE).exists() || !dir.join(CONFIG_FILE).exists() {
             return Err(NodeError::NotInitialised(dir.display().to_string()));
         }
+        // Scores, population and inventory are plaintext: warn about what others could read,
+        // then make it private.
+        sovbench_core::private::secure_data_dir(dir, &OWNED).map_err(|source| NodeError::Io {
+            path: dir.display().to_string(),
+            source,
+        })?;
         let identity = Identity::load_file(&dir.join(KEY_FILE))?;
         let config = NodeConfig::load(dir)?;
         let store = Store::open(&dir.join(STORE_DIR))?;

@@ -42,13 +42,20 @@ pub struct Client {
 }
 
 /// Maps a gRPC status of `call` to a trustee error: transport trouble is
-/// [`TrusteeError::Unreachable`], everything else keeps its code and text.
+/// [`TrusteeError::Unreachable`] (also an `Unknown` status that tonic made from a transport
+/// error, such as the TLS alert of a refused client certificate: it has a source, a status the
+/// aggregator sent has none), everything else keeps its code and text.
 pub fn status_error(url: &str, call: &'static str, s: tonic::Status) -> TrusteeError {
     use tonic::Code;
+    let transport = std::error::Error::source(&s).is_some();
     match s.code() {
         Code::Unavailable | Code::DeadlineExceeded | Code::Cancelled => TrusteeError::Unreachable {
             url: url.to_string(),
-            reason: format!("{:?}: {}", s.code(), s.message()),
+            reason: sovbench_core::display::status_chain(&s),
+        },
+        Code::Unknown if transport => TrusteeError::Unreachable {
+            url: url.to_string(),
+            reason: sovbench_core::display::status_chain(&s),
         },
         code => TrusteeError::Status {
             call,
@@ -170,14 +177,35 @@ impl Client {
             .max_encoding_message_size(MAX_ENCODING_BYTES))
     }
 
-    fn answer(
+    /// The verified answer of a call, or its error. When the transport failed on an `https://`
+    /// link without saying why, asks the aggregator in a handshake of its own
+    /// ([`ClientTls::refusal`]): an aggregator with mTLS refusing the trustee's certificate is
+    /// then reported as such, naming `client_cert` (see [`sovbench_core::tls_text`]).
+    async fn answer(
         &self,
         call: &'static str,
         res: Result<tonic::Response<pb::SignedMessage>, tonic::Status>,
     ) -> Result<Answer, TrusteeError> {
-        let msg = res
-            .map(tonic::Response::into_inner)
-            .map_err(|s| status_error(&self.url, call, s))?;
+        let msg = match res {
+            Ok(r) => r.into_inner(),
+            Err(s) => {
+                // A status tonic made from a transport error has a source; one the aggregator
+                // sent has none and needs no probe.
+                let transport = std::error::Error::source(&s).is_some();
+                return Err(match status_error(&self.url, call, s) {
+                    TrusteeError::Unreachable { url, mut reason }
+                        if transport && !sovbench_core::tls_text::refused_client_cert(&reason) =>
+                    {
+                        if let Some(why) = self.tls.refusal(&url).await {
+                            reason.push_str("; ");
+                            reason.push_str(&why);
+                        }
+                        TrusteeError::Unreachable { url, reason }
+                    }
+                    other => other,
+                });
+            }
+        };
         verify_answer(call, &self.aggregator_key, &msg)
     }
 
@@ -190,7 +218,7 @@ impl Client {
             round_id: round_id.to_string(),
         };
         let res = self.client().await?.get_round(req).await;
-        let a = self.answer("GetRound", res)?;
+        let a = self.answer("GetRound", res).await?;
         match &a.body {
             pb::payload::Body::Round(p) => Ok((p.clone(), a)),
             other => Err(wrong_kind("GetRound", other)),
@@ -208,7 +236,7 @@ impl Client {
             pb::trustee_query::Query::DkgCeremony(ceremony.to_string()),
         )?;
         let res = self.desk().await?.dkg_fetch(msg).await;
-        match self.answer("DkgFetch", res)?.body {
+        match self.answer("DkgFetch", res).await?.body {
             pb::payload::Body::DkgBoard(b) => Ok(b),
             other => Err(wrong_kind("DkgFetch", &other)),
         }
@@ -218,7 +246,7 @@ impl Client {
     pub async fn dkg_post(&self, id: &Identity, m: pb::DkgMessage) -> Result<(), TrusteeError> {
         let msg = id.seal(pb::payload::Body::DkgMessage(m));
         let res = self.desk().await?.dkg_post(msg.clone()).await;
-        self.acknowledged("DkgPost", &msg, res)
+        self.acknowledged("DkgPost", &msg, res).await
     }
 
     /// One page of a round's bulletin.
@@ -229,7 +257,7 @@ impl Client {
     ) -> Result<pb::BulletinPage, TrusteeError> {
         let msg = query(id, pb::trustee_query::Query::Bulletin(req))?;
         let res = self.desk().await?.get_bulletin(msg).await;
-        match self.answer("GetBulletin", res)?.body {
+        match self.answer("GetBulletin", res).await?.body {
             pb::payload::Body::BulletinPage(p) => Ok(p),
             other => Err(wrong_kind("GetBulletin", &other)),
         }
@@ -257,7 +285,7 @@ impl Client {
                 return Ok(None);
             }
         }
-        let a = self.answer("GetAnnouncement", res)?;
+        let a = self.answer("GetAnnouncement", res).await?;
         match &a.body {
             pb::payload::Body::Announcement(x) => Ok(Some((x.clone(), a))),
             other => Err(wrong_kind("GetAnnouncement", other)),
@@ -267,22 +295,22 @@ impl Client {
     /// Posts signed noise shares (the stored message, so a repeat sends the same bytes).
     pub async fn post_noise(&self, msg: &pb::SignedMessage) -> Result<(), TrusteeError> {
         let res = self.desk().await?.post_noise(msg.clone()).await;
-        self.acknowledged("PostNoise", msg, res)
+        self.acknowledged("PostNoise", msg, res).await
     }
 
     /// Posts signed decryption shares.
     pub async fn post_decryption(&self, msg: &pb::SignedMessage) -> Result<(), TrusteeError> {
         let res = self.desk().await?.post_decryption(msg.clone()).await;
-        self.acknowledged("PostDecryption", msg, res)
+        self.acknowledged("PostDecryption", msg, res).await
     }
 
-    fn acknowledged(
+    async fn acknowledged(
         &self,
         call: &'static str,
         sent: &pb::SignedMessage,
         res: Result<tonic::Response<pb::SignedMessage>, tonic::Status>,
     ) -> Result<(), TrusteeError> {
-        match self.answer(call, res)?.body {
+        match self.answer(call, res).await?.body {
             pb::payload::Body::TrusteeAck(ack)
                 if ack.payload_sha256 == sovbench_core::sha256(&sent.payload) =>
             {

@@ -106,9 +106,8 @@ impl Config {
         let path = dir.join(FILE);
         let text = toml::to_string(self)
             .map_err(|e| TrusteeError::Config(format!("cannot encode {FILE}: {e}")))?;
-        sovbench_core::files::write_atomically(&path, text.as_bytes())
-            .map_err(|e| TrusteeError::io(&path, e))?;
-        crate::store::restrict(&path)
+        sovbench_core::private::write_private(&path, text.as_bytes())
+            .map_err(|e| TrusteeError::io(&path, e))
     }
 }
 

@@ -42,25 +42,10 @@ impl std::fmt::Debug for Store {
     }
 }
 
-/// Sets `path` to mode 0700 (folders) or 0600 (files), and everything below a folder.
+/// Sets `path` to mode 0700 (folders) or 0600 (files), and everything below a folder
+/// ([`sovbench_core::private::restrict`], shared with the node and the aggregator).
 pub fn restrict(path: &Path) -> Result<(), TrusteeError> {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt as _;
-        let meta = std::fs::metadata(path).map_err(|e| TrusteeError::io(path, e))?;
-        let mode = if meta.is_dir() { 0o700 } else { 0o600 };
-        if meta.permissions().mode() & 0o777 != mode {
-            std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
-                .map_err(|e| TrusteeError::io(path, e))?;
-        }
-        if meta.is_dir() {
-            for entry in std::fs::read_dir(path).map_err(|e| TrusteeError::io(path, e))? {
-                let entry = entry.map_err(|e| TrusteeError::io(path, e))?;
-                restrict(&entry.path())?;
-            }
-        }
-    }
-    Ok(())
+    sovbench_core::private::restrict(path).map_err(|e| TrusteeError::io(path, e))
 }
 
 impl Store {
@@ -73,8 +58,7 @@ impl Store {
     /// [`Store::open`], waiting at most `wait` for another process's lock (`status` beside
     /// `serve`: a short wait, then serve's status file instead).
     pub fn open_waiting(path: &Path, wait: std::time::Duration) -> Result<Store, TrusteeError> {
-        std::fs::create_dir_all(path).map_err(|e| TrusteeError::io(path, e))?;
-        restrict(path)?;
+        sovbench_core::private::create_dir(path).map_err(|e| TrusteeError::io(path, e))?;
         let db = kv::open_waiting(path, CACHE_BYTES, wait)?;
         let tree = |name: &str| db.open_tree(name).map_err(kv::KvError::from);
         let store = Store {

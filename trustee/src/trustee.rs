@@ -11,7 +11,7 @@ use crate::client::Client;
 use crate::config::Config;
 use crate::error::TrusteeError;
 use crate::model::Membership;
-use crate::store::{self, Store};
+use crate::store::Store;
 
 /// File name of the Ed25519 identity key (PKCS#8, mode 0600) in the data directory.
 pub const KEY_FILE: &str = "trustee.key";
@@ -29,9 +29,11 @@ pub struct Trustee {
     pub(crate) client: Client,
 }
 
+/// What the trustee owns in its data directory: set to 0700/0600 at every start.
+const OWNED: [&str; 3] = [KEY_FILE, crate::config::FILE, STORE_DIR];
+
 fn create_private_dir(dir: &Path) -> Result<(), TrusteeError> {
-    std::fs::create_dir_all(dir).map_err(|e| TrusteeError::io(dir, e))?;
-    store::restrict(dir)
+    sovbench_core::private::create_dir(dir).map_err(|e| TrusteeError::io(dir, e))
 }
 
 impl Trustee {
@@ -76,8 +78,10 @@ impl Trustee {
         let config = Config::load(dir)?;
         let aggregator_key = config.check()?;
         let identity = Identity::load_file(&key_path)?;
+        // Warns about what others could read, then makes it private (the key share).
+        sovbench_core::private::secure_data_dir(dir, &OWNED)
+            .map_err(|e| TrusteeError::io(dir, e))?;
         let store = Store::open_waiting(&dir.join(STORE_DIR), wait)?;
-        store::restrict(dir)?;
         let client = Client::with_tls(
             &config.aggregator_url,
             aggregator_key,

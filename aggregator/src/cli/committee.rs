@@ -10,7 +10,8 @@ pub enum CommitteeAction {
     /// Register a DKG ceremony: the trustees then run the key generation through this
     /// aggregator (`DkgPost` / `DkgFetch`); it is complete when all agree on one committee.
     Create {
-        /// Ceremony id, e.g. nord-2026.
+        /// Ceremony id, e.g. nord-2026: 1-64 letters, digits, '.', '_' or '-', starting with
+        /// a letter or digit.
         id: String,
         /// Threshold t: trustees needed to decrypt (1 ≤ t ≤ m).
         #[arg(long)]

@@ -12,7 +12,8 @@ pub enum RoundAction {
     /// per cohort the active enrolments, whether cells are expected to publish and their
     /// expected half-widths, and warnings when typical node policies would refuse the round.
     Open {
-        /// Round id, e.g. 2026-q4.
+        /// Round id, e.g. 2026-q4: 1-64 letters, digits, '.', '_' or '-', starting with a
+        /// letter or digit.
         id: String,
         /// Metric ids, comma separated (default: the five self-test dimensions; others:
         /// selftest.band, selftest.exit_strategy, inventory.*, path.*).

@@ -68,6 +68,8 @@ pub fn run(agg: Aggregator, args: ServeArgs) -> anyhow::Result<()> {
     crate::admin::auth::Operators::load(agg.dir(), agg.public_key())?;
     let listen = args.listen.clone();
     rt.block_on(async move {
+        // Registered before anything is served: a SIGTERM right after "serving" is not lost.
+        let stop = Shutdown::register()?;
         let listener = tokio::net::TcpListener::bind(&listen)
             .await
             .with_context(|| format!("binding {listen}"))?;
@@ -78,7 +80,7 @@ pub fn run(agg: Aggregator, args: ServeArgs) -> anyhow::Result<()> {
                 .await
                 .with_context(|| format!("binding the metrics listener to {addr}"))?;
             tracing::info!(addr = %l.local_addr()?, "metrics (HTTP /metrics) serving");
-            tokio::spawn(crate::metrics::serve_metrics(l, agg.clone(), shutdown_signal()));
+            tokio::spawn(crate::metrics::serve_metrics(l, agg.clone(), stop.clone().wait()));
         }
         tracing::info!(addr = %listener.local_addr()?, key = %b64(agg.public_key()), tls = tls.is_some(), "serving");
         let portal = match &args.http_listen {
@@ -98,7 +100,7 @@ pub fn run(agg: Aggregator, args: ServeArgs) -> anyhow::Result<()> {
                     agg.clone(),
                     l,
                     opts,
-                    shutdown_signal(),
+                    stop.clone().wait(),
                 )))
             }
             None => None,
@@ -113,7 +115,7 @@ pub fn run(agg: Aggregator, args: ServeArgs) -> anyhow::Result<()> {
             connections: Some(limits),
             ..ServeOptions::default()
         };
-        serve_tls(agg, listener, opts, tls, shutdown_signal()).await?;
+        serve_tls(agg, listener, opts, tls, stop.wait()).await?;
         drop(addr_file);
         if let Some(p) = portal {
             p.await.context("portal task")?.context("portal")?;
@@ -143,7 +145,7 @@ impl AddrFile {
         }
         let path = dir.join(crate::admin::client::ADDR_FILE);
         let scheme = if tls { "https" } else { "http" };
-        sovbench_core::files::write_atomically(&path, format!("{scheme}://{addr}\n").as_bytes())
+        sovbench_core::private::write_private(&path, format!("{scheme}://{addr}\n").as_bytes())
             .with_context(|| format!("writing {}", path.display()))?;
         Ok(AddrFile(path))
     }
@@ -155,7 +157,45 @@ impl Drop for AddrFile {
     }
 }
 
-/// Resolves on Ctrl-C or SIGTERM.
+/// Ctrl-C or SIGTERM for every part of `serve` (gRPC, portal, metrics). The handlers are
+/// registered when it is made, not when it is first awaited: [`shutdown_signal`] registers them
+/// only when polled, so a signal in between went to whichever part was already listening and
+/// the gRPC server never stopped.
+#[derive(Debug, Clone)]
+struct Shutdown(tokio::sync::watch::Receiver<bool>);
+
+impl Shutdown {
+    /// Registers the handlers now (inside the runtime).
+    fn register() -> anyhow::Result<Shutdown> {
+        let (tx, rx) = tokio::sync::watch::channel(false);
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{signal, SignalKind};
+            let mut term = signal(SignalKind::terminate()).context("handling SIGTERM")?;
+            let mut int = signal(SignalKind::interrupt()).context("handling SIGINT")?;
+            tokio::spawn(async move {
+                tokio::select! {
+                    _ = term.recv() => {}
+                    _ = int.recv() => {}
+                }
+                let _ = tx.send(true);
+            });
+        }
+        #[cfg(not(unix))]
+        tokio::spawn(async move {
+            let _ = tokio::signal::ctrl_c().await;
+            let _ = tx.send(true);
+        });
+        Ok(Shutdown(rx))
+    }
+
+    /// Resolves once the signal came (also when it came before this was called).
+    async fn wait(mut self) {
+        let _ = self.0.wait_for(|stopped| *stopped).await;
+    }
+}
+
+/// Resolves on Ctrl-C or SIGTERM (the handlers are registered when it is first polled).
 pub async fn shutdown_signal() {
     #[cfg(unix)]
     {

@@ -82,9 +82,9 @@ impl AggError {
                 format!("Aufnahme abgelehnt: {}", e.localised(Lang::De))
             }
             AggError::BadRoundId(id) => format!(
-                "Rundenkennung {:?} muss aus 1 bis 64 Buchstaben, Ziffern, '.', '_' oder '-' \
-                 bestehen",
-                echo(id)
+                "Rundenkennung {:?}: erlaubt sind {}",
+                echo(id),
+                sovbench_core::ids::ID_RULE_DE
             ),
             AggError::RoundExists(round) => format!("Runde {} gibt es bereits", echo(round)),
             AggError::AnotherRoundOpen(round) => format!(

@@ -105,8 +105,36 @@ fn csv_answer(a: &Archived, headers: &HeaderMap) -> Result<Response, ApiError> {
     ))
 }
 
+/// A CSV field as a spreadsheet should show it: a field that starts with `=`, `+`, `-`, `@`, a tab
+/// or a carriage return is a formula to Excel and LibreOffice (CSV injection), so it gets a
+/// leading `'`, which they show as text; plain numbers (`-0.5`, `1e-3`) stay numbers. Round ids
+/// can no longer start so ([`sovbench_core::ids`]), but rounds opened before may.
+pub fn spreadsheet_safe(field: &str) -> std::borrow::Cow<'_, str> {
+    let risky = field.starts_with(['=', '+', '-', '@', '\t', '\r']);
+    if risky && !is_plain_number(field) {
+        std::borrow::Cow::Owned(format!("'{field}"))
+    } else {
+        std::borrow::Cow::Borrowed(field)
+    }
+}
+
+/// `[+-]digits[.digits][(e|E)[+-]digits]`: what a spreadsheet reads as a number, not a formula.
+fn is_plain_number(s: &str) -> bool {
+    let digits = |t: &str| !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit());
+    let s = s.strip_prefix(['+', '-']).unwrap_or(s);
+    let (mantissa, exponent) = match s.split_once(['e', 'E']) {
+        Some((m, e)) => (m, Some(e.strip_prefix(['+', '-']).unwrap_or(e))),
+        None => (s, None),
+    };
+    let mantissa_ok = match mantissa.split_once('.') {
+        Some((int, frac)) => digits(int) && digits(frac),
+        None => digits(mantissa),
+    };
+    mantissa_ok && exponent.is_none_or(digits)
+}
+
 /// The CSV of a round's cells: a header row, then one row per cell (empty numbers when
-/// suppressed).
+/// suppressed). Every field goes through [`spreadsheet_safe`].
 pub fn cells_csv_bytes(a: &Archived) -> Result<Vec<u8>, ApiError> {
     let csv_err = |e: csv::Error| ApiError::Agg(crate::error::AggError::Storage(e.to_string()));
     let mut w = csv::Writer::from_writer(Vec::new());
@@ -136,7 +164,7 @@ pub fn cells_csv_bytes(a: &Archived) -> Result<Vec<u8>, ApiError> {
         let suppression = sovbench_core::pb::Suppression::try_from(c.suppression)
             .map(|s| s.as_str_name())
             .unwrap_or("SUPPRESSION_NONE");
-        w.write_record([
+        let row = [
             p.round_id.as_str(),
             &c.cohort,
             &c.metric,
@@ -148,8 +176,9 @@ pub fn cells_csv_bytes(a: &Archived) -> Result<Vec<u8>, ApiError> {
             if c.suppressed { "true" } else { "false" },
             suppression,
             &c.fallback_cohort,
-        ])
-        .map_err(csv_err)?;
+        ];
+        w.write_record(row.iter().map(|f| spreadsheet_safe(f).into_owned()))
+            .map_err(csv_err)?;
     }
     w.into_inner()
         .map_err(|e| ApiError::Agg(crate::error::AggError::Storage(e.to_string())))
@@ -194,4 +223,78 @@ pub async fn trends(
 /// `GET /api/v1/openapi.json`.
 pub async fn openapi() -> Response {
     json_response(StatusCode::OK, &openapi::document())
+}
+
+#[cfg(test)]
+mod tests {
+    use sovbench_core::pb;
+
+    use super::*;
+
+    #[test]
+    fn fields_a_spreadsheet_would_evaluate_are_quoted_numbers_stay_numbers() {
+        for (field, shown) in [
+            ("-A2", "'-A2"),
+            ("=1+1", "'=1+1"),
+            ("+49 30 1234", "'+49 30 1234"),
+            ("@SUM(A1:A9)", "'@SUM(A1:A9)"),
+            ("\tx", "'\tx"),
+            ("\r=1", "'\r=1"),
+            ("-", "'-"),
+            ("-1-1", "'-1-1"),
+            ("-inf", "'-inf"),
+            ("-0.5", "-0.5"),
+            ("+3", "+3"),
+            ("-12", "-12"),
+            ("1e-7", "1e-7"),
+            ("-2.5E+3", "-2.5E+3"),
+            ("2026-q4", "2026-q4"),
+            ("kind=stadt", "kind=stadt"),
+            ("", ""),
+        ] {
+            assert_eq!(spreadsheet_safe(field), shown, "{field:?}");
+        }
+    }
+
+    /// A round stored before ids had to start with a letter or digit: `-A2`.
+    #[test]
+    fn a_round_id_starting_with_minus_does_not_make_every_csv_row_a_formula() {
+        let cell = |estimate: f64| pb::Cell {
+            cohort: "all".into(),
+            metric: "selftest.datenhoheit".into(),
+            n: 40,
+            reporters: 40,
+            estimate,
+            ci_low: estimate - 0.25,
+            ci_high: estimate + 0.25,
+            ..Default::default()
+        };
+        let a = Archived {
+            signed: pb::SignedMessage::default(),
+            publication: pb::Publication {
+                round_id: "-A2".into(),
+                cells: vec![cell(-0.5), cell(2.0)],
+                ..Default::default()
+            },
+            mode: pb::RoundMode::Direct,
+            payload_sha256: [0; 32],
+        };
+        let bytes = cells_csv_bytes(&a).expect("csv");
+        let mut rd = csv::Reader::from_reader(bytes.as_slice());
+        let rows: Vec<csv::StringRecord> = rd.records().map(|r| r.expect("row")).collect();
+        assert_eq!(rows.len(), 2);
+        for row in &rows {
+            assert_eq!(&row[0], "'-A2");
+            for field in row.iter() {
+                assert!(
+                    !field.starts_with(['=', '+', '@', '\t', '\r'])
+                        && (!field.starts_with('-') || field.parse::<f64>().is_ok()),
+                    "{field:?} in {row:?}"
+                );
+            }
+        }
+        // A negative estimate is still a number.
+        assert_eq!(&rows[0][5], "-0.5");
+        assert_eq!(&rows[0][6], "-0.75");
+    }
 }

@@ -1,8 +1,11 @@
 //! HTTP helpers of the portal: query strings, the language of an answer, ETags, JSON answers,
-//! and [`ApiError`], the one place where errors become HTTP status codes.
+//! the security headers of every answer ([`security_headers`]), and [`ApiError`], the one place
+//! where errors become HTTP status codes.
 
 use axum::body::Body;
+use axum::extract::Request;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde_json::{json, Value};
 use sovbench_core::i18n::Lang;
@@ -71,6 +74,52 @@ pub fn typed(status: StatusCode, content_type: &'static str, body: Vec<u8>) -> R
     r.headers_mut()
         .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     r
+}
+
+/// The middleware around every route (outermost, so that 404 and 429 answers get it too): see
+/// [`protect`].
+pub async fn security_headers(req: Request, next: Next) -> Response {
+    let mut r = next.run(req).await;
+    protect(r.headers_mut());
+    r
+}
+
+/// Sets the security headers of an answer with these headers: `X-Content-Type-Options: nosniff`
+/// on every answer (a browser must not guess HTML in a CSV or JSON body); on pages (`text/html`)
+/// also `X-Frame-Options: DENY` and the directive `frame-ancestors 'none'` in the page's
+/// `Content-Security-Policy` (added to the policy the page has, replacing a `frame-ancestors`
+/// of its own): no other site may frame the dashboard (clickjacking).
+pub fn protect(h: &mut HeaderMap) {
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    let page = h
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| t.trim_start().starts_with("text/html"));
+    if !page {
+        return;
+    }
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    let policy = h
+        .get(header::CONTENT_SECURITY_POLICY)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let mut directives: Vec<&str> = policy
+        .split(';')
+        .map(str::trim)
+        .filter(|d| !d.is_empty())
+        .filter(|d| {
+            !d.split_whitespace()
+                .next()
+                .is_some_and(|name| name.eq_ignore_ascii_case("frame-ancestors"))
+        })
+        .collect();
+    directives.push("frame-ancestors 'none'");
+    if let Ok(v) = HeaderValue::from_str(&directives.join("; ")) {
+        h.insert(header::CONTENT_SECURITY_POLICY, v);
+    }
 }
 
 /// Decodes `%XX` escapes and `+` (as space) of a query component; invalid escapes stay as they
@@ -238,6 +287,47 @@ mod tests {
         ] {
             assert_eq!(percent_decode(&percent_encode(s)), s);
         }
+    }
+
+    #[test]
+    fn every_answer_is_nosniff_and_pages_refuse_framing_keeping_their_policy() {
+        let mut json = HeaderMap::new();
+        json.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+        protect(&mut json);
+        assert_eq!(json[header::X_CONTENT_TYPE_OPTIONS], "nosniff");
+        assert!(json.get(header::X_FRAME_OPTIONS).is_none());
+        assert!(json.get(header::CONTENT_SECURITY_POLICY).is_none());
+
+        let mut bare = HeaderMap::new();
+        protect(&mut bare);
+        assert_eq!(bare[header::X_CONTENT_TYPE_OPTIONS], "nosniff");
+
+        let mut page = HeaderMap::new();
+        page.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/html; charset=utf-8"),
+        );
+        page.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static("default-src 'none'; frame-ancestors *; img-src data:"),
+        );
+        protect(&mut page);
+        assert_eq!(page[header::X_CONTENT_TYPE_OPTIONS], "nosniff");
+        assert_eq!(page[header::X_FRAME_OPTIONS], "DENY");
+        assert_eq!(
+            page[header::CONTENT_SECURITY_POLICY],
+            "default-src 'none'; img-src data:; frame-ancestors 'none'"
+        );
+        let mut plain_page = HeaderMap::new();
+        plain_page.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html"));
+        protect(&mut plain_page);
+        assert_eq!(
+            plain_page[header::CONTENT_SECURITY_POLICY],
+            "frame-ancestors 'none'"
+        );
     }
 
     #[test]

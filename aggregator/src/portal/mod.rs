@@ -15,7 +15,7 @@
 //! | [`html`] | the dashboard pages (German and English, WCAG 2.1 AA) |
 //! | [`labels`] | readable cohort names |
 //! | [`limit`] | the per-address token bucket |
-//! | [`http`] | query strings, languages, ETags, and the one mapping of errors to HTTP answers |
+//! | [`http`] | query strings, languages, ETags, security headers, and the one mapping of errors to HTTP answers |
 //!
 //! ```no_run
 //! # async fn demo(agg: std::sync::Arc<sovbench_aggregator::Aggregator>) -> std::io::Result<()> {
@@ -92,7 +92,7 @@ impl Portal {
 }
 
 /// The portal's routes: the API ([`openapi::ROUTES`]) and the dashboard ([`html`]), behind the
-/// rate limit.
+/// rate limit, every answer with the security headers of [`http::protect`].
 pub fn router(portal: Arc<Portal>) -> Router {
     let api = Router::new()
         .route(openapi::ROUNDS, get(api::rounds))
@@ -107,6 +107,8 @@ pub fn router(portal: Arc<Portal>) -> Router {
             portal.clone(),
             limit::middleware,
         ))
+        // Outermost: the 429 of the limiter carries the headers too.
+        .layer(axum::middleware::from_fn(http::security_headers))
         .with_state(portal)
 }
 

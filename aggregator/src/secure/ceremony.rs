@@ -46,14 +46,6 @@ pub struct Agreed {
     pub trustee_keys: Vec<Vec<u8>>,
 }
 
-fn valid_id(id: &str) -> bool {
-    !id.is_empty()
-        && id.len() <= 64
-        && id
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
-}
-
 /// Registers a ceremony.
 pub fn create(
     store: &Store,
@@ -63,9 +55,11 @@ pub fn create(
     now: i64,
 ) -> Result<(), AggError> {
     let bad = |s: String| Err(AggError::BadCeremony(s));
-    if !valid_id(id) {
+    if !sovbench_core::ids::is_plain_id(id) {
         return bad(format!(
-            "id {id:?} must be 1-64 letters, digits, '.', '_' or '-'"
+            "id {:?} must be {}",
+            sovbench_core::display::echo(id),
+            sovbench_core::ids::ID_RULE_EN
         ));
     }
     let m = trustee_keys.len();

@@ -479,6 +479,10 @@ fn ceremonies_and_secure_rounds_refuse_bad_input() {
         matches!(agg.create_ceremony(id, t, k), Err(AggError::BadCeremony(_)))
     };
     assert!(bad("a b", 2, keys.clone()));
+    assert!(
+        bad("-c", 2, keys.clone()),
+        "ids start with a letter or digit"
+    );
     assert!(bad("c", 0, keys.clone()));
     assert!(bad("c", 4, keys.clone()));
     assert!(bad("c", 1, keys[..1].to_vec()));

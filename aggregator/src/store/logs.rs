@@ -424,7 +424,7 @@ impl Logs {
         let mut failed = None;
         if !work.is_empty() && !*dir_synced {
             // The folder may be new; its entry in the store's folder must survive too.
-            std::fs::create_dir_all(&self.dir).map_err(io(&self.dir))?;
+            sovbench_core::private::create_dir(&self.dir).map_err(io(&self.dir))?;
             sync_dir(self.dir.parent().unwrap_or(Path::new(".")))?;
             *dir_synced = true;
         }
@@ -473,13 +473,15 @@ impl Logs {
         let (file, created) = match w.file {
             Some(f) => (f, false),
             None => {
-                let f = OpenOptions::new()
-                    .read(true)
-                    .write(true)
-                    .create(true)
-                    .truncate(false)
-                    .open(&w.path)
-                    .map_err(io(&w.path))?;
+                let mut opts = OpenOptions::new();
+                opts.read(true).write(true).create(true).truncate(false);
+                // Private whatever the umask (submissions name their nodes' keys).
+                #[cfg(unix)]
+                std::os::unix::fs::OpenOptionsExt::mode(
+                    &mut opts,
+                    sovbench_core::private::FILE_MODE,
+                );
+                let f = opts.open(&w.path).map_err(io(&w.path))?;
                 (Arc::new(f), true)
             }
         };

@@ -173,6 +173,29 @@ impl Serving {
             .collect()
     }
 
+    /// The log lines at level `level` (`WARN`, `INFO`, …) that contain `text` anywhere (message
+    /// or fields), waiting up to 10 s for the first.
+    pub fn log_lines_with(&self, level: &str, text: &str) -> Vec<String> {
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            let lines: Vec<String> = self
+                .log
+                .lock()
+                .expect("log")
+                .iter()
+                .filter(|l| {
+                    let v: Option<serde_json::Value> = serde_json::from_str(l).ok();
+                    v.is_some_and(|v| v["level"] == level) && l.contains(text)
+                })
+                .cloned()
+                .collect();
+            if !lines.is_empty() || std::time::Instant::now() > deadline {
+                return lines;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
     /// The log lines with `message`, once there are at least `n` of them (the server's stderr is
     /// read by a thread, so a line written just before an answer may arrive after it); waits up
     /// to 10 s, then returns what there is.
@@ -189,6 +212,12 @@ impl Serving {
 
     /// `GET path` on the metrics listener: status line and body.
     pub fn http_get(&self, path: &str) -> (String, String) {
+        let (head, body) = self.http_get_head(path);
+        (head.lines().next().unwrap_or_default().to_string(), body)
+    }
+
+    /// `GET path` on the metrics listener: the whole head (status line and headers) and body.
+    pub fn http_get_head(&self, path: &str) -> (String, String) {
         let mut s = std::net::TcpStream::connect(&self.metrics).expect("connect metrics");
         s.set_read_timeout(Some(Duration::from_secs(10)))
             .expect("timeout");
@@ -200,10 +229,7 @@ impl Serving {
         let mut text = String::new();
         s.read_to_string(&mut text).expect("response");
         let (head, body) = text.split_once("\r\n\r\n").expect("head and body");
-        (
-            head.lines().next().unwrap_or_default().to_string(),
-            body.to_string(),
-        )
+        (head.to_string(), body.to_string())
     }
 
     /// Sends SIGTERM and waits (at most 30 s) for the exit.

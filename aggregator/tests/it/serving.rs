@@ -184,8 +184,13 @@ async fn health_and_metrics_of_a_serving_process() {
         .unwrap_err();
     assert_eq!(unknown.code(), Code::NotFound);
 
-    let (line, body) = srv.http_get("/metrics");
-    assert_eq!(line, "HTTP/1.1 200 OK");
+    let (head, body) = srv.http_get_head("/metrics");
+    assert!(head.starts_with("HTTP/1.1 200 OK\r\n"), "{head}");
+    // A browser must not guess HTML in the text.
+    assert!(
+        head.contains("\r\nX-Content-Type-Options: nosniff"),
+        "{head}"
+    );
     assert!(
         body.contains("# TYPE sovbench_submissions_total counter"),
         "{body}"
@@ -227,8 +232,12 @@ async fn health_and_metrics_of_a_serving_process() {
     ] {
         assert!(body.contains(expected), "{expected} missing in\n{body}");
     }
-    let (line, _) = srv.http_get("/other");
-    assert_eq!(line, "HTTP/1.1 404 Not Found");
+    let (head, _) = srv.http_get_head("/other");
+    assert!(head.starts_with("HTTP/1.1 404 Not Found\r\n"), "{head}");
+    assert!(
+        head.contains("\r\nX-Content-Type-Options: nosniff"),
+        "{head}"
+    );
     assert_eq!(srv.stop().code(), Some(0));
 }
 

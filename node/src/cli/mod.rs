@@ -193,6 +193,8 @@ pub enum Command {
 /// Entry point used by the binary.
 pub fn main() -> ExitCode {
     sovbench_core::quiet_on_broken_pipe();
+    // Everything this process creates is private to its account (data at rest, exports too).
+    sovbench_core::private::private_umask();
     let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
     let lang = help_de::help_lang(&args);
     let cmd = help_de::localise(Cli::command(), lang);

@@ -1,7 +1,9 @@
 //! Cross-crate integration tests: a real aggregator on `127.0.0.1:0`, real nodes, temporary
 //! stores, real gRPC. One binary, one module per feature.
 
+mod at_rest; // data at rest: every data directory 0700, every file 0600, under umask 022; loosened ones made private again
 mod compare_history; // compare --history: publications of several rounds by id, verified, kept, lined up
+mod doc_commands; // every command line in README.md, docs/*.md and packaging/ parses with its program's clap definition
 mod durability; // damaged store refused (also without acks.log), inclusion in the publication, the kill loop
 mod happy; // the federation end to end: submit, publish, compare, export
 mod inventory; // inventory metrics through the round path

@@ -491,3 +491,68 @@ async fn the_dashboard_serves_every_page_type_accessibly_in_both_languages() {
         assert!(r.text().contains("<html lang=\"de\">"), "{path}");
     }
 }
+
+/// The portal of an aggregator without publications: enough for the headers of every kind of
+/// answer.
+async fn empty_portal(rate: RateLimit) -> (Harness, SocketAddr) {
+    let h = Harness::start().await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(portal::serve(
+        h.agg().clone(),
+        listener,
+        PortalOptions { rate },
+        std::future::pending(),
+    ));
+    (h, addr)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_answer_is_nosniff_and_pages_cannot_be_framed() {
+    let (_h, addr) = empty_portal(RateLimit {
+        per_second: 0.01,
+        burst: 7.0,
+    })
+    .await;
+    // Pages (also the 404 page): nosniff, no framing, and the page's own policy kept.
+    for (path, status) in [
+        ("/", 200),
+        ("/methodik?lang=en", 200),
+        ("/rounds/nope", 404),
+    ] {
+        let r = get(addr, path, &[]).await;
+        assert_eq!(r.status, status, "{path}");
+        assert!(r.header("content-type").unwrap().starts_with("text/html"));
+        assert_eq!(
+            r.header("x-content-type-options"),
+            Some("nosniff"),
+            "{path}"
+        );
+        assert_eq!(r.header("x-frame-options"), Some("DENY"), "{path}");
+        let csp = r.header("content-security-policy").unwrap();
+        assert!(csp.contains("frame-ancestors 'none'"), "{path}: {csp}");
+        assert!(csp.contains("default-src 'none'"), "{path}: {csp}");
+    }
+    // The API (JSON, its 404 and 400) and the answer of an unknown route: nosniff.
+    for (path, status) in [
+        ("/api/v1/rounds", 200),
+        ("/api/v1/openapi.json", 200),
+        ("/api/v1/rounds/nope/cells.csv", 404),
+        ("/api/v1/trends", 400),
+    ] {
+        let r = get(addr, path, &[]).await;
+        assert_eq!(r.status, status, "{path}");
+        assert_eq!(
+            r.header("x-content-type-options"),
+            Some("nosniff"),
+            "{path}"
+        );
+        assert_eq!(r.header("x-frame-options"), None, "{path}: not a page");
+    }
+    // The rate limit's 429 too (the eighth request of a burst of seven).
+    let r = get(addr, "/api/v1/rounds", &[]).await;
+    assert_eq!(r.status, 429);
+    assert_eq!(r.header("x-content-type-options"), Some("nosniff"));
+}

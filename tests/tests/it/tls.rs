@@ -17,9 +17,11 @@ use sovbench_aggregator::service::{serve_tls, ServeOptions};
 use sovbench_aggregator::tls::{cert_fingerprint, TlsOptions, TlsServer};
 use sovbench_aggregator::{Aggregator, RoundSpec};
 use sovbench_core::envelope::b64;
+use sovbench_core::i18n::Lang;
 use sovbench_core::pb;
 use sovbench_core::selftest::Assessment;
-use sovbench_node::config::PrivacyPolicy;
+use sovbench_node::config::{NodeConfig, PrivacyPolicy};
+use sovbench_node::link::Link;
 use sovbench_node::model::DeliveryState;
 use sovbench_node::{round, selftest, InitOptions, Node};
 use tokio::sync::oneshot;
@@ -332,6 +334,36 @@ async fn with_a_client_ca_only_clients_with_its_certificate_get_through() {
         "a node without a client certificate got through: {res:?}"
     );
     assert!(bare.store().receipt("2027-q1").unwrap().is_none());
+    // ... and the node is told why, naming the settings to fix (not just "transport error").
+    let link = Link::from_config(bare.dir(), &NodeConfig::load(bare.dir()).unwrap());
+    for attempt in 0..3 {
+        let e = link.get_round(None).await.expect_err("refused");
+        assert!(e.is_transient(), "{e}");
+        let (de, en) = (e.localised(Lang::De), e.localised(Lang::En));
+        assert!(
+            en.contains("refused the node's client certificate")
+                && en.contains("client_cert")
+                && en.contains("client_key")
+                && en.contains("node.toml"),
+            "attempt {attempt}: {en}"
+        );
+        assert!(
+            de.contains("Client-Zertifikat des Knotens abgelehnt")
+                && de.contains("client_cert")
+                && de.contains("node.toml"),
+            "attempt {attempt}: {de}"
+        );
+    }
+    // A certificate from another CA is refused the same way.
+    let strange = a.node("fremdes-zertifikat", Some((&sc, &sk)));
+    let link = Link::from_config(strange.dir(), &NodeConfig::load(strange.dir()).unwrap());
+    let e = link.get_round(None).await.expect_err("refused");
+    assert!(
+        e.localised(Lang::En)
+            .contains("refused the node's client certificate"),
+        "{}",
+        e.localised(Lang::En)
+    );
     let with = a.node("mit-zertifikat", Some((&cert, &key)));
     let d = round::submit(&with)
         .await
@@ -430,5 +462,37 @@ async fn a_trustee_reaches_the_aggregator_over_tls_with_its_ca() {
     // Without the CA, the system's trust store does not know the test CA.
     let without = Client::with_tls(&a.https(), key, ClientTls::default());
     assert!(without.get_round("2027-q1").await.is_err());
+    a.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_trustee_without_a_client_certificate_is_told_to_set_client_cert() {
+    use sovbench_trustee::client::{Client, ClientTls};
+    let clients = Ca::new("Client-CA Verbund");
+    let a = TlsAgg::start(Some(&clients), None).await;
+    a.open_round();
+    let ca = a.dir.path().join("trustee-ca.pem");
+    put(&ca, &a.ca.pem);
+    let bare = Client::with_tls(
+        &a.https(),
+        a.agg.public_key().to_vec(),
+        ClientTls {
+            ca: Some(ca),
+            ..ClientTls::default()
+        },
+    );
+    let e = bare.get_round("2027-q1").await.expect_err("refused");
+    let (de, en) = (e.localised(Lang::De), e.localised(Lang::En));
+    assert!(
+        en.contains("refused the trustee's client certificate")
+            && en.contains("client_cert")
+            && en.contains("client_key")
+            && en.contains("trustee.toml"),
+        "{en}"
+    );
+    assert!(
+        de.contains("Client-Zertifikat des Treuhänders abgelehnt") && de.contains("trustee.toml"),
+        "{de}"
+    );
     a.stop().await;
 }

@@ -27,8 +27,10 @@ pub(super) struct Loc {
     pub len: usize,
 }
 
-/// File name of a round's records: the round id when it is a plain name (as `rounds` requires),
-/// otherwise `+` and its hex form; the header names the round either way.
+/// File name of a round's records: the round id when it is a plain name, otherwise `+` and its
+/// hex form; the header names the round either way. Deliberately not
+/// [`sovbench_core::ids::is_plain_id`]: rounds opened before ids had to start with a letter or
+/// digit (`-A2`) keep the file name they were stored under.
 pub(super) fn file_name(round: &str) -> String {
     let plain = (1..=64).contains(&round.len())
         && round
