@@ -50,6 +50,9 @@ pub struct Aggregator {
     committer: Committer,
     desk: Desk,
     secure: SecureDesk,
+    /// The TLS server while `serve` runs with TLS: `status` and the metrics show its
+    /// certificate's validity.
+    tls: Mutex<Option<Arc<crate::tls::TlsServer>>>,
 }
 
 impl Aggregator {
@@ -139,7 +142,25 @@ impl Aggregator {
             acks,
             committer,
             desk,
+            tls: Mutex::new(None),
         })
+    }
+
+    /// Records the TLS server that serves this aggregator (`serve_tls` does).
+    pub fn set_tls(&self, tls: Option<Arc<crate::tls::TlsServer>>) {
+        *self
+            .tls
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = tls;
+    }
+
+    /// The validity of the certificate served now, while serving with TLS.
+    pub fn tls_certificate(&self) -> Option<crate::tls::CertValidity> {
+        self.tls
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .as_ref()
+            .and_then(|t| t.certificate())
     }
 
     /// **For tests only**: runs `hook` before every durable commit of the store, so that a test

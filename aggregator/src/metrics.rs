@@ -208,6 +208,15 @@ fn gauges(agg: &Aggregator, w: &mut String) {
         "# HELP sovbench_peer_offers Peer-matching offers currently listed.\n# TYPE sovbench_peer_offers gauge\nsovbench_peer_offers {}",
         agg.peers().overview().offer_count
     );
+    if let Some(cert) = agg.tls_certificate() {
+        let now = agg.now();
+        let outside = u8::from(cert.standing(now) != crate::tls::Standing::Valid);
+        let _ = writeln!(
+            w,
+            "# HELP sovbench_tls_certificate_expiry_seconds Seconds until the served TLS certificate expires (negative: expired).\n# TYPE sovbench_tls_certificate_expiry_seconds gauge\nsovbench_tls_certificate_expiry_seconds {}\n# HELP sovbench_tls_certificate_expired 1 while the served TLS certificate is expired or not yet valid (clients refuse it), else 0.\n# TYPE sovbench_tls_certificate_expired gauge\nsovbench_tls_certificate_expired {outside}",
+            cert.seconds_left(now)
+        );
+    }
 }
 
 /// Serves `GET /metrics` on `listener` until `shutdown` completes (a minimal HTTP/1.1 responder:

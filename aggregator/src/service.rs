@@ -318,6 +318,7 @@ pub async fn serve_tls(
         .max_decoding_message_size(sovbench_proto::MAX_MESSAGE_BYTES)
         .max_encoding_message_size(16 * 1024 * 1024);
     let trustee_svc = trustees::server(Service::new(agg.clone()));
+    agg.set_tls(tls.clone());
     agg.secure()
         .set_noise_wait(i64::try_from(opts.noise_wait.as_secs()).unwrap_or(i64::MAX));
     let (stop_tx, mut stop_rx) = tokio::sync::watch::channel(false);

@@ -18,6 +18,11 @@
 //!
 //! **mTLS.** With a client CA, a client without a certificate signed by it is refused during the
 //! handshake: it never reaches a gRPC handler.
+//!
+//! **Validity.** The served certificate's `notBefore` and `notAfter` ([`validity`]) are read at
+//! every (re)load; an expired or not yet valid certificate is logged as a warning then, and again
+//! when it expires while being served (checked with every reload tick). `status` and the metrics
+//! show it.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -37,8 +42,10 @@ use tokio_rustls::TlsAcceptor;
 use tokio_stream::wrappers::ReceiverStream;
 
 mod text;
+pub mod validity;
 
 pub use text::localised;
+pub use validity::{CertValidity, Standing};
 
 /// Default interval between checks of the certificate files.
 pub const DEFAULT_RELOAD_EVERY: Duration = Duration::from_secs(60);
@@ -131,6 +138,9 @@ pub struct TlsServer {
     current: RwLock<Arc<ServerConfig>>,
     /// SHA-256 over the files the current configuration was built from.
     loaded_from: Mutex<[u8; 32]>,
+    /// The validity of the served leaf, and where it stood when last looked at (to warn once
+    /// when a served certificate expires).
+    validity: Mutex<(Option<CertValidity>, Standing)>,
 }
 
 /// Refuses plaintext on `addr` unless it is a loopback address or `insecure_plaintext` is set.
@@ -200,6 +210,21 @@ impl Material {
         })
     }
 
+    /// The validity of the leaf certificate (the first of the chain) and where it stands now;
+    /// a warning when it is expired or not yet valid.
+    fn validity(&self, opts: &TlsOptions) -> (Option<CertValidity>, Standing) {
+        let leaf = CertificateDer::pem_slice_iter(&self.cert)
+            .next()
+            .and_then(Result::ok);
+        let validity = leaf.and_then(|l| CertValidity::of(&opts.cert, &l));
+        let now = sovbench_core::now_unix();
+        let standing = validity.as_ref().map_or(Standing::Valid, |v| {
+            v.warn_unless_valid(now);
+            v.standing(now)
+        });
+        (validity, standing)
+    }
+
     fn digest(&self) -> [u8; 32] {
         let mut all = Vec::with_capacity(self.cert.len() + self.key.len() + 64);
         for part in [Some(&self.cert), Some(&self.key), self.client_ca.as_ref()] {
@@ -259,8 +284,33 @@ impl TlsServer {
         Ok(Arc::new(TlsServer {
             current: RwLock::new(Arc::new(config)),
             loaded_from: Mutex::new(material.digest()),
+            validity: Mutex::new(material.validity(&opts)),
             opts,
         }))
+    }
+
+    /// The validity of the certificate served now (`None` if its leaf did not parse).
+    pub fn certificate(&self) -> Option<CertValidity> {
+        self.validity
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .0
+            .clone()
+    }
+
+    /// Warns when the served certificate's standing changed since it was last looked at (it
+    /// expired while being served); called with every reload tick.
+    fn watch_validity(&self, now: i64) {
+        let mut v = self
+            .validity
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let Some(cert) = v.0.clone() else { return };
+        let standing = cert.standing(now);
+        if standing != v.1 {
+            cert.warn_unless_valid(now);
+            v.1 = standing;
+        }
     }
 
     /// The options it was loaded with.
@@ -296,6 +346,10 @@ impl TlsServer {
         }
         *loaded = digest;
         log_loaded(&self.opts, &material, "TLS certificate reloaded");
+        *self
+            .validity
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = material.validity(&self.opts);
         Ok(true)
     }
 
@@ -401,7 +455,7 @@ async fn linger(mut tcp: Tracked<TcpStream>) {
 async fn reload_logged(tls: &Arc<TlsServer>, trigger: &'static str) {
     let t = tls.clone();
     match tokio::task::spawn_blocking(move || t.reload()).await {
-        Ok(Ok(_)) => {}
+        Ok(Ok(_)) => tls.watch_validity(sovbench_core::now_unix()),
         Ok(Err(e)) => {
             tracing::error!(trigger, error = %e, "TLS reload failed; the previous certificate stays in use")
         }

@@ -13,6 +13,7 @@ use super::commands::{say, Style};
 use crate::aggregator::Aggregator;
 use crate::error::AggError;
 use crate::model::RoundStatus;
+use crate::tls::{CertValidity, Standing};
 
 /// Participation in one cohort of the open round.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
@@ -40,11 +41,26 @@ pub struct RoundLine {
     pub trustee_phase: Option<String>,
 }
 
+/// The served TLS certificate in the status.
+#[derive(Debug, Clone, Serialize)]
+pub struct TlsCertificate {
+    /// File, fingerprint, validity.
+    #[serde(flatten)]
+    pub validity: CertValidity,
+    /// Valid, expired or not yet valid, now.
+    pub standing: Standing,
+    /// Seconds until it expires (negative once expired).
+    pub seconds_left: i64,
+}
+
 /// The aggregator's status.
 #[derive(Debug, Clone, Serialize)]
 pub struct Status {
     /// Consortium name.
     pub consortium: String,
+    /// The served TLS certificate, when `serve` runs with TLS (the status comes from it through
+    /// the admin API).
+    pub tls_certificate: Option<TlsCertificate>,
     /// The open round, if any.
     pub open_round: Option<String>,
     /// When it closes (Unix seconds).
@@ -88,8 +104,14 @@ pub fn status(agg: &Aggregator) -> Result<Status, AggError> {
         })
         .collect();
     participation.sort_by_key(|(c, _)| c.rank());
+    let now = agg.now();
     Ok(Status {
         consortium: agg.consortium()?,
+        tls_certificate: agg.tls_certificate().map(|v| TlsCertificate {
+            standing: v.standing(now),
+            seconds_left: v.seconds_left(now),
+            validity: v,
+        }),
         open_round: open.map(|r| r.round_id.clone()),
         closes_at: open.map(|r| r.closes_at),
         participation: participation.into_iter().map(|(_, p)| p).collect(),
@@ -122,6 +144,9 @@ pub fn render(agg: &Aggregator, s: Style, w: &mut String) -> Result<(), AggError
         lang.pick("Verbund", "Consortium"),
         st.consortium
     );
+    if let Some(t) = &st.tls_certificate {
+        say!(w, "{}", t.validity.status_line(agg.now(), lang));
+    }
     say!(
         w,
         "{}: {} {}, {} {}",

@@ -1,9 +1,58 @@
-//! What a real `serve` process warns about as it starts (issue 19): a data directory that other
-//! accounts could read (made private).
+//! What a real `serve` process warns about as it starts (issue 19): an expired TLS certificate
+//! (also in the metrics) and a data directory that other accounts could read (made private).
 
 use std::path::Path;
 
 use crate::harness::{init, Serving};
+
+/// A self-signed certificate for localhost that expired on 1 January 2021: (cert, key) files.
+fn expired_certificate(dir: &Path) -> (String, String) {
+    let key = rcgen::KeyPair::generate().expect("key");
+    let mut params =
+        rcgen::CertificateParams::new(vec!["localhost".to_string(), "127.0.0.1".to_string()])
+            .expect("params");
+    params.not_before = rcgen::date_time_ymd(2020, 1, 1);
+    params.not_after = rcgen::date_time_ymd(2021, 1, 1);
+    let cert = params.self_signed(&key).expect("certificate");
+    let (c, k) = (dir.join("server.pem"), dir.join("server.key"));
+    std::fs::write(&c, cert.pem()).expect("write cert");
+    std::fs::write(&k, key.serialize_pem()).expect("write key");
+    (
+        c.to_str().expect("path").to_string(),
+        k.to_str().expect("path").to_string(),
+    )
+}
+
+#[test]
+fn an_expired_certificate_is_warned_about_and_exposed_in_the_metrics() {
+    let (tmp, dir) = init();
+    let (cert, key) = expired_certificate(tmp.path());
+    let srv = Serving::start_with(&dir, &["--tls-cert", &cert, "--tls-key", &key]);
+    assert!(srv.url.starts_with("https://"), "{}", srv.url);
+    // A warning naming the file and the expiry date, in English and German.
+    let warned = srv.log_lines_with("WARN", "EXPIRED at 2021-01-01");
+    assert_eq!(warned.len(), 1, "{warned:?}");
+    assert!(warned[0].contains("server.pem"), "{}", warned[0]);
+    assert!(
+        warned[0].contains("ABGELAUFEN am 2021-01-01"),
+        "{}",
+        warned[0]
+    );
+    // The metrics say so.
+    let (_, body) = srv.http_get("/metrics");
+    assert!(
+        body.contains("\nsovbench_tls_certificate_expired 1\n"),
+        "{body}"
+    );
+    let seconds: i64 = body
+        .lines()
+        .find_map(|l| l.strip_prefix("sovbench_tls_certificate_expiry_seconds "))
+        .expect("expiry gauge")
+        .parse()
+        .expect("a number");
+    assert!(seconds < -365 * 86_400, "{seconds}");
+    assert_eq!(srv.stop().code(), Some(0));
+}
 
 #[cfg(unix)]
 #[test]

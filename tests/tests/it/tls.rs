@@ -50,9 +50,23 @@ impl Ca {
     /// A leaf certificate for `names` (DNS names or IP addresses) with `serial`: (cert PEM, key
     /// PEM, SHA-256 of the DER).
     fn leaf(&self, names: &[&str], serial: u64) -> (String, String, String) {
+        self.leaf_valid(names, serial, None)
+    }
+
+    /// [`Ca::leaf`] valid only between the two dates (year, month, day), if given.
+    fn leaf_valid(
+        &self,
+        names: &[&str],
+        serial: u64,
+        validity: Option<((i32, u8, u8), (i32, u8, u8))>,
+    ) -> (String, String, String) {
         let key = KeyPair::generate().unwrap();
         let names: Vec<String> = names.iter().map(|s| s.to_string()).collect();
         let mut params = CertificateParams::new(names).unwrap();
+        if let Some(((y1, m1, d1), (y2, m2, d2))) = validity {
+            params.not_before = rcgen::date_time_ymd(y1, m1, d1);
+            params.not_after = rcgen::date_time_ymd(y2, m2, d2);
+        }
         params.serial_number = Some(serial.into());
         params
             .distinguished_name
@@ -89,10 +103,19 @@ struct TlsAgg {
 impl TlsAgg {
     /// Serves with a fresh CA and a certificate for localhost and 127.0.0.1 (serial 1).
     async fn start(client_ca: Option<&Ca>, reload_every: Option<Duration>) -> TlsAgg {
+        TlsAgg::start_valid(client_ca, reload_every, None).await
+    }
+
+    /// [`TlsAgg::start`] with a certificate valid only between two dates.
+    async fn start_valid(
+        client_ca: Option<&Ca>,
+        reload_every: Option<Duration>,
+        validity: Option<((i32, u8, u8), (i32, u8, u8))>,
+    ) -> TlsAgg {
         let dir = tempfile::tempdir().unwrap();
         let agg = Arc::new(Aggregator::init(&dir.path().join("agg"), "TLS-Verbund").unwrap());
         let ca = Ca::new("Test-CA Rechenzentrum");
-        let (cert_pem, key_pem, _) = ca.leaf(&["localhost", "127.0.0.1"], 1);
+        let (cert_pem, key_pem, _) = ca.leaf_valid(&["localhost", "127.0.0.1"], 1, validity);
         let (cert, key) = (dir.path().join("server.pem"), dir.path().join("server.key"));
         put(&cert, &cert_pem);
         put(&key, &key_pem);
@@ -495,4 +518,64 @@ async fn a_trustee_without_a_client_certificate_is_told_to_set_client_cert() {
         "{de}"
     );
     a.stop().await;
+}
+
+/// The status and the metrics of a running aggregator, over its admin API's code, as an operator
+/// reads them (once the server task has started: the admin API answers only then).
+async fn status_and_metrics(a: &TlsAgg, lang: &str, json: bool) -> (String, String) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while a.agg.tls_certificate().is_none() && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let req = pb::AdminRequest {
+        command: Some(pb::admin_request::Command::Status(pb::AdminQuery {})),
+        lang: lang.into(),
+        json,
+        ..Default::default()
+    };
+    let status = sovbench_aggregator::admin::commands::execute(&a.agg, &req)
+        .unwrap()
+        .output;
+    let metrics = sovbench_aggregator::metrics::Metrics::of(&a.agg).render(&a.agg);
+    (status, metrics)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_expired_certificate_is_shown_by_status_and_in_the_metrics() {
+    let a = TlsAgg::start_valid(None, None, Some(((2020, 1, 1), (2021, 1, 1)))).await;
+    let (en, metrics) = status_and_metrics(&a, "en", false).await;
+    assert!(
+        en.contains("TLS certificate") && en.contains("server.pem"),
+        "{en}"
+    );
+    assert!(en.contains("EXPIRED at 2021-01-01"), "{en}");
+    let (de, _) = status_and_metrics(&a, "de", false).await;
+    assert!(de.contains("ABGELAUFEN am 2021-01-01"), "{de}");
+    let (json, _) = status_and_metrics(&a, "en", true).await;
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(v["tls_certificate"]["standing"], "expired", "{v}");
+    assert!(
+        v["tls_certificate"]["seconds_left"].as_i64().unwrap() < 0,
+        "{v}"
+    );
+    assert!(
+        metrics.contains("\nsovbench_tls_certificate_expired 1\n"),
+        "{metrics}"
+    );
+    // Nodes refuse it: nothing works until the file is replaced.
+    assert!(!a.get_round_works(a.client(&a.ca.pem, None).await).await);
+    a.stop().await;
+
+    // A valid certificate: its expiry date and the days left; the gauge is 0.
+    let ok = TlsAgg::start(None, None).await;
+    let (en, metrics) = status_and_metrics(&ok, "en", false).await;
+    assert!(
+        en.contains("valid until") && en.contains("days left"),
+        "{en}"
+    );
+    assert!(
+        metrics.contains("\nsovbench_tls_certificate_expired 0\n"),
+        "{metrics}"
+    );
+    ok.stop().await;
 }
