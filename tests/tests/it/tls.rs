@@ -28,6 +28,9 @@ use tokio::sync::oneshot;
 use tokio_rustls::rustls;
 use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint, Identity};
 
+/// Not before and not after of a certificate, each (year, month, day).
+type Validity = ((i32, u8, u8), (i32, u8, u8));
+
 /// A certificate authority made in the test.
 struct Ca {
     issuer: Issuer<'static, KeyPair>,
@@ -58,7 +61,7 @@ impl Ca {
         &self,
         names: &[&str],
         serial: u64,
-        validity: Option<((i32, u8, u8), (i32, u8, u8))>,
+        validity: Option<Validity>,
     ) -> (String, String, String) {
         let key = KeyPair::generate().unwrap();
         let names: Vec<String> = names.iter().map(|s| s.to_string()).collect();
@@ -110,7 +113,7 @@ impl TlsAgg {
     async fn start_valid(
         client_ca: Option<&Ca>,
         reload_every: Option<Duration>,
-        validity: Option<((i32, u8, u8), (i32, u8, u8))>,
+        validity: Option<Validity>,
     ) -> TlsAgg {
         let dir = tempfile::tempdir().unwrap();
         let agg = Arc::new(Aggregator::init(&dir.path().join("agg"), "TLS-Verbund").unwrap());
