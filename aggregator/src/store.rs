@@ -410,17 +410,20 @@ impl Store {
     /// Written submissions read at once; after a failed commit they stay written and the next
     /// commit makes them durable.
     pub fn commit_submissions(&self, batch: SubmissionBatch) -> Result<(), AggError> {
+        for (key, record) in batch.batch {
+            let (round, node) = split_submission_key(&key)
+                .ok_or_else(|| AggError::Storage(format!("submission key {key:?} has no round")))?;
+            self.logs.stage(round, node.to_vec(), record)?;
+        }
+        // The ciphertexts only once their submissions are staged: a node whose submission could
+        // not be staged must not find its own ciphertexts registered when it retries. Both
+        // become durable in the one commit below.
         if !batch.ciphertexts.is_empty() {
             let mut seen = kv::Batch::default();
             for (key, round) in &batch.ciphertexts {
                 seen.insert(&key[..], round.as_bytes());
             }
             self.ciphertexts.apply_batch(seen)?;
-        }
-        for (key, record) in batch.batch {
-            let (round, node) = split_submission_key(&key)
-                .ok_or_else(|| AggError::Storage(format!("submission key {key:?} has no round")))?;
-            self.logs.stage(round, node.to_vec(), record)?;
         }
         self.commit()
     }
