@@ -1,9 +1,10 @@
 //! What a real `serve` process warns about as it starts (issue 19): an expired TLS certificate
-//! (also in the metrics) and a data directory that other accounts could read (made private).
+//! (also in the metrics and in `status`) and a data directory that other accounts could read
+//! (made private).
 
 use std::path::Path;
 
-use crate::harness::{init, Serving};
+use crate::harness::{cli, init, Serving};
 
 /// A self-signed certificate for localhost that expired on 1 January 2021: (cert, key) files.
 fn expired_certificate(dir: &Path) -> (String, String) {
@@ -51,7 +52,21 @@ fn an_expired_certificate_is_warned_about_and_exposed_in_the_metrics() {
         .parse()
         .expect("a number");
     assert!(seconds < -365 * 86_400, "{seconds}");
+    // And `status` on the command line, through the admin API on the local socket admin.sock
+    // (no TLS there, so neither the self-signed issuer nor the expiry stops it).
+    let out = cli(&dir, &["status"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        text.contains("TLS certificate") && text.contains("EXPIRED at 2021-01-01"),
+        "{text}"
+    );
     assert_eq!(srv.stop().code(), Some(0));
+    assert!(!dir.join("admin.sock").exists(), "removed on a clean exit");
 }
 
 #[cfg(unix)]

@@ -133,6 +133,11 @@ impl Serving {
                 _ => {}
             }
         }
+        // The admin socket is bound as the gRPC server starts, just after the "serving" line.
+        let socket = dir.join("admin.sock");
+        while !socket.exists() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(10));
+        }
         let url = std::fs::read_to_string(dir.join("serve.addr"))
             .expect("serve.addr written while serving")
             .trim()
