@@ -75,6 +75,69 @@ pub async fn tick(dir: &Path, clock: &SharedClock) {
     }
 }
 
+/// The daemon beside the browser workplace: every `interval_secs` it delivers the outbox and
+/// keeps peer matching going, on the node the workplace holds (requests and cycles take turns).
+/// It does not take part in rounds by itself: a person sends.
+pub async fn run_workplace(
+    site: &crate::web::Site,
+    dir: &Path,
+    interval_secs: u64,
+    shutdown: impl Future<Output = ()>,
+) {
+    let interval = Duration::from_secs(interval_secs.max(1));
+    tracing::info!(
+        interval = interval.as_secs(),
+        "node daemon started beside the workplace"
+    );
+    tokio::pin!(shutdown);
+    loop {
+        workplace_tick(site, dir).await;
+        tokio::select! {
+            _ = tokio::time::sleep(interval) => {}
+            _ = &mut shutdown => {
+                tracing::info!("shutting down");
+                return;
+            }
+        }
+    }
+}
+
+/// One cycle beside the workplace: connect without holding the store, then deliver the outbox
+/// and, if anything is offered, the peer unit.
+async fn workplace_tick(site: &crate::web::Site, dir: &Path) {
+    let config = match NodeConfig::load(dir) {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::warn!(error = %e, "reading node.toml failed; will retry");
+            return;
+        }
+    };
+    if config.aggregator_url.is_none() {
+        return;
+    }
+    if let Err(e) = Node::link_for(dir, &config).connect().await {
+        tracing::warn!(error = %e, "aggregator not reachable; will retry");
+        return;
+    }
+    let node = match site.node().await {
+        Ok(n) => n,
+        Err(e) => {
+            tracing::warn!(error = ?e, "opening the node failed; will retry");
+            return;
+        }
+    };
+    match round::flush_outbox(&node).await {
+        Ok(d) if !d.is_empty() => tracing::info!(deliveries = ?d, "outbox delivered"),
+        Ok(_) => {}
+        Err(e) => tracing::warn!(error = %e, "delivering the outbox failed; will retry"),
+    }
+    match peers::offers(&node) {
+        Ok(offers) if !offers.is_empty() => peers_unit(&node).await,
+        Ok(_) => {}
+        Err(e) => tracing::warn!(error = %e, "reading peer offers"),
+    }
+}
+
 /// Opens the node for one unit of work with an already connected link; logs why not.
 fn open(dir: &Path, clock: &SharedClock, link: Link) -> Option<Node> {
     match Node::open_with_link(dir, clock.clone(), link) {

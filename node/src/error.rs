@@ -63,6 +63,9 @@ pub enum NodeError {
         /// The error.
         source: std::io::Error,
     },
+    /// An account or password is not acceptable.
+    #[error(transparent)]
+    People(#[from] crate::people::PeopleError),
     /// Submitting needs a self-test.
     #[error("no self-test recorded yet; run `sovbench-node assess` first")]
     NoAssessment,

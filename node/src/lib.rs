@@ -27,6 +27,8 @@
 //! | [`report`] | the self-contained HTML status report |
 //! | [`present`] | text renderings used by the CLI, the demo and the tests |
 //! | [`daemon`] | the `serve` loop |
+//! | [`web`] | the browser workplace (`serve --http-listen`): pages, sessions, CSRF, roles |
+//! | [`people`] | accounts (Argon2id), roles, sessions, the log of changes |
 //! | [`link`] | the one gRPC channel to the aggregator and the one mapping of its status codes |
 //! | [`store`] | the sled store (the only module naming sled) |
 //! | [`model`] | profile, self-test and ledger records |
@@ -61,6 +63,7 @@ pub mod migration;
 pub mod model;
 pub mod node;
 pub mod peers;
+pub mod people;
 pub mod present;
 pub mod privacy;
 pub mod procurement;
@@ -69,6 +72,7 @@ pub mod report;
 pub mod round;
 pub mod selftest;
 pub mod store;
+pub mod web;
 
 pub use error::NodeError;
 pub use node::{InitOptions, Node};

@@ -21,6 +21,7 @@
 //! | `peer_out` | path id, `0x00`, pseudonym | [`OutgoingContact`] (with its X25519 secret) as JSON |
 //! | `peer_in` | request id | [`IncomingContact`] (with its X25519 secret) as JSON |
 //! | `peer_seen` | pseudonym | the path id under which the last match list showed it |
+//! | `accounts`, `sessions`, `audit` | see [`people`] | the workplace's people, sessions and log of changes |
 //! | `peer_stages` | path id, `0x00`, sequence number (big-endian `u64`) | [`StageSent`]: every stage sent for an offer, as JSON |
 //!
 //! Opening (with lock detection), typed JSON and protobuf values and the durable commit come from
@@ -72,6 +73,7 @@ pub struct Store {
     peer_in: Tree,
     peer_seen: Tree,
     peer_stages: Tree,
+    people: people::PeopleTrees,
 }
 
 const PROFILE: &[u8] = b"profile";
@@ -107,6 +109,7 @@ impl Store {
             peer_in: t("peer_in")?,
             peer_seen: t("peer_seen")?,
             peer_stages: t("peer_stages")?,
+            people: people::PeopleTrees::open(&db)?,
             db,
         })
     }
@@ -488,6 +491,8 @@ impl Store {
 fn storage(e: sled::Error) -> NodeError {
     KvError::from(e).into()
 }
+
+mod people;
 
 #[cfg(test)]
 mod tests;

@@ -4,6 +4,7 @@
 //! structs beside the command). `main.rs` only calls [`main`]. A tokio runtime is built only for
 //! the commands that talk to the aggregator.
 
+mod accounts;
 mod config;
 mod exit;
 mod help_de;
@@ -89,6 +90,19 @@ pub enum Command {
         /// committee document), checked with the consortium out of band.
         #[arg(long, value_name = "HEX")]
         committee_fingerprint: Option<String>,
+        /// The first account of the browser workplace (role approver).
+        #[arg(long, default_value = "admin", value_name = "NAME")]
+        account: String,
+        /// Its password, from the first line of this file; without, one is generated and
+        /// printed once.
+        #[arg(long, value_name = "FILE")]
+        password_file: Option<PathBuf>,
+    },
+    /// The people who may use the browser workplace (`serve --http-listen`): add, list, remove,
+    /// new password.
+    Accounts {
+        #[command(subcommand)]
+        action: accounts::AccountsAction,
     },
     /// Change settings of node.toml that are pinned rather than edited by hand.
     Config {
@@ -187,6 +201,12 @@ pub enum Command {
         /// Seconds between attempts.
         #[arg(long, default_value_t = 300, value_name = "SECS")]
         interval: u64,
+        /// Also serve the browser workplace on this address, e.g. 127.0.0.1:8080 (port 0:
+        /// any free port; the URL is printed). On another interface than loopback, put it
+        /// behind the provider's HTTPS proxy: cookies are then sent over HTTPS only. While the
+        /// workplace runs, values are sent to a round only by a person's "send".
+        #[arg(long, value_name = "ADDR")]
+        http_listen: Option<std::net::SocketAddr>,
     },
 }
 
@@ -275,6 +295,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             aggregator,
             aggregator_key,
             committee_fingerprint,
+            account,
+            password_file,
         } => {
             let size = population
                 .or(staff)
@@ -287,8 +309,14 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 aggregator,
                 aggregator_key,
                 committee_fingerprint,
+                account,
+                password_file,
             };
             node::init(&dir, args, lang, json)?;
+        }
+        Command::Accounts { action } => {
+            let (node, out) = open()?;
+            accounts::run(&node, action, out)?;
         }
         Command::Config { action } => {
             let (node, out) = open()?;
@@ -355,9 +383,12 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let (node, out) = open()?;
             report::run(&node, &output, out)?;
         }
-        Command::Serve { interval } => {
+        Command::Serve {
+            interval,
+            http_listen,
+        } => {
             let (node, out) = open()?;
-            runtime()?.block_on(round::serve(node, interval, out))?;
+            runtime()?.block_on(round::serve(node, interval, http_listen, out))?;
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -25,6 +25,8 @@ pub(super) struct InitArgs {
     pub aggregator: Option<String>,
     pub aggregator_key: Option<String>,
     pub committee_fingerprint: Option<String>,
+    pub account: String,
+    pub password_file: Option<PathBuf>,
 }
 
 /// `init --json`.
@@ -35,6 +37,11 @@ struct InitJson {
     fingerprint: String,
     profile: Profile,
     public_key: String,
+    /// The workplace's first account.
+    account: String,
+    /// Its password, if generated (shown only here).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    password: Option<String>,
 }
 
 /// `status --json`.
@@ -74,6 +81,13 @@ pub(super) fn init(
     )?;
     let lang = lang.unwrap_or(node.config().lang);
     let p = node.profile()?;
+    let (account, password) = super::accounts::create(
+        &node,
+        &args.account,
+        crate::people::Role::Approver,
+        args.password_file.as_deref(),
+        "init",
+    )?;
     let key = b64(node.public_key());
     let fp = fingerprint(node.public_key());
     if json {
@@ -83,6 +97,8 @@ pub(super) fn init(
             fingerprint: fp,
             profile: p,
             public_key: key,
+            account: account.name,
+            password,
         });
     }
     println!("{}", lang.pick("Knoten angelegt in", "Node created in"));
@@ -100,6 +116,19 @@ pub(super) fn init(
         lang.pick("Öffentlicher Schlüssel", "Public key")
     );
     println!("{}: {fp}", lang.pick("Fingerabdruck", "Fingerprint"));
+    println!();
+    println!(
+        "{}",
+        lang.pick(
+            "Arbeitsplatz im Browser (sovbench-node serve --http-listen 127.0.0.1:8080):",
+            "Browser workplace (sovbench-node serve --http-listen 127.0.0.1:8080):"
+        )
+    );
+    println!("  {}: {}", lang.pick("Konto", "Account"), account.name);
+    if let Some(p) = &password {
+        print!("  ");
+        super::accounts::print_password(p, lang);
+    }
     println!();
     println!(
         "{}",

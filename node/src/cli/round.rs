@@ -17,6 +17,9 @@ use crate::round::SubmitReport;
 struct ServeJson {
     data_dir: std::path::PathBuf,
     interval: u64,
+    /// The workplace's URL (with --http-listen).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    workplace: Option<String>,
 }
 
 /// `sovbench-node submit`: exit code 3 if a submission was refused for good in this run, else
@@ -68,20 +71,71 @@ pub(super) async fn history(node: &Node, out: Out) -> anyhow::Result<()> {
 
 /// `sovbench-node serve`: runs the daemon until SIGTERM or Ctrl-C (SIGINT), finishing the unit of
 /// work in progress; the store is closed when it returns. `node` is the node opened to check the
-/// data directory; it is closed before the daemon starts.
-pub(super) async fn serve(node: Node, interval: u64, out: Out) -> anyhow::Result<()> {
+/// data directory; it is closed before the daemon starts. With `http`, the browser workplace is
+/// served beside it, and the daemon only delivers the outbox and keeps peer matching going:
+/// values go to a round only when a person sends them.
+pub(super) async fn serve(
+    node: Node,
+    interval: u64,
+    http: Option<std::net::SocketAddr>,
+    out: Out,
+) -> anyhow::Result<()> {
+    use anyhow::Context as _;
     // Listen before anything else, so that a signal during the first tick is not lost.
     let shutdown = shutdown_signal()?;
     let dir = node.dir().to_path_buf();
     let clock = node.clock().clone();
     drop(node);
+    let Some(addr) = http else {
+        if out.json {
+            json_line(&ServeJson {
+                data_dir: dir.clone(),
+                interval,
+                workplace: None,
+            })?;
+        }
+        crate::daemon::run(&dir, clock, interval, shutdown).await;
+        return Ok(());
+    };
+    let site = std::sync::Arc::new(crate::web::Site::new(
+        &dir,
+        clock,
+        !addr.ip().is_loopback(),
+    )?);
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("listening on {addr} (--http-listen)"))?;
+    let url = format!("http://{}/", listener.local_addr()?);
     if out.json {
         json_line(&ServeJson {
             data_dir: dir.clone(),
             interval,
+            workplace: Some(url.clone()),
         })?;
+    } else {
+        println!(
+            "{}: {url}",
+            out.lang
+                .pick("Arbeitsplatz im Browser", "Browser workplace")
+        );
     }
-    crate::daemon::run(&dir, clock, interval, shutdown).await;
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let until_stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
+        let _ = rx.wait_for(|s| *s).await;
+    };
+    let web = tokio::spawn(crate::web::serve(
+        listener,
+        site.clone(),
+        until_stopped(stopped.clone()),
+    ));
+    tokio::spawn(async move {
+        shutdown.await;
+        let _ = stop.send(true);
+    });
+    crate::daemon::run_workplace(&site, &dir, interval, until_stopped(stopped)).await;
+    web.await
+        .context("the workplace task")?
+        .context("serving the workplace")?;
     Ok(())
 }
 

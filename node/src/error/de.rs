@@ -37,6 +37,7 @@ pub(super) fn german(e: &NodeError) -> String {
              Prozess beenden"
         ),
         NodeError::Storage(reason) => format!("Speicher: {reason}"),
+        NodeError::People(e) => e.text(Lang::De),
         NodeError::Json(err) => format!("gespeicherter Datensatz nicht lesbar: {err}"),
         NodeError::Decode(err) => format!("Nachricht nicht dekodierbar: {err}"),
         NodeError::Envelope(err) => err.localised(Lang::De),
