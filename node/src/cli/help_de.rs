@@ -38,7 +38,12 @@ const ABOUT: &[(&str, &str)] = &[
     ("readiness", "Führt die jährliche Wechselbereitschaftsprüfung über das Inventar durch und zeigt die Änderungen seit der letzten."),
     ("procurement", "Vergabekriterien (gewichtete Matrix) und Bewertung von Produkten für eine Ausschreibung."),
     ("report", "Schreibt einen eigenständigen HTML-Statusbericht der Verwaltung."),
-    ("serve", "Läuft dauerhaft: alle INTERVAL Sekunden Postausgang zustellen, an offenen Runden teilnehmen, Peer-Angebote aktuell halten. Hält den Speicher nur je Arbeitsschritt, sodass status, inventory und report daneben funktionieren; endet sauber mit SIGTERM oder Strg-C."),
+    ("serve", "Läuft dauerhaft: alle INTERVAL Sekunden Postausgang zustellen, an offenen Runden teilnehmen, Peer-Angebote aktuell halten. Hält den Speicher nur je Arbeitsschritt, sodass status, inventory und report daneben funktionieren; endet sauber mit SIGTERM oder Strg-C. Mit --http-listen zusätzlich der Arbeitsplatz im Browser; dann sendet nur eine Person mit Freigabe-Rolle Werte an eine Runde."),
+    ("accounts", "Die Personen, die den Arbeitsplatz im Browser (serve --http-listen) nutzen dürfen: anlegen, auflisten, entfernen, neues Passwort."),
+    ("accounts add", "Legt eine Person an. Ohne --password-file wird ein Passwort erzeugt und einmal angezeigt."),
+    ("accounts list", "Listet die Konten mit ihren Rollen."),
+    ("accounts remove", "Entfernt eine Person (die letzte mit Freigabe-Rolle bleibt) und beendet ihre Sitzungen."),
+    ("accounts password", "Setzt ein neues Passwort (erzeugt, wenn --password-file fehlt) und beendet die Sitzungen der Person."),
 ];
 
 /// Key `path --arg-id` → German help of the argument.
@@ -61,6 +66,12 @@ const ARGS: &[(&str, &str)] = &[
     ("peers --limit", "Treffer je angebotenem Pfad (höchstens 50)."),
     ("report --output", "Ausgabedatei."),
     ("serve --interval", "Sekunden zwischen zwei Durchläufen."),
+    ("serve --http_listen", "Dient zusätzlich den Arbeitsplatz im Browser auf dieser Adresse, z. B. 127.0.0.1:8080 (Port 0: ein freier Port; die URL wird ausgegeben). Auf einer anderen Schnittstelle als Loopback hinter den HTTPS-Proxy des Dienstleisters stellen: Cookies gehen dann nur über HTTPS. Solange der Arbeitsplatz läuft, gehen Werte nur auf „Senden“ einer Person an eine Runde."),
+    ("init --account", "Das erste Konto des Arbeitsplatzes im Browser (Rolle approver, Freigabe)."),
+    ("init --password_file", "Sein Passwort aus der ersten Zeile dieser Datei; ohne wird eines erzeugt und einmal angezeigt."),
+    ("accounts add --role", "Rolle: editor (füllt aus), approver (sendet, stimmt zu, verwaltet Personen), reader (liest), dpo (Datenschutz)."),
+    ("accounts add --password_file", "Passwort aus der ersten Zeile dieser Datei (mindestens 12 Zeichen)."),
+    ("accounts password --password_file", "Passwort aus der ersten Zeile dieser Datei."),
     ("inventory import --file", "Datei (.csv, .xlsx, .json, .ods)."),
     ("inventory import --replace", "Ersetzt das ganze Inventar, statt zu ergänzen."),
     ("inventory import --allow_empty", "Mit --replace: eine Datei ohne Systeme annehmen, die das Inventar leert (sonst abgelehnt)."),
