@@ -36,8 +36,12 @@ async fn the_self_test_asks_again_and_keeps_what_was_given() {
         ("governance_exit", "1"),
     ];
     b.post("/selftest", &scores).await.expect(303);
-    let page = b.get("/selftest?lang=en").await;
+    let page = b.get("/selftest").await;
     page.expect(200)
-        .contains("Self-test saved. Total 12")
+        .contains("Selbsttest gespeichert. Summe 12")
         .contains("<svg");
+    // The confirmation is shown once; the history stays, in English too.
+    let again = b.get("/selftest?lang=en").await;
+    assert!(!again.body.contains("gespeichert"));
+    again.contains("Every saved self-test");
 }
