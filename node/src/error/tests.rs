@@ -120,6 +120,7 @@ fn variant(e: &NodeError) -> usize {
         NodeError::StalePublication { .. } => 27,
         NodeError::Peers(_) => 28,
         NodeError::Privacy { .. } => 29,
+        NodeError::People(_) => 30,
     }
 }
 

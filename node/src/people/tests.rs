@@ -60,3 +60,12 @@ fn accounts_sessions_and_the_last_approver() {
         .iter()
         .any(|e| e.action.contains("password of anna reset")));
 }
+
+#[test]
+fn a_generated_password_passes_the_rules_and_differs_each_time() {
+    let a = generate_password().unwrap();
+    let b = generate_password().unwrap();
+    assert!(check_password_rules(&a).is_ok(), "{a}");
+    assert_eq!(a.len(), 4 * 5 + 3, "{a}");
+    assert_ne!(a, b);
+}

@@ -47,6 +47,16 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/logout"),
     ("GET", "/selftest"),
     ("POST", "/selftest"),
+    ("GET", "/peers"),
+    ("POST", "/peers/offer"),
+    ("POST", "/peers/confirm"),
+    ("POST", "/peers/withdraw"),
+    ("POST", "/peers/contact"),
+    ("POST", "/peers/answer"),
+    ("GET", "/people"),
+    ("POST", "/people/add"),
+    ("POST", "/people/remove"),
+    ("POST", "/people/password"),
 ];
 
 /// The router of the workplace of `site`.
@@ -59,6 +69,16 @@ pub fn router(site: Arc<Site>) -> Router {
             "/selftest",
             get(pages::selftest::page).post(pages::selftest::submit),
         )
+        .route("/peers", get(pages::peers::page))
+        .route("/peers/offer", post(pages::peers::offer))
+        .route("/peers/confirm", post(pages::peers::confirm))
+        .route("/peers/withdraw", post(pages::peers::withdraw))
+        .route("/peers/contact", post(pages::peers::contact))
+        .route("/peers/answer", post(pages::peers::answer))
+        .route("/people", get(pages::people::page))
+        .route("/people/add", post(pages::people::add))
+        .route("/people/remove", post(pages::people::remove))
+        .route("/people/password", post(pages::people::password))
         .route("/static/workplace.css", get(layout::stylesheet))
         .fallback(error::not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY))
