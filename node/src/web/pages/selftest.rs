@@ -105,7 +105,7 @@ pub async fn submit(
         return Ok(res);
     }
     let a = Assessment::from_scores(scores).map_err(crate::error::NodeError::from)?;
-    crate::selftest::record(c.node(), a.clone())?;
+    crate::selftest::record(c.node(), a)?;
     let band = a.band();
     let change = format!(
         "Selbsttest erfasst: {:?}, Summe {} ({}) / self-test recorded: total {}",
