@@ -421,6 +421,25 @@ pub fn random_hex() -> Result<String, NodeError> {
     Ok(hex::encode(bytes))
 }
 
+/// A generated password: four groups of five characters from an alphabet without look-alikes
+/// (no 0/O, 1/l/I, ...), joined by '-'.
+pub fn generate_password() -> Result<String, NodeError> {
+    const ALPHABET: &[u8] = b"abcdefghijkmnpqrstuvwxyzACDEFGHJKLMNPQRTUVWXY3479";
+    let mut bytes = [0u8; 20];
+    SystemRandom::new()
+        .fill(&mut bytes)
+        .map_err(|_| NodeError::Storage("no random numbers from the system".into()))?;
+    let chars: Vec<char> = bytes
+        .iter()
+        .map(|b| char::from(ALPHABET[usize::from(*b) % ALPHABET.len()]))
+        .collect();
+    Ok(chars
+        .chunks(5)
+        .map(|c| c.iter().collect::<String>())
+        .collect::<Vec<_>>()
+        .join("-"))
+}
+
 /// The store key of a session token: its SHA-256.
 fn token_key(token: &str) -> Vec<u8> {
     digest::digest(&digest::SHA256, token.as_bytes())

@@ -6,7 +6,6 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
 use clap::Subcommand;
-use ring::rand::{SecureRandom as _, SystemRandom};
 use serde::Serialize;
 use sovbench_core::i18n::Lang;
 
@@ -197,20 +196,7 @@ fn password_of(file: Option<&Path>) -> anyhow::Result<(String, bool)> {
     }
 }
 
-/// Four groups of five characters from an alphabet without look-alikes (about 98 bits).
+/// A generated password ([`people::generate_password`]).
 pub(super) fn generate() -> anyhow::Result<String> {
-    const ALPHABET: &[u8] = b"abcdefghijkmnpqrstuvwxyzACDEFGHJKLMNPQRTUVWXY3479";
-    let mut bytes = [0u8; 20];
-    SystemRandom::new()
-        .fill(&mut bytes)
-        .map_err(|_| anyhow::anyhow!("no random numbers from the system"))?;
-    let chars: Vec<char> = bytes
-        .iter()
-        .map(|b| char::from(ALPHABET[usize::from(*b) % ALPHABET.len()]))
-        .collect();
-    Ok(chars
-        .chunks(5)
-        .map(|c| c.iter().collect::<String>())
-        .collect::<Vec<_>>()
-        .join("-"))
+    Ok(people::generate_password()?)
 }
