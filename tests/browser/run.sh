@@ -2,10 +2,12 @@
 # Browser tests of the benchmark portal: starts the demo federation with the portal, then runs
 # axe-core in headless Chromium on every dashboard page type and on a node's HTML report, in
 # German and English (fails on any serious or critical violation), and checks a screenshot of
-# each (axe.mjs).
+# each (axe.mjs). Then the journeys through a node's browser workplace with Playwright against an
+# aggregator and two nodes (workplace.sh, workplace.mjs).
 #
 # Needs Debian's chromium, node (18+) and npm; installs them with apt-get if missing and root.
-# axe-core and ws come from npm into a temporary folder. Screenshots land in $OUT (default: a
+# axe-core, ws and playwright-core come from npm into a temporary folder (Playwright drives
+# Debian's chromium; it never downloads a browser). Screenshots land in $OUT (default: a
 # temporary folder, printed).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -29,8 +31,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-echo "== npm install axe-core ws"
-npm install --prefix "$work" --no-audit --no-fund --silent axe-core@4 ws@8 >/dev/null
+echo "== npm install axe-core ws playwright-core"
+npm install --prefix "$work" --no-audit --no-fund --silent axe-core@4 ws@8 playwright-core@1 >/dev/null
 
 echo "== building the demo"
 cargo build --locked --release --bin sovbench-demo
@@ -61,3 +63,12 @@ echo "== axe-core and screenshots in headless Chromium"
 SOVBENCH_EXTRA_PAGES="$extra" NODE_MODULES="$work/node_modules" \
   node tests/browser/axe.mjs "$(command -v chromium)" "${url%/}" "$OUT"
 echo "screenshots: $OUT"
+
+echo "== journeys through the browser workplace (Playwright; aggregator and two nodes)"
+cargo build --locked --release --bin sovbench-aggregator
+# The demo (still serving) printed its workplace: "Arbeitsplatz / Workplace: URL  Konto/account:
+# NAME  Passwort/password: PASSWORD".
+demo_workplace=$(sed -n 's|^Arbeitsplatz / Workplace: \([^ ]*\)  Konto/account: \([^ ]*\)  Passwort/password: \([^ ]*\)$|\1 \2 \3|p' "$work/demo.log" | head -1)
+[[ -n "$demo_workplace" ]] || { cat "$work/demo.log"; echo "the demo printed no workplace"; exit 1; }
+DEMO_WORKPLACE="$demo_workplace" OUT="$OUT/workplace" NODE_MODULES="$work/node_modules" \
+  CHROMIUM="$(command -v chromium)" bash tests/browser/workplace.sh target/release

@@ -83,6 +83,7 @@ fn one_of_each() -> Vec<NodeError> {
             metric: "m1".into(),
             reason: "scale".into(),
         },
+        NodeError::People(crate::people::PeopleError::Exists("anna".into())),
     ]
 }
 
@@ -131,7 +132,7 @@ fn every_variant_has_a_german_text_that_differs_from_the_english_one() {
     seen.sort_unstable();
     assert_eq!(
         seen,
-        (0..30).collect::<Vec<_>>(),
+        (0..31).collect::<Vec<_>>(),
         "one instance per variant"
     );
     for e in &all {

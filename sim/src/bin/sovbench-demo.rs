@@ -84,7 +84,8 @@ struct Args {
     /// Write the population's true cohort values as JSON.
     #[arg(long, value_name = "FILE")]
     truth: Option<PathBuf>,
-    /// Which administration's comparison to print (index).
+    /// Which administration's comparison to print (index); with --serve, whose browser
+    /// workplace to serve.
     #[arg(long, default_value_t = 0)]
     show: usize,
     /// Output language: de or en.
@@ -94,13 +95,19 @@ struct Args {
     /// (0 to 1).
     #[arg(long, default_value_t = 0.3, value_name = "SHARE")]
     peer_share: f64,
-    /// Keep the aggregator serving after publishing, until Ctrl-C.
+    /// Keep the aggregator serving after publishing, until Ctrl-C, and serve the browser
+    /// workplace of one administration (see --workplace-listen).
     #[arg(long)]
     serve: bool,
     /// With --serve: also serve the benchmark portal (HTTP API and dashboard) on this address,
     /// e.g. 127.0.0.1:8080, and print its URL.
     #[arg(long, value_name = "ADDR", requires = "serve")]
     http_listen: Option<String>,
+    /// With --serve: the browser workplace of the administration of --show (it took part in the
+    /// published round) on this address (default 127.0.0.1:0, any free port); prints its URL,
+    /// account and a generated password.
+    #[arg(long, value_name = "ADDR", requires = "serve")]
+    workplace_listen: Option<std::net::SocketAddr>,
     /// Compare the published 95% intervals with the population's true values and fail (exit
     /// code 1) if they miss more often than chance allows, or if fewer than this many cells are
     /// published (CI runs the demo with it).
@@ -351,7 +358,52 @@ async fn run(args: Args) -> anyhow::Result<()> {
                 },
             ));
         }
+        let dir = fed.node_dirs.get(show).context("no such node")?;
+        let addr = args
+            .workplace_listen
+            .unwrap_or_else(|| std::net::SocketAddr::from(([127, 0, 0, 1], 0)));
+        let (url, password) = serve_workplace(dir, fed.clock.clone(), addr).await?;
+        println!(
+            "Arbeitsplatz / Workplace: {url}  Konto/account: {WORKPLACE_ACCOUNT}  Passwort/password: {password}"
+        );
         let _ = tokio::signal::ctrl_c().await;
     }
     fed.shutdown().await
+}
+
+/// The account of the demo's workplace.
+const WORKPLACE_ACCOUNT: &str = "demo";
+
+/// Serves the browser workplace of the node in `dir` on `addr` until Ctrl-C, with an approver
+/// account [`WORKPLACE_ACCOUNT`]; returns its URL and the account's generated password. The
+/// node's store must not be held by the demo: the workplace opens it for its requests.
+async fn serve_workplace(
+    dir: &std::path::Path,
+    clock: sovbench_core::clock::SharedClock,
+    addr: std::net::SocketAddr,
+) -> anyhow::Result<(String, String)> {
+    let password = sovbench_node::people::generate_password()?;
+    {
+        let node = sovbench_node::Node::open_with_clock(dir, clock.clone())?;
+        sovbench_node::people::add_account(
+            &node,
+            WORKPLACE_ACCOUNT,
+            sovbench_node::people::Role::Approver,
+            &password,
+            "sovbench-demo",
+        )?;
+    }
+    let site = std::sync::Arc::new(sovbench_node::web::Site::new(
+        dir,
+        clock,
+        !addr.ip().is_loopback(),
+    )?);
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("binding the workplace to {addr}"))?;
+    let url = format!("http://{}/", listener.local_addr()?);
+    tokio::spawn(sovbench_node::web::serve(listener, site, async {
+        let _ = tokio::signal::ctrl_c().await;
+    }));
+    Ok((url, password))
 }

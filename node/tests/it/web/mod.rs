@@ -24,6 +24,10 @@ pub const PASSWORD: &str = "ein-langes-test-passwort";
 pub struct Workplace {
     pub addr: std::net::SocketAddr,
     pub site: Arc<Site>,
+    #[allow(
+        dead_code,
+        reason = "for the page tests of the inventory, rounds and people, merged from their branches"
+    )]
     pub dir: tempfile::TempDir,
     _stop: tokio::sync::oneshot::Sender<()>,
 }
@@ -80,6 +84,10 @@ impl Workplace {
         }
     }
 
+    #[allow(
+        dead_code,
+        reason = "for the page tests of the inventory, rounds and people, merged from their branches"
+    )]
     pub fn path(&self) -> &Path {
         self.dir.path()
     }
@@ -157,6 +165,10 @@ impl Browser {
     }
 
     /// GET, then follow one redirect if there is one.
+    #[allow(
+        dead_code,
+        reason = "for the page tests of the inventory, rounds and people, merged from their branches"
+    )]
     pub async fn follow(&mut self, path: &str) -> Answer {
         let a = self.get(path).await;
         match (a.status, a.header("location")) {
@@ -189,6 +201,10 @@ impl Browser {
     }
 
     /// POST a multipart form with one file (and the CSRF token of the last page).
+    #[allow(
+        dead_code,
+        reason = "for the page tests of the inventory, rounds and people, merged from their branches"
+    )]
     pub async fn upload(
         &mut self,
         path: &str,
