@@ -3,3 +3,6 @@
 pub mod login;
 pub mod selftest;
 pub mod start;
+pub mod rounds;
+pub mod comparison;
+pub mod privacy;
