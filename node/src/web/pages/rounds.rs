@@ -286,6 +286,11 @@ fn offer_section(c: &Ctx<'_>, o: &Offer, problem: bool) -> Markup {
         }
         h3 { (c.t("Was es kostet", "What it costs")) }
         @match o.epsilon {
+            Some(eps) if o.taken_part.is_some() => {
+                p { (c.t("Diese Runde hat ε", "This round used ε")) " " (num(eps, 2, lang)) " "
+                    (c.t("verbraucht; verfügbar für 365 Tage:", "; available for 365 days:")) " ε " (num(o.budget.remaining, 2, lang))
+                    " " (c.t("von", "of")) " " (num(o.budget.limit, 2, lang)) "." }
+            }
             Some(eps) => {
                 @let share = if o.budget.limit > 0.0 { eps / o.budget.limit } else { 1.0 };
                 p { (c.t("Diese Runde verbraucht", "This round uses")) " ε " (num(eps, 2, lang)) ", "

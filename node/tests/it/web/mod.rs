@@ -3,6 +3,7 @@
 //! a cookie jar that reads the CSRF token of the last page it saw.
 
 mod pages;
+mod rounds;
 mod security;
 
 use std::collections::HashMap;
