@@ -107,12 +107,7 @@ pub async fn offer(node: &Node) -> Result<Option<Offer>, NodeError> {
             let epsilon = SecureRound::from_params(&params).ok().map(|r| r.epsilon);
             let pinned = node.config().committee_fingerprint()?;
             let refusal = secure::check(&params, policy, pinned, catalogue, &budget, now).err();
-            (
-                ReleaseMode::Secure,
-                params.metrics.len(),
-                epsilon,
-                refusal,
-            )
+            (ReleaseMode::Secure, params.metrics.len(), epsilon, refusal)
         } else {
             let (count, eps) = policy::direct_cost(&params);
             let refusal = policy::check_round(&params, policy, catalogue, &budget, now).err();

@@ -73,7 +73,10 @@ pub fn router(site: Arc<Site>) -> Router {
         .route("/rounds/deliver", post(pages::rounds::deliver))
         .route("/comparison", get(pages::comparison::page))
         .route("/comparison/fetch", post(pages::comparison::fetch))
-        .route("/comparison/report.html", get(pages::comparison::report_html))
+        .route(
+            "/comparison/report.html",
+            get(pages::comparison::report_html),
+        )
         .route("/comparison/report.ods", get(pages::comparison::report_ods))
         .route("/privacy", get(pages::privacy::page))
         .route("/privacy/report.md", get(pages::privacy::report))

@@ -71,7 +71,10 @@ pub async fn fetch(
                 )
             };
             c.done(
-                &format!("Vergleich abgerufen / comparison fetched: {}", text(Lang::De)),
+                &format!(
+                    "Vergleich abgerufen / comparison fetched: {}",
+                    text(Lang::De)
+                ),
                 &format!("{}{history}", text(c.lang)),
                 "/comparison",
             )
@@ -139,7 +142,10 @@ pub async fn report_ods(
             lang.pick("Vergleich", "Comparison"),
             comparison_sheet(latest.as_ref(), lang),
         ),
-        (lang.pick("Verlauf", "History"), history_sheet(&history, lang)),
+        (
+            lang.pick("Verlauf", "History"),
+            history_sheet(&history, lang),
+        ),
     ];
     let bytes = crate::inventory::io::to_ods(&sheets).map_err(|e| NodeError::Io {
         path: "vergleich.ods".into(),
@@ -200,11 +206,7 @@ fn comparison_sheet(c: Option<&Comparison>, lang: Lang) -> Vec<Vec<String>> {
 
 /// One history point's cells: own value, cohort value, interval (or why not published),
 /// verdict.
-fn point_cells(
-    row: &compare::HistoryRow,
-    p: &compare::HistoryPoint,
-    lang: Lang,
-) -> [String; 4] {
+fn point_cells(row: &compare::HistoryRow, p: &compare::HistoryPoint, lang: Lang) -> [String; 4] {
     let own = p
         .own
         .map(|v| value(v, row.share, lang))

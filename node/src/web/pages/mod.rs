@@ -1,8 +1,8 @@
 //! The workplace's pages, one module each.
 
+pub mod comparison;
 pub mod login;
+pub mod privacy;
+pub mod rounds;
 pub mod selftest;
 pub mod start;
-pub mod rounds;
-pub mod comparison;
-pub mod privacy;

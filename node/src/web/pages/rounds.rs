@@ -56,9 +56,7 @@ pub async fn send(
             "Nicht gesendet: Bitte bestätigen Sie, dass die Werte für diese Runde freigegeben werden sollen.",
             "Not sent: please confirm that the values are to be released to this round.",
         );
-        let mut res = render(&c, Some(problem.to_string()))
-            .await?
-            .into_response();
+        let mut res = render(&c, Some(problem.to_string())).await?.into_response();
         *res.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
         return Ok(res);
     }
@@ -116,7 +114,10 @@ pub async fn deliver(
                     .join(" ")
             };
             c.done(
-                &format!("Postausgang zugestellt / outbox delivered: {}", line(Lang::De)),
+                &format!(
+                    "Postausgang zugestellt / outbox delivered: {}",
+                    line(Lang::De)
+                ),
                 &line(c.lang),
                 "/rounds",
             )

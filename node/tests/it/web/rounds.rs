@@ -29,7 +29,8 @@ struct Agg {
 impl Agg {
     async fn start() -> Agg {
         let dir = tempfile::tempdir().expect("tempdir");
-        let agg = Arc::new(Aggregator::init(&dir.path().join("agg"), "Test-Verbund").expect("init"));
+        let agg =
+            Arc::new(Aggregator::init(&dir.path().join("agg"), "Test-Verbund").expect("init"));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
@@ -106,8 +107,11 @@ fn node(dir: &Path, agg: &Agg, name: &str) -> Node {
         },
     )
     .expect("init");
-    selftest::record(&node, Assessment::from_scores([3, 2, 4, 3, 2]).expect("scores"))
-        .expect("self-test");
+    selftest::record(
+        &node,
+        Assessment::from_scores([3, 2, 4, 3, 2]).expect("scores"),
+    )
+    .expect("self-test");
     agg.enrol(&node);
     node
 }
@@ -185,7 +189,10 @@ async fn an_approver_sends_after_seeing_mode_and_cost_and_the_dpo_reads_the_ledg
         .contains("Der Postausgang ist leer")
         .contains("Diese Runde hat ε 2,00 verbraucht");
     lacks(&a, "action=\"/rounds/send");
-    b.get("/").await.expect(200).contains("Teilgenommen an Runde");
+    b.get("/")
+        .await
+        .expect(200)
+        .contains("Teilgenommen an Runde");
     // A second send of the same round releases nothing new.
     b.post("/rounds/send", &[("round", "2026-r1"), ("confirm", "yes")])
         .await
@@ -297,7 +304,9 @@ async fn the_comparison_says_nothing_is_published_then_shows_the_charts() {
     lacks(&a, "Verlauf über die Runden");
     b.get("/").await.contains("Teilgenommen an Runde");
     let h = reader.get("/comparison/report.html").await;
-    h.expect(200).contains("<!DOCTYPE html>").contains("2026-r1");
+    h.expect(200)
+        .contains("<!DOCTYPE html>")
+        .contains("2026-r1");
     assert!(h
         .header("content-type")
         .unwrap_or_default()
