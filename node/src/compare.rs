@@ -22,7 +22,9 @@ mod history;
 mod stale;
 mod verdict;
 
-pub use history::{history, history_of, History, HistoryPoint, HistoryRound, HistoryRow};
+pub use history::{
+    history, history_of, kept_history, History, HistoryPoint, HistoryRound, HistoryRow,
+};
 pub use stale::{staleness, Stale, STALE_AFTER_DAYS};
 pub use verdict::Verdict;
 

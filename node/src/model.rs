@@ -65,6 +65,21 @@ pub enum DeliveryState {
     Refused,
 }
 
+impl DeliveryState {
+    /// Localised name (the command line and the workplace say the same).
+    pub fn label(self, lang: sovbench_core::i18n::Lang) -> &'static str {
+        match self {
+            DeliveryState::Pending => {
+                lang.pick("ausstehend (im Postausgang)", "pending (in the outbox)")
+            }
+            DeliveryState::Delivered => {
+                lang.pick("zugestellt, Quittung erhalten", "delivered, receipt kept")
+            }
+            DeliveryState::Refused => lang.pick("abgelehnt", "refused"),
+        }
+    }
+}
+
 /// One privatised value as it left (or will leave) the node.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ReleaseRecord {

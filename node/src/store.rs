@@ -476,6 +476,15 @@ impl Store {
         Ok(best.map(|(_, m)| m))
     }
 
+    /// Every stored publication (verified when it arrived), in the order of their round ids.
+    pub fn publications(&self) -> Result<Vec<pb::SignedMessage>, NodeError> {
+        let mut out = Vec::new();
+        for v in self.publications.iter().values() {
+            out.push(pb::SignedMessage::decode(v.map_err(storage)?.as_ref())?);
+        }
+        Ok(out)
+    }
+
     /// Stores a verified publication.
     pub fn put_publication(
         &self,

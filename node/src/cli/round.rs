@@ -165,15 +165,7 @@ fn shutdown_signal() -> anyhow::Result<impl std::future::Future<Output = ()>> {
 }
 
 pub(super) fn state_label(s: DeliveryState, lang: Lang) -> &'static str {
-    match s {
-        DeliveryState::Pending => {
-            lang.pick("ausstehend (im Postausgang)", "pending (in the outbox)")
-        }
-        DeliveryState::Delivered => {
-            lang.pick("zugestellt, Quittung erhalten", "delivered, receipt kept")
-        }
-        DeliveryState::Refused => lang.pick("abgelehnt", "refused"),
-    }
+    s.label(lang)
 }
 
 fn print_submit(r: &SubmitReport, out: Out) -> anyhow::Result<()> {

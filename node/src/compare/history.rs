@@ -137,6 +137,21 @@ pub async fn history(node: &Node) -> Result<History, NodeError> {
     Ok(h)
 }
 
+/// The history of the publications this node has verified and kept, without asking the
+/// aggregator (the workplace's comparison page): [`history_of`] over the store's publications.
+pub fn kept_history(node: &Node) -> Result<History, NodeError> {
+    let publications: Vec<pb::Publication> = node
+        .store()
+        .publications()?
+        .iter()
+        .filter_map(|m| match decode_body(m) {
+            Some(pb::payload::Body::Publication(p)) => Some(p),
+            _ => None,
+        })
+        .collect();
+    history_of(node, &publications)
+}
+
 /// A round without a publication, with its opening time for ordering.
 struct Missing {
     opens_at: Option<i64>,

@@ -10,7 +10,7 @@ use sovbench_core::time::format_utc;
 
 use super::chart::{estimate, interval, position_chart, value, ChartRow};
 use super::compare::{metric_label, position, suppression_note};
-use crate::compare::Comparison;
+use crate::compare::{Comparison, ComparisonRow};
 use crate::report::esc;
 
 /// CSS the section adds to the report's style sheet.
@@ -56,27 +56,10 @@ pub fn section(c: &Comparison, lang: Lang) -> String {
             )
         );
     }
-    let mut cohorts: Vec<&str> = Vec::new();
-    for r in &c.rows {
-        if !cohorts.contains(&r.cohort.as_str()) {
-            cohorts.push(&r.cohort);
-        }
-    }
-    for (i, cohort) in cohorts.iter().enumerate() {
+    for (i, cohort) in cohorts(c).iter().enumerate() {
         let name = cohort_id_label(cohort, lang);
         let rows: Vec<_> = c.rows.iter().filter(|r| r.cohort == *cohort).collect();
-        let chart: Vec<ChartRow> = rows
-            .iter()
-            .map(|r| ChartRow {
-                label: metric_label(r, lang),
-                position: position(r),
-                verdict: r.verdict,
-                note: r
-                    .suppressed
-                    .as_ref()
-                    .map(|_| suppression_note(&r.cell, lang, Some(c.min_cohort))),
-            })
-            .collect();
+        let chart = chart_rows(&rows, c.min_cohort, lang);
         let title = format!(
             "{}: {}, {} {}",
             l("Ihre Position", "Your position"),
@@ -109,24 +92,7 @@ pub fn section(c: &Comparison, lang: Lang) -> String {
             l("Einordnung", "Verdict"),
         );
         for (r, ch) in rows.iter().zip(&chart) {
-            let own = r
-                .own
-                .map(|v| value(v, r.share, lang))
-                .unwrap_or_else(|| "–".into());
-            let (est, ci, verdict) = match (r.estimate, r.ci_low, r.ci_high, &ch.note) {
-                (Some(e), Some(a), Some(b), None) => (
-                    estimate(e.clamp(r.range_low, r.range_high), r.share, lang),
-                    interval(a, b, r.share, lang),
-                    r.verdict
-                        .map(|v| v.label(lang).to_string())
-                        .unwrap_or_else(|| "–".into()),
-                ),
-                (_, _, _, note) => (
-                    "–".to_string(),
-                    note.clone().unwrap_or_default(),
-                    l("keine Einordnung", "no verdict").to_string(),
-                ),
-            };
+            let [own, est, ci, verdict] = table_cells(r, ch, lang);
             let _ = write!(
                 o,
                 "<tr><th scope=\"row\">{}</th><td class=\"num\">{}</td><td class=\"num\">{}</td><td>{}</td><td class=\"num\">{}</td><td>{}</td></tr>",
@@ -141,4 +107,55 @@ pub fn section(c: &Comparison, lang: Lang) -> String {
         let _ = write!(o, "</tbody></table>");
     }
     o
+}
+
+/// The cohorts of a comparison, in the order of its rows (coarsest first).
+pub fn cohorts(c: &Comparison) -> Vec<&str> {
+    let mut cohorts: Vec<&str> = Vec::new();
+    for r in &c.rows {
+        if !cohorts.contains(&r.cohort.as_str()) {
+            cohorts.push(&r.cohort);
+        }
+    }
+    cohorts
+}
+
+/// The chart rows of one cohort's comparison rows (`k`: the round's minimum cohort size, for
+/// the notes of suppressed cells).
+pub fn chart_rows(rows: &[&ComparisonRow], k: u32, lang: Lang) -> Vec<ChartRow> {
+    rows.iter()
+        .map(|r| ChartRow {
+            label: metric_label(r, lang),
+            position: position(r),
+            verdict: r.verdict,
+            note: r
+                .suppressed
+                .as_ref()
+                .map(|_| suppression_note(&r.cell, lang, Some(k))),
+        })
+        .collect()
+}
+
+/// The table cells of a row (unescaped text): own value, cohort value, interval (or why the
+/// cell is not published) and verdict.
+pub fn table_cells(r: &ComparisonRow, ch: &ChartRow, lang: Lang) -> [String; 4] {
+    let own = r
+        .own
+        .map(|v| value(v, r.share, lang))
+        .unwrap_or_else(|| "–".into());
+    let (est, ci, verdict) = match (r.estimate, r.ci_low, r.ci_high, &ch.note) {
+        (Some(e), Some(a), Some(b), None) => (
+            estimate(e.clamp(r.range_low, r.range_high), r.share, lang),
+            interval(a, b, r.share, lang),
+            r.verdict
+                .map(|v| v.label(lang).to_string())
+                .unwrap_or_else(|| "–".into()),
+        ),
+        (_, _, _, note) => (
+            "–".to_string(),
+            note.clone().unwrap_or_default(),
+            lang.pick("keine Einordnung", "no verdict").to_string(),
+        ),
+    };
+    [own, est, ci, verdict]
 }

@@ -7,6 +7,7 @@
 //! recorded, and keeps the receipts.
 
 pub mod enrolment;
+pub mod offer;
 pub mod policy;
 pub mod secure;
 

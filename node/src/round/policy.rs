@@ -155,11 +155,7 @@ pub fn check_round<'c>(
             "epsilon per release {eps} is not a positive number"
         )));
     }
-    let count = match params.releases_per_node as usize {
-        0 => defs.len(),
-        m => m.min(defs.len()),
-    };
-    let round_eps = eps * count as f64;
+    let (count, round_eps) = direct_cost(params);
     check_epsilon(
         &params.round_id,
         round_eps,
@@ -168,6 +164,17 @@ pub fn check_round<'c>(
         budget,
     )?;
     Ok(defs)
+}
+
+/// What a round in mode direct costs a node: how many values it releases (`releases_per_node`,
+/// 0 for every metric, at most the number of metrics) and their epsilon in total.
+pub fn direct_cost(params: &pb::RoundParams) -> (usize, f64) {
+    let asked = params.metrics.len();
+    let count = match params.releases_per_node as usize {
+        0 => asked,
+        m => m.min(asked),
+    };
+    (count, params.epsilon_per_release * count as f64)
 }
 
 /// The checks of every mode: the catalogue, the round's time window, the metrics (known, as the

@@ -57,6 +57,15 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/people/add"),
     ("POST", "/people/remove"),
     ("POST", "/people/password"),
+    ("GET", "/rounds"),
+    ("POST", "/rounds/send"),
+    ("POST", "/rounds/deliver"),
+    ("GET", "/comparison"),
+    ("POST", "/comparison/fetch"),
+    ("GET", "/comparison/report.html"),
+    ("GET", "/comparison/report.ods"),
+    ("GET", "/privacy"),
+    ("GET", "/privacy/report.md"),
 ];
 
 /// The router of the workplace of `site`.
@@ -79,6 +88,18 @@ pub fn router(site: Arc<Site>) -> Router {
         .route("/people/add", post(pages::people::add))
         .route("/people/remove", post(pages::people::remove))
         .route("/people/password", post(pages::people::password))
+        .route("/rounds", get(pages::rounds::page))
+        .route("/rounds/send", post(pages::rounds::send))
+        .route("/rounds/deliver", post(pages::rounds::deliver))
+        .route("/comparison", get(pages::comparison::page))
+        .route("/comparison/fetch", post(pages::comparison::fetch))
+        .route(
+            "/comparison/report.html",
+            get(pages::comparison::report_html),
+        )
+        .route("/comparison/report.ods", get(pages::comparison::report_ods))
+        .route("/privacy", get(pages::privacy::page))
+        .route("/privacy/report.md", get(pages::privacy::report))
         .route("/static/workplace.css", get(layout::stylesheet))
         .fallback(error::not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY))

@@ -82,6 +82,23 @@ pub async fn page(
                 }
                 p { a href=(ctx::with_lang("/rounds", lang)) { (c.t("Offene Runde und Teilnahme", "Open round and taking part")) } }
             }
+            section class="card" aria-labelledby="rnd-h" {
+                h2 id="rnd-h" { (c.t("Runde", "Round")) }
+                @match last_round(&ledger, publication.as_ref()) {
+                    LastRound::TookPart(e) => {
+                        p { (c.t("Teilgenommen an Runde", "Took part in round")) " " strong { (e.round_id) } " "
+                            (c.t("am", "on")) " " (layout::date(e.recorded_at, lang)) ": " (e.state.label(lang)) "." }
+                    }
+                    LastRound::Missed(id) => {
+                        p { (c.t("An der zuletzt bekannten Runde", "Did not take part in the last known round")) " " strong { (id) } " "
+                            (c.t("hat dieser Knoten nicht teilgenommen.", "")) }
+                    }
+                    LastRound::None => {
+                        p { (c.t("Noch keine Runde bekannt.", "No round known yet.")) }
+                    }
+                }
+                p { a href=(ctx::with_lang("/rounds", lang)) { (c.t("Offene Runde ansehen", "Look at the open round")) } }
+            }
             section class="card" aria-labelledby="bud-h" {
                 h2 id="bud-h" { (c.t("Datenschutz-Budget", "Privacy budget")) }
                 p { (c.t("In den letzten 365 Tagen verbraucht:", "Used in the last 365 days:")) " ε " (num(budget.spent, 2, lang)) " " (c.t("von", "of")) " " (num(budget.limit, 2, lang)) }
@@ -112,4 +129,30 @@ pub fn urlenc(s: &str) -> String {
     serde_urlencoded::to_string([("", s)])
         .map(|q| q.trim_start_matches('=').to_string())
         .unwrap_or_default()
+}
+
+/// The last round the node knows of from its own store.
+enum LastRound<'a> {
+    /// Its latest ledger entry (newer than any publication of a round it missed).
+    TookPart(&'a crate::model::LedgerEntry),
+    /// The latest kept publication is of a round without a ledger entry.
+    Missed(String),
+    /// Neither a release nor a publication.
+    None,
+}
+
+fn last_round<'a>(
+    ledger: &'a [crate::model::LedgerEntry],
+    publication: Option<&sovbench_core::pb::Publication>,
+) -> LastRound<'a> {
+    let latest = ledger.iter().max_by_key(|e| e.recorded_at);
+    match publication {
+        Some(p)
+            if !ledger.iter().any(|e| e.round_id == p.round_id)
+                && latest.is_none_or(|e| e.recorded_at < p.published_at) =>
+        {
+            LastRound::Missed(p.round_id.clone())
+        }
+        _ => latest.map_or(LastRound::None, LastRound::TookPart),
+    }
 }

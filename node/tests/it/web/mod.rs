@@ -4,6 +4,7 @@
 
 mod pages;
 mod peers;
+mod rounds;
 mod security;
 
 use std::collections::HashMap;
