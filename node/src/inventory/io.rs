@@ -90,8 +90,8 @@ impl FileFormat {
 /// the same columns as CSV, errors naming the sheet's row numbers).
 pub fn read_file(path: &Path) -> Result<Vec<System>, IoError> {
     let format = ImportFormat::of(path)?;
-    let bytes = std::fs::read(path)
-        .map_err(|e| IoError::File(format!("{}: {e}", path.display())))?;
+    let bytes =
+        std::fs::read(path).map_err(|e| IoError::File(format!("{}: {e}", path.display())))?;
     read_bytes(format, &path.display().to_string(), &bytes)
 }
 

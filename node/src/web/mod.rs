@@ -84,10 +84,16 @@ pub fn router(site: Arc<Site>) -> Router {
         )
         .route("/inventory/remove", post(pages::inventory::system::remove))
         .route("/inventory/exit", post(pages::inventory::system::exit))
-        .route("/inventory/readiness", post(pages::inventory::readiness::submit))
+        .route(
+            "/inventory/readiness",
+            post(pages::inventory::readiness::submit),
+        )
         .route("/procurement", get(pages::procurement::page))
         .route("/procurement/criteria", post(pages::procurement::criteria))
-        .route("/procurement/candidates", post(pages::procurement::candidates))
+        .route(
+            "/procurement/candidates",
+            post(pages::procurement::candidates),
+        )
         .route("/procurement/export.ods", get(pages::procurement::export))
         .route("/paths", get(pages::paths::page))
         .route("/paths/add", post(pages::paths::add))

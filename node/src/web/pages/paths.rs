@@ -164,7 +164,10 @@ fn path_problem(c: &Ctx<'_>, e: &MigrationError) -> String {
             .into(),
         MigrationError::NotADate(d) => format!(
             "„{d}“ {}",
-            c.t("ist kein Datum (JJJJ-MM-TT).", "is not a date (YYYY-MM-DD).")
+            c.t(
+                "ist kein Datum (JJJJ-MM-TT).",
+                "is not a date (YYYY-MM-DD)."
+            )
         ),
         other => other.to_string(),
     }
@@ -198,7 +201,13 @@ pub async fn add(
         v => match v.parse::<u32>() {
             Ok(n) => n,
             Err(_) => {
-                let msg = format!("„{v}“ {}", c.t("ist keine ganze Zahl ab 0.", "is not a whole number from 0."));
+                let msg = format!(
+                    "„{v}“ {}",
+                    c.t(
+                        "ist keine ganze Zahl ab 0.",
+                        "is not a whole number from 0."
+                    )
+                );
                 st.fail("workplaces", msg);
                 0
             }
@@ -230,7 +239,12 @@ pub async fn add(
                 p.id,
                 p.stage.key()
             ),
-            &format!("{} „{}“ {}", c.t("Migrationspfad", "Migration path"), p.id, c.t("gespeichert.", "saved.")),
+            &format!(
+                "{} „{}“ {}",
+                c.t("Migrationspfad", "Migration path"),
+                p.id,
+                c.t("gespeichert.", "saved.")
+            ),
             &format!("/paths#path-{}", p.id),
         ),
         Err(MigrationError::Node(e)) => Err(e.into()),
@@ -293,7 +307,11 @@ async fn move_path(
         Ok(p) => c.done(
             &format!(
                 "Migrationspfad {} / migration path {}: {} -> {} ({reason})",
-                if back { "zurückgerollt" } else { "weitergeschaltet" },
+                if back {
+                    "zurückgerollt"
+                } else {
+                    "weitergeschaltet"
+                },
                 if back { "rolled back" } else { "advanced" },
                 p.id,
                 p.stage.key()

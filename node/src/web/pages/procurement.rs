@@ -12,11 +12,11 @@ use axum::http::{header, HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use maud::html;
 
+use crate::people::Action;
 use crate::procurement::criteria::{self, CriteriaEdit};
 use crate::procurement::{
     self, parse_candidates, unknown_scores, CriteriaError, ProcurementError, BUILTIN,
 };
-use crate::people::Action;
 use crate::web::ctx::{self, Ctx};
 use crate::web::error::WebError;
 use crate::web::form::{self, Fields};
@@ -195,7 +195,10 @@ pub async fn criteria(
     let op = f.text("op");
     match op.as_str() {
         "set" => {
-            for (k, v) in f.pairs().filter_map(|(k, v)| Some((k.strip_prefix("w.")?, v))) {
+            for (k, v) in f
+                .pairs()
+                .filter_map(|(k, v)| Some((k.strip_prefix("w.")?, v)))
+            {
                 e.set.push(format!("{k}={}", v.trim()));
             }
         }
@@ -208,17 +211,14 @@ pub async fn criteria(
                 );
                 return render(&c, &[msg.to_string()], StatusCode::UNPROCESSABLE_ENTITY);
             }
-            let label = Some(f.text("label")).filter(|l| !l.is_empty()).unwrap_or(key.clone());
+            let label = Some(f.text("label"))
+                .filter(|l| !l.is_empty())
+                .unwrap_or(key.clone());
             e.add.push(format!("{key}={}:{label}", f.text("weight")));
         }
         "remove" => e.remove.push(f.text("key")),
         "reset" => e.reset = true,
-        _ => {
-            return Err(WebError::BadRequest(
-                c.lang,
-                format!("op {op:?}"),
-            ))
-        }
+        _ => return Err(WebError::BadRequest(c.lang, format!("op {op:?}"))),
     }
     match criteria::edit(c.node(), &e) {
         Ok(list) => {
@@ -231,7 +231,10 @@ pub async fn criteria(
             );
             c.done(
                 &change,
-                c.t("Vergabekriterien gespeichert.", "Procurement criteria saved."),
+                c.t(
+                    "Vergabekriterien gespeichert.",
+                    "Procurement criteria saved.",
+                ),
                 "/procurement",
             )
         }
@@ -254,16 +257,26 @@ pub async fn candidates(
 ) -> Result<Response, WebError> {
     let c = Ctx::enter(&site, &headers, &uri, Action::Read).await?;
     let Ok(mp) = mp else {
-        return Err(c.check_form(None, Action::Fill).err().unwrap_or(WebError::Csrf(c.lang)));
+        return Err(c
+            .check_form(None, Action::Fill)
+            .err()
+            .unwrap_or(WebError::Csrf(c.lang)));
     };
     let (f, file) = form::multipart(mp, c.lang).await?;
     c.check_form(f.csrf(), Action::Fill)?;
     let refuse = |msg: String| render(&c, &[msg], StatusCode::UNPROCESSABLE_ENTITY);
     let Some(file) = file else {
-        return refuse(c.t("Bitte eine Datei wählen.", "Please choose a file.").into());
+        return refuse(
+            c.t("Bitte eine Datei wählen.", "Please choose a file.")
+                .into(),
+        );
     };
     let Ok(text) = std::str::from_utf8(&file.bytes) else {
-        return refuse(format!("„{}“: {}", file.name, c.t("keine UTF-8-Textdatei.", "not a UTF-8 text file.")));
+        return refuse(format!(
+            "„{}“: {}",
+            file.name,
+            c.t("keine UTF-8-Textdatei.", "not a UTF-8 text file.")
+        ));
     };
     let cands = match parse_candidates(text) {
         Ok(x) => x,
@@ -295,7 +308,11 @@ pub async fn candidates(
             cands.len(),
             file.name
         ),
-        &format!("{} {}", cands.len(), c.t("Kandidaten gespeichert.", "candidates saved.")),
+        &format!(
+            "{} {}",
+            cands.len(),
+            c.t("Kandidaten gespeichert.", "candidates saved.")
+        ),
         "/procurement",
     )
 }

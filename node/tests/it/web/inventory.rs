@@ -24,7 +24,13 @@ fn preview_payload(body: &str) -> String {
 async fn import_sample(b: &mut Browser) {
     b.get("/inventory").await.expect(200);
     let a = b
-        .upload("/inventory/upload", &[], "file", "inventar.csv", sample().as_bytes())
+        .upload(
+            "/inventory/upload",
+            &[],
+            "file",
+            "inventar.csv",
+            sample().as_bytes(),
+        )
         .await;
     a.expect(200).contains("ist fehlerfrei").contains("60");
     let payload = preview_payload(&a.body);
@@ -86,12 +92,22 @@ async fn a_broken_line_is_named_and_nothing_stored_then_the_fixed_file_imports()
         .contains("Risikomatrix");
     // Importing the same rows again without replacing is refused, with the names.
     let a = b
-        .upload("/inventory/upload", &[], "file", "inventar.csv", sample().as_bytes())
+        .upload(
+            "/inventory/upload",
+            &[],
+            "file",
+            "inventar.csv",
+            sample().as_bytes(),
+        )
         .await;
     let payload = preview_payload(&a.body);
     b.post(
         "/inventory/import",
-        &[("file", "inventar.csv"), ("systems", &payload), ("mode", "merge")],
+        &[
+            ("file", "inventar.csv"),
+            ("systems", &payload),
+            ("mode", "merge"),
+        ],
     )
     .await
     .expect(422)
@@ -109,10 +125,14 @@ async fn the_table_sorts_filters_and_the_system_and_exit_forms_change_it() {
     let mut b = w.login(Role::Editor).await;
     import_sample(&mut b).await;
     let a = b.get("/inventory?q=exchange&sort=risk").await;
-    a.expect(200).contains("1 von 60 Systemen").contains("Exchange Online");
+    a.expect(200)
+        .contains("1 von 60 Systemen")
+        .contains("Exchange Online");
     // The sort links keep the filter.
     a.contains("sort=vendor&amp;q=exchange");
-    let a = b.get("/inventory?relevance=kritisch&sort=contract_end").await;
+    let a = b
+        .get("/inventory?relevance=kritisch&sort=contract_end")
+        .await;
     a.expect(200).contains("E-Mail und Kalender");
     let systems_table = &a.body[..a.body.find("id=\"risk\"").expect("risk section")];
     assert!(systems_table.contains("1 von 60") || systems_table.contains("von 60 Systemen"));
@@ -125,8 +145,12 @@ async fn the_table_sorts_filters_and_the_system_and_exit_forms_change_it() {
     };
     assert_ne!(first_row(&by_name.body), first_row(&by_risk.body));
 
-    let page = b.get("/inventory/system?name=E-Mail%20und%20Kalender").await;
-    page.expect(200).contains("sys-users").contains("Exit-Szenario");
+    let page = b
+        .get("/inventory/system?name=E-Mail%20und%20Kalender")
+        .await;
+    page.expect(200)
+        .contains("sys-users")
+        .contains("Exit-Szenario");
     // A wrong number comes back next to its field, with the other entries kept.
     let a = b
         .post(
@@ -185,7 +209,12 @@ async fn the_table_sorts_filters_and_the_system_and_exit_forms_change_it() {
     // The exit scenario: a new one needs the duration.
     b.post(
         "/inventory/exit",
-        &[("name", "Tabellenkalkulation"), ("alternatives", "LibreOffice"), ("months", ""), ("status", "entwurf")],
+        &[
+            ("name", "Tabellenkalkulation"),
+            ("alternatives", "LibreOffice"),
+            ("months", ""),
+            ("status", "entwurf"),
+        ],
     )
     .await
     .expect(422)
@@ -211,7 +240,9 @@ async fn the_table_sorts_filters_and_the_system_and_exit_forms_change_it() {
         .contains("3050000 EUR");
 
     // Remove.
-    let a = b.post("/inventory/remove", &[("name", "Präsentationen")]).await;
+    let a = b
+        .post("/inventory/remove", &[("name", "Präsentationen")])
+        .await;
     assert_eq!(a.status, 303);
     b.get("/inventory").await.contains("59 von 59 Systemen");
 
@@ -243,7 +274,9 @@ async fn the_readiness_check_is_stored_and_compared() {
     let w = Workplace::start().await;
     let mut b = w.login(Role::Editor).await;
     import_sample(&mut b).await;
-    b.get("/inventory").await.contains("Noch kein Check gespeichert");
+    b.get("/inventory")
+        .await
+        .contains("Noch kein Check gespeichert");
     let a = b.post("/inventory/readiness", &[]).await;
     assert_eq!(a.status, 303, "{}", a.body);
     let page = b.get("/inventory").await;
@@ -255,7 +288,11 @@ async fn the_readiness_check_is_stored_and_compared() {
     // Give a critical system an exit scenario; the second check shows the change.
     b.post(
         "/inventory/exit",
-        &[("name", "E-Mail und Kalender"), ("months", "9"), ("status", "getestet")],
+        &[
+            ("name", "E-Mail und Kalender"),
+            ("months", "9"),
+            ("status", "getestet"),
+        ],
     )
     .await;
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
@@ -271,19 +308,30 @@ async fn the_readiness_check_is_stored_and_compared() {
 async fn procurement_reports_unknown_criteria_and_exports_ods() {
     let w = Workplace::start().await;
     let mut b = w.login(Role::Editor).await;
-    b.get("/procurement").await.expect(200).contains("Vergabekriterien");
+    b.get("/procurement")
+        .await
+        .expect(200)
+        .contains("Vergabekriterien");
     let toml = std::fs::read(
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/samples/kandidaten.toml"),
     )
     .expect("sample");
     // The sample rates "barrierefreiheit", which the default matrix does not have.
     let a = b
-        .upload("/procurement/candidates", &[], "file", "kandidaten.toml", &toml)
+        .upload(
+            "/procurement/candidates",
+            &[],
+            "file",
+            "kandidaten.toml",
+            &toml,
+        )
         .await;
     a.expect(422)
         .contains("unbekanntes Kriterium")
         .contains("barrierefreiheit");
-    b.get("/procurement").await.contains("Noch keine Kandidaten");
+    b.get("/procurement")
+        .await
+        .contains("Noch keine Kandidaten");
     // An unknown key in the weights form is named too.
     b.post(
         "/procurement/criteria",
@@ -296,13 +344,24 @@ async fn procurement_reports_unknown_criteria_and_exports_ods() {
     let a = b
         .post(
             "/procurement/criteria",
-            &[("op", "add"), ("key", "barrierefreiheit"), ("label", "Barrierefreiheit"), ("weight", "10")],
+            &[
+                ("op", "add"),
+                ("key", "barrierefreiheit"),
+                ("label", "Barrierefreiheit"),
+                ("weight", "10"),
+            ],
         )
         .await;
     assert_eq!(a.status, 303, "{}", a.body);
     b.get("/procurement").await.expect(200);
     let a = b
-        .upload("/procurement/candidates", &[], "file", "kandidaten.toml", &toml)
+        .upload(
+            "/procurement/candidates",
+            &[],
+            "file",
+            "kandidaten.toml",
+            &toml,
+        )
         .await;
     assert_eq!(a.status, 303, "{}", a.body);
     b.get("/procurement")
@@ -328,11 +387,22 @@ async fn procurement_reports_unknown_criteria_and_exports_ods() {
 async fn a_path_is_added_advanced_and_rolled_back_with_reasons() {
     let w = Workplace::start().await;
     let mut b = w.login(Role::Editor).await;
-    b.get("/paths").await.expect(200).contains("Noch kein Migrationspfad");
-    b.post("/paths/add", &[("category", "email_kalender"), ("from", "Exchange"), ("to", ""), ("stage", "geplant")])
+    b.get("/paths")
         .await
-        .expect(422)
-        .contains("id=\"new-to-error\"");
+        .expect(200)
+        .contains("Noch kein Migrationspfad");
+    b.post(
+        "/paths/add",
+        &[
+            ("category", "email_kalender"),
+            ("from", "Exchange"),
+            ("to", ""),
+            ("stage", "geplant"),
+        ],
+    )
+    .await
+    .expect(422)
+    .contains("id=\"new-to-error\"");
     let a = b
         .post(
             "/paths/add",
@@ -360,7 +430,14 @@ async fn a_path_is_added_advanced_and_rolled_back_with_reasons() {
         .expect(422)
         .contains("Begründung");
     let a = b
-        .post("/paths/advance", &[("id", &id), ("to", ""), ("reason", "Pilot im Bürgeramt genehmigt")])
+        .post(
+            "/paths/advance",
+            &[
+                ("id", &id),
+                ("to", ""),
+                ("reason", "Pilot im Bürgeramt genehmigt"),
+            ],
+        )
         .await;
     assert_eq!(a.status, 303, "{}", a.body);
     b.get("/paths")
@@ -368,14 +445,23 @@ async fn a_path_is_added_advanced_and_rolled_back_with_reasons() {
         .contains("Pilot im Bürgeramt genehmigt")
         .contains("Zurückrollen");
     let a = b
-        .post("/paths/rollback", &[("id", &id), ("reason", "Kalender-Synchronisation fehlerhaft")])
+        .post(
+            "/paths/rollback",
+            &[
+                ("id", &id),
+                ("reason", "Kalender-Synchronisation fehlerhaft"),
+            ],
+        )
         .await;
     assert_eq!(a.status, 303, "{}", a.body);
     let page = b.get("/paths").await;
     page.expect(200)
         .contains("Kalender-Synchronisation fehlerhaft")
         .contains("zurückgerollt");
-    assert!(!page.body.contains("/paths/advance"), "an ended path has no forms");
+    assert!(
+        !page.body.contains("/paths/advance"),
+        "an ended path has no forms"
+    );
 }
 
 #[tokio::test]
@@ -393,12 +479,16 @@ async fn a_reader_sees_the_pages_without_forms_and_gets_403_on_every_post() {
     r.get("/procurement").await.expect(200);
     r.get("/paths").await.expect(200);
     for (_, path) in ROUTES.iter().filter(|(m, p)| {
-        *m == "POST" && ["/inventory", "/procurement", "/paths"].iter().any(|x| p.starts_with(x))
+        *m == "POST"
+            && ["/inventory", "/procurement", "/paths"]
+                .iter()
+                .any(|x| p.starts_with(x))
     }) {
         let a = if *path == "/inventory/upload" || *path == "/procurement/candidates" {
             r.upload(path, &[], "file", "x.csv", b"name\n").await
         } else {
-            r.post(path, &[("name", "Tabellenkalkulation"), ("id", "x")]).await
+            r.post(path, &[("name", "Tabellenkalkulation"), ("id", "x")])
+                .await
         };
         assert_eq!(a.status, 403, "reader POST {path}: {}", a.body);
         // The reader's page still carries the token for the next try.

@@ -84,7 +84,10 @@ fn exit_state(s: &System) -> FormState {
         st.set("cost", x.cost_per_workplace.to_string());
         st.set("status", x.status.key());
     } else {
-        st.set("cost", crate::inventory::DEFAULT_COST_PER_WORKPLACE.to_string());
+        st.set(
+            "cost",
+            crate::inventory::DEFAULT_COST_PER_WORKPLACE.to_string(),
+        );
         st.set("status", ExitStatus::Entwurf.key());
     }
     st
@@ -107,7 +110,10 @@ fn number(c: &Ctx<'_>, st: &mut FormState, name: &str) -> Option<u32> {
                 name,
                 format!(
                     "„{v}“ {}",
-                    c.t("ist keine ganze Zahl ab 0.", "is not a whole number from 0.")
+                    c.t(
+                        "ist keine ganze Zahl ab 0.",
+                        "is not a whole number from 0."
+                    )
                 ),
             );
             None
@@ -120,9 +126,8 @@ fn place(c: &Ctx<'_>, st: &mut FormState, e: &EditError) {
     let field = |flag: &str| flag.trim_start_matches("--").replace('-', "_");
     match e {
         EditError::NotAllowed(n) => {
-            let f = if n.field == "status" { "status" } else { n.field };
             st.fail(
-                f,
+                n.field,
                 format!(
                     "„{}“ {} {}",
                     n.value,
@@ -131,20 +136,23 @@ fn place(c: &Ctx<'_>, st: &mut FormState, e: &EditError) {
                 ),
             );
         }
-        EditError::NotYesNo { field: f, .. } => {
-            st.fail(&field(f), c.t("Bitte ja oder nein wählen.", "Please choose yes or no."))
-        }
+        EditError::NotYesNo { field: f, .. } => st.fail(
+            &field(f),
+            c.t("Bitte ja oder nein wählen.", "Please choose yes or no."),
+        ),
         EditError::NotADate(v) => st.fail(
             "contract_end",
-            format!("„{v}“ {}", c.t("ist kein Datum (JJJJ-MM-TT).", "is not a date (YYYY-MM-DD).")),
+            format!(
+                "„{v}“ {}",
+                c.t(
+                    "ist kein Datum (JJJJ-MM-TT).",
+                    "is not a date (YYYY-MM-DD)."
+                )
+            ),
         ),
         EditError::Missing(flags) => {
             for f in flags {
-                let name = match field(f).as_str() {
-                    "months" => "months".to_string(),
-                    other => other.to_string(),
-                };
-                st.fail(&name, c.t("Bitte angeben.", "Please fill in."));
+                st.fail(&field(f), c.t("Bitte angeben.", "Please fill in."));
             }
         }
         EditError::Exists(_) => st.fail(
@@ -154,9 +162,10 @@ fn place(c: &Ctx<'_>, st: &mut FormState, e: &EditError) {
                 "A system with this name exists already.",
             ),
         ),
-        EditError::Record(RecordError::EmptyName) => {
-            st.fail("name", c.t("Bitte einen Namen angeben.", "Please give a name."))
-        }
+        EditError::Record(RecordError::EmptyName) => st.fail(
+            "name",
+            c.t("Bitte einen Namen angeben.", "Please give a name."),
+        ),
         EditError::Record(RecordError::LongName) => st.fail(
             "name",
             c.t("Höchstens 200 Zeichen.", "At most 200 characters."),
@@ -195,12 +204,7 @@ pub async fn page(
     Ok(render(&c, Some(&s), &system_state(&s), &exit_state(&s)).into_response())
 }
 
-fn render(
-    c: &Ctx<'_>,
-    s: Option<&System>,
-    st: &FormState,
-    ex: &FormState,
-) -> maud::Markup {
+fn render(c: &Ctx<'_>, s: Option<&System>, st: &FormState, ex: &FormState) -> maud::Markup {
     let lang = c.lang;
     let title = match s {
         Some(s) => format!("{}: {}", c.t("System", "System"), s.name),
@@ -346,11 +350,21 @@ pub async fn submit(
                 let (change, confirmation) = match existing {
                     Some(_) => (
                         format!("System geändert / system changed: {:?}", s.name),
-                        format!("{} „{}“ {}", c.t("System", "System"), s.name, c.t("gespeichert.", "saved.")),
+                        format!(
+                            "{} „{}“ {}",
+                            c.t("System", "System"),
+                            s.name,
+                            c.t("gespeichert.", "saved.")
+                        ),
                     ),
                     None => (
                         format!("System angelegt / system added: {:?}", s.name),
-                        format!("{} „{}“ {}", c.t("System", "System"), s.name, c.t("angelegt.", "added.")),
+                        format!(
+                            "{} „{}“ {}",
+                            c.t("System", "System"),
+                            s.name,
+                            c.t("angelegt.", "added.")
+                        ),
                     ),
                 };
                 let to = super::system_link(&s.name, c.lang);
@@ -360,7 +374,6 @@ pub async fn submit(
             Err(e) => place(&c, &mut st, &e),
         }
     }
-    // `notice_months` cannot be cleared through `edit`: an empty field keeps the stored value.
     let ex = existing.as_ref().map(exit_state).unwrap_or_default();
     Ok(unprocessable(render(&c, existing.as_ref(), &st, &ex)))
 }
@@ -379,7 +392,11 @@ pub async fn remove(
     match edit::remove(c.node(), &name) {
         Ok(()) => c.done(
             &format!("System entfernt / system removed: {name:?}"),
-            &format!("{} „{name}“ {}", c.t("System", "System"), c.t("entfernt.", "removed.")),
+            &format!(
+                "{} „{name}“ {}",
+                c.t("System", "System"),
+                c.t("entfernt.", "removed.")
+            ),
             "/inventory",
         ),
         Err(EditError::Node(e)) => Err(e.into()),
@@ -418,7 +435,9 @@ pub async fn exit(
             Ok(s) => {
                 let status = s.exit.as_ref().map_or("", |x| x.status.key());
                 return c.done(
-                    &format!("Exit-Szenario gespeichert / exit scenario saved: {name:?} ({status})"),
+                    &format!(
+                        "Exit-Szenario gespeichert / exit scenario saved: {name:?} ({status})"
+                    ),
                     &format!(
                         "{} „{name}“ {}",
                         c.t("Exit-Szenario für", "Exit scenario for"),

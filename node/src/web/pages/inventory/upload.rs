@@ -58,7 +58,10 @@ pub async fn upload(
     let c = Ctx::enter(&site, &headers, &uri, Action::Read).await?;
     // A body that is no multipart form carries no readable token: refused like a wrong one.
     let Ok(mp) = mp else {
-        return Err(c.check_form(None, Action::Fill).err().unwrap_or(WebError::Csrf(c.lang)));
+        return Err(c
+            .check_form(None, Action::Fill)
+            .err()
+            .unwrap_or(WebError::Csrf(c.lang)));
     };
     let (f, file) = form::multipart(mp, c.lang).await?;
     c.check_form(f.csrf(), Action::Fill)?;
@@ -101,7 +104,8 @@ fn again(c: &Ctx<'_>, msg: &str) -> Result<Response, WebError> {
         (form(c, Some(msg)))
         p { a href=(ctx::with_lang("/inventory", c.lang)) { (c.t("Zurück zum Inventar", "Back to the inventory")) } }
     };
-    let mut res = layout::page(c, c.t("Inventar hochladen", "Upload inventory"), body).into_response();
+    let mut res =
+        layout::page(c, c.t("Inventar hochladen", "Upload inventory"), body).into_response();
     *res.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
     Ok(res)
 }
@@ -134,7 +138,14 @@ fn errors_page(c: &Ctx<'_>, name: &str, errors: &[ImportError]) -> Markup {
         h2 { (lang.pick("Korrigierte Datei hochladen", "Upload the corrected file")) }
         (form(c, None))
     };
-    layout::page(c, c.t("Vorschau: Fehler in der Datei", "Preview: errors in the file"), body)
+    layout::page(
+        c,
+        c.t(
+            "Vorschau: Fehler in der Datei",
+            "Preview: errors in the file",
+        ),
+        body,
+    )
 }
 
 fn preview(
@@ -208,7 +219,11 @@ fn preview(
             }
         }
     };
-    Ok(layout::page(c, c.t("Vorschau des Imports", "Import preview"), body))
+    Ok(layout::page(
+        c,
+        c.t("Vorschau des Imports", "Import preview"),
+        body,
+    ))
 }
 
 /// `POST /inventory/import`: stores the previewed systems (validated again; all or nothing).
@@ -228,7 +243,8 @@ pub async fn import(
     if payload.len() > 2 * MAX_UPLOAD {
         return Err(WebError::BadRequest(
             c.lang,
-            c.t("Die Vorschau ist zu groß.", "The preview is too large.").into(),
+            c.t("Die Vorschau ist zu groß.", "The preview is too large.")
+                .into(),
         ));
     }
     let systems = match io::parse_json(payload) {
@@ -262,7 +278,10 @@ pub async fn import(
                 "{n} {} „{name}“ {}",
                 c.t("Systeme aus", "systems from"),
                 if mode.replace {
-                    c.t("importiert; das Inventar wurde ersetzt.", "imported; the inventory was replaced.")
+                    c.t(
+                        "importiert; das Inventar wurde ersetzt.",
+                        "imported; the inventory was replaced.",
+                    )
                 } else {
                     c.t("zum Inventar hinzugefügt.", "added to the inventory.")
                 }
