@@ -206,6 +206,7 @@ mod tests {
                 history: vec![StageChange {
                     stage: Stage::Pilot,
                     on: 100,
+                    reason: None,
                 }],
                 workplaces: 10,
                 systems: Vec::new(),

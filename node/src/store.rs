@@ -16,6 +16,7 @@
 //! | `readiness` | checked-at, Unix seconds, big-endian `i64` | [`ReadinessResult`] as JSON |
 //! | `alternatives` | category key, `0x00`, product | the administration's own [`Alternative`] as JSON |
 //! | `meta` | `b"criteria"` | procurement criteria ([`Criterion`] list) as JSON |
+//! | `meta` | `b"candidates"` | the workplace's procurement candidates ([`Candidate`] list) as JSON |
 //! | `migrations` | path id (UTF-8) | [`MigrationPath`] as JSON |
 //! | `peer_offers` | catalogue path id | [`LocalOffer`] (with the contact card) as JSON |
 //! | `peer_out` | path id, `0x00`, pseudonym | [`OutgoingContact`] (with its X25519 secret) as JSON |
@@ -46,7 +47,7 @@ use crate::inventory::System;
 use crate::migration::MigrationPath;
 use crate::model::{AssessmentRecord, LedgerEntry, Profile};
 use crate::peers::model::{IncomingContact, LocalOffer, OutgoingContact, StageSent};
-use crate::procurement::Criterion;
+use crate::procurement::{Candidate, Criterion};
 use crate::readiness::ReadinessResult;
 
 /// Cache of the sled database.
@@ -78,6 +79,7 @@ pub struct Store {
 
 const PROFILE: &[u8] = b"profile";
 const CRITERIA: &[u8] = b"criteria";
+const CANDIDATES: &[u8] = b"candidates";
 
 impl std::fmt::Debug for Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -320,6 +322,22 @@ impl Store {
             Some((_, v)) => Ok(Some(serde_json::from_slice(&v)?)),
             None => Ok(None),
         }
+    }
+
+    /// Every readiness result, oldest first.
+    pub fn readiness_history(&self) -> Result<Vec<ReadinessResult>, NodeError> {
+        Ok(all_json(&self.readiness)?)
+    }
+
+    /// The candidates of the procurement page (none until uploaded).
+    pub fn candidates(&self) -> Result<Vec<Candidate>, NodeError> {
+        Ok(get_json(&self.meta, CANDIDATES)?.unwrap_or_default())
+    }
+
+    /// Stores the procurement candidates durably.
+    pub fn put_candidates(&self, c: &[Candidate]) -> Result<(), NodeError> {
+        put_json(&self.meta, CANDIDATES, &c)?;
+        self.commit()
     }
 
     /// The administration's own alternatives.

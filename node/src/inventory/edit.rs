@@ -333,7 +333,6 @@ pub struct ImportMode {
 /// error or (without `replace`) a name exists already, nothing. A replacing import of a file
 /// without systems is refused unless `allow_empty`. Returns the number imported.
 pub fn import(node: &Node, path: &Path, mode: ImportMode) -> Result<usize, EditError> {
-    let replace = mode.replace;
     let systems = io::read_file(path).map_err(|e| match e {
         IoError::Invalid(_) => EditError::Import {
             path: path.to_path_buf(),
@@ -341,12 +340,25 @@ pub fn import(node: &Node, path: &Path, mode: ImportMode) -> Result<usize, EditE
         },
         other => EditError::File(other),
     })?;
+    import_systems(node, path, systems, mode)
+}
+
+/// Stores systems read from `source` (a file, or an upload's name) as [`import`] does: all, or
+/// nothing if (without `replace`) a name exists already, or if a replacing import without
+/// systems would empty the inventory unasked. Returns the number imported.
+pub fn import_systems(
+    node: &Node,
+    source: &Path,
+    systems: Vec<System>,
+    mode: ImportMode,
+) -> Result<usize, EditError> {
+    let replace = mode.replace;
     let store = node.store();
     if replace && systems.is_empty() && !mode.allow_empty {
         let existing = store.systems()?.len();
         if existing > 0 {
             return Err(EditError::EmptyReplace {
-                path: path.to_path_buf(),
+                path: source.to_path_buf(),
                 existing,
             });
         }

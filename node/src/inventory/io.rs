@@ -89,25 +89,49 @@ impl FileFormat {
 /// Reads systems from a file (format by extension; `.xlsx` too, whose first sheet is read with
 /// the same columns as CSV, errors naming the sheet's row numbers).
 pub fn read_file(path: &Path) -> Result<Vec<System>, IoError> {
-    let ferr = |e: String| IoError::File(format!("{}: {e}", path.display()));
-    let is_xlsx = path
-        .extension()
-        .and_then(|e| e.to_str())
-        .is_some_and(|e| e.eq_ignore_ascii_case("xlsx"));
-    if is_xlsx {
-        return parse_table(xlsx::xlsx_rows(path)?);
+    let format = ImportFormat::of(path)?;
+    let bytes =
+        std::fs::read(path).map_err(|e| IoError::File(format!("{}: {e}", path.display())))?;
+    read_bytes(format, &path.display().to_string(), &bytes)
+}
+
+/// The formats an import reads: the [`FileFormat`]s and Excel (`.xlsx`, import only).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImportFormat {
+    /// CSV, JSON or ODS.
+    File(FileFormat),
+    /// An Excel workbook's first sheet.
+    Xlsx,
+}
+
+impl ImportFormat {
+    /// From a file name's extension (an uploaded file's name, or a path).
+    pub fn of(path: &Path) -> Result<ImportFormat, IoError> {
+        let is_xlsx = path
+            .extension()
+            .and_then(|e| e.to_str())
+            .is_some_and(|e| e.eq_ignore_ascii_case("xlsx"));
+        if is_xlsx {
+            Ok(ImportFormat::Xlsx)
+        } else {
+            FileFormat::of(path).map(ImportFormat::File)
+        }
     }
-    match FileFormat::of(path)? {
-        FileFormat::Csv => {
-            let bytes = std::fs::read(path).map_err(|e| ferr(e.to_string()))?;
-            parse_csv(&decode_text(&bytes))
+}
+
+/// Reads systems from the bytes of a file in `format` (an upload; `name` names the file in
+/// errors that are not about a line). All or nothing, like [`read_file`].
+pub fn read_bytes(format: ImportFormat, name: &str, bytes: &[u8]) -> Result<Vec<System>, IoError> {
+    let ferr = |e: String| IoError::File(format!("{name}: {e}"));
+    match format {
+        ImportFormat::Xlsx => parse_table(xlsx::xlsx_rows(name, bytes)?),
+        ImportFormat::File(FileFormat::Csv) => parse_csv(&decode_text(bytes)),
+        ImportFormat::File(FileFormat::Json) => {
+            let text = std::str::from_utf8(bytes).map_err(|e| ferr(e.to_string()))?;
+            parse_json(text)
         }
-        FileFormat::Json => {
-            let text = std::fs::read_to_string(path).map_err(|e| ferr(e.to_string()))?;
-            parse_json(&text)
-        }
-        FileFormat::Ods => {
-            let wb = spreadsheet_ods::read_ods(path).map_err(|e| ferr(e.to_string()))?;
+        ImportFormat::File(FileFormat::Ods) => {
+            let wb = spreadsheet_ods::read_ods_buf(bytes).map_err(|e| ferr(e.to_string()))?;
             parse_table(ods_rows(&wb))
         }
     }

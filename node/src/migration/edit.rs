@@ -93,7 +93,11 @@ pub fn add(node: &Node, new: NewPath) -> Result<MigrationPath, MigrationError> {
         from_product: new.from.trim().into(),
         to_product: new.to.trim().into(),
         stage,
-        history: vec![StageChange { stage, on }],
+        history: vec![StageChange {
+            stage,
+            on,
+            reason: None,
+        }],
         workplaces: new.workplaces,
         systems,
         notes: new.notes,
@@ -116,11 +120,23 @@ pub fn advance(
     to: Option<&str>,
     date: Option<&str>,
 ) -> Result<MigrationPath, MigrationError> {
+    advance_because(node, id, to, date, None)
+}
+
+/// [`advance`], keeping `reason` (why) in the stage history.
+pub fn advance_because(
+    node: &Node,
+    id: &str,
+    to: Option<&str>,
+    date: Option<&str>,
+    reason: Option<&str>,
+) -> Result<MigrationPath, MigrationError> {
     let mut p = get(node, id)?;
     let to = to
         .map(|t| choice("to", t, Stage::parse, Stage::keys))
         .transpose()?;
     p.advance(to, date_or_today(node, date)?)?;
+    keep_reason(&mut p, reason);
     node.store().put_migration(&p)?;
     Ok(p)
 }
@@ -131,10 +147,29 @@ pub fn rollback(
     id: &str,
     date: Option<&str>,
 ) -> Result<MigrationPath, MigrationError> {
+    rollback_because(node, id, date, None)
+}
+
+/// [`rollback`], keeping `reason` (why) in the stage history.
+pub fn rollback_because(
+    node: &Node,
+    id: &str,
+    date: Option<&str>,
+    reason: Option<&str>,
+) -> Result<MigrationPath, MigrationError> {
     let mut p = get(node, id)?;
     p.change(Stage::Zurueckgerollt, date_or_today(node, date)?)?;
+    keep_reason(&mut p, reason);
     node.store().put_migration(&p)?;
     Ok(p)
+}
+
+/// Keeps `reason` (trimmed, if not empty) with the newest stage change.
+fn keep_reason(p: &mut MigrationPath, reason: Option<&str>) {
+    let reason = reason.map(str::trim).filter(|r| !r.is_empty());
+    if let (Some(r), Some(last)) = (reason, p.history.last_mut()) {
+        last.reason = Some(r.to_string());
+    }
 }
 
 #[cfg(test)]

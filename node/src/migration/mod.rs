@@ -58,6 +58,9 @@ pub struct StageChange {
     pub stage: Stage,
     /// Date (days since 1970-01-01).
     pub on: i64,
+    /// Why (given in the workplace; none for changes recorded without one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }
 
 /// A migration path.
@@ -108,7 +111,11 @@ impl MigrationPath {
             });
         }
         self.stage = stage;
-        self.history.push(StageChange { stage, on });
+        self.history.push(StageChange {
+            stage,
+            on,
+            reason: None,
+        });
         Ok(())
     }
 
@@ -190,6 +197,7 @@ mod tests {
             history: vec![StageChange {
                 stage: Stage::Erwogen,
                 on: 100,
+                reason: None,
             }],
             workplaces: 500,
             systems: vec!["Videokonferenzen".into()],

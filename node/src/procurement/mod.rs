@@ -210,6 +210,20 @@ pub fn parse_candidates(text: &str) -> Result<Vec<Candidate>, CandidateError> {
     Ok(f.candidate)
 }
 
+/// The scores of candidates for criteria the matrix does not have, as (candidate, key): they
+/// would count for nothing, so they are shown to the person, never silently ignored.
+pub fn unknown_scores(candidates: &[Candidate], criteria: &[Criterion]) -> Vec<(String, String)> {
+    candidates
+        .iter()
+        .flat_map(|c| {
+            c.scores
+                .keys()
+                .filter(|k| !criteria.iter().any(|cr| &cr.key == *k))
+                .map(|k| (c.name.clone(), k.clone()))
+        })
+        .collect()
+}
+
 /// Reads and parses a candidate file.
 pub fn read_candidates(path: &Path) -> Result<Vec<Candidate>, ProcurementError> {
     let text = std::fs::read_to_string(path).map_err(|source| ProcurementError::Read {

@@ -52,6 +52,11 @@ impl Fields {
             .collect()
     }
 
+    /// Every field as (name, value), in order.
+    pub fn pairs(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.0.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+    }
+
     /// The CSRF token.
     pub fn csrf(&self) -> Option<&str> {
         self.get("csrf")

@@ -66,6 +66,22 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/comparison/report.ods"),
     ("GET", "/privacy"),
     ("GET", "/privacy/report.md"),
+    ("GET", "/inventory"),
+    ("POST", "/inventory/upload"),
+    ("POST", "/inventory/import"),
+    ("GET", "/inventory/system"),
+    ("POST", "/inventory/system"),
+    ("POST", "/inventory/remove"),
+    ("POST", "/inventory/exit"),
+    ("POST", "/inventory/readiness"),
+    ("GET", "/procurement"),
+    ("POST", "/procurement/criteria"),
+    ("POST", "/procurement/candidates"),
+    ("GET", "/procurement/export.ods"),
+    ("GET", "/paths"),
+    ("POST", "/paths/add"),
+    ("POST", "/paths/advance"),
+    ("POST", "/paths/rollback"),
 ];
 
 /// The router of the workplace of `site`.
@@ -100,6 +116,30 @@ pub fn router(site: Arc<Site>) -> Router {
         .route("/comparison/report.ods", get(pages::comparison::report_ods))
         .route("/privacy", get(pages::privacy::page))
         .route("/privacy/report.md", get(pages::privacy::report))
+        .route("/inventory", get(pages::inventory::page))
+        .route("/inventory/upload", post(pages::inventory::upload::upload))
+        .route("/inventory/import", post(pages::inventory::upload::import))
+        .route(
+            "/inventory/system",
+            get(pages::inventory::system::page).post(pages::inventory::system::submit),
+        )
+        .route("/inventory/remove", post(pages::inventory::system::remove))
+        .route("/inventory/exit", post(pages::inventory::system::exit))
+        .route(
+            "/inventory/readiness",
+            post(pages::inventory::readiness::submit),
+        )
+        .route("/procurement", get(pages::procurement::page))
+        .route("/procurement/criteria", post(pages::procurement::criteria))
+        .route(
+            "/procurement/candidates",
+            post(pages::procurement::candidates),
+        )
+        .route("/procurement/export.ods", get(pages::procurement::export))
+        .route("/paths", get(pages::paths::page))
+        .route("/paths/add", post(pages::paths::add))
+        .route("/paths/advance", post(pages::paths::advance))
+        .route("/paths/rollback", post(pages::paths::rollback))
         .route("/static/workplace.css", get(layout::stylesheet))
         .fallback(error::not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY))

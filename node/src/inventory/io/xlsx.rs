@@ -1,17 +1,18 @@
 //! Reading the first sheet of an Excel workbook (`.xlsx`) with calamine, as rows of strings with
 //! the sheet's own row numbers, for the same table parser as CSV and ODS.
 
-use std::path::Path;
+use std::io::Cursor;
 
-use calamine::{open_workbook, Data, Reader as _, Xlsx};
+use calamine::{Data, Reader as _, Xlsx};
 
 use super::{numbers, IoError};
 
-/// The rows of the first sheet of the `.xlsx` file at `path`, with the sheet's 1-based row
-/// numbers (empty rows above the first used cell are skipped, not renumbered).
-pub fn xlsx_rows(path: &Path) -> Result<Vec<(usize, Vec<String>)>, IoError> {
-    let ferr = |e: String| IoError::File(format!("{}: {e}", path.display()));
-    let mut wb: Xlsx<_> = open_workbook(path).map_err(|e| ferr(format!("{e}")))?;
+/// The rows of the first sheet of the `.xlsx` file `name` whose bytes are `bytes`, with the
+/// sheet's 1-based row numbers (empty rows above the first used cell are skipped, not
+/// renumbered).
+pub fn xlsx_rows(name: &str, bytes: &[u8]) -> Result<Vec<(usize, Vec<String>)>, IoError> {
+    let ferr = |e: String| IoError::File(format!("{name}: {e}"));
+    let mut wb: Xlsx<_> = Xlsx::new(Cursor::new(bytes)).map_err(|e| ferr(format!("{e}")))?;
     let range = match wb.worksheet_range_at(0) {
         Some(r) => r.map_err(|e| ferr(format!("{e}")))?,
         None => return Ok(Vec::new()),

@@ -362,6 +362,7 @@ fn audit_the_release_path_from_facts() {
             history: vec![StageChange {
                 stage: Stage::Rollout,
                 on: 20_000,
+                reason: None,
             }],
             workplaces: 100,
             systems: Vec::new(),
