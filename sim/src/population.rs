@@ -235,6 +235,7 @@ pub fn paths_for(a: &Administration, index: usize, seed: u64) -> Vec<MigrationPa
             history: vec![StageChange {
                 stage,
                 on: 20_000 + rng.gen_range(0..600),
+                reason: None,
             }],
             workplaces: rng.gen_range(10..800),
             systems: Vec::new(),

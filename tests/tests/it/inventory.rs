@@ -141,7 +141,11 @@ async fn path_metrics_travel_end_to_end_and_compare_shows_own_paths_only() {
                 from_product: "Microsoft Teams".into(),
                 to_product: "BigBlueButton".into(),
                 stage,
-                history: vec![StageChange { stage, on: 20_000 }],
+                history: vec![StageChange {
+                    stage,
+                    on: 20_000,
+                    reason: None,
+                }],
                 workplaces: 100,
                 systems: vec![],
                 notes: "bleibt lokal".into(),

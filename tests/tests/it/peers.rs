@@ -27,7 +27,11 @@ fn add_path(node: &Node, to: &str, stage: Stage) -> String {
             from_product: "Microsoft Teams".into(),
             to_product: to.into(),
             stage,
-            history: vec![StageChange { stage, on: 20_000 }],
+            history: vec![StageChange {
+                stage,
+                on: 20_000,
+                reason: None,
+            }],
             workplaces: 120,
             systems: Vec::new(),
             notes: "interne Notiz, verlässt den Knoten nie".into(),

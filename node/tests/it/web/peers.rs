@@ -78,7 +78,11 @@ fn set_path(node: &sovbench_node::Node, stage: Stage) {
             from_product: "Microsoft Teams".into(),
             to_product: "BigBlueButton".into(),
             stage,
-            history: vec![StageChange { stage, on: 20_000 }],
+            history: vec![StageChange {
+                stage,
+                on: 20_000,
+                reason: None,
+            }],
             workplaces: 120,
             systems: Vec::new(),
             notes: "interne Notiz".into(),
