@@ -161,6 +161,11 @@ pub struct Session {
     /// The confirmation to show on the next page (Post/Redirect/Get).
     #[serde(default)]
     pub flash: Option<String>,
+    /// Who vouched for the person: `None` for a local account (checked against the store at
+    /// every request), or the identity provider's issuer for a log-in through OpenID Connect
+    /// (the role comes from the provider's claims at log-in; no local account exists).
+    #[serde(default)]
+    pub issuer: Option<String>,
 }
 
 impl Session {
@@ -335,15 +340,45 @@ pub fn authenticate(node: &Node, name: &str, password: &str) -> Result<Option<Ac
 
 /// Starts a session for `account`; returns the token for the cookie.
 pub fn start_session(node: &Node, account: &Account) -> Result<(String, Session), NodeError> {
+    new_session(node, &account.name, account.role, None)
+}
+
+/// Starts a session for a person an identity provider (`issuer`) vouched for, with the role its
+/// claims map to; returns the token for the cookie. Logged.
+pub fn start_external_session(
+    node: &Node,
+    person: &str,
+    role: Role,
+    issuer: &str,
+) -> Result<(String, Session), NodeError> {
+    let started = new_session(node, person, role, Some(issuer.to_string()))?;
+    log(
+        node,
+        person,
+        &format!(
+            "angemeldet über {issuer} (Rolle {r}) / logged in through {issuer} (role {r})",
+            r = role.key()
+        ),
+    )?;
+    Ok(started)
+}
+
+fn new_session(
+    node: &Node,
+    person: &str,
+    role: Role,
+    issuer: Option<String>,
+) -> Result<(String, Session), NodeError> {
     let token = random_hex()?;
     let now = node.now();
     let session = Session {
-        account: account.name.clone(),
-        role: account.role,
+        account: person.to_string(),
+        role,
         csrf: random_hex()?,
         created_at: now,
         last_seen: now,
         flash: None,
+        issuer,
     };
     node.store().put_session(&token_key(&token), &session)?;
     Ok((token, session))
@@ -357,6 +392,17 @@ pub fn session(node: &Node, token: &str) -> Result<Option<Session>, NodeError> {
         return Ok(None);
     };
     let now = node.now();
+    if s.issuer.is_some() {
+        if s.expired(now) {
+            node.store().remove_session(&key)?;
+            return Ok(None);
+        }
+        if now - s.last_seen >= TOUCH_SECS {
+            s.last_seen = now;
+            node.store().put_session(&key, &s)?;
+        }
+        return Ok(Some(s));
+    }
     let account = node.store().account(&s.account)?;
     match account {
         Some(a) if !s.expired(now) => {
