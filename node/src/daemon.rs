@@ -102,6 +102,54 @@ pub async fn run_workplace(
     }
 }
 
+/// The daemon of a hosted node: every `interval_secs`, for each administration, what
+/// [`run_workplace`] does for one; and for removed administrations, their pending withdrawals.
+pub async fn run_hosted(
+    hosted: &crate::web::hosted::Hosted,
+    interval_secs: u64,
+    shutdown: impl Future<Output = ()>,
+) {
+    let interval = Duration::from_secs(interval_secs.max(1));
+    tracing::info!(interval = interval.as_secs(), "hosted node daemon started");
+    tokio::pin!(shutdown);
+    loop {
+        hosted_tick(hosted).await;
+        tokio::select! {
+            _ = tokio::time::sleep(interval) => {}
+            _ = &mut shutdown => {
+                tracing::info!("shutting down");
+                return;
+            }
+        }
+    }
+}
+
+async fn hosted_tick(hosted: &crate::web::hosted::Hosted) {
+    let hosting = hosted.hosting();
+    match hosting.tenants() {
+        Ok(tenants) => {
+            for t in tenants {
+                match hosted.site(&t.id).await {
+                    Ok(Some((site, _))) => workplace_tick(&site, &hosting.tenant_dir(&t.id)).await,
+                    Ok(None) => {}
+                    Err(e) => {
+                        tracing::warn!(tenant = %t.id, error = ?e, "opening the tenant failed; will retry")
+                    }
+                }
+            }
+        }
+        Err(e) => tracing::warn!(error = %e, "listing the tenants failed; will retry"),
+    }
+    if let Ok(removed) = hosting.removed() {
+        for t in removed {
+            let Ok(node) = Node::open(&hosting.removed_dir(&t.id)) else {
+                continue;
+            };
+            peers::deliver_pending(&node).await;
+        }
+    }
+}
+
 /// One cycle beside the workplace: connect without holding the store, then deliver the outbox
 /// and, if anything is offered, the peer unit.
 async fn workplace_tick(site: &crate::web::Site, dir: &Path) {

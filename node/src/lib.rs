@@ -28,6 +28,7 @@
 //! | [`present`] | text renderings used by the CLI, the demo and the tests |
 //! | [`daemon`] | the `serve` loop |
 //! | [`web`] | the browser workplace (`serve --http-listen`): pages, sessions, CSRF, roles |
+//! | [`hosting`] | hosted mode: a hosting directory with one node per administration (tenant) |
 //! | [`people`] | accounts (Argon2id), roles, sessions, the log of changes |
 //! | [`link`] | the one gRPC channel to the aggregator and the one mapping of its status codes |
 //! | [`store`] | the sled store (the only module naming sled) |
@@ -57,6 +58,7 @@ pub mod config;
 pub mod daemon;
 pub mod error;
 pub mod facts;
+pub mod hosting;
 pub mod inventory;
 pub mod link;
 pub mod migration;

@@ -19,6 +19,7 @@ mod readiness;
 mod report;
 mod round;
 mod selftest;
+mod tenants;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -64,39 +65,17 @@ pub enum Command {
     ///
     /// Prints the public key and its fingerprint: give both to the consortium's aggregator
     /// operator for enrolment. Refuses to overwrite an existing identity.
-    Init {
-        /// Name of the administration.
-        #[arg(long)]
-        name: String,
-        /// Kind: gemeinde, stadt, landkreis, land, bund, it-dienstleister.
-        #[arg(long)]
-        kind: String,
-        /// Bundesland as ISO 3166-2:DE code, e.g. DE-NW.
-        #[arg(long)]
-        state: String,
-        /// Population (Gemeinde, Stadt, Landkreis, Land).
-        #[arg(long, conflicts_with = "staff", required_unless_present = "staff")]
-        population: Option<u64>,
-        /// Staff count (Bund, kommunaler IT-Dienstleister).
-        #[arg(long)]
-        staff: Option<u64>,
-        /// gRPC address of the aggregator, e.g. http://agg.example:7443.
-        #[arg(long)]
-        aggregator: Option<String>,
-        /// The aggregator's public key (base64), as printed by `sovbench-aggregator init`.
-        #[arg(long)]
-        aggregator_key: Option<String>,
-        /// Mode secure: the trustee committee's fingerprint (64 hex digits, SHA-256 of the
-        /// committee document), checked with the consortium out of band.
-        #[arg(long, value_name = "HEX")]
-        committee_fingerprint: Option<String>,
-        /// The first account of the browser workplace (role approver).
-        #[arg(long, default_value = "admin", value_name = "NAME")]
-        account: String,
-        /// Its password, from the first line of this file; without, one is generated and
-        /// printed once.
-        #[arg(long, value_name = "FILE")]
-        password_file: Option<PathBuf>,
+    Init(node::NewNode),
+    /// Hosted mode: make --data a hosting directory for many administrations.
+    Hosting {
+        #[command(subcommand)]
+        action: tenants::HostingAction,
+    },
+    /// Hosted mode: the administrations of a hosting directory (--data): add, list, remove,
+    /// export the report of a removed one, purge.
+    Tenants {
+        #[command(subcommand)]
+        action: tenants::TenantsAction,
     },
     /// The people who may use the browser workplace (`serve --http-listen`): add, list, remove,
     /// new password.
@@ -286,33 +265,14 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Ok((node, out))
     };
     match cli.command {
-        Command::Init {
-            name,
-            kind,
-            state,
-            population,
-            staff,
-            aggregator,
-            aggregator_key,
-            committee_fingerprint,
-            account,
-            password_file,
-        } => {
-            let size = population
-                .or(staff)
-                .context("give --population or --staff")?;
-            let args = node::InitArgs {
-                name,
-                kind,
-                state,
-                size,
-                aggregator,
-                aggregator_key,
-                committee_fingerprint,
-                account,
-                password_file,
-            };
-            node::init(&dir, args, lang, json)?;
+        Command::Init(new) => {
+            node::init(&dir, new.into_args()?, lang, json)?;
+        }
+        Command::Hosting { action } => {
+            tenants::hosting(&dir, action, lang.unwrap_or_default())?;
+        }
+        Command::Tenants { action } => {
+            tenants::run(&dir, action, lang, json)?;
         }
         Command::Accounts { action } => {
             let (node, out) = open()?;
@@ -382,6 +342,16 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Report { output } => {
             let (node, out) = open()?;
             report::run(&node, &output, out)?;
+        }
+        Command::Serve {
+            interval,
+            http_listen,
+        } if crate::hosting::Hosting::is_hosting(&dir) => {
+            let out = Out {
+                lang: lang.unwrap_or_default(),
+                json,
+            };
+            runtime()?.block_on(round::serve_hosted(&dir, interval, http_listen, out))?;
         }
         Command::Serve {
             interval,

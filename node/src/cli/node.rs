@@ -15,6 +15,65 @@ use crate::model::{AssessmentRecord, LedgerEntry, Profile};
 use crate::node::{InitOptions, Node};
 use crate::round::policy;
 
+/// The arguments that make a node: `init`, and `tenants add` on a hosted node.
+#[derive(Debug, clap::Args)]
+pub struct NewNode {
+    /// Name of the administration.
+    #[arg(long)]
+    pub name: String,
+    /// Kind: gemeinde, stadt, landkreis, land, bund, it-dienstleister.
+    #[arg(long)]
+    pub kind: String,
+    /// Bundesland as ISO 3166-2:DE code, e.g. DE-NW.
+    #[arg(long)]
+    pub state: String,
+    /// Population (Gemeinde, Stadt, Landkreis, Land).
+    #[arg(long, conflicts_with = "staff", required_unless_present = "staff")]
+    pub population: Option<u64>,
+    /// Staff count (Bund, kommunaler IT-Dienstleister).
+    #[arg(long)]
+    pub staff: Option<u64>,
+    /// gRPC address of the aggregator, e.g. http://agg.example:7443.
+    #[arg(long)]
+    pub aggregator: Option<String>,
+    /// The aggregator's public key (base64), as printed by `sovbench-aggregator init`.
+    #[arg(long)]
+    pub aggregator_key: Option<String>,
+    /// Mode secure: the trustee committee's fingerprint (64 hex digits, SHA-256 of the
+    /// committee document), checked with the consortium out of band.
+    #[arg(long, value_name = "HEX")]
+    pub committee_fingerprint: Option<String>,
+    /// The first account of the browser workplace (role approver).
+    #[arg(long, default_value = "admin", value_name = "NAME")]
+    pub account: String,
+    /// Its password, from the first line of this file; without, one is generated and
+    /// printed once.
+    #[arg(long, value_name = "FILE")]
+    pub password_file: Option<PathBuf>,
+}
+
+impl NewNode {
+    /// The checked arguments.
+    pub(super) fn into_args(self) -> anyhow::Result<InitArgs> {
+        use anyhow::Context as _;
+        let size = self
+            .population
+            .or(self.staff)
+            .context("give --population or --staff")?;
+        Ok(InitArgs {
+            name: self.name,
+            kind: self.kind,
+            state: self.state,
+            size,
+            aggregator: self.aggregator,
+            aggregator_key: self.aggregator_key,
+            committee_fingerprint: self.committee_fingerprint,
+            account: self.account,
+            password_file: self.password_file,
+        })
+    }
+}
+
 /// The arguments of `init`.
 #[derive(Debug)]
 pub(super) struct InitArgs {
@@ -66,19 +125,34 @@ pub(super) fn init(
     lang: Option<Lang>,
     json: bool,
 ) -> anyhow::Result<()> {
-    let node = Node::init(
-        dir,
+    let node = Node::init(dir, args.options())?;
+    announce(node, &args, lang, json)
+}
+
+impl InitArgs {
+    /// The node's options.
+    pub(super) fn options(&self) -> InitOptions {
         InitOptions {
-            name: args.name,
-            kind: args.kind,
-            state: args.state,
-            size: args.size,
-            aggregator_url: args.aggregator,
-            aggregator_key: args.aggregator_key,
+            name: self.name.clone(),
+            kind: self.kind.clone(),
+            state: self.state.clone(),
+            size: self.size,
+            aggregator_url: self.aggregator.clone(),
+            aggregator_key: self.aggregator_key.clone(),
             policy: None,
-            committee_fingerprint: args.committee_fingerprint,
-        },
-    )?;
+            committee_fingerprint: self.committee_fingerprint.clone(),
+        }
+    }
+}
+
+/// After `init` (or `tenants add`): creates the first account and prints the key, the
+/// fingerprint, the account and the enrolment command.
+pub(super) fn announce(
+    node: Node,
+    args: &InitArgs,
+    lang: Option<Lang>,
+    json: bool,
+) -> anyhow::Result<()> {
     let lang = lang.unwrap_or(node.config().lang);
     let p = node.profile()?;
     let (account, password) = super::accounts::create(

@@ -139,6 +139,65 @@ pub(super) async fn serve(
     Ok(())
 }
 
+/// `sovbench-node serve` on a hosting directory: the workplaces of every administration under
+/// `/t/<id>/` (with `http`), and the daemon's delivery and peer upkeep for each of them.
+pub(super) async fn serve_hosted(
+    dir: &std::path::Path,
+    interval: u64,
+    http: Option<std::net::SocketAddr>,
+    out: Out,
+) -> anyhow::Result<()> {
+    use anyhow::Context as _;
+    let shutdown = shutdown_signal()?;
+    let hosting = crate::hosting::Hosting::open(dir)?;
+    let secure = http.is_some_and(|a| !a.ip().is_loopback());
+    let hosted = std::sync::Arc::new(crate::web::hosted::Hosted::new(
+        hosting,
+        sovbench_core::clock::SystemClock::shared(),
+        secure,
+    ));
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let until_stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
+        let _ = rx.wait_for(|s| *s).await;
+    };
+    let mut web = None;
+    if let Some(addr) = http {
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .with_context(|| format!("listening on {addr} (--http-listen)"))?;
+        let url = format!("http://{}/", listener.local_addr()?);
+        if out.json {
+            json_line(&ServeJson {
+                data_dir: dir.to_path_buf(),
+                interval,
+                workplace: Some(url.clone()),
+            })?;
+        } else {
+            println!(
+                "{}: {url}t/<id>/",
+                out.lang
+                    .pick("Arbeitsplätze im Browser", "Browser workplaces")
+            );
+        }
+        web = Some(tokio::spawn(crate::web::hosted::serve_hosted(
+            listener,
+            hosted.clone(),
+            until_stopped(stopped.clone()),
+        )));
+    }
+    tokio::spawn(async move {
+        shutdown.await;
+        let _ = stop.send(true);
+    });
+    crate::daemon::run_hosted(&hosted, interval, until_stopped(stopped)).await;
+    if let Some(web) = web {
+        web.await
+            .context("the workplace task")?
+            .context("serving the workplace")?;
+    }
+    Ok(())
+}
+
 /// Completes on the first SIGTERM or SIGINT (Ctrl-C).
 #[cfg(unix)]
 fn shutdown_signal() -> anyhow::Result<impl std::future::Future<Output = ()>> {

@@ -13,6 +13,24 @@ use crate::web::site::{NodeGuard, Site};
 /// Name of the cookie that keeps the chosen language.
 pub const LANG_COOKIE: &str = "sovbench_lang";
 
+tokio::task_local! {
+    /// The path prefix of the administration a request acts for: `/t/{tenant}` on a hosted
+    /// node ([`crate::web::hosted`] sets it around the tenant's router), empty on a node of one
+    /// administration. Pages see paths without it; every link, form action, redirect and
+    /// cookie path they make gets it through [`href`].
+    pub static BASE: String;
+}
+
+/// The prefix of this request's administration ([`BASE`]), or "".
+pub fn base() -> String {
+    BASE.try_with(Clone::clone).unwrap_or_default()
+}
+
+/// A path of this administration's workplace as the browser must ask for it.
+pub fn href(path: &str) -> String {
+    format!("{}{path}", base())
+}
+
 /// A signed-in request.
 pub struct Ctx<'a> {
     /// The node (its store is held until the answer is written).
@@ -44,6 +62,9 @@ impl<'a> Ctx<'a> {
             return Err(WebError::SignIn(next_of(uri)));
         };
         let Some(session) = people::session(&node, &token)? else {
+            // A token this administration does not know: expired, logged out, or another
+            // administration's (or node's) session.
+            tracing::warn!(base = %base(), path = %uri.path(), "refused: unknown or expired session");
             return Err(WebError::SignIn(next_of(uri)));
         };
         if !session.role.may(action) {
@@ -162,13 +183,18 @@ pub fn switch_lang(uri: &Uri, lang: Lang) -> String {
     pairs.retain(|(k, _)| k != "lang");
     pairs.push(("lang".into(), lang_key(lang).into()));
     let q = serde_urlencoded::to_string(&pairs).unwrap_or_default();
-    format!("{}?{q}", uri.path())
+    format!("{}?{q}", href(uri.path()))
 }
 
-/// `path` with `lang` (for redirects after a form).
+/// The link to `path` of this workplace (prefixed with [`base`]) with `lang`; a `#fragment`
+/// stays at the end.
 pub fn with_lang(path: &str, lang: Lang) -> String {
+    let (path, fragment) = match path.split_once('#') {
+        Some((p, f)) => (p, format!("#{f}")),
+        None => (path, String::new()),
+    };
     let sep = if path.contains('?') { '&' } else { '?' };
-    format!("{path}{sep}lang={}", lang_key(lang))
+    format!("{}{sep}lang={}{fragment}", href(path), lang_key(lang))
 }
 
 /// `de` or `en`.
@@ -186,7 +212,8 @@ fn next_of(uri: &Uri) -> String {
     }
 }
 
-/// A 303 redirect to a path of this site.
+/// A 303 redirect to `to`, a path as the browser asks for it (already through [`href`] or
+/// [`with_lang`]).
 pub fn see_other(to: &str) -> axum::response::Response {
     let to = if to.starts_with('/') && !to.starts_with("//") {
         to

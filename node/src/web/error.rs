@@ -60,7 +60,7 @@ impl IntoResponse for WebError {
         let (lang, title, text) = match &self {
             WebError::SignIn(next) => {
                 let q = serde_urlencoded::to_string([("next", next.as_str())]).unwrap_or_default();
-                return see_other(&format!("/login?{q}"));
+                return see_other(&ctx::href(&format!("/login?{q}")));
             }
             WebError::Forbidden { lang, role } => (
                 *lang,

@@ -19,8 +19,10 @@
 pub mod ctx;
 pub mod error;
 pub mod form;
+pub mod hosted;
 pub mod layout;
 pub mod pages;
+pub mod routes;
 pub mod site;
 
 use std::future::Future;
@@ -29,118 +31,32 @@ use std::sync::Arc;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{header, HeaderValue};
 use axum::middleware;
-use axum::routing::{get, post};
+use axum::routing::MethodRouter;
 use axum::Router;
 use sovbench_core::i18n::Lang;
 
 pub use error::WebError;
+pub use routes::routes;
 pub use site::Site;
 
 /// Largest request body (an inventory upload): 4 MiB.
 pub const MAX_BODY: usize = 4 * 1024 * 1024;
 
-/// The workplace's routes: `(method, path)`, for the tests that call every route.
-pub const ROUTES: &[(&str, &str)] = &[
-    ("GET", "/"),
-    ("GET", "/login"),
-    ("POST", "/login"),
-    ("POST", "/logout"),
-    ("GET", "/selftest"),
-    ("POST", "/selftest"),
-    ("GET", "/peers"),
-    ("POST", "/peers/offer"),
-    ("POST", "/peers/confirm"),
-    ("POST", "/peers/withdraw"),
-    ("POST", "/peers/contact"),
-    ("POST", "/peers/answer"),
-    ("GET", "/people"),
-    ("POST", "/people/add"),
-    ("POST", "/people/remove"),
-    ("POST", "/people/password"),
-    ("GET", "/rounds"),
-    ("POST", "/rounds/send"),
-    ("POST", "/rounds/deliver"),
-    ("GET", "/comparison"),
-    ("POST", "/comparison/fetch"),
-    ("GET", "/comparison/report.html"),
-    ("GET", "/comparison/report.ods"),
-    ("GET", "/privacy"),
-    ("GET", "/privacy/report.md"),
-    ("GET", "/inventory"),
-    ("POST", "/inventory/upload"),
-    ("POST", "/inventory/import"),
-    ("GET", "/inventory/system"),
-    ("POST", "/inventory/system"),
-    ("POST", "/inventory/remove"),
-    ("POST", "/inventory/exit"),
-    ("POST", "/inventory/readiness"),
-    ("GET", "/procurement"),
-    ("POST", "/procurement/criteria"),
-    ("POST", "/procurement/candidates"),
-    ("GET", "/procurement/export.ods"),
-    ("GET", "/paths"),
-    ("POST", "/paths/add"),
-    ("POST", "/paths/advance"),
-    ("POST", "/paths/rollback"),
-];
-
-/// The router of the workplace of `site`.
+/// The router of the workplace of `site`, built from [`routes::all`].
 pub fn router(site: Arc<Site>) -> Router {
-    Router::new()
-        .route("/", get(pages::start::page))
-        .route("/login", get(pages::login::page).post(pages::login::submit))
-        .route("/logout", post(pages::login::logout))
-        .route(
-            "/selftest",
-            get(pages::selftest::page).post(pages::selftest::submit),
-        )
-        .route("/peers", get(pages::peers::page))
-        .route("/peers/offer", post(pages::peers::offer))
-        .route("/peers/confirm", post(pages::peers::confirm))
-        .route("/peers/withdraw", post(pages::peers::withdraw))
-        .route("/peers/contact", post(pages::peers::contact))
-        .route("/peers/answer", post(pages::peers::answer))
-        .route("/people", get(pages::people::page))
-        .route("/people/add", post(pages::people::add))
-        .route("/people/remove", post(pages::people::remove))
-        .route("/people/password", post(pages::people::password))
-        .route("/rounds", get(pages::rounds::page))
-        .route("/rounds/send", post(pages::rounds::send))
-        .route("/rounds/deliver", post(pages::rounds::deliver))
-        .route("/comparison", get(pages::comparison::page))
-        .route("/comparison/fetch", post(pages::comparison::fetch))
-        .route(
-            "/comparison/report.html",
-            get(pages::comparison::report_html),
-        )
-        .route("/comparison/report.ods", get(pages::comparison::report_ods))
-        .route("/privacy", get(pages::privacy::page))
-        .route("/privacy/report.md", get(pages::privacy::report))
-        .route("/inventory", get(pages::inventory::page))
-        .route("/inventory/upload", post(pages::inventory::upload::upload))
-        .route("/inventory/import", post(pages::inventory::upload::import))
-        .route(
-            "/inventory/system",
-            get(pages::inventory::system::page).post(pages::inventory::system::submit),
-        )
-        .route("/inventory/remove", post(pages::inventory::system::remove))
-        .route("/inventory/exit", post(pages::inventory::system::exit))
-        .route(
-            "/inventory/readiness",
-            post(pages::inventory::readiness::submit),
-        )
-        .route("/procurement", get(pages::procurement::page))
-        .route("/procurement/criteria", post(pages::procurement::criteria))
-        .route(
-            "/procurement/candidates",
-            post(pages::procurement::candidates),
-        )
-        .route("/procurement/export.ods", get(pages::procurement::export))
-        .route("/paths", get(pages::paths::page))
-        .route("/paths/add", post(pages::paths::add))
-        .route("/paths/advance", post(pages::paths::advance))
-        .route("/paths/rollback", post(pages::paths::rollback))
-        .route("/static/workplace.css", get(layout::stylesheet))
+    let mut by_path: Vec<(&'static str, MethodRouter<Arc<Site>>)> = Vec::new();
+    for (_, path, handler) in routes::all() {
+        match by_path.iter_mut().find(|(p, _)| *p == path) {
+            Some((_, existing)) => {
+                let merged = std::mem::take(existing).merge(handler);
+                *existing = merged;
+            }
+            None => by_path.push((path, handler)),
+        }
+    }
+    by_path
+        .into_iter()
+        .fold(Router::new(), |r, (path, handler)| r.route(path, handler))
         .fallback(error::not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .layer(middleware::from_fn(security_headers))

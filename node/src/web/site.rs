@@ -88,6 +88,23 @@ impl Site {
         &self.cookie
     }
 
+    /// The `Set-Cookie` value of a session cookie with `token` (an empty token: the cookie
+    /// removed): `HttpOnly`, `SameSite=Strict`, `Secure` unless on loopback, valid only under
+    /// this administration's paths.
+    pub fn session_cookie(&self, token: &str) -> String {
+        let secure = if self.secure_cookies { "; Secure" } else { "" };
+        let age = if token.is_empty() {
+            0
+        } else {
+            crate::people::MAX_SECS
+        };
+        format!(
+            "{}={token}; Path={}; HttpOnly; SameSite=Strict; Max-Age={age}{secure}",
+            self.cookie,
+            crate::web::ctx::href("/")
+        )
+    }
+
     /// Whether cookies carry `Secure`.
     pub fn secure_cookies(&self) -> bool {
         self.secure_cookies

@@ -34,7 +34,7 @@ pub async fn page(
     if let Some(token) = cookie(&headers, site.cookie_name()) {
         let node = site.node().await?;
         if people::session(&node, &token)?.is_some() {
-            return Ok(see_other(&next));
+            return Ok(see_other(&ctx::href(&next)));
         }
     }
     let no_accounts = site.node().await?.store().accounts()?.is_empty();
@@ -59,7 +59,8 @@ fn form(
         Lang::En => Lang::De,
     };
     let switch = format!(
-        "/login?{}",
+        "{}?{}",
+        ctx::href("/login"),
         serde_urlencoded::to_string([("next", next), ("lang", ctx::lang_key(other))])
             .unwrap_or_default()
     );
@@ -92,7 +93,10 @@ fn form(
         },
     );
     let mut res = (status, body).into_response();
-    let c = format!("{PRE}={pre}; Path=/login; HttpOnly; SameSite=Strict; Max-Age=3600");
+    let c = format!(
+        "{PRE}={pre}; Path={}; HttpOnly; SameSite=Strict; Max-Age=3600",
+        ctx::href("/login")
+    );
     if let Ok(v) = HeaderValue::from_str(&c) {
         res.headers_mut().append(header::SET_COOKIE, v);
     }
@@ -143,16 +147,7 @@ pub async fn submit(
             let (token, _) = people::start_session(&node, &account)?;
             people::log(&node, &account.name, "angemeldet / logged in")?;
             node.store().purge_sessions(now)?;
-            let secure = if site.secure_cookies() {
-                "; Secure"
-            } else {
-                ""
-            };
-            let c = format!(
-                "{}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{secure}",
-                site.cookie_name(),
-                people::MAX_SECS
-            );
+            let c = site.session_cookie(&token);
             let mut res = see_other(&ctx::with_lang(&next, lang));
             if let Ok(v) = HeaderValue::from_str(&c) {
                 res.headers_mut().append(header::SET_COOKIE, v);
@@ -187,10 +182,7 @@ pub async fn logout(
     people::end_session(c.node(), &c.token)?;
     people::log(c.node(), c.person(), "abgemeldet / logged out")?;
     let mut res = see_other(&ctx::with_lang("/login", c.lang));
-    let gone = format!(
-        "{}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0",
-        site.cookie_name()
-    );
+    let gone = site.session_cookie("");
     if let Ok(v) = HeaderValue::from_str(&gone) {
         res.headers_mut().append(header::SET_COOKIE, v);
     }

@@ -1,7 +1,7 @@
 //! The inventory, procurement and migration-path pages over HTTP.
 
 use sovbench_node::people::Role;
-use sovbench_node::web::ROUTES;
+use sovbench_node::web::routes;
 
 use super::{Browser, Workplace};
 
@@ -478,7 +478,7 @@ async fn a_reader_sees_the_pages_without_forms_and_gets_403_on_every_post() {
     assert!(!sys.body.contains("action=\"/inventory/exit"));
     r.get("/procurement").await.expect(200);
     r.get("/paths").await.expect(200);
-    for (_, path) in ROUTES.iter().filter(|(m, p)| {
+    for (_, path) in routes().iter().filter(|(m, p)| {
         *m == "POST"
             && ["/inventory", "/procurement", "/paths"]
                 .iter()

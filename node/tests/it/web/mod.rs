@@ -3,6 +3,7 @@
 //! a cookie jar that reads the CSRF token of the last page it saw.
 
 mod inventory;
+mod hosted;
 mod pages;
 mod peers;
 mod rounds;
@@ -100,6 +101,7 @@ impl Workplace {
             addr: self.addr,
             cookies: HashMap::new(),
             csrf: None,
+            base: String::new(),
         }
     }
 
@@ -146,6 +148,8 @@ pub struct Browser {
     pub addr: std::net::SocketAddr,
     pub cookies: HashMap<String, String>,
     pub csrf: Option<String>,
+    /// The prefix of every path asked for (`/t/<id>` on a hosted node).
+    pub base: String,
 }
 
 impl Browser {
@@ -175,7 +179,7 @@ impl Browser {
         let a = self.get(path).await;
         match (a.status, a.header("location")) {
             (303 | 302, Some(l)) => {
-                let l = l.to_string();
+                let l = l.strip_prefix(self.base.as_str()).unwrap_or(l).to_string();
                 self.get(&l).await
             }
             _ => a,
@@ -254,6 +258,7 @@ impl Browser {
         let mut stream = tokio::net::TcpStream::connect(self.addr)
             .await
             .expect("connect");
+        let path = format!("{}{path}", self.base);
         let mut req = format!(
             "{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nContent-Length: {}\r\n",
             self.addr,

@@ -131,7 +131,7 @@ fn table(c: &Ctx<'_>, systems: &[System], view: &View) -> Markup {
         .find(|(k, ..)| *k == view.sort)
         .map_or("", |(_, de, en)| lang.pick(de, en));
     html! {
-        form method="get" action="/inventory" class="inline-form" {
+        form method="get" action=(ctx::href("/inventory")) class="inline-form" {
             input type="hidden" name="sort" value=(view.sort);
             input type="hidden" name="lang" value=(ctx::lang_key(lang));
             p {
