@@ -3,12 +3,19 @@
 // One function per journey; a journey uses fresh browser contexts, so each can run alone
 // (WORKPLACE_ONLY=selftest,security) and new pages add a journey without touching the others.
 //
+// Some journeys build on others, in the order of JOURNEYS: accessibility looks at the system,
+// the publication and the paths that inventory, round and peers leave behind.
+//
 // Environment (set by workplace.sh): WORKPLACE (JSON: {a: {url, approver: [name, password],
-// reader: [name, password]}, b: {url, approver: [...]}, demo (optional): {url, approver}}), NODE_MODULES (playwright-core and
-// axe-core), CHROMIUM, OUT (screenshots).
+// reader: [name, password]}, b: {url, approver: [...]}, demo (optional): {url, approver},
+// aggregator: [binary, args...] for the operator's commands, round: the open round's id, work: a
+// temporary folder}), NODE_MODULES (playwright-core and axe-core), CHROMIUM, OUT (screenshots).
+// Run from the repository's root (docs/samples/inventar.csv).
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 
 const require = createRequire(process.env.NODE_MODULES + '/');
 const { chromium } = require('playwright-core');
@@ -18,6 +25,8 @@ const OUT = process.env.OUT;
 const WIDTH = 1280, HEIGHT = 900;
 const DIMENSIONS = ['datenhoheit', 'technologische_unabhaengigkeit', 'it_kompetenz',
   'offene_standards', 'governance_exit'];
+const SAMPLE = resolve('docs/samples/inventar.csv');
+const BBB = 'path.videokonferenzen.bigbluebutton';
 
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
@@ -27,6 +36,7 @@ const browser = await chromium.launch({
 /** A fresh context (own cookies) and page, viewport as in axe.mjs; `options` of newContext. */
 async function fresh(options = {}) {
   const context = await browser.newContext({ viewport: { width: WIDTH, height: HEIGHT }, ...options });
+  context.setDefaultTimeout(10_000);
   const page = await context.newPage();
   return { context, page };
 }
@@ -54,6 +64,41 @@ async function post(page, path, fields) {
 
 async function shot(page, name) {
   await page.screenshot({ path: join(OUT, `${name}.png`) });
+}
+
+/** Clicks `target` (a locator) and returns the response to the POST it sends. */
+async function submit(page, target) {
+  const [r] = await Promise.all([page.waitForResponse(r => r.request().method() === 'POST'), target.click()]);
+  await page.waitForLoadState();
+  return r;
+}
+
+/** The sample inventory with one bad line (line 5 of the file: a relevance that does not exist),
+ * written to the temporary folder. */
+function brokenInventory() {
+  const lines = readFileSync(SAMPLE, 'utf8').split('\n');
+  assert.match(lines[4], /^E-Mail und Kalender,.*,kritisch,/);
+  lines[4] = lines[4].replace(',kritisch,', ',sehr wichtig,');
+  const file = join(WP.work, 'inventar-mit-fehler.csv');
+  writeFileSync(file, lines.join('\n'));
+  return file;
+}
+
+/** Saves a self-test (every answer 3) on the self-test page if the node has none yet (the
+ * journey selftest gives B its first one; a round needs one). */
+async function ensureSelftest(page, node) {
+  await page.goto(WP[node].url + '/selftest');
+  if (await page.locator('main table tbody tr').count() > 0) return;
+  for (const d of DIMENSIONS) await page.check(`#${d}-3`);
+  await page.getByRole('button', { name: 'Selbsttest speichern' }).click();
+  await page.waitForLoadState();
+  assert.match(await page.textContent('[role=status]'), /Selbsttest gespeichert/);
+}
+
+/** An operator's command of the aggregator (`sovbench-aggregator --data DIR ...`). */
+function operator(...args) {
+  const [bin, ...pre] = WP.aggregator;
+  return execFileSync(bin, [...pre, ...args], { encoding: 'utf8', env: { ...process.env, SOVBENCH_LANG: 'en' } });
 }
 
 // (a) Log-in: a wrong password first (refused, name kept, the problem announced), then the
@@ -210,45 +255,249 @@ async function security() {
   await context.close();
 }
 
-// (e) axe-core on every page type of the workplace in German and English (fails on a serious
-// or critical violation), with a screenshot of each. Pages waiting for other branches
-// (/inventory, /procurement, /paths, /rounds, /comparison, /privacy, /peers, /people) join
-// this list when they are merged.
+// (e) The inventory: the sample file with one bad line is refused with the line named and
+// nothing stored; the fixed file is previewed and imported; then one system gets an exit scenario.
+async function inventory() {
+  const { context, page } = await fresh();
+  await logIn(page, 'a', 'approver', '/inventory');
+  const file = page.getByLabel('Inventar-Datei hochladen');
+  const preview = page.getByRole('button', { name: 'Vorschau anzeigen' });
+  await file.setInputFiles(brokenInventory());
+  assert.equal((await submit(page, preview)).status(), 422, 'a file with an error is refused');
+  assert.match(await page.textContent('main [role=alert], main .problem'), /1 Fehler\. Nichts wurde gespeichert/);
+  const row = page.locator('main table tbody tr', { hasText: 'sehr wichtig' });
+  assert.equal(await row.count(), 1, 'the bad value is named');
+  assert.equal((await row.locator('td.num').first().textContent()).trim(), '5', `in line 5: ${await row.textContent()}`);
+  assert.equal(await page.getByRole('button', { name: /Systeme importieren/ }).count(), 0, 'no import');
+  await shot(page, 'inventory-upload-errors-de');
+  await page.goto(WP.a.url + '/inventory');
+  assert.match(await page.textContent('main'), /Das Inventar ist leer/, 'nothing was stored');
+
+  await file.setInputFiles(SAMPLE);
+  assert.equal((await submit(page, preview)).status(), 200);
+  assert.match(await page.textContent('main [role=status]'), /ist fehlerfrei und enthält 60 Systeme. Noch ist nichts gespeichert/);
+  await shot(page, 'inventory-preview-de');
+  await page.getByRole('button', { name: '60 Systeme importieren' }).click();
+  await page.waitForLoadState();
+  assert.equal(new URL(page.url()).pathname, '/inventory');
+  assert.match(await page.textContent('main'), /60 von 60 Systemen angezeigt/);
+  assert.ok(await page.getByRole('rowheader', { name: 'E-Mail und Kalender' }).count() >= 1, 'the table lists the systems');
+  await shot(page, 'inventory-de');
+
+  // One system, its exit scenario.
+  await page.getByRole('link', { name: 'Tabellenkalkulation', exact: true }).first().click();
+  await page.waitForLoadState();
+  assert.equal(await page.textContent('h1'), 'System: Tabellenkalkulation');
+  assert.match(await page.textContent('main'), /Für dieses System gibt es noch kein Exit-Szenario/);
+  await page.getByLabel('Alternativen', { exact: true }).fill('LibreOffice, OnlyOffice');
+  await page.getByLabel('Wechseldauer in Monaten').fill('12');
+  await page.getByLabel('Exportformate', { exact: true }).fill('ODF, CSV');
+  await page.getByLabel('Kosten je Arbeitsplatz in EUR').fill('5000');
+  await page.locator('form:has(#exit-months)').getByLabel('Status').selectOption('abgestimmt');
+  await page.getByRole('button', { name: 'Exit-Szenario speichern' }).click();
+  await page.waitForLoadState();
+  const main = await page.textContent('main');
+  assert.match(main, /Status: abgestimmt/);
+  assert.match(main, /3050000 EUR \(610 × 5000 EUR\)/);
+  await shot(page, 'inventory-system-de');
+  await context.close();
+}
+
+// (f) The round: the approver of A sees the round, its mode and its cost, confirms and sends
+// (recorded, delivered, receipted); the reader sees no form and a forged POST is refused. B
+// sends too, node C did from the command line; the operator closes and publishes; A fetches the
+// publication: the chart, the cohorts, the report to download.
+async function round() {
+  const r1 = WP.round;
+  // The reader: the round, but no form; a forged request with her valid token is refused.
+  {
+    const r = await fresh();
+    await logIn(r.page, 'a', 'reader', '/rounds');
+    assert.match(await r.page.textContent('main'), new RegExp(`${r1}[\\s\\S]*direkt \\(lokal verrauscht\\)`));
+    assert.equal(await r.page.locator('form[action^="/rounds/send"]').count(), 0, 'no send form for a reader');
+    assert.match(await r.page.textContent('main'), /Senden darf nur die Rolle Freigabe/);
+    const forged = await post(r.page, '/rounds/send', { round: r1, confirm: 'yes', csrf: await csrfOf(r.page) });
+    assert.equal(forged.status, 403, 'a reader cannot send');
+    await r.context.close();
+  }
+  const { context, page } = await fresh();
+  await logIn(page, 'a', 'approver');
+  await ensureSelftest(page, 'a');
+  await page.goto(WP.a.url + '/rounds');
+  let main = await page.textContent('main');
+  assert.match(main, new RegExp(r1));
+  assert.match(main, /direkt \(lokal verrauscht\)/, 'the mode');
+  assert.match(main, /mit OpenDP verrauscht/);
+  assert.match(main, /ε 1,25/, 'the cost');
+  await shot(page, 'rounds-de');
+  const send = page.getByRole('button', { name: `Werte jetzt an Runde ${r1} senden` });
+  // Without the confirmation nothing is sent.
+  assert.equal((await submit(page, send)).status(), 422);
+  assert.match(await page.textContent('#send-problem'), /Bitte bestätigen Sie/);
+  await page.getByLabel(`Ich gebe die Werte dieser Verwaltung für Runde ${r1} frei`).check();
+  assert.equal((await submit(page, send)).status(), 303);
+  assert.equal(new URL(page.url()).pathname, '/rounds');
+  main = await page.textContent('main');
+  assert.match(main, /Werte aufgezeichnet, gesendet und vom Aggregator quittiert/);
+  assert.match(main, /zugestellt, Quittung erhalten/);
+  assert.match(main, /Der Postausgang ist leer/);
+  assert.equal(await send.count(), 0, 'sent once');
+  await shot(page, 'rounds-sent-de');
+  // B sends too.
+  {
+    const b = await fresh();
+    await logIn(b.page, 'b', 'approver');
+    await ensureSelftest(b.page, 'b');
+    await b.page.goto(WP.b.url + '/rounds');
+    await b.page.getByLabel(`Ich gebe die Werte dieser Verwaltung für Runde ${r1} frei`).check();
+    await b.page.getByRole('button', { name: `Werte jetzt an Runde ${r1} senden` }).click();
+    await b.page.waitForLoadState();
+    assert.match(await b.page.textContent('main'), /zugestellt, Quittung erhalten/);
+    await b.context.close();
+  }
+  // The operator closes the round and publishes (A, B and C in the cohorts, k = 2).
+  operator('round', 'close', r1);
+  operator('publish', r1);
+  await page.goto(WP.a.url + '/comparison');
+  await page.getByRole('button', { name: 'Neueste Veröffentlichung beim Aggregator abrufen' }).click();
+  await page.waitForLoadState();
+  assert.match(await page.textContent('main'), new RegExp(`Veröffentlichung der Runde ${r1} abgerufen und geprüft`));
+  assert.ok(await page.locator('main svg[role=img]').count() >= 1, 'a chart');
+  main = await page.textContent('main');
+  assert.match(main, /alle Verwaltungen/, 'the cohort of all');
+  assert.match(main, /Gemeinde/, 'the cohort of the kind');
+  assert.match(main, /3 Teilnehmende/);
+  await shot(page, 'comparison-de');
+  const [download] = await Promise.all([page.waitForEvent('download'),
+    page.getByRole('link', { name: /Souveränitätsbericht \(HTML/ }).click()]);
+  assert.equal(download.suggestedFilename(), 'souveraenitaetsbericht.html');
+  const report = readFileSync(await download.path(), 'utf8');
+  assert.match(report, /^<!DOCTYPE html>/i);
+  assert.match(report, new RegExp(r1));
+  await context.close();
+}
+
+// (g) Peers: A and B record the same migration path (Teams → BigBlueButton; A plans it, B is
+// rolling it out) and offer it; A sees B among the matches and asks for contact; B accepts; both
+// then see the other's contact card (double opt-in). Every load of /peers synchronises.
+async function peers() {
+  const a = await fresh();
+  const b = await fresh();
+  for (const [who, { page }, stage] of [['a', a, 'geplant'], ['b', b, 'rollout']]) {
+    await logIn(page, who, 'approver', '/paths');
+    const form = page.locator('form[action^="/paths/add"]');
+    await form.getByLabel('Kategorie').selectOption('videokonferenzen');
+    await form.getByLabel('Von Produkt').fill('Microsoft Teams');
+    await form.getByLabel('Zu Produkt').fill('BigBlueButton');
+    await form.getByLabel('Stufe').selectOption(stage);
+    await form.getByLabel('Betroffene Arbeitsplätze').fill('120');
+    await form.getByRole('button', { name: 'Migrationspfad speichern' }).click();
+    await page.waitForLoadState();
+    assert.match(await page.textContent('main'), /Microsoft Teams → BigBlueButton/);
+    if (who === 'a') await shot(page, 'paths-de');
+    await page.goto(WP[who].url + '/peers');
+    const offer = page.locator('form[action^="/peers/offer"]').filter({ has: page.locator(`input[value="${BBB}"]`) });
+    await offer.getByLabel('Kontaktperson oder Funktion').fill(`Digitallotse ${who}`);
+    await offer.getByLabel('E-Mail', { exact: true }).fill(`kontakt-${who}@verwaltung.example`);
+    await offer.getByRole('button', { name: 'Auffindbar werden (anbieten)' }).click();
+    await page.waitForLoadState();
+    assert.match(await page.textContent('main'), /Angeboten:/);
+  }
+  // A sees B and asks.
+  await a.page.goto(WP.a.url + '/peers');
+  assert.match(await a.page.textContent('main'), /derselbe Pfad/);
+  await shot(a.page, 'peers-match-de');
+  await a.page.getByRole('button', { name: /Kontakt anfragen/ }).first().click();
+  await a.page.waitForLoadState();
+  assert.match(await a.page.textContent('main'), /angefragt/);
+  // B sees the request, without A's card, and accepts.
+  await b.page.goto(WP.b.url + '/peers');
+  let main = await b.page.textContent('main');
+  assert.match(main, /Eingehende Anfragen/);
+  assert.doesNotMatch(main, /kontakt-a@/, 'no card before the yes');
+  await b.page.getByRole('button', { name: /^Annehmen/ }).first().click();
+  await b.page.waitForLoadState();
+  assert.match(await b.page.textContent('main'), /Angenommen:/);
+  // Both see the other's card.
+  await a.page.goto(WP.a.url + '/peers');
+  main = await a.page.textContent('main');
+  assert.match(main, /Erhaltene Kontaktkarten/);
+  assert.match(main, /kontakt-b@verwaltung\.example/);
+  await shot(a.page, 'peers-card-de');
+  await b.page.goto(WP.b.url + '/peers');
+  assert.match(await b.page.textContent('main'), /kontakt-a@verwaltung\.example/);
+  await a.context.close();
+  await b.context.close();
+}
+
+// (h) axe-core on every page type of the workplace in German and English (fails on a serious
+// or critical violation), with a screenshot of each. A page is a path, or a function that gets
+// there by filling in a form (an error state); `who` is the account (none: signed out) on node A.
+// The system, the publication and the paths come from the journeys inventory, round and peers.
 const PAGES = [
-  ['login', '/login', false],
-  ['start', '/', true],
-  ['selftest', '/selftest', true],
-  ['not-found', '/gibt-es-nicht', true],
+  // [type, path or function(page, lang), who, HTTP status]
+  ['login', '/login', null, 200],
+  ['start', '/', 'approver', 200],
+  ['selftest', '/selftest', 'approver', 200],
+  ['selftest-error', incompleteSelftest, 'approver', 422],
+  ['inventory', '/inventory', 'approver', 200],
+  ['inventory-system', '/inventory/system?name=Tabellenkalkulation', 'approver', 200],
+  ['inventory-upload-errors', uploadBroken, 'approver', 422],
+  ['procurement', '/procurement', 'approver', 200],
+  ['paths', '/paths', 'approver', 200],
+  ['rounds', '/rounds', 'approver', 200],
+  ['comparison', '/comparison', 'approver', 200],
+  ['privacy', '/privacy', 'approver', 200],
+  ['peers', '/peers', 'approver', 200],
+  ['people', '/people', 'approver', 200],
+  ['not-found', '/gibt-es-nicht', 'approver', 404],
+  ['forbidden', '/people', 'reader', 403],
 ];
+
+/** The self-test sent with one answer missing. */
+async function incompleteSelftest(page, lang) {
+  await page.goto(`${WP.a.url}/selftest?lang=${lang}`);
+  for (const d of DIMENSIONS.slice(1)) await page.check(`#${d}-3`);
+  // The form shows the last self-test's answers; a radio group cannot be emptied by a click.
+  await page.evaluate(() => { for (const i of document.querySelectorAll('input[name=datenhoheit]')) i.checked = false; });
+  return submit(page, page.locator('form:has(#datenhoheit-1) button[type=submit]'));
+}
+
+/** The inventory upload of a file with an error. */
+async function uploadBroken(page, lang) {
+  await page.goto(`${WP.a.url}/inventory?lang=${lang}`);
+  await page.setInputFiles('#inv-file', brokenInventory());
+  return submit(page, page.locator('form:has(#inv-file) button[type=submit]'));
+}
 
 async function accessibility() {
   // axe-core is injected as a script, which the workplace's Content-Security-Policy refuses:
-  // these two contexts bypass it (the journeys above run with it).
-  const anon = await fresh({ bypassCSP: true });
-  const { context, page } = await fresh({ bypassCSP: true });
-  await logIn(page, 'a');
+  // these contexts bypass it (the journeys above run with it).
+  const pages = { null: await fresh({ bypassCSP: true }) };
+  for (const who of ['approver', 'reader']) {
+    pages[who] = await fresh({ bypassCSP: true });
+    await logIn(pages[who].page, 'a', who);
+  }
   let bad = 0;
-  for (const [type, path, signedIn] of PAGES) {
+  for (const [type, path, who, status] of PAGES) {
     for (const lang of ['de', 'en']) {
-      const p = signedIn ? page : anon.page;
-      const res = await p.goto(`${WP.a.url}${path}?lang=${lang}`);
-      if (type !== 'not-found') assert.equal(res.status(), 200, `${path}: HTTP ${res.status()}`);
-      else assert.equal(res.status(), 404);
-      assert.equal(await p.getAttribute('html', 'lang'), lang, `${path}: <html lang>`);
+      const p = pages[who].page;
+      const res = typeof path === 'function' ? await path(p, lang) : await p.goto(`${WP.a.url}${path}${path.includes('?') ? '&' : '?'}lang=${lang}`);
+      assert.equal(res.status(), status, `${type} (${lang}): HTTP ${res.status()}`);
+      assert.equal(await p.getAttribute('html', 'lang'), lang, `${type}: <html lang>`);
       await p.addScriptTag({ path: axePath });
       const violations = await p.evaluate(() => axe.run(document, {
         runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'] },
       }).then(r => r.violations.map(v => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.length,
         target: v.nodes[0] && v.nodes[0].target.join(' ') }))));
       const serious = violations.filter(v => v.impact === 'serious' || v.impact === 'critical');
-      for (const v of violations) console.log(`    ${path} (${lang}): ${v.impact} ${v.id} (${v.nodes}×, ${v.target}): ${v.help}`);
+      for (const v of violations) console.log(`    ${type} (${lang}): ${v.impact} ${v.id} (${v.nodes}×, ${v.target}): ${v.help}`);
       console.log(`  ${serious.length ? 'FAIL' : 'ok  '} axe ${type} (${lang}): ${violations.length} violations, ${serious.length} serious or critical`);
       bad += serious.length;
       await shot(p, `${type}-${lang}`);
     }
   }
-  await anon.context.close();
-  await context.close();
+  for (const { context } of Object.values(pages)) await context.close();
   assert.equal(bad, 0, 'serious or critical accessibility violations');
 }
 
@@ -268,7 +517,7 @@ async function demo() {
   await context.close();
 }
 
-const JOURNEYS = { login, selftest, language, security, accessibility, demo };
+const JOURNEYS = { login, selftest, language, security, inventory, round, peers, accessibility, demo };
 const only = (process.env.WORKPLACE_ONLY || '').split(',').filter(Boolean);
 let failed = 0, ran = 0;
 for (const [name, journey] of Object.entries(JOURNEYS)) {

@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Journeys through the browser workplace (Playwright in headless Chromium, workplace.mjs)
+# (log-in, self-test, language, security, inventory import and exit scenario, a round sent,
+# closed, published and compared, peers with double opt-in, axe-core on every page type)
 # against real processes: one aggregator (mode direct, a round open) and two nodes, each
-# serving its own workplace on a free port of 127.0.0.1. Node A has an approver and a reader,
+# serving its own workplace on a free port of 127.0.0.1, and a node C on the command line only
+# (it takes part in the round so that a cohort of k = 2 is published). Node A has an approver and a reader,
 # node B an approver. The journeys log in, fill in the self-test, switch the language, try
 # what must be refused (CSRF, role, another node's session) and run axe-core on every page
 # type in German and English; screenshots land in $OUT.
@@ -60,19 +63,28 @@ URL=$(head -1 "$W/agg/serve.addr")
 # Two administrations, each with its first account (approver) from a password file.
 printf 'A-Passwort-fuer-Tests-1\n' > "$W/pw-a"
 printf 'B-Passwort-fuer-Tests-2\n' > "$W/pw-b"
+printf 'C-Passwort-fuer-Tests-3\n' > "$W/pw-c"
 printf 'Leser-Passwort-fuer-Tests\n' > "$W/pw-reader"
 declare -A WP
-for n in a b; do
+# Node C takes part in the round from the command line only (no workplace), so that a cohort
+# reaches the round's minimum of 2 and something is published.
+for n in a b c; do
   name="Gemeinde ${n^^}"
   $N --data "$W/node-$n" --json init --name "$name" --kind gemeinde --state DE-SH --population 4200 \
     --aggregator "$URL" --aggregator-key "$AKEY" --account "anna-$n" --password-file "$W/pw-$n" \
     > "$W/node-$n-init.log" || fail "init of node $n"
   $A enrol --key "$(key_of "$W/node-$n-init.log")" --name "$name" --kind gemeinde --state DE-SH \
     --population 4200 > /dev/null || fail "enrolment of node $n"
+  # The test round promises k = 2 (a real consortium's nodes insist on 10).
+  sed -i 's/^min_cohort = 10$/min_cohort = 2/' "$W/node-$n/node.toml"
+  grep -q '^min_cohort = 2$' "$W/node-$n/node.toml" || fail "node $n's node.toml has no min_cohort"
 done
+$N --data "$W/node-c" assess --file docs/samples/selbsttest.toml > /dev/null || fail "self-test of node C"
 $N --data "$W/node-a" accounts add lea --role reader --password-file "$W/pw-reader" > /dev/null
-$A round open r1 --mode direct --epsilon 1 --min-cohort 2 --closes-in 1h > "$W/round.log" \
-  || fail "opening round r1"
+# All five dimensions at ε 0.25 each: ε 1.25 per node, within the nodes' default policy.
+$A round open r1 --mode direct --epsilon 0.25 --releases-per-node 0 --min-cohort 2 --closes-in 1h \
+  > "$W/round.log" || fail "opening round r1"
+$N --data "$W/node-c" submit > "$W/node-c-submit.log" 2>&1 || fail "node C's submission"
 for n in a b; do
   $N --data "$W/node-$n" --json serve --interval 3600 --http-listen 127.0.0.1:0 \
     > "$W/node-$n-serve.log" 2>&1 & PIDS+=($!)
@@ -89,7 +101,8 @@ echo "workplace: aggregator $URL, node A ${WP[a]}, node B ${WP[b]} ($(( $(date +
 config=$(cat <<EOF
 {"a": {"url": "${WP[a]%/}", "approver": ["anna-a", "$(head -1 "$W/pw-a")"],
        "reader": ["lea", "$(head -1 "$W/pw-reader")"]},
- "b": {"url": "${WP[b]%/}", "approver": ["anna-b", "$(head -1 "$W/pw-b")"]}
+ "b": {"url": "${WP[b]%/}", "approver": ["anna-b", "$(head -1 "$W/pw-b")"]},
+ "aggregator": ["$B/sovbench-aggregator", "--data", "$W/agg"], "round": "r1", "work": "$W"
 EOF
 )
 # The demo's workplace, if one runs: DEMO_WORKPLACE="URL ACCOUNT PASSWORD".

@@ -180,15 +180,26 @@ pub fn parse_csv(text: &str) -> Result<Vec<System>, IoError> {
         .has_headers(false)
         .flexible(true)
         .from_reader(text.as_bytes());
+    // The line of a record, counted from its byte offset: after a CRLF terminator the csv
+    // crate's record starts at the '\n' and its line count lags one behind, and files from
+    // Windows end their lines with CRLF. Line ends before the record's first byte are skipped.
+    let bytes = text.as_bytes();
+    let line_at = |byte: u64| {
+        let mut end = usize::try_from(byte).unwrap_or(usize::MAX).min(bytes.len());
+        while bytes.get(end).is_some_and(|b| matches!(b, b'\r' | b'\n')) {
+            end += 1;
+        }
+        1 + bytes[..end].iter().filter(|&&b| b == b'\n').count()
+    };
     let mut rows = Vec::new();
     for rec in reader.records() {
         match rec {
             Ok(r) => {
-                let line = r.position().map_or(0, |p| p.line() as usize);
+                let line = r.position().map_or(0, |p| line_at(p.byte()));
                 rows.push((line, r.iter().map(str::to_string).collect()));
             }
             Err(e) => {
-                let line = e.position().map_or(0, |p| p.line() as usize);
+                let line = e.position().map_or(0, |p| line_at(p.byte()));
                 return Err(IoError::Invalid(vec![ImportError {
                     line,
                     column: 0,

@@ -224,3 +224,29 @@ fn xlsx_first_sheet_is_read_and_errors_name_the_sheets_rows() {
     let err = read_file(&path).unwrap_err().to_string();
     assert!(err.contains("Inventar.XLSX"), "{err}");
 }
+
+#[test]
+fn lines_are_counted_right_in_files_with_crlf_line_ends() {
+    let text = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/samples/inventar.csv"),
+    )
+    .unwrap();
+    assert!(text.contains("\r\n"), "the sample has CRLF line ends");
+    let lf = text.replace("\r\n", "\n");
+    for text in [lf.replace("\r\n", "\n"), lf.replace('\n', "\r\n")] {
+        // Line 5 (after the header and three systems) gets a relevance that does not exist.
+        let broken: Vec<String> = text
+            .split_inclusive('\n')
+            .enumerate()
+            .map(|(i, l)| {
+                if i == 4 {
+                    l.replace(",kritisch,", ",sehr wichtig,")
+                } else {
+                    l.into()
+                }
+            })
+            .collect();
+        let e = errors(parse_csv(&broken.concat()));
+        assert_eq!((e[0].line, e[0].column), (5, 13), "{e:?}");
+    }
+}
