@@ -367,6 +367,14 @@ async fn run(args: Args) -> anyhow::Result<()> {
             "Arbeitsplatz / Workplace: {url}  Konto/account: {WORKPLACE_ACCOUNT}  Passwort/password: {password}"
         );
         let _ = tokio::signal::ctrl_c().await;
+    } else {
+        println!(
+            "{}",
+            lang.pick(
+                "Mit --serve bleibt der Verbund bestehen und der Arbeitsplatz einer Verwaltung ist im Browser erreichbar.",
+                "With --serve the federation keeps running and an administration's workplace is open in the browser."
+            )
+        );
     }
     fed.shutdown().await
 }
