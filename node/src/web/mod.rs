@@ -11,6 +11,7 @@
 //! | [`error`] | [`WebError`], the one place where errors become HTTP answers |
 //! | [`form`] | reading forms (url-encoded and multipart) with bounded sizes |
 //! | [`pages`] | one module per page |
+//! | [`oidc`] | log-in through the identity provider (OpenID Connect) |
 //!
 //! Each request knows which administration it acts for ([`ctx::Ctx::node`]) and which person
 //! with which role ([`ctx::Ctx::session`]); a hosted node or a log-in through an identity
@@ -20,6 +21,7 @@ pub mod ctx;
 pub mod error;
 pub mod form;
 pub mod layout;
+pub mod oidc;
 pub mod pages;
 pub mod site;
 
@@ -45,6 +47,8 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/login"),
     ("POST", "/login"),
     ("POST", "/logout"),
+    ("GET", "/oidc/login"),
+    ("GET", "/oidc/callback"),
     ("GET", "/selftest"),
     ("POST", "/selftest"),
     ("GET", "/peers"),
@@ -90,6 +94,8 @@ pub fn router(site: Arc<Site>) -> Router {
         .route("/", get(pages::start::page))
         .route("/login", get(pages::login::page).post(pages::login::submit))
         .route("/logout", post(pages::login::logout))
+        .route("/oidc/login", get(oidc::login))
+        .route("/oidc/callback", get(oidc::callback))
         .route(
             "/selftest",
             get(pages::selftest::page).post(pages::selftest::submit),
