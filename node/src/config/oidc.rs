@@ -100,8 +100,8 @@ fn bad(text: String) -> NodeError {
 /// `url` is https, or http to a loopback address (a provider for tests on the same machine).
 fn check_url(key: &str, url: &str) -> Result<(), NodeError> {
     let lower = url.trim().to_ascii_lowercase();
-    let ok = lower.starts_with("https://")
-        || (lower.starts_with("http://") && is_loopback_url(url));
+    let ok =
+        lower.starts_with("https://") || (lower.starts_with("http://") && is_loopback_url(url));
     if !ok {
         return Err(bad(format!(
             "oidc.{key} {url:?} in node.toml must be an https:// address (http:// only to \
@@ -261,15 +261,15 @@ mod tests {
                 GOOD.replace("\"sovbench-editor\" = \"editor\"\n", ""),
                 "oidc.roles",
             ),
-            (GOOD.replace("= \"editor\"", "= \"boss\""), "unknown variant"),
+            (
+                GOOD.replace("= \"editor\"", "= \"boss\""),
+                "unknown variant",
+            ),
             (
                 GOOD.replace("client_id =", "client_secret = \"x\"\nclient_id ="),
                 "unknown field",
             ),
-            (
-                format!("{GOOD}[oidc.x]\n"),
-                "unknown field",
-            ),
+            (format!("{GOOD}[oidc.x]\n"), "unknown field"),
         ];
         for (text, needle) in cases {
             let e = NodeConfig::parse(&text).unwrap_err().to_string();
@@ -280,7 +280,10 @@ mod tests {
             .replace("https://login.example.de", "http://127.0.0.1:9")
             .replace("https://sovbench.example.de", "http://localhost:8080");
         assert!(NodeConfig::parse(&local).is_ok());
-        let prefix = GOOD.replace("[oidc.roles]", "tenant_group_prefix = \"sovbench\"\n[oidc.roles]");
+        let prefix = GOOD.replace(
+            "[oidc.roles]",
+            "tenant_group_prefix = \"sovbench\"\n[oidc.roles]",
+        );
         assert!(NodeConfig::parse(&prefix)
             .unwrap_err()
             .to_string()

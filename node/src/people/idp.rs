@@ -58,7 +58,11 @@ fn highest(roles: impl IntoIterator<Item = Role>) -> Option<Role> {
 
 /// The role the person of `claims` has on the node (`tenant: None`) or on the hosted
 /// administration `tenant`: the most privileged role any of the person's groups maps to.
-pub fn roles_of(claims: &Map<String, Value>, mapping: &OidcConfig, tenant: Option<&str>) -> Option<Role> {
+pub fn roles_of(
+    claims: &Map<String, Value>,
+    mapping: &OidcConfig,
+    tenant: Option<&str>,
+) -> Option<Role> {
     let groups = strings_of(claims, &mapping.groups_claim);
     let flat = || {
         groups.iter().filter_map(|g| {
@@ -179,7 +183,10 @@ mod tests {
             "tenants": ["prüfstadt"],
         }));
         assert_eq!(roles_of(&c, &m, Some("musterstadt")), Some(Role::Editor));
-        assert_eq!(roles_of(&c, &m, Some("beispielkreis")), Some(Role::Approver));
+        assert_eq!(
+            roles_of(&c, &m, Some("beispielkreis")),
+            Some(Role::Approver)
+        );
         // Plain groups count only for the tenants of the tenant claim.
         assert_eq!(roles_of(&c, &m, Some("prüfstadt")), Some(Role::Approver));
         assert_eq!(roles_of(&c, &m, Some("anderswo")), None);

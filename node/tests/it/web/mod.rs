@@ -3,6 +3,7 @@
 //! a cookie jar that reads the CSRF token of the last page it saw.
 
 mod inventory;
+mod oidc;
 mod pages;
 mod peers;
 mod rounds;

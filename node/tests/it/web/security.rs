@@ -11,8 +11,7 @@ async fn every_page_needs_a_session_and_every_form_a_csrf_token() {
     let mut anon = w.browser();
     for (method, path) in ROUTES {
         // Log-in pages are public by nature (the identity provider's too).
-        if path.starts_with("/login") || path.starts_with("/oidc/") || path.starts_with("/static")
-        {
+        if path.starts_with("/login") || path.starts_with("/oidc/") || path.starts_with("/static") {
             continue;
         }
         let a = match *method {
