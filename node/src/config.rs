@@ -22,6 +22,10 @@
 //! # max_epsilon_lifetime = 20.0   # optional cap over the node's lifetime (none by default)
 //! min_trustees = 3               # mode secure: smallest committee size m accepted
 //! min_threshold = 2              # mode secure: smallest threshold t (trustees needed to decrypt)
+//!
+//! # Optional: log-in to the workplace through an identity provider, see [`oidc`].
+//! # [oidc]
+//! # issuer = "https://login.example.de/realms/verwaltung"
 //! ```
 //!
 //! See `docs/samples/node.toml`, which a unit test parses.
@@ -33,7 +37,9 @@ use sovbench_core::i18n::Lang;
 
 use crate::error::NodeError;
 
+pub mod oidc;
 mod transport;
+pub use oidc::OidcConfig;
 pub use transport::{check_transport, is_loopback_url};
 
 /// File name of the configuration inside the data directory.
@@ -120,6 +126,9 @@ pub struct NodeConfig {
     /// Privacy policy.
     #[serde(default)]
     pub privacy: PrivacyPolicy,
+    /// Log-in to the workplace through an identity provider (OpenID Connect), if set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub oidc: Option<OidcConfig>,
 }
 
 /// Length of a committee fingerprint in hex digits (SHA-256).
@@ -282,6 +291,9 @@ impl NodeConfig {
         }
         if let Some(fp) = &self.committee_fingerprint {
             parse_committee_fingerprint(fp)?;
+        }
+        if let Some(o) = &self.oidc {
+            o.validate()?;
         }
         if let Some(url) = &self.aggregator_url {
             check_transport(url, self.allow_plaintext)?;

@@ -9,6 +9,7 @@
 //! Session tokens are 32 random bytes; the store keeps only their SHA-256, so that a copy of the
 //! store does not let anyone take over a session.
 
+pub mod idp;
 mod password;
 
 use ring::digest;

@@ -11,6 +11,7 @@
 //! | [`error`] | [`WebError`], the one place where errors become HTTP answers |
 //! | [`form`] | reading forms (url-encoded and multipart) with bounded sizes |
 //! | [`pages`] | one module per page |
+//! | [`oidc`] | log-in through the identity provider (OpenID Connect) |
 //!
 //! Each request knows which administration it acts for ([`ctx::Ctx::node`]) and which person
 //! with which role ([`ctx::Ctx::session`]); a hosted node or a log-in through an identity
@@ -21,6 +22,7 @@ pub mod error;
 pub mod form;
 pub mod hosted;
 pub mod layout;
+pub mod oidc;
 pub mod pages;
 pub mod routes;
 pub mod site;

@@ -9,8 +9,13 @@ use axum::routing::{get, post, MethodRouter};
 use crate::web::pages;
 use crate::web::site::Site;
 
-/// Routes that answer without a session (log-in and the stylesheet).
-pub const PUBLIC: &[&str] = &["/login", "/static/workplace.css"];
+/// Routes that answer without a session (log-in, the identity provider's, the stylesheet).
+pub const PUBLIC: &[&str] = &[
+    "/login",
+    "/oidc/login",
+    "/oidc/callback",
+    "/static/workplace.css",
+];
 
 /// Every route: method, path, handler.
 pub(crate) fn all() -> Vec<(&'static str, &'static str, MethodRouter<Arc<Site>>)> {
@@ -19,6 +24,8 @@ pub(crate) fn all() -> Vec<(&'static str, &'static str, MethodRouter<Arc<Site>>)
         ("GET", "/login", get(pages::login::page)),
         ("POST", "/login", post(pages::login::submit)),
         ("POST", "/logout", post(pages::login::logout)),
+        ("GET", "/oidc/login", get(crate::web::oidc::login)),
+        ("GET", "/oidc/callback", get(crate::web::oidc::callback)),
         ("GET", "/selftest", get(pages::selftest::page)),
         ("POST", "/selftest", post(pages::selftest::submit)),
         ("GET", "/peers", get(pages::peers::page)),

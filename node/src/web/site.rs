@@ -17,6 +17,7 @@ use tokio::sync::{MappedMutexGuard, Mutex, MutexGuard};
 use crate::error::NodeError;
 use crate::node::Node;
 use crate::web::error::WebError;
+use crate::web::oidc::Oidc;
 
 /// The store is closed this long after the last request.
 const IDLE_CLOSE: Duration = Duration::from_secs(2);
@@ -28,7 +29,8 @@ pub const MAX_FAILS: u32 = 5;
 /// The window of [`MAX_FAILS`].
 pub const FAIL_WINDOW_SECS: i64 = 15 * 60;
 
-/// One node's workplace.
+/// One node's workplace (with the client of its identity provider, when `node.toml` has an
+/// `[oidc]` section).
 pub struct Site {
     dir: PathBuf,
     clock: SharedClock,
@@ -36,6 +38,7 @@ pub struct Site {
     cookie: String,
     secure_cookies: bool,
     fails: StdMutex<HashMap<String, (u32, i64)>>,
+    oidc: Option<Oidc>,
 }
 
 struct Held {
@@ -64,6 +67,10 @@ impl Site {
             .filter(char::is_ascii_hexdigit)
             .take(12)
             .collect();
+        let oidc = match &node.config().oidc {
+            Some(cfg) => Some(Oidc::new(cfg.clone(), cfg.secret(dir)?)?),
+            None => None,
+        };
         Ok(Site {
             dir: dir.to_path_buf(),
             clock,
@@ -74,6 +81,7 @@ impl Site {
             cookie: format!("sovbench_{short}"),
             secure_cookies,
             fails: StdMutex::new(HashMap::new()),
+            oidc,
         })
     }
 
@@ -103,6 +111,11 @@ impl Site {
             self.cookie,
             crate::web::ctx::href("/")
         )
+    }
+
+    /// The client of the identity provider, if `[oidc]` is configured in `node.toml`.
+    pub fn oidc(&self) -> Option<&Oidc> {
+        self.oidc.as_ref()
     }
 
     /// Whether cookies carry `Secure`.

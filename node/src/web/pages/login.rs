@@ -38,16 +38,24 @@ pub async fn page(
         }
     }
     let no_accounts = site.node().await?.store().accounts()?.is_empty();
-    form(lang, &next, None, no_accounts, "")
+    form(&site, lang, &next, None, no_accounts, "")
 }
 
 fn form(
+    site: &Site,
     lang: Lang,
     next: &str,
     problem: Option<&str>,
     no_accounts: bool,
     name: &str,
 ) -> Result<Response, WebError> {
+    let provider = site.oidc().map(|o| o.display_name());
+    let provider_login = format!(
+        "{}?{}",
+        ctx::href("/oidc/login"),
+        serde_urlencoded::to_string([("next", next), ("lang", ctx::lang_key(lang))])
+            .unwrap_or_default()
+    );
     let pre = people::random_hex()?;
     let status = if problem.is_some() {
         StatusCode::UNAUTHORIZED
@@ -69,13 +77,21 @@ fn form(
         lang.pick("Anmelden", "Log in"),
         html! {
             p { a href=(switch) lang=(ctx::lang_key(other)) hreflang=(ctx::lang_key(other)) { (other.pick("Deutsch", "English")) } }
-            @if no_accounts {
+            @if no_accounts && provider.is_none() {
                 div class="warning" role="alert" {
                     p { (lang.pick(
                         "Auf diesem Knoten gibt es noch kein Konto. Ihre IT legt das erste an mit: ",
                         "This node has no account yet. Your IT creates the first one with: ")) }
                     p { code { "sovbench-node accounts add NAME --role approver" } }
                 }
+            }
+            @if let Some(name) = &provider {
+                // A link, not a form: the redirect to the provider must not be a form's
+                // (the Content-Security-Policy allows forms to this site only).
+                p { a class="button" id="oidc-login" href=(provider_login) {
+                    (lang.pick("Anmelden über", "Log in through")) " " (name)
+                } }
+                p { (lang.pick("Oder mit einem lokalen Konto dieses Knotens:", "Or with a local account of this node:")) }
             }
             @if let Some(p) = problem {
                 div class="problem" role="alert" id="login-problem" { p { (p) } }
@@ -139,7 +155,7 @@ pub async fn submit(
             ),
             lang.pick("Minuten erneut versuchen.", "minutes.")
         );
-        return form(lang, &next, Some(&text), no_accounts, &name);
+        return form(&site, lang, &next, Some(&text), no_accounts, &name);
     }
     match people::authenticate(&node, &name, &password)? {
         Some(account) => {
@@ -164,7 +180,7 @@ pub async fn submit(
                 "Kontoname oder Passwort stimmt nicht.",
                 "Account name or password is wrong.",
             );
-            form(lang, &next, Some(text), no_accounts, &name)
+            form(&site, lang, &next, Some(text), no_accounts, &name)
         }
     }
 }
@@ -190,13 +206,14 @@ pub async fn logout(
 }
 
 /// A path of this site to return to after log-in; anything else becomes `/`.
-fn safe_next(next: Option<String>) -> String {
+pub fn safe_next(next: Option<String>) -> String {
     match next {
         Some(n)
             if n.starts_with('/')
                 && !n.starts_with("//")
                 && !n.starts_with("/\\")
-                && !n.starts_with("/login") =>
+                && !n.starts_with("/login")
+                && !n.starts_with("/oidc/") =>
         {
             n
         }
