@@ -72,3 +72,6 @@ demo_workplace=$(sed -n 's|^Arbeitsplatz / Workplace: \([^ ]*\)  Konto/account: 
 [[ -n "$demo_workplace" ]] || { cat "$work/demo.log"; echo "the demo printed no workplace"; exit 1; }
 DEMO_WORKPLACE="$demo_workplace" OUT="$OUT/workplace" NODE_MODULES="$work/node_modules" \
   CHROMIUM="$(command -v chromium)" bash tests/browser/workplace.sh target/release
+
+echo "== log-in through an identity provider (OpenID Connect, local oidc-provider from npm)"
+bash tests/oidc/run.sh target/release
