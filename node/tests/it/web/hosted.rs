@@ -48,7 +48,9 @@ impl Host {
             }
         }
         let hosted = Arc::new(Hosted::new(hosting, SystemClock::shared(), false));
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
         let addr = listener.local_addr().expect("addr");
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let h = hosted.clone();
@@ -95,7 +97,12 @@ async fn every_route_refuses_the_other_administrations_session() {
     let mut b_approver = host.login("gemeinde-b", Role::Approver).await;
     b_approver.get("/").await.expect(200);
     let b_csrf = b_approver.csrf.clone().unwrap_or_default();
-    let b_token = b_approver.cookies.values().next().cloned().unwrap_or_default();
+    let b_token = b_approver
+        .cookies
+        .values()
+        .next()
+        .cloned()
+        .unwrap_or_default();
     let a_site = host.hosted.site("gemeinde-a").await.unwrap().unwrap().0;
     // B's cookies as they are, and B's token under A's cookie name.
     let attempts = [
@@ -116,9 +123,15 @@ async fn every_route_refuses_the_other_administrations_session() {
                 "GET" => thief.get(path).await,
                 _ => thief.post(path, &scores()).await,
             };
-            assert_eq!(a.status, 303, "{method} {path} with B's session: {}", a.body);
+            assert_eq!(
+                a.status, 303,
+                "{method} {path} with B's session: {}",
+                a.body
+            );
             assert!(
-                a.header("location").unwrap_or_default().starts_with("/t/gemeinde-a/login"),
+                a.header("location")
+                    .unwrap_or_default()
+                    .starts_with("/t/gemeinde-a/login"),
                 "{method} {path}: {:?}",
                 a.header("location")
             );
@@ -160,7 +173,10 @@ async fn each_administration_sees_only_its_own_data_under_its_own_prefix() {
     let mut fresh = host.browser("gemeinde-a");
     fresh.get("/login").await;
     let answer = fresh
-        .post("/login", &[("name", "editor"), ("password", PASSWORD), ("next", "/")])
+        .post(
+            "/login",
+            &[("name", "editor"), ("password", PASSWORD), ("next", "/")],
+        )
         .await;
     let cookie = answer
         .headers
@@ -195,4 +211,37 @@ async fn unknown_and_removed_administrations_are_not_found() {
     a.get("/").await.expect(404);
     let mut other = host.login("gemeinde-b", Role::Approver).await;
     other.get("/").await.expect(200);
+}
+
+#[tokio::test]
+async fn saving_a_system_or_its_exit_scenario_leads_back_to_it_under_the_prefix() {
+    let host = Host::start(&["gemeinde-a"]).await;
+    let mut a = host.login("gemeinde-a", Role::Editor).await;
+    super::inventory::import_sample(&mut a).await;
+    a.get("/inventory/system?name=Tabellenkalkulation")
+        .await
+        .expect(200);
+    let exit = a
+        .post(
+            "/inventory/exit",
+            &[
+                ("name", "Tabellenkalkulation"),
+                ("alternatives", "LibreOffice"),
+                ("months", "12"),
+                ("status", "entwurf"),
+            ],
+        )
+        .await;
+    assert_eq!(exit.status, 303, "{}", exit.body);
+    assert_eq!(
+        exit.header("location"),
+        Some("/t/gemeinde-a/inventory/system?name=Tabellenkalkulation&lang=de")
+    );
+    let mut bare = host.browser("gemeinde-a");
+    bare.base = String::new();
+    bare.cookies = a.cookies.clone();
+    bare.get(exit.header("location").unwrap_or_default())
+        .await
+        .expect(200)
+        .contains("Exit-Szenario für");
 }

@@ -2,8 +2,8 @@
 //! sessions, roles, CSRF and every page. [`Workplace`] starts one; [`Browser`] is a person with
 //! a cookie jar that reads the CSRF token of the last page it saw.
 
-mod inventory;
 mod hosted;
+mod inventory;
 mod pages;
 mod peers;
 mod rounds;
