@@ -255,13 +255,13 @@ async function security() {
   {
     const b = await fresh();
     await logIn(b.page, 'b');
-    const bCookie = (await b.context.cookies(WP.b.url)).find(c => c.name.startsWith('sovbench_') && c.name !== 'sovbench_lang');
-    const aCookie = (await context.cookies(WP.a.url)).find(c => c.name.startsWith('sovbench_') && c.name !== 'sovbench_lang');
+    const bCookie = (await b.context.cookies(WP.b.url + '/')).find(c => c.name.startsWith('sovbench_') && c.name !== 'sovbench_lang');
+    const aCookie = (await context.cookies(WP.a.url + '/')).find(c => c.name.startsWith('sovbench_') && c.name !== 'sovbench_lang');
     assert.ok(aCookie && bCookie, 'both nodes set a session cookie');
     assert.notEqual(aCookie.name, bCookie.name, 'each node names its session cookie after its key');
     const x = await fresh();
-    await x.context.addCookies([{ name: bCookie.name, value: aCookie.value, url: WP.b.url },
-      { name: aCookie.name, value: aCookie.value, url: WP.b.url }]);
+    await x.context.addCookies([{ name: bCookie.name, value: aCookie.value, url: WP.b.url + '/' },
+      { name: aCookie.name, value: aCookie.value, url: WP.b.url + '/' }]);
     await x.page.goto(WP.b.url + '/selftest');
     assert.equal(pathOf('b', x.page), '/login', 'node A\'s session is useless on node B');
     // While A's own session still works on A.

@@ -18,10 +18,11 @@
 #
 # Usage: tests/browser/workplace.sh [BIN_DIR]   (default: target/debug; build first with
 # `cargo build --bin sovbench-node --bin sovbench-aggregator`)
-# Environment: OUT (screenshots; default a temporary folder, printed), HOSTED_ONLY (journeys
-# on the hosted node; default: log-in, self-test, inventory, round, peers, isolation, axe), DEMO_WORKPLACE ("URL
-# ACCOUNT PASSWORD" of a running `sovbench-demo --serve`'s workplace, for the journey `demo`),
-# NODE_MODULES (a folder
+# Environment: OUT (screenshots; default a temporary folder, printed), WORKPLACE_ONLY and
+# HOSTED_ONLY (the journeys to run on the nodes of their own and on the hosted node; default for
+# the hosted node: login, selftest, security, inventory, round, peers, isolation, accessibility),
+# DEMO_WORKPLACE ("URL ACCOUNT PASSWORD" of a running `sovbench-demo --serve`'s workplace, for
+# the journey `demo`), NODE_MODULES (a folder
 # with playwright-core and axe-core; installed from npm into a temporary folder otherwise),
 # CHROMIUM (default: Debian's chromium; Playwright never downloads a browser here).
 set -euo pipefail
@@ -167,7 +168,7 @@ hosted=$(cat <<EOF
 EOF
 )
 mkdir -p "$OUT/hosted"
-WORKPLACE="$hosted" WORKPLACE_ONLY=${HOSTED_ONLY:-login,selftest,inventory,round,peers,isolation,accessibility} \
+WORKPLACE="$hosted" WORKPLACE_ONLY=${HOSTED_ONLY:-login,selftest,security,inventory,round,peers,isolation,accessibility} \
   NODE_MODULES="$NODE_MODULES" CHROMIUM="$CHROMIUM" OUT="$OUT/hosted" \
   node tests/browser/workplace.mjs || fail "journeys on the hosted node"
 echo "workplace: hosted node ok in $(( $(date +%s) - hosted_started )) s; all in $(( $(date +%s) - started )) s"
