@@ -3,7 +3,8 @@
 # axe-core in headless Chromium on every dashboard page type and on a node's HTML report, in
 # German and English (fails on any serious or critical violation), and checks a screenshot of
 # each (axe.mjs). Then the journeys through a node's browser workplace with Playwright against an
-# aggregator and two nodes (workplace.sh, workplace.mjs).
+# aggregator and two nodes, and against a hosted node with two administrations (workplace.sh,
+# workplace.mjs).
 #
 # Needs Debian's chromium, node (18+) and npm; installs them with apt-get if missing and root.
 # axe-core, ws and playwright-core come from npm into a temporary folder (Playwright drives

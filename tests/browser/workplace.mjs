@@ -9,7 +9,10 @@
 // Environment (set by workplace.sh): WORKPLACE (JSON: {a: {url, approver: [name, password],
 // reader: [name, password]}, b: {url, approver: [...]}, demo (optional): {url, approver},
 // aggregator: [binary, args...] for the operator's commands, round: the open round's id, work: a
-// temporary folder}), NODE_MODULES (playwright-core and axe-core), CHROMIUM, OUT (screenshots).
+// temporary folder, participants (optional, default 3): how many take part in the round, hosted
+// (optional): the entry page of a hosted node whose administrations a and b are (their urls end
+// in /t/<id>; the journeys compare paths without that prefix, pathOf)}), NODE_MODULES
+// (playwright-core and axe-core), CHROMIUM, OUT (screenshots).
 // Run from the repository's root (docs/samples/inventar.csv).
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -41,6 +44,19 @@ async function fresh(options = {}) {
   return { context, page };
 }
 
+/** The path prefix of `node`'s workplace: `/t/<id>` on a hosted node, '' on a node of its own. */
+const prefix = node => new URL(WP[node].url).pathname.replace(/\/$/, '');
+
+/** The path of `page` inside `node`'s workplace: without the administration's prefix on a
+ * hosted node (`/t/<id>`), so the same journeys run on a node of its own and on a hosted one;
+ * a page outside the prefix is named as such (a link that escaped it). */
+function pathOf(node, page) {
+  const base = prefix(node);
+  const path = new URL(page.url()).pathname;
+  if (!base) return path;
+  return path === base || path.startsWith(base + '/') ? path.slice(base.length) || '/' : `outside ${base}: ${path}`;
+}
+
 /** Logs in on `node` as `who` ('approver' or 'reader') through the log-in form. */
 async function logIn(page, node, who = 'approver', path = '/') {
   const [name, password] = WP[node][who];
@@ -49,17 +65,19 @@ async function logIn(page, node, who = 'approver', path = '/') {
   await page.fill('#password', password);
   await page.click('button[type=submit]');
   await page.waitForLoadState();
-  assert.ok(!new URL(page.url()).pathname.startsWith('/login'), `log-in of ${name} failed: ${page.url()}`);
+  assert.ok(!pathOf(node, page).startsWith('/login') && !pathOf(node, page).startsWith('outside'),
+    `log-in of ${name} failed: ${page.url()}`);
 }
 
 /** The CSRF token of the page's forms (the log-out form carries one on every page). */
 const csrfOf = page => page.getAttribute('input[name=csrf]', 'value');
 
-/** POSTs a url-encoded form with the page's cookies (the workplace's Content-Security-Policy
- * forbids scripts in the page, so the request comes from Playwright beside it). */
-async function post(page, path, fields) {
-  const r = await page.request.post(new URL(path, page.url()).href, { form: fields, maxRedirects: 0 });
-  return { status: r.status(), text: await r.text() };
+/** POSTs a url-encoded form to `path` of `node`'s workplace with the page's cookies (the
+ * workplace's Content-Security-Policy forbids scripts in the page, so the request comes from
+ * Playwright beside it). */
+async function post(page, node, path, fields) {
+  const r = await page.request.post(WP[node].url + path, { form: fields, maxRedirects: 0 });
+  return { status: r.status(), text: await r.text(), location: r.headers().location };
 }
 
 async function shot(page, name) {
@@ -107,7 +125,7 @@ async function login() {
   const { context, page } = await fresh();
   const a = WP.a;
   await page.goto(a.url + '/selftest');
-  assert.equal(new URL(page.url()).pathname, '/login', 'a page without session leads to the log-in');
+  assert.equal(pathOf('a', page), '/login', 'a page without session leads to the log-in');
   await page.fill('#name', a.approver[0]);
   await page.fill('#password', 'falsches-Passwort-123');
   const wrong = await Promise.all([page.waitForResponse(r => r.request().method() === 'POST'),
@@ -120,14 +138,14 @@ async function login() {
   await page.fill('#password', a.approver[1]);
   await page.click('button[type=submit]');
   await page.waitForLoadState();
-  assert.equal(new URL(page.url()).pathname, '/selftest', 'after log-in, on to the page asked for');
+  assert.equal(pathOf('a', page), '/selftest', 'after log-in, on to the page asked for');
   assert.match(await page.textContent('header'), new RegExp(a.approver[0]));
   // Log out: the session ends, the page asks for log-in again.
   await page.click('form.logout button');
   await page.waitForLoadState();
-  assert.equal(new URL(page.url()).pathname, '/login');
+  assert.equal(pathOf('a', page), '/login');
   await page.goto(a.url + '/');
-  assert.equal(new URL(page.url()).pathname, '/login', 'logged out');
+  assert.equal(pathOf('a', page), '/login', 'logged out');
   await context.close();
 }
 
@@ -154,7 +172,7 @@ async function selftest() {
   await page.check(`#${missing}-${answers[missing]}`);
   await page.click('button:has-text("Selbsttest speichern")');
   await page.waitForLoadState();
-  assert.equal(new URL(page.url()).pathname, '/selftest');
+  assert.equal(pathOf('b', page), '/selftest');
   const total = Object.values(answers).reduce((s, v) => s + v, 0);
   assert.match(await page.textContent('[role=status]'), new RegExp(`Selbsttest gespeichert. Summe ${total} von 25`));
   assert.equal(await page.locator('svg[role=img] rect').count(), 1, 'one bar in the history chart');
@@ -175,14 +193,14 @@ async function language() {
   assert.equal(await page.getAttribute('html', 'lang'), 'de');
   await page.click('nav.lang a');
   await page.waitForLoadState();
-  assert.equal(new URL(page.url()).pathname, '/selftest', 'English keeps the page');
+  assert.equal(pathOf('a', page), '/selftest', 'English keeps the page');
   assert.equal(await page.getAttribute('html', 'lang'), 'en');
   assert.equal(await page.textContent('h1'), 'Self-test');
   await page.goto(WP.a.url + '/');
   assert.equal(await page.getAttribute('html', 'lang'), 'en', 'the language is remembered');
   await page.click('nav.lang a');
   await page.waitForLoadState();
-  assert.equal(new URL(page.url()).pathname, '/');
+  assert.equal(pathOf('a', page), '/');
   assert.equal(await page.getAttribute('html', 'lang'), 'de');
   // The log-in page's switch keeps where to go after log-in.
   const anon = await fresh();
@@ -203,7 +221,7 @@ async function security() {
   {
     const { context, page } = await fresh();
     await page.goto(WP.a.url + '/login');
-    const r = await post(page, '/login', { name: WP.a.approver[0], password: WP.a.approver[1] });
+    const r = await post(page, 'a', '/login', { name: WP.a.approver[0], password: WP.a.approver[1] });
     assert.equal(r.status, 403, 'log-in without the form token');
     await context.close();
   }
@@ -211,15 +229,15 @@ async function security() {
   const { context, page } = await fresh();
   await logIn(page, 'a', 'approver', '/selftest');
   const rows = await page.locator('main table tbody tr').count();
-  const missing = await post(page, '/selftest', all3);
+  const missing = await post(page, 'a', '/selftest', all3);
   assert.equal(missing.status, 403, 'self-test without CSRF token');
   assert.match(missing.text, /CSRF/);
-  const wrong = await post(page, '/selftest', { ...all3, csrf: '0'.repeat(64) });
+  const wrong = await post(page, 'a', '/selftest', { ...all3, csrf: '0'.repeat(64) });
   assert.equal(wrong.status, 403, 'self-test with a wrong CSRF token');
   await page.reload();
   assert.equal(await page.locator('main table tbody tr').count(), rows, 'nothing was saved');
   // With the right token the same request is accepted: the refusals above were the token's.
-  const right = await post(page, '/selftest', { ...all3, csrf: await csrfOf(page) });
+  const right = await post(page, 'a', '/selftest', { ...all3, csrf: await csrfOf(page) });
   assert.equal(right.status, 303, 'self-test with the session\'s token');
   // A reader sees the self-test but may not save it, even with a valid token.
   {
@@ -228,7 +246,7 @@ async function security() {
     assert.equal(await r.page.locator('button:has-text("Selbsttest speichern")').count(), 0, 'no form for a reader');
     assert.match(await r.page.textContent('main'), /darf den Selbsttest lesen, aber nicht ändern/);
     await shot(r.page, 'selftest-reader-de');
-    const res = await post(r.page, '/selftest', { ...all3, csrf: await csrfOf(r.page) });
+    const res = await post(r.page, 'a', '/selftest', { ...all3, csrf: await csrfOf(r.page) });
     assert.equal(res.status, 403, 'a reader cannot save the self-test');
     assert.match(res.text, /Nicht erlaubt/);
     await r.context.close();
@@ -237,18 +255,18 @@ async function security() {
   {
     const b = await fresh();
     await logIn(b.page, 'b');
-    const bCookie = (await b.context.cookies(WP.b.url)).find(c => c.name.startsWith('sovbench_') && c.name !== 'sovbench_lang');
-    const aCookie = (await context.cookies(WP.a.url)).find(c => c.name.startsWith('sovbench_') && c.name !== 'sovbench_lang');
+    const bCookie = (await b.context.cookies(WP.b.url + '/')).find(c => c.name.startsWith('sovbench_') && c.name !== 'sovbench_lang');
+    const aCookie = (await context.cookies(WP.a.url + '/')).find(c => c.name.startsWith('sovbench_') && c.name !== 'sovbench_lang');
     assert.ok(aCookie && bCookie, 'both nodes set a session cookie');
     assert.notEqual(aCookie.name, bCookie.name, 'each node names its session cookie after its key');
     const x = await fresh();
-    await x.context.addCookies([{ name: bCookie.name, value: aCookie.value, url: WP.b.url },
-      { name: aCookie.name, value: aCookie.value, url: WP.b.url }]);
+    await x.context.addCookies([{ name: bCookie.name, value: aCookie.value, url: WP.b.url + '/' },
+      { name: aCookie.name, value: aCookie.value, url: WP.b.url + '/' }]);
     await x.page.goto(WP.b.url + '/selftest');
-    assert.equal(new URL(x.page.url()).pathname, '/login', 'node A\'s session is useless on node B');
+    assert.equal(pathOf('b', x.page), '/login', 'node A\'s session is useless on node B');
     // While A's own session still works on A.
     await page.goto(WP.a.url + '/selftest');
-    assert.equal(new URL(page.url()).pathname, '/selftest');
+    assert.equal(pathOf('a', page), '/selftest');
     await x.context.close();
     await b.context.close();
   }
@@ -279,7 +297,7 @@ async function inventory() {
   await shot(page, 'inventory-preview-de');
   await page.getByRole('button', { name: '60 Systeme importieren' }).click();
   await page.waitForLoadState();
-  assert.equal(new URL(page.url()).pathname, '/inventory');
+  assert.equal(pathOf('a', page), '/inventory');
   assert.match(await page.textContent('main'), /60 von 60 Systemen angezeigt/);
   assert.ok(await page.getByRole('rowheader', { name: 'E-Mail und Kalender' }).count() >= 1, 'the table lists the systems');
   await shot(page, 'inventory-de');
@@ -314,9 +332,9 @@ async function round() {
     const r = await fresh();
     await logIn(r.page, 'a', 'reader', '/rounds');
     assert.match(await r.page.textContent('main'), new RegExp(`${r1}[\\s\\S]*direkt \\(lokal verrauscht\\)`));
-    assert.equal(await r.page.locator('form[action^="/rounds/send"]').count(), 0, 'no send form for a reader');
+    assert.equal(await r.page.locator(`form[action^="${prefix('a')}/rounds/send"]`).count(), 0, 'no send form for a reader');
     assert.match(await r.page.textContent('main'), /Senden darf nur die Rolle Freigabe/);
-    const forged = await post(r.page, '/rounds/send', { round: r1, confirm: 'yes', csrf: await csrfOf(r.page) });
+    const forged = await post(r.page, 'a', '/rounds/send', { round: r1, confirm: 'yes', csrf: await csrfOf(r.page) });
     assert.equal(forged.status, 403, 'a reader cannot send');
     await r.context.close();
   }
@@ -336,7 +354,7 @@ async function round() {
   assert.match(await page.textContent('#send-problem'), /Bitte bestätigen Sie/);
   await page.getByLabel(`Ich gebe die Werte dieser Verwaltung für Runde ${r1} frei`).check();
   assert.equal((await submit(page, send)).status(), 303);
-  assert.equal(new URL(page.url()).pathname, '/rounds');
+  assert.equal(pathOf('a', page), '/rounds');
   main = await page.textContent('main');
   assert.match(main, /Werte aufgezeichnet, gesendet und vom Aggregator quittiert/);
   assert.match(main, /zugestellt, Quittung erhalten/);
@@ -366,7 +384,7 @@ async function round() {
   main = await page.textContent('main');
   assert.match(main, /alle Verwaltungen/, 'the cohort of all');
   assert.match(main, /Gemeinde/, 'the cohort of the kind');
-  assert.match(main, /3 Teilnehmende/);
+  assert.match(main, new RegExp(`${WP.participants ?? 3} Teilnehmende`));
   await shot(page, 'comparison-de');
   const [download] = await Promise.all([page.waitForEvent('download'),
     page.getByRole('link', { name: /Souveränitätsbericht \(HTML/ }).click()]);
@@ -381,11 +399,14 @@ async function round() {
 // rolling it out) and offer it; A sees B among the matches and asks for contact; B accepts; both
 // then see the other's contact card (double opt-in). Every load of /peers synchronises.
 async function peers() {
+  // The contact's address names the account, so that cards of other nodes offering the same path
+  // (on a hosted node: those of the journey on the nodes of their own) cannot stand in.
+  const contact = who => `kontakt-${WP[who].approver[0]}@verwaltung.example`;
   const a = await fresh();
   const b = await fresh();
   for (const [who, { page }, stage] of [['a', a, 'geplant'], ['b', b, 'rollout']]) {
     await logIn(page, who, 'approver', '/paths');
-    const form = page.locator('form[action^="/paths/add"]');
+    const form = page.locator(`form[action^="${prefix(who)}/paths/add"]`);
     await form.getByLabel('Kategorie').selectOption('videokonferenzen');
     await form.getByLabel('Von Produkt').fill('Microsoft Teams');
     await form.getByLabel('Zu Produkt').fill('BigBlueButton');
@@ -396,9 +417,9 @@ async function peers() {
     assert.match(await page.textContent('main'), /Microsoft Teams → BigBlueButton/);
     if (who === 'a') await shot(page, 'paths-de');
     await page.goto(WP[who].url + '/peers');
-    const offer = page.locator('form[action^="/peers/offer"]').filter({ has: page.locator(`input[value="${BBB}"]`) });
+    const offer = page.locator(`form[action^="${prefix(who)}/peers/offer"]`).filter({ has: page.locator(`input[value="${BBB}"]`) });
     await offer.getByLabel('Kontaktperson oder Funktion').fill(`Digitallotse ${who}`);
-    await offer.getByLabel('E-Mail', { exact: true }).fill(`kontakt-${who}@verwaltung.example`);
+    await offer.getByLabel('E-Mail', { exact: true }).fill(contact(who));
     await offer.getByRole('button', { name: 'Auffindbar werden (anbieten)' }).click();
     await page.waitForLoadState();
     assert.match(await page.textContent('main'), /Angeboten:/);
@@ -414,7 +435,7 @@ async function peers() {
   await b.page.goto(WP.b.url + '/peers');
   let main = await b.page.textContent('main');
   assert.match(main, /Eingehende Anfragen/);
-  assert.doesNotMatch(main, /kontakt-a@/, 'no card before the yes');
+  assert.ok(!main.includes(contact('a')), 'no card before the yes');
   await b.page.getByRole('button', { name: /^Annehmen/ }).first().click();
   await b.page.waitForLoadState();
   assert.match(await b.page.textContent('main'), /Angenommen:/);
@@ -422,10 +443,10 @@ async function peers() {
   await a.page.goto(WP.a.url + '/peers');
   main = await a.page.textContent('main');
   assert.match(main, /Erhaltene Kontaktkarten/);
-  assert.match(main, /kontakt-b@verwaltung\.example/);
+  assert.ok(main.includes(contact('b')), `b's card on a's page: ${main}`);
   await shot(a.page, 'peers-card-de');
   await b.page.goto(WP.b.url + '/peers');
-  assert.match(await b.page.textContent('main'), /kontakt-a@verwaltung\.example/);
+  assert.ok((await b.page.textContent('main')).includes(contact('a')), 'a\'s card on b\'s page');
   await a.context.close();
   await b.context.close();
 }
@@ -435,7 +456,7 @@ async function peers() {
 // there by filling in a form (an error state); `who` is the account (none: signed out) on node A.
 // The system, the publication and the paths come from the journeys inventory, round and peers.
 const PAGES = [
-  // [type, path or function(page, lang), who, HTTP status]
+  // [type, path (of node A's workplace, or a URL) or function(page, lang), who, HTTP status]
   ['login', '/login', null, 200],
   ['start', '/', 'approver', 200],
   ['selftest', '/selftest', 'approver', 200],
@@ -452,6 +473,13 @@ const PAGES = [
   ['people', '/people', 'approver', 200],
   ['not-found', '/gibt-es-nicht', 'approver', 404],
   ['forbidden', '/people', 'reader', 403],
+];
+// On a hosted node: its entry page, an unknown administration, and some of a tenant's pages
+// (the pages are the same code as above; what differs is the prefix).
+const HOSTED_PAGES = WP.hosted && [
+  ['hosted-entry', `${WP.hosted}/`, null, 200],
+  ['hosted-unknown', `${WP.hosted}/t/gibt-es-nicht/`, null, 404],
+  ...PAGES.filter(([type]) => ['login', 'start', 'peers', 'not-found'].includes(type)),
 ];
 
 /** The self-test sent with one answer missing. */
@@ -479,10 +507,11 @@ async function accessibility() {
     await logIn(pages[who].page, 'a', who);
   }
   let bad = 0;
-  for (const [type, path, who, status] of PAGES) {
+  for (const [type, path, who, status] of HOSTED_PAGES || PAGES) {
     for (const lang of ['de', 'en']) {
       const p = pages[who].page;
-      const res = typeof path === 'function' ? await path(p, lang) : await p.goto(`${WP.a.url}${path}${path.includes('?') ? '&' : '?'}lang=${lang}`);
+      const url = typeof path === 'string' && (path.startsWith('http') ? path : WP.a.url + path);
+      const res = typeof path === 'function' ? await path(p, lang) : await p.goto(`${url}${url.includes('?') ? '&' : '?'}lang=${lang}`);
       assert.equal(res.status(), status, `${type} (${lang}): HTTP ${res.status()}`);
       assert.equal(await p.getAttribute('html', 'lang'), lang, `${type}: <html lang>`);
       await p.addScriptTag({ path: axePath });
@@ -517,7 +546,64 @@ async function demo() {
   await context.close();
 }
 
-const JOURNEYS = { login, selftest, language, security, inventory, round, peers, accessibility, demo };
+// (j) A hosted node (WP.hosted: its entry page; a and b are two of its administrations): every
+// link, form and stylesheet of a's pages stays under a's prefix; a's session cookie is scoped to
+// a's path, so a's browser visiting b lands on b's log-in; a's token under b's cookie name opens
+// nothing either; a forged POST to b's form with a's CSRF token is refused and changes nothing.
+async function isolation() {
+  if (!WP.hosted) { console.log('  (no hosted node given: skipped)'); return; }
+  const { context, page } = await fresh();
+  await logIn(page, 'a');
+  const base = prefix('a');
+  assert.match(base, /^\/t\/[a-z0-9-]+$/);
+  for (const nav of ['/', '/selftest', '/inventory', '/inventory/system?name=Tabellenkalkulation', '/procurement',
+    '/paths', '/rounds', '/comparison', '/peers', '/privacy', '/people']) {
+    await page.goto(WP.a.url + nav);
+    assert.equal(pathOf('a', page), nav.split('?')[0]);
+    const targets = await page.$$eval('a[href], form[action], link[href]',
+      els => els.map(e => e.getAttribute('href') ?? e.getAttribute('action')));
+    for (const t of targets) {
+      if (t.startsWith('#') || t.startsWith('?') || t === '/static/workplace.css') continue;
+      assert.ok(t.startsWith(base + '/'), `${nav}: ${t} leaves ${base}/`);
+    }
+  }
+  const session = c => c.name.startsWith('sovbench_') && c.name !== 'sovbench_lang' && !c.name.startsWith('sovbench_login');
+  const aCookie = (await context.cookies(WP.a.url + '/')).find(session);
+  assert.ok(aCookie, 'a session cookie');
+  assert.equal(aCookie.path, base + '/', 'the session cookie is scoped to the administration');
+  const csrf = await csrfOf(page);
+  // a's browser on b: b's log-in page.
+  for (const path of ['/', '/selftest']) {
+    await page.goto(WP.b.url + path);
+    assert.equal(pathOf('b', page), '/login', `a's session opens b's ${path}`);
+  }
+  await shot(page, 'hosted-b-login-with-a-session-de');
+  // B's rows before.
+  const b = await fresh();
+  await logIn(b.page, 'b', 'approver', '/selftest');
+  const rows = await b.page.locator('main table tbody tr').count();
+  const bCookie = (await b.context.cookies(WP.b.url + '/')).find(session);
+  assert.ok(bCookie && bCookie.name !== aCookie.name, 'each administration names its session cookie after its key');
+  // a's token sent to b's paths, under a's and under b's cookie name.
+  await context.addCookies([{ name: bCookie.name, value: aCookie.value, url: WP.b.url + '/' },
+    { name: aCookie.name, value: aCookie.value, url: WP.b.url + '/' }]);
+  await page.goto(WP.b.url + '/selftest');
+  assert.equal(pathOf('b', page), '/login', 'a\'s token is unknown to b');
+  // A forged POST to b's self-test form with a's CSRF token (and a's token as cookies).
+  const all3 = Object.fromEntries(DIMENSIONS.map(d => [d, '3']));
+  const forged = await post(page, 'b', '/selftest', { ...all3, csrf });
+  assert.ok(forged.status === 403 || (forged.status === 303 && forged.location.startsWith(prefix('b') + '/login')),
+    `a forged POST to b: HTTP ${forged.status} ${forged.location ?? ''}`);
+  await b.page.reload();
+  assert.equal(await b.page.locator('main table tbody tr').count(), rows, 'nothing was saved in b');
+  // a still works on a.
+  await page.goto(WP.a.url + '/selftest');
+  assert.equal(pathOf('a', page), '/selftest');
+  await b.context.close();
+  await context.close();
+}
+
+const JOURNEYS = { login, selftest, language, security, inventory, round, peers, isolation, accessibility, demo };
 const only = (process.env.WORKPLACE_ONLY || '').split(',').filter(Boolean);
 let failed = 0, ran = 0;
 for (const [name, journey] of Object.entries(JOURNEYS)) {

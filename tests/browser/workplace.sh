@@ -9,11 +9,20 @@
 # what must be refused (CSRF, role, another node's session) and run axe-core on every page
 # type in German and English; screenshots land in $OUT.
 #
+# Then a hosted node (`hosting init`, `tenants add`) with two administrations, a and b, on the
+# same aggregator, serving both workplaces under /t/a/ and /t/b/ from one process: the same
+# journeys (log-in, self-test, inventory, a round r2 sent by both, published and compared, peers
+# with double opt-in between a and b) with the prefix in their URLs, the isolation between the
+# two in the browser, and axe-core on the entry page and on tenant pages; screenshots in
+# $OUT/hosted.
+#
 # Usage: tests/browser/workplace.sh [BIN_DIR]   (default: target/debug; build first with
 # `cargo build --bin sovbench-node --bin sovbench-aggregator`)
-# Environment: OUT (screenshots; default a temporary folder, printed), DEMO_WORKPLACE ("URL
-# ACCOUNT PASSWORD" of a running `sovbench-demo --serve`'s workplace, for the journey `demo`),
-# NODE_MODULES (a folder
+# Environment: OUT (screenshots; default a temporary folder, printed), WORKPLACE_ONLY and
+# HOSTED_ONLY (the journeys to run on the nodes of their own and on the hosted node; default for
+# the hosted node: login, selftest, security, inventory, round, peers, isolation, accessibility),
+# DEMO_WORKPLACE ("URL ACCOUNT PASSWORD" of a running `sovbench-demo --serve`'s workplace, for
+# the journey `demo`), NODE_MODULES (a folder
 # with playwright-core and axe-core; installed from npm into a temporary folder otherwise),
 # CHROMIUM (default: Debian's chromium; Playwright never downloads a browser here).
 set -euo pipefail
@@ -89,7 +98,7 @@ for n in a b; do
   $N --data "$W/node-$n" --json serve --interval 3600 --http-listen 127.0.0.1:0 \
     > "$W/node-$n-serve.log" 2>&1 & PIDS+=($!)
   for _ in $(seq 1 100); do
-    WP[$n]=$(json_field workplace < "$W/node-$n-serve.log" || true)
+    WP[$n]=$(json_field workplace 2>/dev/null < "$W/node-$n-serve.log" || true)
     [[ -n "${WP[$n]}" ]] && break
     kill -0 "${PIDS[-1]}" 2>/dev/null || fail "node $n's serve exited"
     sleep 0.1
@@ -114,3 +123,52 @@ config+="}"
 WORKPLACE="$config" NODE_MODULES="$NODE_MODULES" CHROMIUM="$CHROMIUM" OUT="$OUT" \
   node tests/browser/workplace.mjs || fail "journeys"
 echo "workplace: ok in $(( $(date +%s) - started )) s; screenshots: $OUT"
+
+# The hosted node: two administrations (tenants a and b), each with its approver from a password
+# file, a reader in a, enrolled at the same aggregator; round r2 for them (k = 2).
+hosted_started=$(date +%s)
+H="$W/hosted"
+$N --data "$H" hosting init --provider "KDN Testland" > "$W/hosted-init.log" || fail "hosting init"
+for t in a b; do
+  name="Stadt ${t^^} (gehostet)"
+  printf 'Gehostet-%s-Passwort-1\n' "$t" > "$W/pw-h$t"
+  $N --data "$H" --json tenants add "$t" --name "$name" --kind gemeinde --state DE-NW --population 4000 \
+    --aggregator "$URL" --aggregator-key "$AKEY" --account "hanna-$t" --password-file "$W/pw-h$t" \
+    > "$W/hosted-$t-add.log" || fail "tenants add $t"
+  $A enrol --key "$(key_of "$W/hosted-$t-add.log")" --name "$name" --kind gemeinde --state DE-NW \
+    --population 4000 > /dev/null || fail "enrolment of tenant $t"
+  sed -i 's/^min_cohort = 10$/min_cohort = 2/' "$H/tenants/$t/node.toml"
+  grep -q '^min_cohort = 2$' "$H/tenants/$t/node.toml" || fail "tenant $t's node.toml has no min_cohort"
+done
+tenants=$($N --data "$H" tenants list | cut -d" " -f1 | tr "\n" " ")
+[[ "$tenants" == "a b " ]] || fail "tenants list: $tenants"
+$N --data "$H/tenants/a" accounts add lea --role reader --password-file "$W/pw-reader" > /dev/null
+# (r1 is closed by the journey round; with WORKPLACE_ONLY it may still be open.)
+$A round close r1 > /dev/null 2>&1 || true
+$A round open r2 --mode direct --epsilon 0.25 --releases-per-node 0 --min-cohort 2 --closes-in 1h \
+  > "$W/round-r2.log" || fail "opening round r2"
+$N --data "$H" --json serve --interval 3600 --http-listen 127.0.0.1:0 > "$W/hosted-serve.log" 2>&1 & PIDS+=($!)
+HWP=
+for _ in $(seq 1 100); do
+  HWP=$(json_field workplace 2>/dev/null < "$W/hosted-serve.log" || true)
+  [[ -n "$HWP" ]] && break
+  kill -0 "${PIDS[-1]}" 2>/dev/null || fail "the hosted node's serve exited"
+  sleep 0.1
+done
+[[ -n "$HWP" ]] || fail "the hosted node printed no workplace URL"
+HWP=${HWP%/}
+echo "workplace: hosted node $HWP/t/a/ and $HWP/t/b/"
+hosted=$(cat <<EOF
+{"hosted": "$HWP",
+ "a": {"url": "$HWP/t/a", "approver": ["hanna-a", "$(head -1 "$W/pw-ha")"],
+       "reader": ["lea", "$(head -1 "$W/pw-reader")"]},
+ "b": {"url": "$HWP/t/b", "approver": ["hanna-b", "$(head -1 "$W/pw-hb")"]},
+ "aggregator": ["$B/sovbench-aggregator", "--data", "$W/agg"], "round": "r2", "participants": 2,
+ "work": "$W"}
+EOF
+)
+mkdir -p "$OUT/hosted"
+WORKPLACE="$hosted" WORKPLACE_ONLY=${HOSTED_ONLY:-login,selftest,security,inventory,round,peers,isolation,accessibility} \
+  NODE_MODULES="$NODE_MODULES" CHROMIUM="$CHROMIUM" OUT="$OUT/hosted" \
+  node tests/browser/workplace.mjs || fail "journeys on the hosted node"
+echo "workplace: hosted node ok in $(( $(date +%s) - hosted_started )) s; all in $(( $(date +%s) - started )) s"

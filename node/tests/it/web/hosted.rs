@@ -212,3 +212,36 @@ async fn unknown_and_removed_administrations_are_not_found() {
     let mut other = host.login("gemeinde-b", Role::Approver).await;
     other.get("/").await.expect(200);
 }
+
+#[tokio::test]
+async fn saving_a_system_or_its_exit_scenario_leads_back_to_it_under_the_prefix() {
+    let host = Host::start(&["gemeinde-a"]).await;
+    let mut a = host.login("gemeinde-a", Role::Editor).await;
+    super::inventory::import_sample(&mut a).await;
+    a.get("/inventory/system?name=Tabellenkalkulation")
+        .await
+        .expect(200);
+    let exit = a
+        .post(
+            "/inventory/exit",
+            &[
+                ("name", "Tabellenkalkulation"),
+                ("alternatives", "LibreOffice"),
+                ("months", "12"),
+                ("status", "entwurf"),
+            ],
+        )
+        .await;
+    assert_eq!(exit.status, 303, "{}", exit.body);
+    assert_eq!(
+        exit.header("location"),
+        Some("/t/gemeinde-a/inventory/system?name=Tabellenkalkulation&lang=de")
+    );
+    let mut bare = host.browser("gemeinde-a");
+    bare.base = String::new();
+    bare.cookies = a.cookies.clone();
+    bare.get(exit.header("location").unwrap_or_default())
+        .await
+        .expect(200)
+        .contains("Exit-Szenario für");
+}

@@ -21,7 +21,7 @@ fn preview_payload(body: &str) -> String {
         .replace("&amp;", "&")
 }
 
-async fn import_sample(b: &mut Browser) {
+pub(super) async fn import_sample(b: &mut Browser) {
     b.get("/inventory").await.expect(200);
     let a = b
         .upload(

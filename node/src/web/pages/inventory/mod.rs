@@ -196,8 +196,14 @@ fn table(c: &Ctx<'_>, systems: &[System], view: &View) -> Markup {
 
 /// The link to one system's page.
 pub fn system_link(name: &str, lang: Lang) -> String {
+    ctx::with_lang(&system_path(name), lang)
+}
+
+/// The path of a system's page inside the workplace, without the prefix and language (for
+/// [`ctx::Ctx::done`], which adds both).
+pub fn system_path(name: &str) -> String {
     let q = serde_urlencoded::to_string([("name", name)]).unwrap_or_default();
-    ctx::with_lang(&format!("/inventory/system?{q}"), lang)
+    format!("/inventory/system?{q}")
 }
 
 /// A risk class in words (never colour alone).

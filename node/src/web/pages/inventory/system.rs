@@ -367,7 +367,7 @@ pub async fn submit(
                         ),
                     ),
                 };
-                let to = super::system_link(&s.name, c.lang);
+                let to = super::system_path(&s.name);
                 return c.done(&change, &confirmation, &to);
             }
             Err(EditError::Node(e)) => return Err(e.into()),
@@ -443,7 +443,7 @@ pub async fn exit(
                         c.t("Exit-Szenario für", "Exit scenario for"),
                         c.t("gespeichert.", "saved.")
                     ),
-                    &super::system_link(&name, c.lang),
+                    &super::system_path(&name),
                 );
             }
             Err(EditError::Node(e)) => return Err(e.into()),
