@@ -368,7 +368,13 @@ pub async fn callback(
     let others = &claims.additional_claims().0;
     let issuer = oidc.cfg.issuer.trim().to_string();
     let node = site.node().await?;
-    let Some(role) = idp::roles_of(others, &oidc.cfg, None) else {
+    // On a hosted node with tenant groups (or a tenant claim) configured, the role is the one
+    // on this administration (`/t/<id>/`); otherwise the groups of `[oidc.roles]` apply.
+    let base = ctx::base();
+    let tenant = base
+        .strip_prefix("/t/")
+        .filter(|_| oidc.cfg.tenant_group_prefix.is_some() || oidc.cfg.tenant_claim.is_some());
+    let Some(role) = idp::roles_of(others, &oidc.cfg, tenant) else {
         let groups = idp::strings_of(others, &oidc.cfg.groups_claim);
         tracing::warn!(person = %person, %issuer, ?groups, "log-in refused: no group maps to a role");
         people::log(
