@@ -115,6 +115,8 @@ pub struct Memory {
     pub hwm_mib: f64,
     /// Open file descriptors.
     pub open_files: usize,
+    /// Threads.
+    pub threads: usize,
 }
 
 /// The secure round: every tenant's release prepared, then delivered.
@@ -243,9 +245,15 @@ pub async fn run(opts: &HostedOptions, spawn: SpawnChild<'_>) -> anyhow::Result<
     // The tenants, two at a time (Argon2id and the store's creation are CPU-bound).
     let hosting = Hosting::init(&base.join("hosting"), "Bench-Rechenzentrum")?;
     let started = Instant::now();
-    let ids = create_tenants(&hosting, n, &server.url, &b64(agg.public_key()), fingerprint)
-        .await
-        .context("creating the tenants")?;
+    let ids = create_tenants(
+        &hosting,
+        n,
+        &server.url,
+        &b64(agg.public_key()),
+        fingerprint,
+    )
+    .await
+    .context("creating the tenants")?;
     let enrolments = ids.iter().map(|(_, e)| e.clone()).collect::<Vec<_>>();
     agg.enrol_many(enrolments)?;
     let ids: Vec<String> = ids.into_iter().map(|(id, _)| id).collect();
@@ -262,7 +270,9 @@ pub async fn run(opts: &HostedOptions, spawn: SpawnChild<'_>) -> anyhow::Result<
         .ok_or_else(|| anyhow::anyhow!("the child's stdout is not piped"))?;
     let line = tokio::task::spawn_blocking(move || {
         let mut line = String::new();
-        std::io::BufReader::new(stdout).read_line(&mut line).map(|_| line)
+        std::io::BufReader::new(stdout)
+            .read_line(&mut line)
+            .map(|_| line)
     })
     .await??;
     let addr: SocketAddr = line
@@ -489,7 +499,9 @@ async fn secure_round(
     let prepare = each_tenant(&dirs, concurrency, |node| async move {
         match round::prepare(&node).await? {
             Prepared::Recorded { .. } => Ok(()),
-            Prepared::Skipped(why) => anyhow::bail!("{}: nothing prepared: {why:?}", node.dir().display()),
+            Prepared::Skipped(why) => {
+                anyhow::bail!("{}: nothing prepared: {why:?}", node.dir().display())
+            }
         }
     })
     .await
@@ -566,7 +578,7 @@ where
 fn memory(pid: u32) -> anyhow::Result<Memory> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status"))
         .with_context(|| format!("reading /proc/{pid}/status"))?;
-    let kib = |key: &str| {
+    let field = |key: &str| {
         status
             .lines()
             .find_map(|l| l.strip_prefix(key))
@@ -575,9 +587,10 @@ fn memory(pid: u32) -> anyhow::Result<Memory> {
             .unwrap_or(0.0)
     };
     Ok(Memory {
-        rss_mib: kib("VmRSS:") / 1024.0,
-        hwm_mib: kib("VmHWM:") / 1024.0,
+        rss_mib: field("VmRSS:") / 1024.0,
+        hwm_mib: field("VmHWM:") / 1024.0,
         open_files: open_files(pid),
+        threads: field("Threads:") as usize,
     })
 }
 
@@ -592,8 +605,7 @@ async fn at_rest(pid: u32) -> anyhow::Result<Memory> {
     let started = Instant::now();
     let mut last = open_files(pid);
     let mut since = Instant::now();
-    while since.elapsed() < Duration::from_secs(3) && started.elapsed() < Duration::from_secs(600)
-    {
+    while since.elapsed() < Duration::from_secs(3) && started.elapsed() < Duration::from_secs(600) {
         tokio::time::sleep(Duration::from_millis(250)).await;
         let now = open_files(pid);
         if now != last {
@@ -669,7 +681,11 @@ impl Client {
             req.push_str("Content-Type: application/x-www-form-urlencoded\r\n");
         }
         if !self.cookies.is_empty() {
-            let c: Vec<String> = self.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            let c: Vec<String> = self
+                .cookies
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect();
             req.push_str(&format!("Cookie: {}\r\n", c.join("; ")));
         }
         req.push_str("\r\n");
@@ -743,7 +759,8 @@ fn parse(raw: &[u8]) -> anyhow::Result<Answer> {
 fn dechunk(mut b: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();
     while let Some(eol) = b.windows(2).position(|w| w == b"\r\n") {
-        let size = usize::from_str_radix(String::from_utf8_lossy(&b[..eol]).trim(), 16).unwrap_or(0);
+        let size =
+            usize::from_str_radix(String::from_utf8_lossy(&b[..eol]).trim(), 16).unwrap_or(0);
         let Some(chunk) = b.get(eol + 2..eol + 2 + size) else {
             break;
         };

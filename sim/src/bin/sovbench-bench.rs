@@ -582,8 +582,8 @@ fn print_hosted(t: &sovbench_sim::hosted_bench::HostedTiming) {
     };
     let m = |x: &sovbench_sim::hosted_bench::Memory| {
         format!(
-            "RSS {:.0} MiB, peak {:.0} MiB, {} open files",
-            x.rss_mib, x.hwm_mib, x.open_files
+            "RSS {:.0} MiB, peak {:.0} MiB, {} open files, {} threads",
+            x.rss_mib, x.hwm_mib, x.open_files, x.threads
         )
     };
     println!(
@@ -610,7 +610,7 @@ fn print_hosted(t: &sovbench_sim::hosted_bench::HostedTiming) {
     println!("at rest after the load: {}", m(&t.after_load));
     if let Some(s) = &t.secure {
         println!(
-            "secure round ({} at a time; key generation {:.1} s): {} submissions prepared (encrypted, proved, recorded) in {:.1} s, one {}; delivered in {:.1} s ({} receipts), one {}",
+            "secure round ({} at a time; key generation {:.1} s): {} submissions prepared (encrypted, proved, recorded) in {:.2} s, one {}; delivered in {:.2} s ({} receipts), one {}",
             s.concurrency, s.dkg_s, t.tenants, s.prepare_s, p(&s.prepare), s.deliver_s, s.delivered, p(&s.deliver)
         );
     }
