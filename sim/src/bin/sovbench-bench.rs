@@ -587,8 +587,8 @@ fn print_hosted(t: &sovbench_sim::hosted_bench::HostedTiming) {
         )
     };
     println!(
-        "{} administrations created in {:.1} s ({:.0} MiB on disk)",
-        t.tenants, t.create_s, t.disk_mib
+        "{} administrations created in {:.1} s",
+        t.tenants, t.create_s
     );
     println!("hosted node started: {}", m(&t.start));
     println!(
@@ -608,6 +608,7 @@ fn print_hosted(t: &sovbench_sim::hosted_bench::HostedTiming) {
         println!("  {page}: {}", p(x));
     }
     println!("at rest after the load: {}", m(&t.after_load));
+    println!("hosting directory: {:.0} MiB on disk", t.disk_mib);
     if let Some(s) = &t.secure {
         println!(
             "secure round ({} at a time; key generation {:.1} s): {} submissions prepared (encrypted, proved, recorded) in {:.2} s, one {}; delivered in {:.2} s ({} receipts), one {}",
