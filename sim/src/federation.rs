@@ -262,11 +262,11 @@ pub async fn start(cfg: &FederationConfig) -> anyhow::Result<Federation> {
 }
 
 /// Id of the demo's key generation ceremony.
-const CEREMONY: &str = "demo-committee";
+pub(crate) const CEREMONY: &str = "demo-committee";
 
 /// Initialises m trustees, registers their keys in a ceremony and runs the distributed key
 /// generation among them through the aggregator; returns them and the committee fingerprint.
-async fn committee(
+pub(crate) async fn committee(
     agg: &Aggregator,
     base: &std::path::Path,
     url: &str,

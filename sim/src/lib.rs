@@ -7,6 +7,8 @@
 //! - [`secure`] and [`secure_round`]: benchmarks of mode secure, of its cryptographic core and of
 //!   a whole round through the real aggregator and trustees.
 //! - [`coverage`]: how often a publication's intervals contain the true values.
+//! - [`hosted_bench`]: a hosted node with 1,000 administrations: memory at rest, page latency
+//!   with 50 people at once, and the delivery of every submission of a secure round.
 //! - [`enrolment_bench`]: keys enrolled through the admin API of a served aggregator, with
 //!   concurrent callers; the cost of one enrolment must not grow with the count.
 //! - [`portal_bench`]: the benchmark portal over 20 rounds: trends of the full grid, dashboard pages.
@@ -30,6 +32,7 @@ pub mod docgen;
 pub mod durability;
 pub mod enrolment_bench;
 pub mod federation;
+pub mod hosted_bench;
 pub mod population;
 pub mod portal_bench;
 pub mod secure;

@@ -11,6 +11,8 @@
 //!   ingest with proof verification, a trustee's check and shares, the publication.
 //! - `portal`: the benchmark portal over 20 published rounds: trends of the full grid and every
 //!   dashboard page, in process and over HTTP.
+//! - `hosted`: a hosted node with 1,000 administrations: memory at rest, page latency with 50
+//!   people at once, and the preparation and delivery of every submission of a secure round.
 //! - `kill-loop`: SIGKILL of a child aggregator at random moments while nodes submit; counts
 //!   what was lost or counted twice (0 and 0 expected).
 
@@ -172,6 +174,43 @@ enum Command {
         /// Published rounds.
         #[arg(long, default_value_t = 20)]
         rounds: usize,
+    },
+    /// A hosted node (one process for TENANTS administrations, served as `sovbench-node serve`
+    /// does on a hosting directory, in a child process): its memory at rest after every
+    /// administration was used once, the page latency with USERS people logged in to different
+    /// administrations at the same time, and a secure round: every administration's submission
+    /// prepared (encrypted and proved) and delivered until the receipt.
+    Hosted {
+        /// Administrations.
+        #[arg(long, default_value_t = 1_000)]
+        tenants: usize,
+        /// People loading pages at the same time, each in another administration.
+        #[arg(long, default_value_t = 50)]
+        users: usize,
+        /// Page loads per person (/, /selftest, /inventory, /privacy, /rounds in turn).
+        #[arg(long, default_value_t = 40)]
+        requests: usize,
+        /// Skip the secure round (no trustees, no round; the pages without an open round).
+        #[arg(long)]
+        no_secure_round: bool,
+        /// Administrations prepared or delivered at the same time.
+        #[arg(long, default_value_t = 2)]
+        concurrency: usize,
+        /// The hosted daemon's interval, seconds (its first pass starts with the node).
+        #[arg(long, default_value_t = 300)]
+        interval: u64,
+        /// Keep the aggregator, trustees and hosting directory here (a temporary folder
+        /// otherwise).
+        #[arg(long)]
+        dir: Option<std::path::PathBuf>,
+    },
+    /// The child process of `hosted` (not for direct use).
+    #[command(hide = true)]
+    HostedChild {
+        #[arg(long)]
+        dir: std::path::PathBuf,
+        #[arg(long)]
+        interval: u64,
     },
     /// The child process of `kill-loop` (not for direct use).
     #[command(hide = true)]
@@ -459,6 +498,59 @@ fn main() -> ExitCode {
                 }
             }
         }
+        Command::Hosted {
+            tenants,
+            users,
+            requests,
+            no_secure_round,
+            concurrency,
+            interval,
+            dir,
+        } => {
+            let rt = match runtime() {
+                Ok(rt) => rt,
+                Err(code) => return code,
+            };
+            let opts = sovbench_sim::hosted_bench::HostedOptions {
+                tenants,
+                users,
+                requests,
+                secure_round: !no_secure_round,
+                concurrency,
+                interval,
+                dir,
+            };
+            let spawn = |dir: &std::path::Path,
+                         interval: u64|
+             -> anyhow::Result<std::process::Child> {
+                Ok(std::process::Command::new(std::env::current_exe()?)
+                    .arg("hosted-child")
+                    .arg("--dir")
+                    .arg(dir)
+                    .args(["--interval", &interval.to_string()])
+                    .stdout(std::process::Stdio::piped())
+                    .stderr(std::process::Stdio::null())
+                    .spawn()?)
+            };
+            match rt.block_on(sovbench_sim::hosted_bench::run(&opts, &spawn)) {
+                Ok(t) if args.json => println!("{}", serde_json::json!(t)),
+                Ok(t) => print_hosted(&t),
+                Err(e) => {
+                    eprintln!("sovbench-bench: error: {}", sovbench_core::display::error_chain(e.as_ref()));
+                    return ExitCode::from(1);
+                }
+            }
+        }
+        Command::HostedChild { dir, interval } => {
+            let rt = match runtime() {
+                Ok(rt) => rt,
+                Err(code) => return code,
+            };
+            if let Err(e) = rt.block_on(sovbench_sim::hosted_bench::serve_child(&dir, interval)) {
+                eprintln!("sovbench-bench hosted-child: error: {e:#}");
+                return ExitCode::from(1);
+            }
+        }
         Command::ChildAggregator {
             dir,
             addr,
@@ -479,4 +571,48 @@ fn main() -> ExitCode {
         }
     }
     ExitCode::SUCCESS
+}
+
+fn print_hosted(t: &sovbench_sim::hosted_bench::HostedTiming) {
+    let p = |x: &sovbench_sim::hosted_bench::Percentiles| {
+        format!(
+            "p50 {:.1} ms, p95 {:.1} ms, p99 {:.1} ms, max {:.1} ms ({})",
+            x.p50_ms, x.p95_ms, x.p99_ms, x.max_ms, x.count
+        )
+    };
+    let m = |x: &sovbench_sim::hosted_bench::Memory| {
+        format!(
+            "RSS {:.0} MiB, peak {:.0} MiB, {} open files, {} threads",
+            x.rss_mib, x.hwm_mib, x.open_files, x.threads
+        )
+    };
+    println!(
+        "{} administrations created in {:.1} s",
+        t.tenants, t.create_s
+    );
+    println!("hosted node started: {}", m(&t.start));
+    println!(
+        "every administration touched once in {:.1} s; at rest: {}",
+        t.touch_s,
+        m(&t.rest)
+    );
+    println!("{} log-ins at once: {}", t.users, p(&t.login));
+    println!(
+        "{} people, {} page loads: {}; {:.0} pages/s",
+        t.users,
+        t.pages.count,
+        p(&t.pages),
+        t.pages_per_s
+    );
+    for (page, x) in &t.per_page {
+        println!("  {page}: {}", p(x));
+    }
+    println!("at rest after the load: {}", m(&t.after_load));
+    println!("hosting directory: {:.0} MiB on disk", t.disk_mib);
+    if let Some(s) = &t.secure {
+        println!(
+            "secure round ({} at a time; key generation {:.1} s): {} submissions prepared (encrypted, proved, recorded) in {:.2} s, one {}; delivered in {:.2} s ({} receipts), one {}",
+            s.concurrency, s.dkg_s, t.tenants, s.prepare_s, p(&s.prepare), s.deliver_s, s.delivered, p(&s.deliver)
+        );
+    }
 }
