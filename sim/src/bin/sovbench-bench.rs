@@ -234,6 +234,10 @@ fn runtime() -> Result<tokio::runtime::Runtime, ExitCode> {
         })
 }
 
+/// The node binary's allocator (its `hosted-child` stands for a hosted `sovbench-node`).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     sovbench_core::quiet_on_broken_pipe();
     let args = Args::parse();
