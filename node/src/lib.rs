@@ -77,4 +77,15 @@ pub mod store;
 pub mod web;
 
 pub use error::NodeError;
+
+/// Starts jemalloc's background thread, which returns freed memory to the system within about
+/// ten seconds (its default decay), also while the process is idle. Without it a hosted node
+/// keeps the memory of every store it has opened and closed until its own threads allocate
+/// again. Binaries that use jemalloc as their allocator call this first; elsewhere it does
+/// nothing (and says so in the log).
+pub fn return_freed_memory() {
+    if let Err(e) = tikv_jemalloc_ctl::background_thread::write(true) {
+        tracing::debug!(error = %e, "jemalloc's background thread not started");
+    }
+}
 pub use node::{InitOptions, Node};

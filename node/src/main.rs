@@ -1,11 +1,12 @@
 //! `sovbench-node`: command-line front end of the node library.
 
-/// mimalloc returns freed memory to the system; with glibc's allocator a hosted node that has
-/// opened and closed a thousand stores kept gigabytes it no longer used (docs/BENCHMARKS.md,
-/// "Hosted node: 1,000 administrations").
+/// jemalloc, with its background thread purging freed memory: with glibc's allocator a hosted
+/// node that had opened and closed a thousand stores kept gigabytes it no longer used
+/// (docs/BENCHMARKS.md, "Hosted node: 1,000 administrations").
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
 fn main() -> std::process::ExitCode {
+    sovbench_node::return_freed_memory();
     sovbench_node::cli::main()
 }

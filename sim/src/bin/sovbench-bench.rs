@@ -236,9 +236,10 @@ fn runtime() -> Result<tokio::runtime::Runtime, ExitCode> {
 
 /// The node binary's allocator (its `hosted-child` stands for a hosted `sovbench-node`).
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
 fn main() -> ExitCode {
+    sovbench_node::return_freed_memory();
     sovbench_core::quiet_on_broken_pipe();
     let args = Args::parse();
     match args.command {
